@@ -1,0 +1,366 @@
+#include "lodge-domain.h"
+
+#include <string.h>
+
+#include "lodge-error.h"
+#include "lodge-xml.h"
+
+LODGE_ENUM_IMPL (lodge_accel, LODGE_ACCEL_LAST, "kvm", "tcg");
+
+#define LODGE_METADATA_NS "urn:lodge:environment:1"
+
+LodgePlacement *
+lodge_placement_new (void)
+{
+  return g_new0 (LodgePlacement, 1);
+}
+
+void
+lodge_placement_free (LodgePlacement *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->uuid);
+  g_free (p->kernel);
+  g_free (p->initrd);
+  g_free (p->cmdline);
+  g_free (p->rbd_pool);
+  g_free (p->rbd_image);
+  g_strfreev (p->ceph_monitors);
+  g_free (p->ceph_user);
+  g_free (p->ceph_secret_uuid);
+  g_free (p->bridge);
+  g_free (p->config_file);
+  g_free (p->console_log);
+  g_free (p);
+}
+
+LodgePlacement *
+lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel)
+{
+  g_return_val_if_fail (def != NULL, NULL);
+
+  LodgePlacement *p = lodge_placement_new ();
+  p->accel = accel;
+  p->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
+  p->cmdline = g_strdup ("console=ttyS0 root=/dev/vda rw quiet");
+  p->rbd_pool = g_strdup_printf ("lodge-r%u", lodge_env_def_effective_replicas (def));
+  p->rbd_image = g_strdup_printf ("ve-%s", def->name);
+  p->ceph_monitors = g_strsplit ("127.0.0.1:6789", ",", -1);
+  p->ceph_user = g_strdup ("lodge");
+  p->ceph_secret_uuid = g_strdup ("00000000-0000-4000-8000-000000000000");
+  p->bridge = g_strdup ("lodgebr0");
+  p->config_file = g_strdup_printf ("/var/lib/lodge/ve/%s/config", def->name);
+  p->console_log = g_strdup_printf ("/var/log/lodge/ve/%s/console.log", def->name);
+  p->tb_cache_mib = accel == LODGE_ACCEL_TCG ? 256 : 0;
+  return p;
+}
+
+char *
+lodge_domain_interface_mac (const LodgeEnvDef *def, const LodgeEnvInterface *iface)
+{
+  if (iface->mac != NULL)
+    return g_strdup (iface->mac);
+
+  /* 52:54 (QEMU's locally administered prefix) + 32 bits of a hash of the
+   * VE and interface names: stable, and unlikely to collide. */
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (sum, (const guchar *) "lodge-mac", 10);
+  g_checksum_update (sum, (const guchar *) def->name, strlen (def->name) + 1);
+  g_checksum_update (sum, (const guchar *) iface->name, strlen (iface->name) + 1);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  g_checksum_get_digest (sum, digest, &len);
+  return g_strdup_printf ("52:54:%02x:%02x:%02x:%02x", digest[0], digest[1], digest[2],
+                          digest[3]);
+}
+
+/* ---- placement checks ---- */
+
+G_GNUC_PRINTF (2, 3) static gboolean
+placement_fail (GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "placement: %s", msg);
+  return FALSE;
+}
+
+static gboolean
+split_host_port (const char *monitor, char **ret_host, char **ret_port)
+{
+  const char *colon;
+  g_autofree char *host = NULL;
+
+  if (monitor[0] == '[')
+    {
+      const char *close = strchr (monitor, ']');
+      if (close == NULL || close[1] != ':')
+        return FALSE;
+      host = g_strndup (monitor + 1, close - monitor - 1);
+      colon = close + 1;
+    }
+  else
+    {
+      colon = strrchr (monitor, ':');
+      if (colon == NULL)
+        return FALSE;
+      host = g_strndup (monitor, colon - monitor);
+    }
+  guint64 port;
+  if (*host == '\0' || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    return FALSE;
+  *ret_host = g_steal_pointer (&host);
+  *ret_port = g_strdup (colon + 1);
+  return TRUE;
+}
+
+static gboolean
+placement_check (const LodgePlacement *p, GError **error)
+{
+  const struct {
+    const char *name;
+    const char *value;
+  } required[] = {
+    { "kernel", p->kernel },       { "cmdline", p->cmdline },
+    { "rbd_pool", p->rbd_pool },   { "rbd_image", p->rbd_image },
+    { "ceph_user", p->ceph_user }, { "ceph_secret_uuid", p->ceph_secret_uuid },
+    { "bridge", p->bridge },       { "config_file", p->config_file },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
+    if (required[i].value == NULL || *required[i].value == '\0')
+      return placement_fail (error, "%s is missing", required[i].name);
+
+  if (p->accel < 0 || p->accel >= LODGE_ACCEL_LAST)
+    return placement_fail (error, "unknown accelerator %d", p->accel);
+  if (p->uuid != NULL && !g_uuid_string_is_valid (p->uuid))
+    return placement_fail (error, "'%s' is not a UUID", p->uuid);
+  if (!g_uuid_string_is_valid (p->ceph_secret_uuid))
+    return placement_fail (error, "ceph secret '%s' is not a UUID", p->ceph_secret_uuid);
+
+  const char *paths[] = { p->kernel, p->initrd, p->config_file, p->console_log };
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    if (paths[i] != NULL && !g_path_is_absolute (paths[i]))
+      return placement_fail (error, "path '%s' is not absolute", paths[i]);
+
+  if (strchr (p->rbd_pool, '/') != NULL || strchr (p->rbd_image, '/') != NULL
+      || strchr (p->rbd_pool, '@') != NULL || strchr (p->rbd_image, '@') != NULL)
+    return placement_fail (error, "RBD pool/image '%s/%s' may not contain '/' or '@'",
+                           p->rbd_pool, p->rbd_image);
+
+  if (p->ceph_monitors == NULL || p->ceph_monitors[0] == NULL)
+    return placement_fail (error, "no Ceph monitor address");
+  for (guint i = 0; p->ceph_monitors[i] != NULL; i++)
+    {
+      g_autofree char *host = NULL, *port = NULL;
+      if (!split_host_port (p->ceph_monitors[i], &host, &port))
+        return placement_fail (error, "Ceph monitor '%s' is not host:port",
+                               p->ceph_monitors[i]);
+    }
+  return TRUE;
+}
+
+/* ---- generation ---- */
+
+static void
+add_kib (xmlNode *parent, const char *name, guint64 bytes)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, bytes / 1024);
+  xmlNode *n = lodge_xml_add (parent, name, text);
+  lodge_xml_set (n, "unit", "KiB");
+}
+
+static xmlNode *
+add_empty (xmlNode *parent, const char *name)
+{
+  return lodge_xml_add (parent, name, NULL);
+}
+
+static void
+add_metadata (xmlNode *dom, const LodgeEnvDef *def)
+{
+  xmlNode *meta = add_empty (dom, "metadata");
+  xmlNode *env = xmlNewChild (meta, NULL, (const xmlChar *) "environment", NULL);
+  xmlNs *ns = xmlNewNs (env, (const xmlChar *) LODGE_METADATA_NS, (const xmlChar *) "lodge");
+  xmlSetNs (env, ns);
+  lodge_xml_set (env, "name", def->name);
+  lodge_xml_set (env, "template", def->template_name);
+  lodge_xml_set (env, "version", def->template_version);
+  g_autofree char *replicas = g_strdup_printf ("%u", lodge_env_def_effective_replicas (def));
+  lodge_xml_set (env, "replicas", replicas);
+}
+
+static void
+add_os (xmlNode *dom, const LodgePlacement *p)
+{
+  xmlNode *os = add_empty (dom, "os");
+  xmlNode *type = lodge_xml_add (os, "type", "hvm");
+  lodge_xml_set (type, "arch", "x86_64");
+  lodge_xml_set (type, "machine", "q35");
+  lodge_xml_add (os, "kernel", p->kernel);
+  if (p->initrd != NULL)
+    lodge_xml_add (os, "initrd", p->initrd);
+  lodge_xml_add (os, "cmdline", p->cmdline);
+}
+
+static void
+add_features (xmlNode *dom, const LodgePlacement *p)
+{
+  xmlNode *features = add_empty (dom, "features");
+  add_empty (features, "acpi");
+  add_empty (features, "apic");
+  if (p->accel == LODGE_ACCEL_TCG && p->tb_cache_mib > 0)
+    {
+      xmlNode *tcg = add_empty (features, "tcg");
+      g_autofree char *mib = g_strdup_printf ("%u", p->tb_cache_mib);
+      lodge_xml_set (lodge_xml_add (tcg, "tb-cache", mib), "unit", "MiB");
+    }
+}
+
+static void
+add_disk (xmlNode *devices, const LodgePlacement *p)
+{
+  xmlNode *disk = add_empty (devices, "disk");
+  lodge_xml_set (disk, "type", "network");
+  lodge_xml_set (disk, "device", "disk");
+  xmlNode *driver = add_empty (disk, "driver");
+  lodge_xml_set (driver, "name", "qemu");
+  lodge_xml_set (driver, "type", "raw");
+  lodge_xml_set (driver, "cache", "writeback");
+  lodge_xml_set (driver, "discard", "unmap");
+
+  xmlNode *source = add_empty (disk, "source");
+  g_autofree char *name = g_strdup_printf ("%s/%s", p->rbd_pool, p->rbd_image);
+  lodge_xml_set (source, "protocol", "rbd");
+  lodge_xml_set (source, "name", name);
+  for (guint i = 0; p->ceph_monitors[i] != NULL; i++)
+    {
+      g_autofree char *host = NULL, *port = NULL;
+      split_host_port (p->ceph_monitors[i], &host, &port); /* checked before */
+      xmlNode *h = add_empty (source, "host");
+      lodge_xml_set (h, "name", host);
+      lodge_xml_set (h, "port", port);
+    }
+  xmlNode *auth = add_empty (source, "auth");
+  lodge_xml_set (auth, "username", p->ceph_user);
+  xmlNode *secret = add_empty (auth, "secret");
+  lodge_xml_set (secret, "type", "ceph");
+  lodge_xml_set (secret, "uuid", p->ceph_secret_uuid);
+
+  xmlNode *target = add_empty (disk, "target");
+  lodge_xml_set (target, "dev", "vda");
+  lodge_xml_set (target, "bus", "virtio");
+}
+
+static void
+add_interfaces (xmlNode *devices, const LodgeEnvDef *def, const LodgePlacement *p)
+{
+  for (guint i = 0; i < def->interfaces->len; i++)
+    {
+      const LodgeEnvInterface *iface = def->interfaces->pdata[i];
+      g_autofree char *mac = lodge_domain_interface_mac (def, iface);
+      xmlNode *n = add_empty (devices, "interface");
+      lodge_xml_set (n, "type", "bridge");
+      lodge_xml_set (add_empty (n, "mac"), "address", mac);
+      lodge_xml_set (add_empty (n, "source"), "bridge", p->bridge);
+      lodge_xml_set (add_empty (n, "model"), "type", "virtio");
+    }
+}
+
+static void
+add_console (xmlNode *devices, const LodgePlacement *p)
+{
+  xmlNode *serial = add_empty (devices, "serial");
+  lodge_xml_set (serial, "type", "pty");
+  if (p->console_log != NULL)
+    {
+      xmlNode *log = add_empty (serial, "log");
+      lodge_xml_set (log, "file", p->console_log);
+      lodge_xml_set (log, "append", "on");
+    }
+  lodge_xml_set (add_empty (serial, "target"), "port", "0");
+
+  xmlNode *console = add_empty (devices, "console");
+  lodge_xml_set (console, "type", "pty");
+  xmlNode *target = add_empty (console, "target");
+  lodge_xml_set (target, "type", "serial");
+  lodge_xml_set (target, "port", "0");
+}
+
+static void
+add_devices (xmlNode *dom, const LodgeEnvDef *def, const LodgePlacement *p)
+{
+  xmlNode *devices = add_empty (dom, "devices");
+  add_disk (devices, p);
+  add_interfaces (devices, def, p);
+  add_console (devices, p);
+
+  xmlNode *usb = add_empty (devices, "controller");
+  lodge_xml_set (usb, "type", "usb");
+  lodge_xml_set (usb, "model", "none");
+
+  /* Overcommit: the balloon hands idle guest pages back to the host. */
+  xmlNode *balloon = add_empty (devices, "memballoon");
+  lodge_xml_set (balloon, "model", "virtio");
+  lodge_xml_set (balloon, "autodeflate", "on");
+  lodge_xml_set (balloon, "freePageReporting", "on");
+  lodge_xml_set (add_empty (balloon, "stats"), "period", "10");
+
+  xmlNode *rng = add_empty (devices, "rng");
+  lodge_xml_set (rng, "model", "virtio");
+  lodge_xml_set (lodge_xml_add (rng, "backend", "/dev/urandom"), "model", "random");
+}
+
+char *
+lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p, GError **error)
+{
+  g_return_val_if_fail (def != NULL, NULL);
+  g_return_val_if_fail (p != NULL, NULL);
+
+  if (!placement_check (p, error))
+    return NULL;
+
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *dom = xmlNewNode (NULL, (const xmlChar *) "domain");
+  xmlDocSetRootElement (doc, dom);
+  lodge_xml_set (dom, "type", p->accel == LODGE_ACCEL_KVM ? "kvm" : "qemu");
+
+  lodge_xml_add (dom, "name", def->name);
+  if (p->uuid != NULL)
+    lodge_xml_add (dom, "uuid", p->uuid);
+  if (def->description != NULL)
+    lodge_xml_add (dom, "description", def->description);
+  add_metadata (dom, def);
+
+  add_kib (dom, "memory", def->memory);
+  add_kib (dom, "currentMemory", lodge_env_def_effective_current_memory (def));
+  g_autofree char *vcpus = g_strdup_printf ("%u", def->vcpus);
+  lodge_xml_set (lodge_xml_add (dom, "vcpu", vcpus), "placement", "static");
+
+  /* The per-VE config blob: identity, root credential, OS parameters. It
+   * holds secrets, so it is passed as a file, never inline on QEMU's
+   * command line. */
+  xmlNode *sysinfo = add_empty (dom, "sysinfo");
+  lodge_xml_set (sysinfo, "type", "fwcfg");
+  xmlNode *entry = add_empty (sysinfo, "entry");
+  lodge_xml_set (entry, "name", LODGE_FWCFG_CONFIG_NAME);
+  lodge_xml_set (entry, "file", p->config_file);
+
+  add_os (dom, p);
+  add_features (dom, p);
+  if (p->accel == LODGE_ACCEL_KVM)
+    {
+      xmlNode *cpu = add_empty (dom, "cpu");
+      lodge_xml_set (cpu, "mode", "host-passthrough");
+      lodge_xml_set (cpu, "migratable", "on");
+    }
+  lodge_xml_set (add_empty (dom, "clock"), "offset", "utc");
+  lodge_xml_add (dom, "on_poweroff", "destroy");
+  lodge_xml_add (dom, "on_reboot", "restart");
+  lodge_xml_add (dom, "on_crash", "destroy");
+  add_devices (dom, def, p);
+
+  return lodge_xml_format_doc (doc);
+}

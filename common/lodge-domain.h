@@ -1,0 +1,56 @@
+/* libvirt domain XML for a VE: a pure function of the environment
+ * definition and the facts of its placement on a node. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-enum.h"
+#include "lodge-env.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LODGE_ACCEL_KVM,
+  LODGE_ACCEL_TCG,
+  LODGE_ACCEL_LAST
+} LodgeAccel;
+LODGE_ENUM_DECL (lodge_accel);
+
+/* Where, and with what, a VE runs. */
+typedef struct {
+  LodgeAccel accel;       /* what the node proved to work, not what it has */
+  char *uuid;             /* the VE's domain UUID; NULL: libvirt makes one */
+  char *kernel;           /* absolute path on the node */
+  char *initrd;           /* NULL: none (the minimal kernel needs none) */
+  char *cmdline;
+  char *rbd_pool;
+  char *rbd_image;
+  GStrv ceph_monitors;    /* "host:port" or "[v6addr]:port" */
+  char *ceph_user;        /* cephx id, without "client." */
+  char *ceph_secret_uuid; /* the libvirt secret holding that user's key */
+  char *bridge;
+  char *config_file;      /* the per-VE config blob on the node (mode 0600) */
+  char *console_log;      /* NULL: the serial console is not logged */
+  guint tb_cache_mib;     /* TCG translation cache; 0: QEMU's default */
+} LodgePlacement;
+
+/* The fw_cfg name under which a guest finds its config blob. */
+#define LODGE_FWCFG_CONFIG_NAME "opt/lodge/config"
+
+LodgePlacement *lodge_placement_new (void);
+void lodge_placement_free (LodgePlacement *placement);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgePlacement, lodge_placement_free)
+
+/* Placeholder facts for `lodge domain-xml`: shows what a VE would get
+ * without a cluster. */
+LodgePlacement *lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel);
+
+/* The MAC address of @ifname: the one defined, else derived from the VE
+ * name so it stays the same across restarts and migrations. */
+char *lodge_domain_interface_mac (const LodgeEnvDef *def, const LodgeEnvInterface *iface);
+
+/* Checks @placement, then generates the domain XML. */
+char *lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *placement,
+                                 GError **error);
+
+G_END_DECLS
