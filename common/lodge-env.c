@@ -93,6 +93,54 @@ lodge_env_def_free (LodgeEnvDef *def)
   g_free (def);
 }
 
+#define LABEL "a DNS label (1-63 of a-z, 0-9 and '-', not starting or ending with '-')"
+#define VERSION "1-63 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+#define SIZE "a whole number (of the unit= attribute; KiB for memory, bytes for disk)"
+#define UNIT "bytes, KiB, MiB, GiB or TiB (or K, M, G, T; KB, MB, GB, TB are powers of 1000)"
+#define ONE_LINE "one line of text (no line breaks, at most 4096 characters)"
+#define ADDRESS "an IPv4 or IPv6 address"
+#define HOSTNAME "a host name (dot-separated DNS labels, at most 253 characters)"
+
+static const LodgeXmlHint env_hints[] = {
+  { "name", NULL, LABEL },
+  { "description", NULL, "text of at most 1024 characters" },
+  { "template", "name", LABEL },
+  { "template", "version", VERSION },
+  { "vcpus", NULL, "a whole number from 1 to 256" },
+  { "memory", NULL, SIZE },
+  { "memory", "unit", UNIT },
+  { "currentMemory", NULL, SIZE },
+  { "currentMemory", "unit", UNIT },
+  { "disk", NULL, SIZE },
+  { "disk", "unit", UNIT },
+  { "password", "hash",
+    "a crypt(5) hash starting with $6$ (SHA-512) or $y$ (yescrypt), never a clear-text "
+    "password" },
+  { "authorizedKey", NULL, "one OpenSSH public key line: TYPE BASE64 [COMMENT]" },
+  { "hostname", NULL, HOSTNAME },
+  { "timezone", NULL, "a tz database name such as UTC or Europe/Berlin" },
+  { "server", "address", ADDRESS },
+  { "search", "domain", HOSTNAME },
+  { "sysctl", "name", "a sysctl key such as net.ipv4.ip_forward (lower case, dot-separated)" },
+  { "sysctl", "value", "one line of text (at most 256 characters)" },
+  { "interface", "name", "an interface name (a lower-case letter, then up to 14 of a-z, 0-9)" },
+  { "mac", "address", "a MAC address such as 52:54:00:12:34:56" },
+  { "ip", "address", ADDRESS },
+  { "ip", "prefix", "a prefix length (1-32 for IPv4, 1-128 for IPv6)" },
+  { "gateway", "address", ADDRESS },
+  { "replicas", NULL, "1, 2 or 3" },
+  { "restart", NULL, "always, on-failure or never" },
+  { "priority", NULL, "a whole number from 0 to 1000" },
+  { "application", "name", LABEL },
+  { "application", "autostart", "yes or no" },
+  { "source", "template", LABEL },
+  { "source", "version", VERSION },
+  { "param", "name", "a letter or '_', then up to 63 of letters, digits, '_', '.', '-'" },
+  { "param", "value", ONE_LINE },
+  { "launch", NULL, ONE_LINE },
+  { NULL }
+};
+
 /* ---- typed reading (the document is already schema-valid) ---- */
 
 typedef struct {
@@ -381,7 +429,7 @@ lodge_env_def_parse (const char *xml, gsize len, const char *origin, GError **er
   g_autoptr (xmlDoc) doc = lodge_xml_parse (xml, len, origin, error);
   if (doc == NULL)
     return NULL;
-  if (!lodge_xml_validate (doc, "environment.rng", origin, error))
+  if (!lodge_xml_validate (doc, "environment.rng", env_hints, origin, error))
     return NULL;
 
   Reader r = { origin, error };

@@ -194,29 +194,71 @@ lodge_xml_parse (const char *data, gsize len, const char *origin, GError **error
   return doc;
 }
 
-/* The first schema error, with what the node held. */
+/* The first schema error, made readable: libxml2 says "Error validating
+ * datatype string" or "failed to validate attributes"; the user needs the
+ * value and what was expected. */
 typedef struct {
+  const LodgeXmlHint *hints;
   GString *message;
 } SchemaErrors;
 
-static char *
-describe_node_value (xmlNode *node)
+static const char *
+find_hint (const LodgeXmlHint *hints, const char *element, const char *attribute)
 {
-  if (node == NULL || node->type != XML_ELEMENT_NODE)
-    return NULL;
+  for (const LodgeXmlHint *h = hints; h != NULL && h->element != NULL; h++)
+    if (strcmp (h->element, element) == 0 && g_strcmp0 (h->attribute, attribute) == 0)
+      return h->expected;
+  return NULL;
+}
+
+/* A value as shown in a message: at most 60 characters, control
+ * characters escaped, so a hostile value cannot forge output lines. */
+static char *
+shorten (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  glong n = 0;
+  for (const char *p = text; *p != '\0' && n < 60; p = g_utf8_next_char (p), n++)
+    {
+      gunichar c = g_utf8_get_char (p);
+      if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else
+        g_string_append_unichar (out, c);
+    }
+  if (g_utf8_strlen (text, -1) > 60)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
+}
+
+static gboolean
+has_element_children (xmlNode *node)
+{
   for (xmlNode *c = node->children; c != NULL; c = c->next)
     if (c->type == XML_ELEMENT_NODE)
-      return NULL;
-  g_autofree char *text = lodge_xml_text (node);
-  if (text == NULL || *text == '\0')
-    return NULL;
-  if (g_utf8_strlen (text, -1) > 60)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+describe_attributes (GString *out, xmlNode *node, const LodgeXmlHint *hints)
+{
+  const char *element = (const char *) node->name;
+  g_string_append (out, "invalid attribute value in");
+  for (xmlAttr *a = node->properties; a != NULL; a = a->next)
     {
-      char *end = g_utf8_offset_to_pointer (text, 57);
-      *end = '\0';
-      return g_strdup_printf (" (value '%s...')", text);
+      g_autofree char *value = lodge_xml_prop (node, (const char *) a->name);
+      g_autofree char *shown = shorten (value);
+      g_string_append_printf (out, " %s='%s'", (const char *) a->name, shown);
     }
-  return g_strdup_printf (" (value '%s')", text);
+  for (xmlAttr *a = node->properties; a != NULL; a = a->next)
+    {
+      const char *hint = find_hint (hints, element, (const char *) a->name);
+      if (hint != NULL)
+        g_string_append_printf (out, "; %s: %s", (const char *) a->name, hint);
+    }
 }
 
 static void
@@ -227,20 +269,33 @@ collect_schema_error (void *user_data, xmlErrorPtr err)
     return;
 
   xmlNode *node = err->node;
+  gboolean is_element = node != NULL && node->type == XML_ELEMENT_NODE;
   g_autofree char *msg = strip_message (err->message);
-  g_autofree char *value = describe_node_value (node);
-  const char *file = err->file;
-  int line = err->line;
-  if (node != NULL && node->type == XML_ELEMENT_NODE)
-    line = lodge_xml_line (node);
+  int line = is_element ? (int) lodge_xml_line (node) : err->line;
 
-  errors->message = g_string_new (NULL);
-  g_string_append_printf (errors->message, "%s:%d: ", file != NULL ? file : "?", line);
-  if (node != NULL && node->type == XML_ELEMENT_NODE)
-    g_string_append_printf (errors->message, "<%s>: ", (const char *) node->name);
-  g_string_append (errors->message, msg);
-  if (value != NULL)
-    g_string_append (errors->message, value);
+  GString *out = errors->message = g_string_new (NULL);
+  g_string_append_printf (out, "%s:%d: ", err->file != NULL ? err->file : "?", line);
+  if (!is_element)
+    {
+      g_string_append (out, msg);
+      return;
+    }
+
+  const char *element = (const char *) node->name;
+  g_string_append_printf (out, "<%s>: ", element);
+  if (strstr (msg, "attribute") != NULL && node->properties != NULL)
+    describe_attributes (out, node, errors->hints);
+  else if (g_str_has_prefix (msg, "Error validating") && !has_element_children (node))
+    {
+      g_autofree char *text = lodge_xml_text (node);
+      g_autofree char *shown = shorten (text);
+      const char *hint = find_hint (errors->hints, element, NULL);
+      g_string_append_printf (out, "invalid value '%s'", shown);
+      if (hint != NULL)
+        g_string_append_printf (out, "; expected %s", hint);
+    }
+  else
+    g_string_append (out, msg);
 }
 
 /* The schemas are compiled in: an error in one is a build bug, not bad
@@ -263,7 +318,8 @@ schema_bug_structured (void *user_data, xmlErrorPtr err)
 }
 
 gboolean
-lodge_xml_validate (xmlDoc *doc, const char *schema, const char *origin, GError **error)
+lodge_xml_validate (xmlDoc *doc, const char *schema, const LodgeXmlHint *hints,
+                    const char *origin, GError **error)
 {
   g_return_val_if_fail (doc != NULL, FALSE);
   g_return_val_if_fail (schema != NULL, FALSE);
@@ -288,7 +344,7 @@ lodge_xml_validate (xmlDoc *doc, const char *schema, const char *origin, GError 
     g_error ("schema %s does not compile: %s", schema, bugs->str);
 
   g_autoptr (xmlRelaxNGValidCtxt) vctxt = xmlRelaxNGNewValidCtxt (compiled);
-  SchemaErrors errors = { 0 };
+  SchemaErrors errors = { hints, NULL };
   xmlRelaxNGSetValidStructuredErrors (vctxt, collect_schema_error, &errors);
   int r = xmlRelaxNGValidateDoc (vctxt, doc);
   if (r == 0)
@@ -296,8 +352,7 @@ lodge_xml_validate (xmlDoc *doc, const char *schema, const char *origin, GError 
 
   if (errors.message == NULL)
     errors.message = g_string_new (origin);
-  g_set_error (error, LODGE_ERROR, LODGE_ERROR_SCHEMA, "%s (not valid against %s)",
-               errors.message->str, schema);
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_SCHEMA, "%s", errors.message->str);
   g_string_free (errors.message, TRUE);
   return FALSE;
 }

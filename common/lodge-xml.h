@@ -20,10 +20,19 @@ char *lodge_xml_read_file (const char *path, gsize max_bytes, gsize *ret_len, GE
  * names the input in error messages ("web1.xml"). */
 xmlDoc *lodge_xml_parse (const char *data, gsize len, const char *origin, GError **error);
 
+/* What a value of an element (@attribute NULL) or attribute should be, for
+ * error messages; arrays end with { NULL }. */
+typedef struct {
+  const char *element;
+  const char *attribute;
+  const char *expected;
+} LodgeXmlHint;
+
 /* Validates @doc against the embedded schema @schema ("environment.rng").
- * The error names origin:line, the element and the offending value. */
-gboolean lodge_xml_validate (xmlDoc *doc, const char *schema, const char *origin,
-                             GError **error);
+ * The error names origin:line, the element, the offending value and,
+ * from @hints, what was expected. */
+gboolean lodge_xml_validate (xmlDoc *doc, const char *schema, const LodgeXmlHint *hints,
+                             const char *origin, GError **error);
 
 /* Tree helpers. */
 xmlNode *lodge_xml_child (xmlNode *parent, const char *name);

@@ -1,0 +1,90 @@
+#include "lodge-golden.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+
+gboolean
+lodge_golden_regenerating (void)
+{
+  return g_strcmp0 (g_getenv ("LODGE_REGENERATE"), "1") == 0;
+}
+
+char *
+lodge_golden_read (const char *path)
+{
+  g_autoptr (GError) error = NULL;
+  char *data = NULL;
+  g_file_get_contents (path, &data, NULL, &error);
+  g_assert_no_error (error);
+  return data;
+}
+
+GPtrArray *
+lodge_golden_cases (const char *dir, const char *const *output_suffixes)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDir) d = g_dir_open (dir, 0, &error);
+  g_assert_no_error (error);
+
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *cases = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (files, g_strdup (name));
+
+  /* An input is a .xml file that is not some case's output. */
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *f = files->pdata[i];
+      gboolean is_output = FALSE;
+      for (guint j = 0; output_suffixes[j] != NULL; j++)
+        is_output |= g_str_has_suffix (f, output_suffixes[j]);
+      if (!is_output && g_str_has_suffix (f, ".xml"))
+        g_ptr_array_add (cases, g_strndup (f, strlen (f) - 4));
+    }
+  g_ptr_array_sort (cases, (GCompareFunc) g_strcmp0);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *f = files->pdata[i];
+      gboolean used = FALSE;
+      for (guint c = 0; c < cases->len && !used; c++)
+        {
+          g_autofree char *input = g_strconcat (cases->pdata[c], ".xml", NULL);
+          used = strcmp (f, input) == 0;
+          for (guint j = 0; output_suffixes[j] != NULL && !used; j++)
+            {
+              g_autofree char *out = g_strconcat (cases->pdata[c], output_suffixes[j], NULL);
+              used = strcmp (f, out) == 0;
+            }
+        }
+      if (!used)
+        g_test_fail_printf ("%s/%s belongs to no test case (an unused golden file)", dir, f);
+    }
+  return cases;
+}
+
+void
+lodge_golden_assert (const char *path, const char *actual)
+{
+  if (lodge_golden_regenerating ())
+    {
+      g_autoptr (GError) error = NULL;
+      g_file_set_contents (path, actual, -1, &error);
+      g_assert_no_error (error);
+      return;
+    }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_test_fail_printf ("%s is missing; run with LODGE_REGENERATE=1 to create it, then "
+                          "review it",
+                          path);
+      return;
+    }
+  g_autofree char *expected = lodge_golden_read (path);
+  if (strcmp (expected, actual) != 0)
+    {
+      g_printerr ("--- %s (expected)\n%s\n+++ actual\n%s\n", path, expected, actual);
+      g_test_fail_printf ("%s differs from the actual output", path);
+    }
+}

@@ -1,0 +1,23 @@
+/* Golden files for unit tests: tests/data/<dir>/<case>.xml is an input;
+ * files named <case><suffix> next to it are its expected outputs. Set
+ * LODGE_REGENERATE=1 to rewrite outputs (then review the diff). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Sorted input case names (without .xml) in @dir; fails the test when a
+ * file there belongs to no case (its name is not <case>.xml nor
+ * <case><one of @output_suffixes>). */
+GPtrArray *lodge_golden_cases (const char *dir, const char *const *output_suffixes);
+
+/* Compares @actual with the file @path, or rewrites it when regenerating.
+ * A missing file is a failure unless regenerating. */
+void lodge_golden_assert (const char *path, const char *actual);
+
+gboolean lodge_golden_regenerating (void);
+
+char *lodge_golden_read (const char *path);
+
+G_END_DECLS
