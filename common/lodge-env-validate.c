@@ -4,6 +4,7 @@
 
 #include "lodge-env.h"
 #include "lodge-error.h"
+#include "lodge-units.h"
 
 static const char *const sysctl_roots[] = {
   "abi", "crypto", "debug", "dev", "fs", "kernel", "net", "sunrpc", "user", "vm",
@@ -28,8 +29,8 @@ validate_resources (const LodgeEnvDef *def, const char *origin, GError **error)
 {
   if (def->current_memory > def->memory)
     {
-      g_autofree char *cur = g_format_size_full (def->current_memory, G_FORMAT_SIZE_IEC_UNITS);
-      g_autofree char *mem = g_format_size_full (def->memory, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *cur = lodge_units_format (def->current_memory);
+      g_autofree char *mem = lodge_units_format (def->memory);
       return fail (error, origin, def->current_memory_line,
                    "<currentMemory> (%s) is larger than <memory> (%s); the host cannot "
                    "commit more than the guest sees",

@@ -183,8 +183,8 @@ read_size (Reader *r, xmlNode *node, const char *default_unit, guint64 min, guin
   if (!lodge_units_scale (text, unit, default_unit, &bytes, &local))
     return reader_fail (r, node, "%s", local->message);
 
-  g_autofree char *min_s = g_format_size_full (min, G_FORMAT_SIZE_IEC_UNITS);
-  g_autofree char *max_s = g_format_size_full (max, G_FORMAT_SIZE_IEC_UNITS);
+  g_autofree char *min_s = lodge_units_format (min);
+  g_autofree char *max_s = lodge_units_format (max);
   if (bytes < min || bytes > max)
     return reader_fail (r, node, "%s %s is out of range (%s to %s)", text,
                         unit != NULL ? unit : default_unit, min_s, max_s);

@@ -84,3 +84,11 @@ lodge_units_canonical (guint64 bytes, const char **ret_unit)
   *ret_unit = names[i];
   return bytes;
 }
+
+char *
+lodge_units_format (guint64 bytes)
+{
+  const char *unit;
+  guint64 value = lodge_units_canonical (bytes, &unit);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", value, unit);
+}

@@ -15,4 +15,7 @@ gboolean lodge_units_scale (const char *value, const char *unit, const char *def
  * "TiB", "GiB", "MiB", "KiB" or "bytes" and returns the scaled value. */
 guint64 lodge_units_canonical (guint64 bytes, const char **ret_unit);
 
+/* "512 MiB", "4 TiB", "1536 bytes": exact, ASCII, for messages. */
+char *lodge_units_format (guint64 bytes);
+
 G_END_DECLS

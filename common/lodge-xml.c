@@ -10,6 +10,7 @@
 #include <libxml/xmlsave.h>
 
 #include "lodge-error.h"
+#include "lodge-units.h"
 
 /* Generated from schemas/schemas.gresource.xml. */
 GResource *lodge_schemas_get_resource (void);
@@ -69,7 +70,7 @@ lodge_xml_read_file (const char *path, gsize max_bytes, gsize *ret_len, GError *
 
   if (len > max_bytes)
     {
-      g_autofree char *limit = g_format_size_full (max_bytes, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *limit = lodge_units_format (max_bytes);
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_TOO_LARGE,
                    "%s: file too large (the limit is %s)", path, limit);
       return NULL;
