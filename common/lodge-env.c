@@ -138,7 +138,7 @@ static const LodgeXmlHint env_hints[] = {
   { "param", "name", "a letter or '_', then up to 63 of letters, digits, '_', '.', '-'" },
   { "param", "value", ONE_LINE },
   { "launch", NULL, ONE_LINE },
-  { NULL }
+  { NULL, NULL, NULL }
 };
 
 /* ---- typed reading (the document is already schema-valid) ---- */
@@ -216,7 +216,6 @@ static LodgeEnvIp *
 read_ip (Reader *r, xmlNode *node, const char *attr, gboolean with_prefix)
 {
   g_autofree char *text = lodge_xml_prop (node, attr);
-  g_autoptr (GString) canon = g_string_sized_new (INET6_ADDRSTRLEN);
   LodgeEnvIp ip = { 0 };
 
   if (inet_pton (AF_INET, text, ip.bytes) == 1)

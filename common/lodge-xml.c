@@ -17,7 +17,6 @@ GResource *lodge_schemas_get_resource (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlParserCtxt, xmlFreeParserCtxt)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlRelaxNGParserCtxt, xmlRelaxNGFreeParserCtxt)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlRelaxNG, xmlRelaxNGFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlRelaxNGValidCtxt, xmlRelaxNGFreeValidCtxt)
 
 static void
@@ -302,7 +301,7 @@ collect_schema_error (void *user_data, xmlErrorPtr err)
 /* The schemas are compiled in: an error in one is a build bug, not bad
  * input. libxml2 reports regular expression errors of <param
  * name="pattern"> through the (thread-local) generic handler only. */
-static void
+G_GNUC_PRINTF (2, 3) static void
 schema_bug (void *user_data, const char *fmt, ...)
 {
   va_list ap;
@@ -318,15 +317,9 @@ schema_bug_structured (void *user_data, xmlErrorPtr err)
   g_string_append (user_data, err->message);
 }
 
-gboolean
-lodge_xml_validate (xmlDoc *doc, const char *schema, const LodgeXmlHint *hints,
-                    const char *origin, GError **error)
+static xmlRelaxNG *
+compile_schema (const char *schema)
 {
-  g_return_val_if_fail (doc != NULL, FALSE);
-  g_return_val_if_fail (schema != NULL, FALSE);
-
-  lodge_xml_init ();
-
   g_autofree char *path = g_strconcat ("/org/lodge/schemas/", schema, NULL);
   g_autoptr (GBytes) rng = g_resource_lookup_data (lodge_schemas_get_resource (), path,
                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
@@ -339,10 +332,52 @@ lodge_xml_validate (xmlDoc *doc, const char *schema, const LodgeXmlHint *hints,
   g_autoptr (GString) bugs = g_string_new (NULL);
   xmlRelaxNGSetParserStructuredErrors (pctxt, schema_bug_structured, bugs);
   xmlSetGenericErrorFunc (bugs, schema_bug);
-  g_autoptr (xmlRelaxNG) compiled = xmlRelaxNGParse (pctxt);
+  xmlRelaxNG *compiled = xmlRelaxNGParse (pctxt);
   xmlSetGenericErrorFunc (NULL, NULL);
   if (compiled == NULL || bugs->len > 0)
     g_error ("schema %s does not compile: %s", schema, bugs->str);
+  return compiled;
+}
+
+/* Compiling a schema costs ~20 times the validation of a definition, so
+ * each thread keeps its compiled schemas (libxml2 does not promise that a
+ * compiled RelaxNG may be shared between threads). */
+static void
+free_thread_schemas (gpointer table)
+{
+  g_hash_table_unref (table);
+}
+
+static GPrivate thread_schemas = G_PRIVATE_INIT (free_thread_schemas);
+
+static xmlRelaxNG *
+schema_for_thread (const char *schema)
+{
+  GHashTable *table = g_private_get (&thread_schemas);
+  if (table == NULL)
+    {
+      table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                     (GDestroyNotify) xmlRelaxNGFree);
+      g_private_set (&thread_schemas, table);
+    }
+  xmlRelaxNG *compiled = g_hash_table_lookup (table, schema);
+  if (compiled == NULL)
+    {
+      compiled = compile_schema (schema);
+      g_hash_table_insert (table, g_strdup (schema), compiled);
+    }
+  return compiled;
+}
+
+gboolean
+lodge_xml_validate (xmlDoc *doc, const char *schema, const LodgeXmlHint *hints,
+                    const char *origin, GError **error)
+{
+  g_return_val_if_fail (doc != NULL, FALSE);
+  g_return_val_if_fail (schema != NULL, FALSE);
+
+  lodge_xml_init ();
+  xmlRelaxNG *compiled = schema_for_thread (schema);
 
   g_autoptr (xmlRelaxNGValidCtxt) vctxt = xmlRelaxNGNewValidCtxt (compiled);
   SchemaErrors errors = { hints, NULL };

@@ -14,7 +14,7 @@
   "<memory unit=\"MiB\">64</memory><disk unit=\"GiB\">1</disk></resources>"
 
 static void
-assert_refused (const char *xml, gsize len, LodgeErrorCode code, const char *fragment)
+assert_refused (const char *xml, gsize len, int code, const char *fragment)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "hostile.xml", &error);

@@ -80,7 +80,7 @@ cmd_validate (int argc, char **argv)
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing for valid files", NULL },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = command_context (
     "validate", "FILE...",
@@ -135,7 +135,7 @@ cmd_domain_xml (int argc, char **argv)
   GOptionEntry entries[] = {
     { "accel", 'a', 0, G_OPTION_ARG_STRING, &accel_name,
       "Accelerator of the node: kvm or tcg (default: tcg)", "ACCEL" },
-    { NULL }
+    G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = command_context (
     "domain-xml", "FILE",
