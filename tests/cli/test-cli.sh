@@ -45,6 +45,10 @@ for ex in "$src"/examples/*.xml; do
   done
 done
 
+# The annotated example in docs/environment.md is a valid definition.
+sed -n '/^```xml$/,/^```$/p' "$src/docs/environment.md" | sed '1d;$d' >"$tmp/doc-example.xml"
+expect 0 "docs/environment.md's annotated example is valid" 'valid \(environment shop-db-01' -- "$lodge" validate "$tmp/doc-example.xml"
+
 # Invalid files: FILE:LINE: message, every file checked, exit 1.
 bad=$src/tests/data/env/err-current-memory-over.xml
 expect 1 "an invalid file names file and line" '^.*err-current-memory-over.xml:8: <currentMemory> \(512 MiB\) is larger than <memory>' -- "$lodge" validate "$bad"
