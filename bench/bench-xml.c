@@ -13,6 +13,7 @@
 
 #include "lodge-domain.h"
 #include "lodge-env.h"
+#include "lib/lodge-hostile.h"
 
 typedef void (*BenchFunc) (gconstpointer data, gsize len);
 
@@ -78,38 +79,6 @@ lodge_domain (gconstpointer data, gsize len)
   g_free (xml);
 }
 
-static char *
-billion_laughs (void)
-{
-  GString *xml = g_string_new ("<!DOCTYPE lolz [<!ENTITY lol \"lol\">");
-  for (int i = 1; i <= 9; i++)
-    {
-      g_string_append_printf (xml, "<!ENTITY lol%d \"", i);
-      for (int j = 0; j < 10; j++)
-        {
-          if (i == 1)
-            g_string_append (xml, "&lol;");
-          else
-            g_string_append_printf (xml, "&lol%d;", i - 1);
-        }
-      g_string_append (xml, "\">");
-    }
-  g_string_append (xml, "]><environment><name>&lol9;</name></environment>");
-  return g_string_free (xml, FALSE);
-}
-
-static char *
-deep_nesting (void)
-{
-  GString *xml = g_string_new ("<environment>");
-  for (int i = 0; i < 10000; i++)
-    g_string_append (xml, "<a>");
-  for (int i = 0; i < 10000; i++)
-    g_string_append (xml, "</a>");
-  g_string_append (xml, "</environment>");
-  return g_string_free (xml, FALSE);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -157,8 +126,8 @@ main (int argc, char **argv)
     }
 
   /* Hostile inputs: time until refused. */
-  g_autofree char *laughs = billion_laughs ();
-  g_autofree char *deep = deep_nesting ();
+  g_autofree char *laughs = lodge_hostile_billion_laughs ();
+  g_autofree char *deep = lodge_hostile_deep_nesting (10000);
   gsize big_len = 50 * 1000 * 1000;
   g_autofree char *big = g_malloc (big_len);
   memset (big, ' ', big_len);

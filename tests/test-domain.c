@@ -215,13 +215,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "domain", NULL);
-  g_autoptr (GPtrArray) cases = lodge_golden_cases (dir, domain_outputs);
-  for (guint i = 0; i < cases->len; i++)
-    {
-      g_autofree char *path = g_strconcat ("/domain/golden/", cases->pdata[i], NULL);
-      g_test_add_data_func_full (path, g_strdup (cases->pdata[i]), test_golden_case, g_free);
-    }
+  lodge_golden_add_tests ("domain", "domain", domain_outputs, test_golden_case);
   g_test_add_func ("/domain/placement-errors", test_placement_errors);
   g_test_add_func ("/domain/accel", test_accel);
   g_test_add_func ("/domain/mac", test_mac);

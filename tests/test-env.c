@@ -144,13 +144,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "env", NULL);
-  g_autoptr (GPtrArray) cases = lodge_golden_cases (dir, env_outputs);
-  for (guint i = 0; i < cases->len; i++)
-    {
-      g_autofree char *path = g_strconcat ("/env/golden/", cases->pdata[i], NULL);
-      g_test_add_data_func_full (path, g_strdup (cases->pdata[i]), test_golden_case, g_free);
-    }
+  lodge_golden_add_tests ("env", "env", env_outputs, test_golden_case);
 
   g_autofree char *examples = g_test_build_filename (G_TEST_DIST, "..", "examples", NULL);
   g_autoptr (GDir) d = g_dir_open (examples, 0, NULL);

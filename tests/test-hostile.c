@@ -8,6 +8,7 @@
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-xml.h"
+#include "lib/lodge-hostile.h"
 
 #define VALID_BODY \
   "<name>t1</name><template name=\"busybox\"/><resources><vcpus>1</vcpus>" \
@@ -65,22 +66,8 @@ test_parameter_entity (void)
 static void
 test_billion_laughs (void)
 {
-  g_autoptr (GString) xml = g_string_new ("<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n"
-                                          "<!ENTITY lol \"lol\">\n");
-  for (int i = 1; i <= 9; i++)
-    {
-      g_string_append_printf (xml, "<!ENTITY lol%d \"", i);
-      for (int j = 0; j < 10; j++)
-        {
-          if (i == 1)
-            g_string_append (xml, "&lol;");
-          else
-            g_string_append_printf (xml, "&lol%d;", i - 1);
-        }
-      g_string_append (xml, "\">\n");
-    }
-  g_string_append (xml, "]>\n<environment><name>&lol9;</name></environment>\n");
-  assert_refused (xml->str, xml->len, LODGE_ERROR_MALFORMED, "DOCTYPE declarations are not allowed");
+  g_autofree char *xml = lodge_hostile_billion_laughs ();
+  assert_refused (xml, strlen (xml), LODGE_ERROR_MALFORMED, "DOCTYPE declarations are not allowed");
 }
 
 static void
@@ -127,13 +114,8 @@ test_endless_file (void)
 static void
 test_deep_nesting (void)
 {
-  g_autoptr (GString) xml = g_string_new ("<environment>");
-  for (int i = 0; i < 10000; i++)
-    g_string_append (xml, "<a>");
-  for (int i = 0; i < 10000; i++)
-    g_string_append (xml, "</a>");
-  g_string_append (xml, "</environment>");
-  assert_refused (xml->str, xml->len, LODGE_ERROR_MALFORMED, "Excessive depth");
+  g_autofree char *xml = lodge_hostile_deep_nesting (10000);
+  assert_refused (xml, strlen (xml), LODGE_ERROR_MALFORMED, "Excessive depth");
 }
 
 static void

@@ -88,3 +88,16 @@ lodge_golden_assert (const char *path, const char *actual)
       g_test_fail_printf ("%s differs from the actual output", path);
     }
 }
+
+void
+lodge_golden_add_tests (const char *module, const char *subdir,
+                        const char *const *output_suffixes, GTestDataFunc func)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", subdir, NULL);
+  g_autoptr (GPtrArray) cases = lodge_golden_cases (dir, output_suffixes);
+  for (guint i = 0; i < cases->len; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/%s/golden/%s", module, (char *) cases->pdata[i]);
+      g_test_add_data_func_full (path, g_strdup (cases->pdata[i]), func, g_free);
+    }
+}

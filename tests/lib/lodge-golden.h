@@ -12,6 +12,11 @@ G_BEGIN_DECLS
  * <case><one of @output_suffixes>). */
 GPtrArray *lodge_golden_cases (const char *dir, const char *const *output_suffixes);
 
+/* Registers @func once per case of tests/data/@subdir as
+ * /@module/golden/<case>, with the case name as its data. */
+void lodge_golden_add_tests (const char *module, const char *subdir,
+                             const char *const *output_suffixes, GTestDataFunc func);
+
 /* Compares @actual with the file @path, or rewrites it when regenerating.
  * A missing file is a failure unless regenerating. */
 void lodge_golden_assert (const char *path, const char *actual);
