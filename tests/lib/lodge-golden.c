@@ -19,6 +19,13 @@ lodge_golden_read (const char *path)
   return data;
 }
 
+/* g_ptr_array_sort passes pointers to the elements. */
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
 GPtrArray *
 lodge_golden_cases (const char *dir, const char *const *output_suffixes)
 {
@@ -42,7 +49,7 @@ lodge_golden_cases (const char *dir, const char *const *output_suffixes)
       if (!is_output && g_str_has_suffix (f, ".xml"))
         g_ptr_array_add (cases, g_strndup (f, strlen (f) - 4));
     }
-  g_ptr_array_sort (cases, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (cases, compare_strings);
 
   for (guint i = 0; i < files->len; i++)
     {
