@@ -3,6 +3,8 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "lodge-strings.h"
+
 gboolean
 lodge_golden_regenerating (void)
 {
@@ -17,13 +19,6 @@ lodge_golden_read (const char *path)
   g_file_get_contents (path, &data, NULL, &error);
   g_assert_no_error (error);
   return data;
-}
-
-/* g_ptr_array_sort passes pointers to the elements. */
-static int
-compare_strings (gconstpointer a, gconstpointer b)
-{
-  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
 }
 
 GPtrArray *
@@ -49,7 +44,7 @@ lodge_golden_cases (const char *dir, const char *const *output_suffixes)
       if (!is_output && g_str_has_suffix (f, ".xml"))
         g_ptr_array_add (cases, g_strndup (f, strlen (f) - 4));
     }
-  g_ptr_array_sort (cases, compare_strings);
+  g_ptr_array_sort (cases, lodge_compare_strings);
 
   for (guint i = 0; i < files->len; i++)
     {

@@ -1,0 +1,52 @@
+/* A connection to a Ceph cluster through librados: who we are (client id,
+ * keyring), where the cluster is (ceph.conf), and how long to wait for it. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *conf_path; /* ceph.conf */
+  char *client_id; /* without "client." */
+  char *keyring;   /* NULL: what ceph.conf says */
+  guint timeout_s; /* connecting and monitor commands; 0: LODGE_CEPH_DEFAULT_TIMEOUT */
+} LodgeCephConfig;
+
+#define LODGE_CEPH_DEFAULT_TIMEOUT 10
+#define LODGE_CLUSTER_DEFAULT_DIR "/var/lib/lodge-cluster"
+
+/* The local cluster that tools/lodge-cluster made: $LODGE_CLUSTER_DIR (or
+ * /var/lib/lodge-cluster)/ceph.conf, client $LODGE_CEPH_USER (or "lodge"),
+ * and its keyring ($LODGE_CEPH_KEYRING, or ceph.client.<id>.keyring next to
+ * ceph.conf); $CEPH_CONF overrides the conf path. */
+LodgeCephConfig *lodge_ceph_config_new_default (void);
+void lodge_ceph_config_free (LodgeCephConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCephConfig, lodge_ceph_config_free)
+
+typedef struct _LodgeRados LodgeRados;
+
+/* Connects, or fails within the timeout with LODGE_STORAGE_ERROR_UNREACHABLE
+ * naming the conf file and the monitors. */
+LodgeRados *lodge_rados_connect (const LodgeCephConfig *config, GError **error);
+void lodge_rados_free (LodgeRados *rados);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeRados, lodge_rados_free)
+
+/* This client's address as the cluster sees it ("127.0.0.1:0/123456"):
+ * what fencing blocklists. */
+char *lodge_rados_client_address (LodgeRados *rados);
+guint64 lodge_rados_instance_id (LodgeRados *rados);
+
+/* Runs a monitor command given as JSON; returns its output (may be ""). */
+char *lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error);
+
+/* Creates a replicated pool of @size copies (and @min_size), with the
+ * application @application enabled, if it does not exist; then checks the
+ * sizes. Safe against a concurrent creator. */
+gboolean lodge_rados_ensure_pool (LodgeRados *rados, const char *pool, guint size, guint min_size,
+                                  const char *application, GError **error);
+/* Replication size and min_size of @pool. */
+gboolean lodge_rados_pool_size (LodgeRados *rados, const char *pool, guint *ret_size,
+                                guint *ret_min_size, GError **error);
+
+G_END_DECLS
