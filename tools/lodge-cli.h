@@ -1,0 +1,55 @@
+/* Shared plumbing of the lodge CLI's subcommands: option parsing with
+ * man-page-like --help, exit codes, and finding the local cluster. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes, stable for scripts. */
+enum {
+  LODGE_EXIT_OK = 0,
+  LODGE_EXIT_INVALID = 1,     /* a definition, name or argument value is not valid */
+  LODGE_EXIT_USAGE = 2,       /* the command line itself is wrong */
+  LODGE_EXIT_NOT_FOUND = 3,   /* an unknown VE, template, version, ... */
+  LODGE_EXIT_CONFLICT = 4,    /* exists already, in use, or changed by someone else */
+  LODGE_EXIT_UNREACHABLE = 5, /* the cluster is down or does not answer in time */
+  LODGE_EXIT_FAILED = 6,      /* anything else */
+};
+
+#define LODGE_EXIT_CODES_HELP \
+  "Exit status:\n" \
+  "  0  success\n" \
+  "  1  invalid input: a definition, a name or a value\n" \
+  "  2  wrong usage of the command line\n" \
+  "  3  not found: an unknown environment, template or version\n" \
+  "  4  conflict: exists already, in use, or changed by another command\n" \
+  "  5  the cluster is down or did not answer in time\n" \
+  "  6  any other failure\n"
+
+typedef struct {
+  const char *name;
+  const char *params;
+  const char *summary;
+  int (*run) (int argc, char **argv);
+} LodgeCommand;
+
+int lodge_cli_usage_error (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+GOptionContext *lodge_cli_context (const char *name, const char *params, const char *summary,
+                                   const char *description, GOptionEntry *entries);
+gboolean lodge_cli_parse (GOptionContext *ctx, int *argc, char ***argv, int *ret_exit);
+
+/* Prints "lodge: <message>" and returns the exit code for @error. */
+int lodge_cli_fail (const GError *error);
+
+/* Joins the local cluster (tools/lodge-cluster) when the environment does
+ * not name one: reads $LODGE_CLUSTER_DIR/env (default
+ * /var/lib/lodge-cluster/env) for CEPH_CONF and the client, and enters
+ * its network namespace. */
+gboolean lodge_cli_enter_cluster (GError **error);
+
+/* Dispatches argv[1] among @commands; "help" and --help included. */
+int lodge_cli_dispatch (const char *group, const LodgeCommand *commands, guint n_commands,
+                        int argc, char **argv);
+
+G_END_DECLS

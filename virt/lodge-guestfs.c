@@ -1,0 +1,282 @@
+#include "lodge-guestfs.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <guestfs.h>
+#include <glib/gstdio.h>
+
+#include "lodge-accel.h"
+#include "lodge-strings.h"
+
+G_DEFINE_QUARK (lodge-guestfs-error-quark, lodge_guestfs_error)
+
+struct _LodgeGuestfs {
+  guestfs_h *g;
+  gboolean launched;
+  char *mountpoint_device;
+};
+
+/* The one place guestfs_last_error() is read. */
+G_GNUC_PRINTF (3, 4) static gboolean
+fail (LodgeGuestfs *g, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *context = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  const char *msg = g->g != NULL ? guestfs_last_error (g->g) : NULL;
+  g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_FAILED, "%s: %s", context,
+               msg != NULL ? msg : "unknown libguestfs error");
+  return FALSE;
+}
+
+LodgeGuestfs *
+lodge_guestfs_new (GError **error)
+{
+  g_autoptr (LodgeGuestfs) g = g_new0 (LodgeGuestfs, 1);
+  g->g = guestfs_create ();
+  if (g->g == NULL)
+    {
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_FAILED,
+                   "cannot create a libguestfs handle: %s", g_strerror (errno));
+      return NULL;
+    }
+  /* Errors come back as GErrors, not on stderr. */
+  guestfs_set_error_handler (g->g, NULL, NULL);
+  if (guestfs_set_backend (g->g, "direct") < 0)
+    return fail (g, error, "cannot select libguestfs's direct backend"), NULL;
+
+  g_autofree char *reason = NULL;
+  if (lodge_accel_probe (&reason) == LODGE_ACCEL_TCG)
+    {
+      char *settings[] = { (char *) "force_tcg", NULL };
+      if (guestfs_set_backend_settings (g->g, settings) < 0)
+        return fail (g, error, "cannot force TCG"), NULL;
+    }
+  return g_steal_pointer (&g);
+}
+
+void
+lodge_guestfs_free (LodgeGuestfs *g)
+{
+  if (g == NULL)
+    return;
+  if (g->g != NULL)
+    guestfs_close (g->g); /* also stops a running appliance */
+  g_free (g->mountpoint_device);
+  g_free (g);
+}
+
+gboolean
+lodge_guestfs_add_rbd (LodgeGuestfs *g, const char *pool, const char *image, const char *snap,
+                       const char *client_id, gboolean readonly, GError **error)
+{
+  g_autofree char *name = snap != NULL ? g_strdup_printf ("%s/%s@%s", pool, image, snap)
+                                       : g_strdup_printf ("%s/%s", pool, image);
+  int r = guestfs_add_drive_opts (g->g, name, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
+                                  GUESTFS_ADD_DRIVE_OPTS_PROTOCOL, "rbd",
+                                  GUESTFS_ADD_DRIVE_OPTS_USERNAME, client_id,
+                                  GUESTFS_ADD_DRIVE_OPTS_READONLY, readonly || snap != NULL,
+                                  GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, "unsafe", -1);
+  if (r < 0)
+    return fail (g, error, "cannot add RBD image %s", name);
+  return TRUE;
+}
+
+gboolean
+lodge_guestfs_add_file (LodgeGuestfs *g, const char *path, gboolean readonly, GError **error)
+{
+  if (guestfs_add_drive_opts (g->g, path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
+                              GUESTFS_ADD_DRIVE_OPTS_READONLY, readonly, -1)
+      < 0)
+    return fail (g, error, "cannot add disk image %s", path);
+  return TRUE;
+}
+
+gboolean
+lodge_guestfs_launch (LodgeGuestfs *g, GError **error)
+{
+  if (guestfs_launch (g->g) < 0)
+    {
+      fail (g, error, "cannot start the libguestfs appliance");
+      (*error)->code = LODGE_GUESTFS_ERROR_LAUNCH;
+      return FALSE;
+    }
+  g->launched = TRUE;
+  return TRUE;
+}
+
+const char *
+lodge_guestfs_disk (LodgeGuestfs *g)
+{
+  return "/dev/sda";
+}
+
+gboolean
+lodge_guestfs_mkfs_ext4 (LodgeGuestfs *g, const char *device, const char *label, GError **error)
+{
+  if (guestfs_mkfs_opts (g->g, "ext4", device, GUESTFS_MKFS_OPTS_LABEL, label, -1) < 0)
+    return fail (g, error, "cannot make an ext4 filesystem on %s", device);
+  return TRUE;
+}
+
+gboolean
+lodge_guestfs_mount (LodgeGuestfs *g, const char *device, gboolean readonly, GError **error)
+{
+  int r = readonly ? guestfs_mount_ro (g->g, device, "/") : guestfs_mount (g->g, device, "/");
+  if (r < 0)
+    return fail (g, error, "cannot mount %s", device);
+  return TRUE;
+}
+
+gboolean
+lodge_guestfs_tar_in (LodgeGuestfs *g, const char *tarfile, const char *compress, GError **error)
+{
+  int r;
+  if (compress != NULL)
+    r = guestfs_tar_in_opts (g->g, tarfile, "/", GUESTFS_TAR_IN_OPTS_COMPRESS, compress,
+                             GUESTFS_TAR_IN_OPTS_XATTRS, 1, -1);
+  else
+    r = guestfs_tar_in_opts (g->g, tarfile, "/", GUESTFS_TAR_IN_OPTS_XATTRS, 1, -1);
+  if (r < 0)
+    return fail (g, error, "cannot unpack the tree into the filesystem");
+  return TRUE;
+}
+
+gboolean
+lodge_guestfs_shutdown (LodgeGuestfs *g, GError **error)
+{
+  if (!g->launched)
+    return TRUE;
+  if (guestfs_umount_all (g->g) < 0)
+    return fail (g, error, "cannot unmount");
+  if (guestfs_sync (g->g) < 0)
+    return fail (g, error, "cannot sync");
+  if (guestfs_shutdown (g->g) < 0)
+    return fail (g, error, "the appliance did not shut down cleanly");
+  g->launched = FALSE;
+  return TRUE;
+}
+
+/* ---- manifest ---- */
+
+void
+lodge_file_entry_free (LodgeFileEntry *e)
+{
+  if (e == NULL)
+    return;
+  g_free (e->path);
+  g_free (e->link);
+  g_free (e->sha256);
+  g_clear_pointer (&e->xattrs, g_hash_table_unref);
+  g_free (e);
+}
+
+static LodgeFileType
+type_of_mode (guint64 mode)
+{
+  switch (mode & S_IFMT)
+    {
+    case S_IFDIR:
+      return LODGE_FILE_DIRECTORY;
+    case S_IFLNK:
+      return LODGE_FILE_SYMLINK;
+    case S_IFIFO:
+      return LODGE_FILE_FIFO;
+    case S_IFSOCK:
+      return LODGE_FILE_SOCKET;
+    case S_IFCHR:
+      return LODGE_FILE_CHAR;
+    case S_IFBLK:
+      return LODGE_FILE_BLOCK;
+    default:
+      return LODGE_FILE_REGULAR;
+    }
+}
+
+/* Paths of every file under /, read with find0 into a local temporary
+ * file (names may hold any byte but NUL and '/'). */
+static GPtrArray *
+list_paths (LodgeGuestfs *g, GError **error)
+{
+  g_autofree char *tmp = NULL;
+  int fd = g_file_open_tmp ("lodge-find0-XXXXXX", &tmp, NULL);
+  if (fd < 0)
+    {
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_FAILED,
+                   "cannot create a temporary file");
+      return NULL;
+    }
+  close (fd);
+  int r = guestfs_find0 (g->g, "/", tmp);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  gboolean ok = r >= 0 && g_file_get_contents (tmp, &data, &len, NULL);
+  g_unlink (tmp);
+  if (!ok)
+    return fail (g, error, "cannot list the files of the guest"), NULL;
+
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+  for (gsize i = 0; i < len;)
+    {
+      const char *name = data + i;
+      gsize n = strnlen (name, len - i);
+      if (!g_str_has_prefix (name, "lost+found"))
+        g_ptr_array_add (paths, g_strconcat ("/", name, NULL));
+      i += n + 1;
+    }
+  g_ptr_array_sort (paths, lodge_compare_strings);
+  return paths;
+}
+
+GPtrArray *
+lodge_guestfs_manifest (LodgeGuestfs *g, gboolean checksums, GError **error)
+{
+  g_autoptr (GPtrArray) paths = list_paths (g, error);
+  if (paths == NULL)
+    return NULL;
+
+  g_autoptr (GPtrArray) entries =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_file_entry_free);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      const char *path = paths->pdata[i];
+      struct guestfs_statns *st = guestfs_lstatns (g->g, path);
+      if (st == NULL)
+        return fail (g, error, "cannot lstat %s in the guest", path), NULL;
+
+      g_autoptr (LodgeFileEntry) e = g_new0 (LodgeFileEntry, 1);
+      e->path = g_strdup (path);
+      e->type = type_of_mode (st->st_mode);
+      e->mode = st->st_mode & 07777;
+      e->uid = st->st_uid;
+      e->gid = st->st_gid;
+      e->size = st->st_size;
+      e->nlink = st->st_nlink;
+      e->ino = st->st_ino;
+      guestfs_free_statns (st);
+
+      if (e->type == LODGE_FILE_SYMLINK && (e->link = guestfs_readlink (g->g, path)) == NULL)
+        return fail (g, error, "cannot read the link %s in the guest", path), NULL;
+      if (checksums && e->type == LODGE_FILE_REGULAR
+          && (e->sha256 = guestfs_checksum (g->g, "sha256", path)) == NULL)
+        return fail (g, error, "cannot checksum %s in the guest", path), NULL;
+
+      struct guestfs_xattr_list *xl = guestfs_lgetxattrs (g->g, path);
+      if (xl == NULL)
+        return fail (g, error, "cannot read the extended attributes of %s", path), NULL;
+      for (guint32 j = 0; j < xl->len; j++)
+        {
+          if (e->xattrs == NULL)
+            e->xattrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                               (GDestroyNotify) g_bytes_unref);
+          g_hash_table_insert (e->xattrs, g_strdup (xl->val[j].attrname),
+                               g_bytes_new (xl->val[j].attrval, xl->val[j].attrval_len));
+        }
+      guestfs_free_xattr_list (xl);
+      g_ptr_array_add (entries, g_steal_pointer (&e));
+    }
+  return g_steal_pointer (&entries);
+}

@@ -1,0 +1,84 @@
+/* libguestfs, for everything Lodge does to a guest filesystem without
+ * booting the guest: building templates, and (later) repair. The
+ * filesystem is only ever mounted inside the libguestfs appliance, never on
+ * the host; guestfs_last_error() is read here and nowhere else. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define LODGE_GUESTFS_ERROR (lodge_guestfs_error_quark ())
+GQuark lodge_guestfs_error_quark (void);
+
+typedef enum {
+  LODGE_GUESTFS_ERROR_FAILED,
+  LODGE_GUESTFS_ERROR_LAUNCH, /* the appliance did not start */
+} LodgeGuestfsErrorCode;
+
+typedef struct _LodgeGuestfs LodgeGuestfs;
+
+/* A handle with the direct backend, under TCG when KVM does not really
+ * work here (lodge_accel_probe). */
+LodgeGuestfs *lodge_guestfs_new (GError **error);
+void lodge_guestfs_free (LodgeGuestfs *g);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeGuestfs, lodge_guestfs_free)
+
+/* An RBD image (or a snapshot of it when @snap is not NULL, read-only) as
+ * the next disk. The appliance's QEMU reads the monitors and @client_id's
+ * keyring from $CEPH_CONF, so no key is put on a command line. */
+gboolean lodge_guestfs_add_rbd (LodgeGuestfs *g, const char *pool, const char *image,
+                                const char *snap, const char *client_id, gboolean readonly,
+                                GError **error);
+gboolean lodge_guestfs_add_file (LodgeGuestfs *g, const char *path, gboolean readonly,
+                                 GError **error);
+gboolean lodge_guestfs_launch (LodgeGuestfs *g, GError **error);
+
+/* The first disk's device ("/dev/sda"). */
+const char *lodge_guestfs_disk (LodgeGuestfs *g);
+
+gboolean lodge_guestfs_mkfs_ext4 (LodgeGuestfs *g, const char *device, const char *label,
+                                  GError **error);
+gboolean lodge_guestfs_mount (LodgeGuestfs *g, const char *device, gboolean readonly,
+                              GError **error);
+/* Unpacks the local archive @tarfile ("gzip" or NULL @compress) at / of the
+ * mounted filesystem, with extended attributes. */
+gboolean lodge_guestfs_tar_in (LodgeGuestfs *g, const char *tarfile, const char *compress,
+                               GError **error);
+/* Unmounts, syncs and stops the appliance: only then is every write on the
+ * disk. */
+gboolean lodge_guestfs_shutdown (LodgeGuestfs *g, GError **error);
+
+/* One file of a guest tree, as lstat sees it in the appliance. */
+typedef enum {
+  LODGE_FILE_REGULAR,
+  LODGE_FILE_DIRECTORY,
+  LODGE_FILE_SYMLINK,
+  LODGE_FILE_FIFO,
+  LODGE_FILE_SOCKET,
+  LODGE_FILE_CHAR,
+  LODGE_FILE_BLOCK,
+  LODGE_FILE_LAST
+} LodgeFileType;
+
+typedef struct {
+  char *path; /* "/etc/passwd" */
+  LodgeFileType type;
+  guint mode; /* permission bits, with setuid/setgid/sticky */
+  guint uid, gid;
+  guint64 size;
+  guint64 nlink;
+  guint64 ino;
+  char *link;   /* symlink target */
+  char *sha256; /* regular files */
+  GHashTable *xattrs; /* name -> GBytes */
+} LodgeFileEntry;
+
+void lodge_file_entry_free (LodgeFileEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeFileEntry, lodge_file_entry_free)
+
+/* Every file under the mounted root except lost+found, sorted by path,
+ * with content checksums when @checksums. */
+GPtrArray *lodge_guestfs_manifest (LodgeGuestfs *g, gboolean checksums, GError **error);
+
+G_END_DECLS

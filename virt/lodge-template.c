@@ -1,0 +1,607 @@
+#include "lodge-template.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "lodge-error.h"
+#include "lodge-guestfs.h"
+#include "lodge-lease.h"
+#include "lodge-rbd.h"
+#include "lodge-storage-error.h"
+#include "lodge-tar.h"
+#include "lodge-tier.h"
+
+LODGE_ENUM_IMPL (lodge_import_stage, LODGE_IMPORT_LAST,
+                 "check", "archive", "image", "launch", "copy", "snapshot");
+
+#define MIN_IMAGE_SIZE (64ULL << 20)
+/* ext4 makes one inode per 16 KiB by default: leave room for 1.5 inodes
+ * per entry, and 20% plus 32 MiB over the content for metadata and the
+ * journal. */
+#define BYTES_PER_ENTRY (24ULL << 10)
+#define IMPORT_LEASE_SECONDS 3600
+
+void
+lodge_template_version_free (LodgeTemplateVersion *v)
+{
+  if (v == NULL)
+    return;
+  g_free (v->version);
+  g_free (v->snapshot);
+  g_free (v->created);
+  g_free (v->source);
+  g_free (v);
+}
+
+static LodgeTemplateVersion *
+version_copy (const LodgeTemplateVersion *v)
+{
+  LodgeTemplateVersion *c = g_new0 (LodgeTemplateVersion, 1);
+  *c = *v;
+  c->version = g_strdup (v->version);
+  c->snapshot = g_strdup (v->snapshot);
+  c->created = g_strdup (v->created);
+  c->source = g_strdup (v->source);
+  return c;
+}
+
+void
+lodge_template_free (LodgeTemplate *t)
+{
+  if (t == NULL)
+    return;
+  g_free (t->name);
+  g_free (t->pool);
+  g_free (t->image);
+  g_clear_pointer (&t->versions, g_ptr_array_unref);
+  g_free (t);
+}
+
+static LodgeTemplate *
+template_new (const char *name)
+{
+  LodgeTemplate *t = g_new0 (LodgeTemplate, 1);
+  t->name = g_strdup (name);
+  t->pool = g_strdup (LODGE_TEMPLATE_POOL);
+  t->image = g_strconcat ("tmpl-", name, NULL);
+  t->versions = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_template_version_free);
+  return t;
+}
+
+gboolean
+lodge_template_check_name (const char *name, GError **error)
+{
+  gsize len = name != NULL ? strlen (name) : 0;
+  gboolean ok = len >= 1 && len <= 63 && name[0] != '-' && name[len - 1] != '-';
+  for (gsize i = 0; ok && i < len; i++)
+    ok = g_ascii_islower (name[i]) || g_ascii_isdigit (name[i]) || name[i] == '-';
+  if (!ok)
+    {
+      g_autofree char *shown = g_strescape (name != NULL ? name : "", NULL);
+      if (strlen (shown) > 64)
+        strcpy (shown + 61, "...");
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "invalid template name '%s': use a DNS label (1-63 of a-z, 0-9 and '-', "
+                   "not starting or ending with '-')",
+                   shown);
+    }
+  return ok;
+}
+
+gboolean
+lodge_template_check_version (const char *version, GError **error)
+{
+  gsize len = version != NULL ? strlen (version) : 0;
+  gboolean ok = len >= 1 && len <= 63 && g_ascii_isalnum (version[0]);
+  for (gsize i = 0; ok && i < len; i++)
+    ok = g_ascii_isalnum (version[i]) || strchr ("._-", version[i]) != NULL;
+  if (!ok)
+    {
+      g_autofree char *shown = g_strescape (version != NULL ? version : "", NULL);
+      if (strlen (shown) > 64)
+        strcpy (shown + 61, "...");
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "invalid template version '%s': use 1-63 of A-Z, a-z, 0-9, '.', '_' and '-', "
+                   "starting with a letter or digit",
+                   shown);
+    }
+  return ok;
+}
+
+/* ---- the record ---- */
+
+static GBytes *
+template_to_json (const LodgeTemplate *t)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, t->name);
+  json_builder_set_member_name (b, "pool");
+  json_builder_add_string_value (b, t->pool);
+  json_builder_set_member_name (b, "image");
+  json_builder_add_string_value (b, t->image);
+  json_builder_set_member_name (b, "versions");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < t->versions->len; i++)
+    {
+      LodgeTemplateVersion *v = t->versions->pdata[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "version");
+      json_builder_add_string_value (b, v->version);
+      json_builder_set_member_name (b, "snapshot");
+      json_builder_add_string_value (b, v->snapshot);
+      json_builder_set_member_name (b, "created");
+      json_builder_add_string_value (b, v->created);
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, v->source);
+      json_builder_set_member_name (b, "bytes");
+      json_builder_add_int_value (b, (gint64) v->bytes);
+      json_builder_set_member_name (b, "files");
+      json_builder_add_int_value (b, (gint64) v->files);
+      json_builder_set_member_name (b, "image_size");
+      json_builder_add_int_value (b, (gint64) v->image_size);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  gsize len = 0;
+  char *text = json_generator_to_data (gen, &len);
+  return g_bytes_new_take (text, len);
+}
+
+static LodgeTemplate *
+template_from_json (const char *name, GBytes *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize len = 0;
+  const char *data = g_bytes_get_data (json, &len);
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "the record of template %s is not valid JSON", name);
+      return NULL;
+    }
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  g_autoptr (LodgeTemplate) t = template_new (name);
+  g_free (t->pool);
+  t->pool = g_strdup (json_object_get_string_member_with_default (o, "pool", LODGE_TEMPLATE_POOL));
+  g_free (t->image);
+  t->image = g_strdup (json_object_get_string_member_with_default (o, "image", t->image));
+  JsonArray *versions = json_object_has_member (o, "versions")
+                          ? json_object_get_array_member (o, "versions") : NULL;
+  for (guint i = 0; versions != NULL && i < json_array_get_length (versions); i++)
+    {
+      JsonObject *vo = json_array_get_object_element (versions, i);
+      if (vo == NULL)
+        continue;
+      LodgeTemplateVersion *v = g_new0 (LodgeTemplateVersion, 1);
+      v->version = g_strdup (json_object_get_string_member_with_default (vo, "version", "?"));
+      v->snapshot = g_strdup (json_object_get_string_member_with_default (vo, "snapshot", "?"));
+      v->created = g_strdup (json_object_get_string_member_with_default (vo, "created", ""));
+      v->source = g_strdup (json_object_get_string_member_with_default (vo, "source", ""));
+      v->bytes = json_object_get_int_member_with_default (vo, "bytes", 0);
+      v->files = json_object_get_int_member_with_default (vo, "files", 0);
+      v->image_size = json_object_get_int_member_with_default (vo, "image_size", 0);
+      g_ptr_array_add (t->versions, v);
+    }
+  return g_steal_pointer (&t);
+}
+
+static LodgeTemplate *
+load (LodgeStore *store, const char *name, guint64 *ret_version, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_TEMPLATE, name, ret_version, &local);
+  if (json == NULL)
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown template '%s'", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  return template_from_json (name, json, error);
+}
+
+LodgeTemplate *
+lodge_template_get (LodgeStore *store, const char *name, GError **error)
+{
+  if (!lodge_template_check_name (name, error))
+    return NULL;
+  return load (store, name, NULL, error);
+}
+
+GPtrArray *
+lodge_template_list (LodgeStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) names = lodge_store_list (store, LODGE_STORE_TEMPLATE, error);
+  if (names == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_template_free);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      LodgeTemplate *t = load (store, names->pdata[i], NULL, &local);
+      if (t != NULL)
+        g_ptr_array_add (out, t);
+      else if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        } /* deleted between list and get: not there any more */
+    }
+  return g_steal_pointer (&out);
+}
+
+const LodgeTemplateVersion *
+lodge_template_find_version (const LodgeTemplate *t, const char *version, GError **error)
+{
+  if (t->versions->len == 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "template %s has no version", t->name);
+      return NULL;
+    }
+  if (version == NULL)
+    return t->versions->pdata[t->versions->len - 1];
+  for (guint i = 0; i < t->versions->len; i++)
+    {
+      LodgeTemplateVersion *v = t->versions->pdata[i];
+      if (strcmp (v->version, version) == 0)
+        return v;
+    }
+  g_autoptr (GString) known = g_string_new (NULL);
+  for (guint i = 0; i < t->versions->len; i++)
+    g_string_append_printf (known, "%s%s", i ? ", " : "",
+                            ((LodgeTemplateVersion *) t->versions->pdata[i])->version);
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+               "template %s has no version '%s' (it has %s)", t->name, version, known->str);
+  return NULL;
+}
+
+GPtrArray *
+lodge_template_clones (LodgeStore *store, const LodgeTemplate *t, const char *version,
+                       GError **error)
+{
+  const LodgeTemplateVersion *v = lodge_template_find_version (t, version, error);
+  if (v == NULL)
+    return NULL;
+  return lodge_rbd_snap_children (lodge_store_get_rados (store), t->pool, t->image, v->snapshot,
+                                  error);
+}
+
+/* ---- import ---- */
+
+typedef struct {
+  LodgeImportProgress func;
+  gpointer user_data;
+} Progress;
+
+static void
+report (Progress *p, LodgeImportStage stage, guint64 done, guint64 total)
+{
+  if (p->func != NULL)
+    p->func (stage, done, total, p->user_data);
+}
+
+static void
+archive_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  report (user_data, LODGE_IMPORT_ARCHIVE, done, total);
+}
+
+static char *
+next_version (const LodgeTemplate *t)
+{
+  guint64 max = 0;
+  for (guint i = 0; t != NULL && i < t->versions->len; i++)
+    {
+      guint64 n;
+      const char *v = ((LodgeTemplateVersion *) t->versions->pdata[i])->version;
+      if (g_ascii_string_to_unsigned (v, 10, 0, G_MAXUINT32, &n, NULL) && n > max)
+        max = n;
+    }
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, max + 1);
+}
+
+static char *
+lease_holder (void)
+{
+  return g_strdup_printf ("import-%d-%08x", getpid (), g_random_int ());
+}
+
+/* Packs or checks @source into an archive guestfs can unpack. */
+static gboolean
+prepare_archive (const char *source, Progress *p, char **ret_tarfile, gboolean *ret_temporary,
+                 LodgeTarCompression *ret_compression, LodgeTarStats *ret_stats, GError **error)
+{
+  GStatBuf st;
+  if (g_stat (source, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s", source, g_strerror (saved));
+      return FALSE;
+    }
+  if (S_ISDIR (st.st_mode))
+    {
+      int fd = g_file_open_tmp ("lodge-import-XXXXXX.tar", ret_tarfile, error);
+      if (fd < 0)
+        return FALSE;
+      close (fd);
+      *ret_temporary = TRUE;
+      *ret_compression = LODGE_TAR_COMPRESSION_NONE;
+      return lodge_tar_write_tree (source, *ret_tarfile, archive_progress, p, ret_stats, error);
+    }
+  if (S_ISREG (st.st_mode))
+    {
+      report (p, LODGE_IMPORT_CHECK, 0, st.st_size);
+      *ret_tarfile = g_strdup (source);
+      *ret_temporary = FALSE;
+      return lodge_tar_check (source, ret_compression, ret_stats, error);
+    }
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+               "%s is neither a directory nor a tar archive", source);
+  return FALSE;
+}
+
+static guint64
+image_size_for (const LodgeTarStats *s)
+{
+  guint64 entries = s->files + s->directories + s->symlinks + s->hardlinks + s->fifos;
+  guint64 size = s->bytes + s->bytes / 5 + entries * BYTES_PER_ENTRY + (32ULL << 20);
+  size = (size + (1ULL << 20) - 1) & ~((1ULL << 20) - 1);
+  return MAX (size, MIN_IMAGE_SIZE);
+}
+
+/* Formats the image's head and unpacks the tree into it, inside the
+ * appliance. */
+static gboolean
+fill_image (const char *client_id, const LodgeTemplate *t, const char *tarfile,
+            LodgeTarCompression compression, Progress *p, GError **error)
+{
+  g_autoptr (LodgeGuestfs) g = lodge_guestfs_new (error);
+  if (g == NULL || !lodge_guestfs_add_rbd (g, t->pool, t->image, NULL, client_id, FALSE, error))
+    return FALSE;
+  report (p, LODGE_IMPORT_LAUNCH, 0, 1);
+  if (!lodge_guestfs_launch (g, error))
+    return FALSE;
+  report (p, LODGE_IMPORT_COPY, 0, 1);
+  const char *dev = lodge_guestfs_disk (g);
+  if (!lodge_guestfs_mkfs_ext4 (g, dev, "lodge-root", error)
+      || !lodge_guestfs_mount (g, dev, FALSE, error)
+      || !lodge_guestfs_tar_in (g, tarfile,
+                                compression == LODGE_TAR_COMPRESSION_GZIP ? "gzip" : NULL, error)
+      || !lodge_guestfs_shutdown (g, error))
+    return FALSE;
+  report (p, LODGE_IMPORT_COPY, 1, 1);
+  return TRUE;
+}
+
+static char *
+now_iso8601 (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* What an import made so far, to undo on failure. */
+typedef struct {
+  char *pool, *image;
+  gboolean created_image;
+  char *snapshot;
+  char *tarfile;
+  gboolean temporary;
+} ImportState;
+
+static LodgeTemplateVersion *
+import_locked (LodgeStore *store, const char *client_id, const char *name, const char *source,
+               const char *version, Progress *p, ImportState *st, GError **error)
+{
+  LodgeRados *rados = lodge_store_get_rados (store);
+  g_autoptr (GError) local = NULL;
+  guint64 record_version = 0;
+  g_autoptr (LodgeTemplate) t = load (store, name, &record_version, &local);
+  if (t == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  gboolean is_new = t == NULL;
+  if (is_new)
+    t = template_new (name);
+  st->pool = g_strdup (t->pool);
+  st->image = g_strdup (t->image);
+
+  g_autofree char *ver = version != NULL ? g_strdup (version) : next_version (t);
+  if (lodge_template_find_version (t, ver, NULL) != NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
+                   "template %s already has version %s", name, ver);
+      return NULL;
+    }
+
+  LodgeTarStats stats = { 0 };
+  LodgeTarCompression compression = LODGE_TAR_COMPRESSION_NONE;
+  if (!prepare_archive (source, p, &st->tarfile, &st->temporary, &compression, &stats, error))
+    return NULL;
+
+  guint64 size = image_size_for (&stats);
+  report (p, LODGE_IMPORT_IMAGE, 0, size);
+  gboolean exists = FALSE;
+  if (!lodge_tier_ensure_templates (rados, error)
+      || !lodge_rbd_exists (rados, t->pool, t->image, &exists, error))
+    return NULL;
+  if (!exists)
+    {
+      if (!lodge_rbd_create (rados, t->pool, t->image, size, error))
+        return NULL;
+      st->created_image = TRUE;
+    }
+  else if (!lodge_rbd_grow (rados, t->pool, t->image, size, &local))
+    {
+      /* An image larger than needed stays as it is. */
+      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      g_clear_error (&local);
+    }
+
+  if (!fill_image (client_id, t, st->tarfile, compression, p, error))
+    return NULL;
+
+  g_autofree char *snap = g_strconcat ("v-", ver, NULL);
+  report (p, LODGE_IMPORT_SNAPSHOT, 0, 1);
+  if (!lodge_rbd_snap_create (rados, t->pool, t->image, snap, TRUE, error))
+    return NULL;
+  st->snapshot = g_strdup (snap);
+
+  g_auto (LodgeRbdInfo) info = { 0 };
+  if (!lodge_rbd_stat (rados, t->pool, t->image, &info, error))
+    return NULL;
+
+  LodgeTemplateVersion *v = g_new0 (LodgeTemplateVersion, 1);
+  v->version = g_strdup (ver);
+  v->snapshot = g_strdup (snap);
+  v->created = now_iso8601 ();
+  v->source = g_strdup (source);
+  v->bytes = stats.bytes;
+  v->files = stats.files;
+  v->image_size = info.size;
+  g_ptr_array_add (t->versions, v);
+
+  g_autoptr (GBytes) json = template_to_json (t);
+  gboolean stored = is_new ? lodge_store_create (store, LODGE_STORE_TEMPLATE, name, json, NULL, error)
+                           : lodge_store_update (store, LODGE_STORE_TEMPLATE, name, record_version,
+                                                 json, NULL, error);
+  if (!stored)
+    return NULL;
+  report (p, LODGE_IMPORT_SNAPSHOT, 1, 1);
+  return version_copy (v);
+}
+
+LodgeTemplateVersion *
+lodge_template_import (LodgeStore *store, const char *client_id, const char *name,
+                       const char *source, const char *version, LodgeImportProgress progress,
+                       gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (store != NULL && source != NULL && client_id != NULL, NULL);
+  if (!lodge_template_check_name (name, error)
+      || (version != NULL && !lodge_template_check_version (version, error)))
+    return NULL;
+
+  Progress p = { progress, user_data };
+  g_autofree char *lease = g_strconcat ("template-", name, NULL);
+  g_autofree char *holder = lease_holder ();
+  g_autofree char *desc = g_strdup_printf ("import of %s, pid %d", source, getpid ());
+  if (!lodge_lease_acquire (store, lease, holder, desc, IMPORT_LEASE_SECONDS, error))
+    {
+      g_prefix_error (error, "template %s is being changed by another command: ", name);
+      return NULL;
+    }
+
+  ImportState st = { 0 };
+  LodgeTemplateVersion *result =
+    import_locked (store, client_id, name, source, version, &p, &st, error);
+  if (result == NULL)
+    {
+      /* Nothing new stays behind. */
+      LodgeRados *rados = lodge_store_get_rados (store);
+      if (st.snapshot != NULL)
+        lodge_rbd_snap_remove (rados, st.pool, st.image, st.snapshot, NULL);
+      if (st.created_image)
+        lodge_rbd_remove (rados, st.pool, st.image, TRUE, NULL);
+    }
+  if (st.temporary && st.tarfile != NULL)
+    g_unlink (st.tarfile);
+  g_free (st.pool);
+  g_free (st.image);
+  g_free (st.snapshot);
+  g_free (st.tarfile);
+  lodge_lease_release (store, lease, holder, NULL);
+  return result;
+}
+
+/* ---- delete ---- */
+
+static gboolean
+refuse_if_cloned (LodgeStore *store, const LodgeTemplate *t, const char *version, GError **error)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < t->versions->len; i++)
+    {
+      LodgeTemplateVersion *v = t->versions->pdata[i];
+      if (version != NULL && strcmp (v->version, version) != 0)
+        continue;
+      g_autoptr (GPtrArray) clones = lodge_template_clones (store, t, v->version, error);
+      if (clones == NULL)
+        return FALSE;
+      for (guint j = 0; j < clones->len; j++)
+        g_ptr_array_add (all, g_strdup_printf ("%s (from %s)", (char *) clones->pdata[j],
+                                               v->version));
+    }
+  if (all->len == 0)
+    return TRUE;
+  g_autoptr (GString) list = g_string_new (NULL);
+  for (guint i = 0; i < all->len; i++)
+    g_string_append_printf (list, "%s%s", i ? ", " : "", (char *) all->pdata[i]);
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+               "template %s%s%s is in use by %u disk%s: %s", t->name, version ? "@" : "",
+               version ? version : "", all->len, all->len == 1 ? "" : "s", list->str);
+  return FALSE;
+}
+
+gboolean
+lodge_template_delete (LodgeStore *store, const char *name, const char *version, GError **error)
+{
+  if (!lodge_template_check_name (name, error)
+      || (version != NULL && !lodge_template_check_version (version, error)))
+    return FALSE;
+  LodgeRados *rados = lodge_store_get_rados (store);
+  g_autofree char *lease = g_strconcat ("template-", name, NULL);
+  g_autofree char *holder = lease_holder ();
+  if (!lodge_lease_acquire (store, lease, holder, "template delete", 600, error))
+    {
+      g_prefix_error (error, "template %s is being changed by another command: ", name);
+      return FALSE;
+    }
+
+  g_autoptr (GError) local = NULL;
+  guint64 record_version = 0;
+  g_autoptr (LodgeTemplate) t = load (store, name, &record_version, &local);
+  gboolean ok = t != NULL && (version == NULL || lodge_template_find_version (t, version, &local))
+                && refuse_if_cloned (store, t, version, &local);
+  if (ok && version != NULL)
+    {
+      const LodgeTemplateVersion *v = lodge_template_find_version (t, version, NULL);
+      g_autofree char *snap = g_strdup (v->snapshot);
+      ok = lodge_rbd_snap_remove (rados, t->pool, t->image, snap, &local);
+      for (guint i = 0; ok && i < t->versions->len; i++)
+        if (strcmp (((LodgeTemplateVersion *) t->versions->pdata[i])->version, version) == 0)
+          g_ptr_array_remove_index (t->versions, i);
+      g_autoptr (GBytes) json = ok ? template_to_json (t) : NULL;
+      ok = ok && lodge_store_update (store, LODGE_STORE_TEMPLATE, name, record_version, json, NULL,
+                                     &local);
+    }
+  else if (ok)
+    {
+      gboolean exists = FALSE;
+      ok = lodge_rbd_exists (rados, t->pool, t->image, &exists, &local)
+           && (!exists || lodge_rbd_remove (rados, t->pool, t->image, TRUE, &local))
+           && lodge_store_delete (store, LODGE_STORE_TEMPLATE, name, record_version, &local);
+    }
+  lodge_lease_release (store, lease, holder, NULL);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
+}

@@ -1,0 +1,80 @@
+/* Templates: a golden RBD image holding an ext4 filesystem with exactly the
+ * imported tree, built with libguestfs on the image itself (never mounted
+ * on the host). Each version is a protected snapshot "v-<version>"; VE
+ * disks are clones of one. Metadata lives in the state store (kind
+ * "template"), so `template list` needs no scan of RBD. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *version;
+  char *snapshot;    /* "v-<version>" */
+  char *created;     /* ISO 8601, UTC */
+  char *source;      /* what was imported */
+  guint64 bytes;     /* content of the tree */
+  guint64 files;     /* regular files */
+  guint64 image_size;
+} LodgeTemplateVersion;
+
+typedef struct {
+  char *name;
+  char *pool;
+  char *image; /* "tmpl-<name>" */
+  GPtrArray *versions; /* LodgeTemplateVersion, oldest first */
+} LodgeTemplate;
+
+void lodge_template_free (LodgeTemplate *tmpl);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeTemplate, lodge_template_free)
+
+/* The stages of an import, for progress lines. */
+typedef enum {
+  LODGE_IMPORT_CHECK,    /* reading the source */
+  LODGE_IMPORT_ARCHIVE,  /* packing a directory (done/total: bytes) */
+  LODGE_IMPORT_IMAGE,    /* creating or growing the RBD image */
+  LODGE_IMPORT_LAUNCH,   /* starting the libguestfs appliance */
+  LODGE_IMPORT_COPY,     /* formatting and unpacking the tree in it */
+  LODGE_IMPORT_SNAPSHOT, /* taking and protecting the version's snapshot */
+  LODGE_IMPORT_LAST
+} LodgeImportStage;
+LODGE_ENUM_DECL (lodge_import_stage);
+
+typedef void (*LodgeImportProgress) (LodgeImportStage stage, guint64 done, guint64 total,
+                                     gpointer user_data);
+
+/* Imports the directory or tar archive (plain or gzip) at @source as
+ * version @version (NULL: one more than the highest numeric version) of
+ * template @name, which is created on first import. A tarball with an
+ * absolute or ".." entry, devices and the like is refused before anything
+ * is written. Two imports of one template are serialised by a lease. On
+ * failure nothing new stays behind: no image, no snapshot, no record. */
+LodgeTemplateVersion *lodge_template_import (LodgeStore *store, const char *client_id,
+                                             const char *name, const char *source,
+                                             const char *version, LodgeImportProgress progress,
+                                             gpointer user_data, GError **error);
+void lodge_template_version_free (LodgeTemplateVersion *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeTemplateVersion, lodge_template_version_free)
+
+/* LODGE_STORAGE_ERROR_NOT_FOUND names an unknown template. */
+LodgeTemplate *lodge_template_get (LodgeStore *store, const char *name, GError **error);
+GPtrArray *lodge_template_list (LodgeStore *store, GError **error); /* LodgeTemplate */
+/* The version to clone: @version, or the newest when NULL. */
+const LodgeTemplateVersion *lodge_template_find_version (const LodgeTemplate *tmpl,
+                                                         const char *version, GError **error);
+/* "pool/image" of the disks cloned from @version. */
+GPtrArray *lodge_template_clones (LodgeStore *store, const LodgeTemplate *tmpl,
+                                  const char *version, GError **error);
+/* Deletes one version, or with @version NULL the whole template; refused
+ * (LODGE_STORAGE_ERROR_BUSY, naming them) while clones exist. */
+gboolean lodge_template_delete (LodgeStore *store, const char *name, const char *version,
+                                GError **error);
+
+/* Template names are DNS labels; versions 1-63 of [A-Za-z0-9._-]. */
+gboolean lodge_template_check_name (const char *name, GError **error);
+gboolean lodge_template_check_version (const char *version, GError **error);
+
+G_END_DECLS
