@@ -42,11 +42,17 @@ lodge_tier_ensure (LodgeRados *rados, guint replicas, GError **error)
       return FALSE;
     }
   g_autofree char *pool = lodge_tier_pool (replicas);
+  /* Every disk creation passes here: an existing tier costs no monitor
+   * round trip. */
+  if (rados_pool_lookup (lodge_rados_handle (rados), pool) >= 0)
+    return TRUE;
   return ensure_rbd_pool (rados, pool, replicas, lodge_tier_min_size (replicas), error);
 }
 
 gboolean
 lodge_tier_ensure_templates (LodgeRados *rados, GError **error)
 {
+  if (rados_pool_lookup (lodge_rados_handle (rados), LODGE_TEMPLATE_POOL) >= 0)
+    return TRUE;
   return ensure_rbd_pool (rados, LODGE_TEMPLATE_POOL, 3, lodge_tier_min_size (3), error);
 }

@@ -20,7 +20,8 @@ char *lodge_tier_pool (guint replicas);
  * 1 copy 1. */
 guint lodge_tier_min_size (guint replicas);
 
-/* Creates the tier's pool on first use (an RBD pool); idempotent. */
+/* Creates the tier's pool (an RBD pool) if it does not exist; idempotent,
+ * and free when it exists. */
 gboolean lodge_tier_ensure (LodgeRados *rados, guint replicas, GError **error);
 /* The pool that holds template images (3 copies). */
 gboolean lodge_tier_ensure_templates (LodgeRados *rados, GError **error);
