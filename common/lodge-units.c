@@ -92,3 +92,21 @@ lodge_units_format (guint64 bytes)
   guint64 value = lodge_units_canonical (bytes, &unit);
   return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", value, unit);
 }
+
+char *
+lodge_units_format_approx (guint64 bytes)
+{
+  static const char *const names[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+  if (bytes < 1024)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " bytes", bytes);
+  double value = bytes / 1024.0;
+  guint i = 0;
+  while (value >= 1024.0 && i + 1 < G_N_ELEMENTS (names))
+    {
+      value /= 1024.0;
+      i++;
+    }
+  if (value == (guint64) value)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " %s", (guint64) value, names[i]);
+  return g_strdup_printf ("%.1f %s", value, names[i]);
+}

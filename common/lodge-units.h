@@ -18,4 +18,8 @@ guint64 lodge_units_canonical (guint64 bytes, const char **ret_unit);
 /* "512 MiB", "4 TiB", "1536 bytes": exact, ASCII, for messages. */
 char *lodge_units_format (guint64 bytes);
 
+/* "1.9 MiB", "512 MiB", "700 bytes": rounded to one decimal, ASCII, for
+ * people reading a table. */
+char *lodge_units_format_approx (guint64 bytes);
+
 G_END_DECLS

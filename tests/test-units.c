@@ -71,6 +71,24 @@ test_canonical (void)
     }
 }
 
+static void
+test_format_approx (void)
+{
+  const struct {
+    guint64 bytes;
+    const char *text;
+  } cases[] = {
+    { 0, "0 bytes" },         { 700, "700 bytes" },         { 1024, "1 KiB" },
+    { 1982262, "1.9 MiB" },   { 512ULL << 20, "512 MiB" },  { (3ULL << 30) / 2, "1.5 GiB" },
+    { 5ULL << 40, "5 TiB" },  { G_MAXUINT64, "16 EiB" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = lodge_units_format_approx (cases[i].bytes);
+      g_assert_cmpstr (text, ==, cases[i].text);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -78,5 +96,6 @@ main (int argc, char **argv)
   g_test_add_func ("/units/scale", test_scale);
   g_test_add_func ("/units/scale-errors", test_scale_errors);
   g_test_add_func ("/units/canonical", test_canonical);
+  g_test_add_func ("/units/format-approx", test_format_approx);
   return g_test_run ();
 }

@@ -156,7 +156,7 @@ cmd_import (int argc, char **argv)
     g_printerr ("\r\033[K");
   if (v == NULL)
     return lodge_cli_fail (error);
-  g_autofree char *bytes = lodge_units_format (v->bytes);
+  g_autofree char *bytes = lodge_units_format_approx (v->bytes);
   g_print ("template %s@%s: %" G_GUINT64_FORMAT " files, %s\n", argv[1], v->version, v->files,
            bytes);
   return LODGE_EXIT_OK;
@@ -256,7 +256,7 @@ cmd_list (int argc, char **argv)
     {
       LodgeTemplate *t = templates->pdata[i];
       const LodgeTemplateVersion *v = lodge_template_find_version (t, NULL, NULL);
-      g_autofree char *size = v != NULL ? lodge_units_format (v->bytes) : g_strdup ("-");
+      g_autofree char *size = v != NULL ? lodge_units_format_approx (v->bytes) : g_strdup ("-");
       g_print ("%-24s %-8u %-12s %10s  %s\n", t->name, t->versions->len,
                v != NULL ? v->version : "-", size, v != NULL ? v->created : "-");
     }
@@ -313,8 +313,8 @@ cmd_show (int argc, char **argv)
       add_version_json (b, v, clones);
       if (!json)
         {
-          g_autofree char *bytes = lodge_units_format (v->bytes);
-          g_autofree char *isize = lodge_units_format (v->image_size);
+          g_autofree char *bytes = lodge_units_format_approx (v->bytes);
+          g_autofree char *isize = lodge_units_format_approx (v->image_size);
           g_autoptr (GString) list = g_string_new (clones->len == 0 ? "-" : "");
           for (guint j = 0; j < clones->len; j++)
             g_string_append_printf (list, "%s%s", j ? ", " : "", (char *) clones->pdata[j]);
