@@ -3,9 +3,10 @@
 
 #include "lodge-domain.h"
 #include "lodge-error.h"
+#include "lodge-guest-config.h"
 #include "lib/lodge-golden.h"
 
-static const char *const domain_outputs[] = { ".domain.xml", ".placement", NULL };
+static const char *const domain_outputs[] = { ".domain.xml", ".guestconfig", ".placement", NULL };
 
 /* Placeholder facts, overridden by the keys of <case>.placement; an empty
  * value unsets an optional fact. */
@@ -79,6 +80,12 @@ test_golden_case (gconstpointer data)
   g_autofree char *xml = lodge_domain_xml_generate (def, p, &error);
   g_assert_no_error (error);
   lodge_golden_assert (output, xml);
+
+  /* The blob the guest gets through fw_cfg, next to the domain. */
+  g_autofree char *config_path = g_strconcat (dir, "/", name, ".guestconfig", NULL);
+  g_autofree char *config = lodge_guest_config_format (def, &error);
+  g_assert_no_error (error);
+  lodge_golden_assert (config_path, config);
 }
 
 static LodgeEnvDef *
@@ -210,6 +217,27 @@ test_escaping (void)
   g_assert_nonnull (strstr (xml, "&lt;/cmdline&gt;"));
 }
 
+static void
+test_guest_config_limits (void)
+{
+  g_autoptr (LodgeEnvDef) def = load_example ("web.xml");
+  /* A hand-built definition with a line break cannot add a line. */
+  g_free (def->hostname);
+  def->hostname = g_strdup ("web1\nroot-password-hash x");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config = lodge_guest_config_format (def, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (config, "\nhostname web1 root-password-hash x\n"));
+
+  /* Too large: refused, naming the VE. */
+  for (guint i = 0; i < 200; i++)
+    g_ptr_array_add (def->authorized_keys, g_strnfill (400, 'k'));
+  g_autofree char *big = lodge_guest_config_format (def, &error);
+  g_assert_null (big);
+  g_assert_error (error, LODGE_ERROR, LODGE_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (error->message, "the configuration of VE web1 is"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -220,5 +248,6 @@ main (int argc, char **argv)
   g_test_add_func ("/domain/accel", test_accel);
   g_test_add_func ("/domain/mac", test_mac);
   g_test_add_func ("/domain/escaping", test_escaping);
+  g_test_add_func ("/domain/guest-config-limits", test_guest_config_limits);
   return g_test_run ();
 }
