@@ -168,7 +168,7 @@ print_help (FILE *out, const char *group, const LodgeCommand *commands, guint n)
   else
     fprintf (out, "Usage:\n  lodge %s COMMAND [OPTION...] [ARG...]\n\nCommands:\n", group);
   for (guint i = 0; i < n; i++)
-    fprintf (out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf (out, "  %-14s %s\n", commands[i].name, commands[i].summary);
   fprintf (out, "\nRun 'lodge %s%sCOMMAND --help' for a command's arguments and options.\n",
            group != NULL ? group : "", group != NULL ? " " : "");
   if (group == NULL)

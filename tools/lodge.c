@@ -12,6 +12,7 @@
 #include "lodge-env.h"
 #include "lodge-cli.h"
 #include "lodge-error.h"
+#include "lodge-guest-config.h"
 #include "lodge-template-cmd.h"
 
 /* ---- validate ---- */
@@ -121,12 +122,44 @@ cmd_domain_xml (int argc, char **argv)
   return LODGE_EXIT_OK;
 }
 
+/* ---- guest-config ---- */
+
+static int
+cmd_guest_config (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = lodge_cli_context (
+    "guest-config", "FILE",
+    "Print the configuration blob a VE gets at boot through QEMU fw_cfg.",
+    "The definition in FILE is validated first. The blob holds the VE's\n"
+    "identity, root credential, OS parameters, network and applications; its\n"
+    "format is described in docs/guest-config.md. It holds the root password\n"
+    "hash: keep files made from it private (mode 0600).\n\n" LODGE_EXIT_CODES_HELP,
+    NULL);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no FILE given" : "only one FILE at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load_file (argv[1], &error);
+  g_autofree char *blob = def != NULL ? lodge_guest_config_format (def, &error) : NULL;
+  if (blob == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return LODGE_EXIT_INVALID;
+    }
+  fputs (blob, stdout);
+  return LODGE_EXIT_OK;
+}
+
 /* ---- dispatch ---- */
 
 static const LodgeCommand commands[] = {
   { "validate", "FILE...", "Check environment definitions", cmd_validate },
   { "domain-xml", "FILE [--accel kvm|tcg]", "Print the libvirt domain XML for a definition",
     cmd_domain_xml },
+  { "guest-config", "FILE", "Print the boot-time configuration blob of a definition",
+    cmd_guest_config },
   { "template", "COMMAND ...", "Import, list, show and delete templates", lodge_template_cmd },
 };
 

@@ -25,7 +25,7 @@ expect() {
   echo "ok - $what"; pass=$((pass + 1))
 }
 
-expect 0 "lodge --help lists the commands" 'validate +Check.*' -- "$lodge" --help
+expect 0 "lodge --help lists the commands" 'guest-config +Print' -- "$lodge" --help
 expect 0 "lodge help validate" 'lodge validate \[OPTION' -- "$lodge" help validate
 expect 0 "lodge validate --help" 'Exit status' -- "$lodge" validate --help
 expect 0 "lodge domain-xml --help" '--accel' -- "$lodge" domain-xml --help
