@@ -43,7 +43,7 @@ lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel)
   LodgePlacement *p = lodge_placement_new ();
   p->accel = accel;
   p->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
-  p->cmdline = g_strdup ("console=ttyS0 root=/dev/vda rw quiet");
+  p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
   p->rbd_pool = g_strdup_printf ("lodge-r%u", lodge_env_def_effective_replicas (def));
   p->rbd_image = g_strdup_printf ("ve-%s", def->name);
   p->ceph_monitors = g_strsplit ("127.0.0.1:6789", ",", -1);

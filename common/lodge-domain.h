@@ -37,6 +37,13 @@ typedef struct {
 /* The fw_cfg name under which a guest finds its config blob. */
 #define LODGE_FWCFG_CONFIG_NAME "opt/lodge/config"
 
+/* The kernel command line of every VE: root on the virtio disk, Lodge's
+ * init shim as PID 1 (it execs the template's own init), the serial
+ * console, and a reboot rather than a hang on panic. The same line works
+ * for the minimal kernel and for the distro kernel + initrd fallback. */
+#define LODGE_GUEST_CMDLINE \
+  "console=ttyS0 root=/dev/vda rw init=/sbin/lodge-init panic=-1 quiet"
+
 LodgePlacement *lodge_placement_new (void);
 void lodge_placement_free (LodgePlacement *placement);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgePlacement, lodge_placement_free)
