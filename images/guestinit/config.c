@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
+__attribute__ ((format (printf, 4, 5))) static int
 fail (char *err, size_t err_len, int line, const char *fmt, ...)
 {
   char msg[200];
