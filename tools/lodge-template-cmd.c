@@ -168,18 +168,7 @@ static void
 add_version_json (JsonBuilder *b, const LodgeTemplateVersion *v, GPtrArray *clones)
 {
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, v->version);
-  json_builder_set_member_name (b, "created");
-  json_builder_add_string_value (b, v->created);
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, v->source);
-  json_builder_set_member_name (b, "files");
-  json_builder_add_int_value (b, (gint64) v->files);
-  json_builder_set_member_name (b, "bytes");
-  json_builder_add_int_value (b, (gint64) v->bytes);
-  json_builder_set_member_name (b, "image_size");
-  json_builder_add_int_value (b, (gint64) v->image_size);
+  lodge_template_version_add_json (b, v);
   if (clones != NULL)
     {
       json_builder_set_member_name (b, "clones");

@@ -113,6 +113,25 @@ lodge_template_check_version (const char *version, GError **error)
 
 /* ---- the record ---- */
 
+void
+lodge_template_version_add_json (JsonBuilder *b, const LodgeTemplateVersion *v)
+{
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, v->version);
+  json_builder_set_member_name (b, "snapshot");
+  json_builder_add_string_value (b, v->snapshot);
+  json_builder_set_member_name (b, "created");
+  json_builder_add_string_value (b, v->created);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, v->source);
+  json_builder_set_member_name (b, "bytes");
+  json_builder_add_int_value (b, (gint64) v->bytes);
+  json_builder_set_member_name (b, "files");
+  json_builder_add_int_value (b, (gint64) v->files);
+  json_builder_set_member_name (b, "image_size");
+  json_builder_add_int_value (b, (gint64) v->image_size);
+}
+
 static GBytes *
 template_to_json (const LodgeTemplate *t)
 {
@@ -128,22 +147,8 @@ template_to_json (const LodgeTemplate *t)
   json_builder_begin_array (b);
   for (guint i = 0; i < t->versions->len; i++)
     {
-      LodgeTemplateVersion *v = t->versions->pdata[i];
       json_builder_begin_object (b);
-      json_builder_set_member_name (b, "version");
-      json_builder_add_string_value (b, v->version);
-      json_builder_set_member_name (b, "snapshot");
-      json_builder_add_string_value (b, v->snapshot);
-      json_builder_set_member_name (b, "created");
-      json_builder_add_string_value (b, v->created);
-      json_builder_set_member_name (b, "source");
-      json_builder_add_string_value (b, v->source);
-      json_builder_set_member_name (b, "bytes");
-      json_builder_add_int_value (b, (gint64) v->bytes);
-      json_builder_set_member_name (b, "files");
-      json_builder_add_int_value (b, (gint64) v->files);
-      json_builder_set_member_name (b, "image_size");
-      json_builder_add_int_value (b, (gint64) v->image_size);
+      lodge_template_version_add_json (b, t->versions->pdata[i]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);

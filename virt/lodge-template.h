@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "lodge-store.h"
 
@@ -72,6 +73,10 @@ GPtrArray *lodge_template_clones (LodgeStore *store, const LodgeTemplate *tmpl,
  * (LODGE_STORAGE_ERROR_BUSY, naming them) while clones exist. */
 gboolean lodge_template_delete (LodgeStore *store, const char *name, const char *version,
                                 GError **error);
+
+/* The members describing @v, into an object being built (the record, and
+ * the CLI's -o json). */
+void lodge_template_version_add_json (JsonBuilder *b, const LodgeTemplateVersion *v);
 
 /* Template names are DNS labels; versions 1-63 of [A-Za-z0-9._-]. */
 gboolean lodge_template_check_name (const char *name, GError **error);
