@@ -1,0 +1,119 @@
+/* The libvirt wrapper against libvirt's test driver (test:///default):
+ * a unit test; the real libvirtd nodes are exercised by the integration
+ * tests. */
+#include <string.h>
+
+#include "lodge-domain.h"
+#include "lodge-libvirt.h"
+
+static char *
+web_domain_xml (const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "examples", "web.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load_file (path, &error);
+  g_assert_no_error (error);
+  g_free (def->name);
+  def->name = g_strdup (name);
+  g_autoptr (LodgePlacement) p = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  char *xml = lodge_domain_xml_generate (def, p, &error);
+  g_assert_no_error (error);
+  return xml;
+}
+
+static void
+test_lifecycle (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open ("test:///default", &error);
+  g_assert_no_error (error);
+
+  g_autofree char *xml = web_domain_xml ("ve-one");
+  g_assert_true (lodge_libvirt_define_and_start (lv, xml, &error));
+  g_assert_no_error (error);
+  LodgeDomainState state = LODGE_DOMAIN_STATE_LAST;
+  g_assert_true (lodge_libvirt_state (lv, "ve-one", &state, &error));
+  g_assert_cmpint (state, ==, LODGE_DOMAIN_STATE_RUNNING);
+  g_autoptr (GPtrArray) names = lodge_libvirt_list (lv, &error);
+  g_assert_true (g_ptr_array_find_with_equal_func (names, "ve-one", g_str_equal, NULL));
+
+  /* Running: not undefined. */
+  g_assert_false (lodge_libvirt_undefine (lv, "ve-one", &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_STATE);
+  g_clear_error (&error);
+
+  gboolean forced = TRUE;
+  g_assert_true (lodge_libvirt_shutdown (lv, "ve-one", 10, TRUE, &forced, &error));
+  g_assert_no_error (error);
+  g_assert_false (forced);
+  g_assert_true (lodge_libvirt_state (lv, "ve-one", &state, &error));
+  g_assert_cmpint (state, ==, LODGE_DOMAIN_STATE_SHUTOFF);
+  /* Shutting down a stopped domain, or destroying it, is fine. */
+  g_assert_true (lodge_libvirt_shutdown (lv, "ve-one", 1, FALSE, NULL, &error));
+  g_assert_true (lodge_libvirt_destroy (lv, "ve-one", &error));
+  g_assert_true (lodge_libvirt_undefine (lv, "ve-one", &error));
+  g_assert_no_error (error);
+  g_assert_false (lodge_libvirt_state (lv, "ve-one", &state, &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "test:///default: domain ve-one"));
+}
+
+static void
+test_errors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open ("test:///default", &error);
+  g_assert_no_error (error);
+
+  /* XML libvirt refuses: an error, and nothing defined. */
+  g_assert_false (lodge_libvirt_define_and_start (lv, "<domain type='qemu'><name>bad</name></domain>", &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "cannot define domain bad"));
+  g_clear_error (&error);
+  LodgeDomainState state;
+  g_assert_false (lodge_libvirt_state (lv, "bad", &state, &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_false (lodge_libvirt_destroy (lv, "nonexistent", &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_autoptr (LodgeLibvirt) none = lodge_libvirt_open ("qemu+tcp://127.0.0.1:1/system", &error);
+  g_assert_null (none);
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE);
+  g_assert_nonnull (strstr (error->message, "cannot connect to libvirt at qemu+tcp://127.0.0.1:1/system"));
+}
+
+/* The test driver has no secrets: storing a key is exercised against the
+ * nodes' libvirtds in the integration tests; a bad key is refused before
+ * libvirt is asked. */
+static void
+test_secret_bad_key (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open ("test:///default", &error);
+  g_assert_no_error (error);
+  g_assert_false (lodge_libvirt_set_ceph_secret (lv, "2a5b7c9d-1e3f-4a6b-8c0d-2e4f6a8b0c1d",
+                                                 "lodge", "!!!", &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_INVALID);
+  g_assert_cmpstr (error->message, ==, "the Ceph key of client.lodge is not base64");
+}
+
+static void
+test_state_names (void)
+{
+  for (int i = 0; i < LODGE_DOMAIN_STATE_LAST; i++)
+    g_assert_cmpint (lodge_domain_state_from_string (lodge_domain_state_to_string (i)), ==, i);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/libvirt/lifecycle", test_lifecycle);
+  g_test_add_func ("/libvirt/errors", test_errors);
+  g_test_add_func ("/libvirt/secret-bad-key", test_secret_bad_key);
+  g_test_add_func ("/libvirt/state-names", test_state_names);
+  return g_test_run ();
+}

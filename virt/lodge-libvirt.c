@@ -1,0 +1,307 @@
+#include "lodge-libvirt.h"
+
+#include <string.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "lodge-strings.h"
+#include "lodge-xml.h"
+
+G_DEFINE_QUARK (lodge-libvirt-error-quark, lodge_libvirt_error)
+
+LODGE_ENUM_IMPL (lodge_domain_state, LODGE_DOMAIN_STATE_LAST,
+                 "shutoff", "running", "paused", "shutting-down", "crashed", "other");
+
+struct _LodgeLibvirt {
+  virConnectPtr conn;
+  char *uri;
+};
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (virSecret, virSecretFree)
+
+static void
+silence (void *user_data, virErrorPtr error)
+{
+  /* Errors are turned into GErrors; libvirt must not print them. */
+}
+
+static void
+ensure_init (void)
+{
+  static gsize once = 0;
+  if (g_once_init_enter (&once))
+    {
+      virInitialize ();
+      virSetErrorFunc (NULL, silence);
+      g_once_init_leave (&once, 1);
+    }
+}
+
+/* The one place virGetLastError() is read. */
+G_GNUC_PRINTF (3, 4) static gboolean
+fail (LodgeLibvirt *lv, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *context = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  virErrorPtr err = virGetLastError ();
+  LodgeLibvirtErrorCode code = LODGE_LIBVIRT_ERROR_FAILED;
+  if (err != NULL)
+    switch (err->code)
+      {
+      case VIR_ERR_NO_DOMAIN:
+      case VIR_ERR_NO_SECRET:
+        code = LODGE_LIBVIRT_ERROR_NOT_FOUND;
+        break;
+      case VIR_ERR_OPERATION_INVALID:
+        code = LODGE_LIBVIRT_ERROR_STATE;
+        break;
+      case VIR_ERR_XML_ERROR:
+      case VIR_ERR_XML_DETAIL:
+      case VIR_ERR_CONFIG_UNSUPPORTED:
+      case VIR_ERR_INVALID_ARG:
+        code = LODGE_LIBVIRT_ERROR_INVALID;
+        break;
+      case VIR_ERR_SYSTEM_ERROR:
+      case VIR_ERR_RPC:
+      case VIR_ERR_NO_CONNECT:
+      case VIR_ERR_INVALID_CONN:
+        code = LODGE_LIBVIRT_ERROR_UNREACHABLE;
+        break;
+      default:
+        break;
+      }
+  g_set_error (error, LODGE_LIBVIRT_ERROR, code, "%s: %s", context,
+               err != NULL && err->message != NULL ? err->message : "unknown libvirt error");
+  virResetLastError ();
+  return FALSE;
+}
+
+LodgeLibvirt *
+lodge_libvirt_open (const char *uri, GError **error)
+{
+  g_return_val_if_fail (uri != NULL, NULL);
+  ensure_init ();
+  virConnectPtr conn = virConnectOpen (uri);
+  if (conn == NULL)
+    {
+      fail (NULL, error, "cannot connect to libvirt at %s", uri);
+      if (error != NULL && *error != NULL && (*error)->code == LODGE_LIBVIRT_ERROR_FAILED)
+        (*error)->code = LODGE_LIBVIRT_ERROR_UNREACHABLE;
+      return NULL;
+    }
+  LodgeLibvirt *lv = g_new0 (LodgeLibvirt, 1);
+  lv->conn = conn;
+  lv->uri = g_strdup (uri);
+  return lv;
+}
+
+void
+lodge_libvirt_free (LodgeLibvirt *lv)
+{
+  if (lv == NULL)
+    return;
+  if (lv->conn != NULL)
+    virConnectClose (lv->conn);
+  g_free (lv->uri);
+  g_free (lv);
+}
+
+const char *
+lodge_libvirt_uri (LodgeLibvirt *lv)
+{
+  return lv->uri;
+}
+
+static virDomainPtr
+lookup (LodgeLibvirt *lv, const char *name, GError **error)
+{
+  virDomainPtr dom = virDomainLookupByName (lv->conn, name);
+  if (dom == NULL)
+    fail (lv, error, "%s: domain %s", lv->uri, name);
+  return dom;
+}
+
+static char *
+domain_name_of (const char *xml)
+{
+  g_autoptr (xmlDoc) doc = lodge_xml_parse (xml, strlen (xml), "domain", NULL);
+  xmlNode *root = doc != NULL ? xmlDocGetRootElement (doc) : NULL;
+  return root != NULL ? lodge_xml_text (lodge_xml_child (root, "name")) : NULL;
+}
+
+gboolean
+lodge_libvirt_define_and_start (LodgeLibvirt *lv, const char *xml, GError **error)
+{
+  g_autoptr (virDomain) dom = virDomainDefineXML (lv->conn, xml);
+  if (dom == NULL)
+    {
+      g_autofree char *name = domain_name_of (xml);
+      return fail (lv, error, "%s: cannot define domain %s", lv->uri, name != NULL ? name : "?");
+    }
+  if (virDomainCreate (dom) < 0)
+    {
+      fail (lv, error, "%s: cannot start domain %s", lv->uri, virDomainGetName (dom));
+      virDomainUndefine (dom);
+      virResetLastError ();
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static LodgeDomainState
+map_state (int state)
+{
+  switch (state)
+    {
+    case VIR_DOMAIN_RUNNING:
+      return LODGE_DOMAIN_STATE_RUNNING;
+    case VIR_DOMAIN_PAUSED:
+    case VIR_DOMAIN_PMSUSPENDED:
+      return LODGE_DOMAIN_STATE_PAUSED;
+    case VIR_DOMAIN_SHUTDOWN:
+      return LODGE_DOMAIN_STATE_SHUTTING_DOWN;
+    case VIR_DOMAIN_SHUTOFF:
+      return LODGE_DOMAIN_STATE_SHUTOFF;
+    case VIR_DOMAIN_CRASHED:
+      return LODGE_DOMAIN_STATE_CRASHED;
+    default:
+      return LODGE_DOMAIN_STATE_OTHER;
+    }
+}
+
+gboolean
+lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
+                     GError **error)
+{
+  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  if (dom == NULL)
+    return FALSE;
+  int state = 0, reason = 0;
+  if (virDomainGetState (dom, &state, &reason, 0) < 0)
+    return fail (lv, error, "%s: cannot read the state of %s", lv->uri, name);
+  *ret_state = map_state (state);
+  return TRUE;
+}
+
+GPtrArray *
+lodge_libvirt_list (LodgeLibvirt *lv, GError **error)
+{
+  virDomainPtr *doms = NULL;
+  int n = virConnectListAllDomains (lv->conn, &doms, 0);
+  if (n < 0)
+    {
+      fail (lv, error, "%s: cannot list domains", lv->uri);
+      return NULL;
+    }
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  for (int i = 0; i < n; i++)
+    {
+      g_ptr_array_add (names, g_strdup (virDomainGetName (doms[i])));
+      virDomainFree (doms[i]);
+    }
+  free (doms);
+  g_ptr_array_sort (names, lodge_compare_strings);
+  return names;
+}
+
+gboolean
+lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gboolean force,
+                        gboolean *ret_forced, GError **error)
+{
+  if (ret_forced != NULL)
+    *ret_forced = FALSE;
+  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  if (dom == NULL)
+    return FALSE;
+  if (!virDomainIsActive (dom))
+    return TRUE;
+  if (virDomainShutdown (dom) < 0)
+    return fail (lv, error, "%s: cannot ask %s to shut down", lv->uri, name);
+
+  /* Poll the domain's state until it is off or the deadline passes. */
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  while (virDomainIsActive (dom) == 1 && g_get_monotonic_time () < deadline)
+    g_usleep (100 * 1000);
+  if (virDomainIsActive (dom) != 1)
+    return TRUE;
+  if (!force)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
+                   "%s: %s did not shut down within %u s", lv->uri, name, timeout_s);
+      return FALSE;
+    }
+  if (ret_forced != NULL)
+    *ret_forced = TRUE;
+  if (virDomainDestroy (dom) < 0 && virDomainIsActive (dom) == 1)
+    return fail (lv, error, "%s: cannot stop %s", lv->uri, name);
+  virResetLastError ();
+  return TRUE;
+}
+
+gboolean
+lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **error)
+{
+  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  if (dom == NULL)
+    return FALSE;
+  if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
+    return fail (lv, error, "%s: cannot destroy %s", lv->uri, name);
+  return TRUE;
+}
+
+gboolean
+lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error)
+{
+  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  if (dom == NULL)
+    return FALSE;
+  if (virDomainIsActive (dom) == 1)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_STATE,
+                   "%s: %s is running; stop it first", lv->uri, name);
+      return FALSE;
+    }
+  if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0
+      && virDomainUndefine (dom) < 0)
+    return fail (lv, error, "%s: cannot undefine %s", lv->uri, name);
+  return TRUE;
+}
+
+gboolean
+lodge_libvirt_set_ceph_secret (LodgeLibvirt *lv, const char *uuid, const char *client_id,
+                               const char *key_base64, GError **error)
+{
+  g_return_val_if_fail (g_uuid_string_is_valid (uuid), FALSE);
+  gsize key_len = 0;
+  g_autofree guchar *key = g_base64_decode (key_base64, &key_len);
+  if (key_len == 0)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_INVALID,
+                   "the Ceph key of client.%s is not base64", client_id);
+      return FALSE;
+    }
+  /* Built with libxml2 so the client name is escaped. */
+  g_autoptr (xmlDoc) doc = xmlNewDoc ((const xmlChar *) "1.0");
+  xmlNode *secret = xmlNewNode (NULL, (const xmlChar *) "secret");
+  xmlDocSetRootElement (doc, secret);
+  lodge_xml_set (secret, "ephemeral", "no");
+  lodge_xml_set (secret, "private", "yes");
+  lodge_xml_add (secret, "uuid", uuid);
+  g_autofree char *desc = g_strdup_printf ("Ceph key of client.%s (Lodge)", client_id);
+  lodge_xml_add (secret, "description", desc);
+  xmlNode *usage = lodge_xml_add (secret, "usage", NULL);
+  lodge_xml_set (usage, "type", "ceph");
+  g_autofree char *usage_name = g_strdup_printf ("client.%s lodge", client_id);
+  lodge_xml_add (usage, "name", usage_name);
+  g_autofree char *xml = lodge_xml_format_doc (doc);
+
+  g_autoptr (virSecret) s = virSecretDefineXML (lv->conn, xml, 0);
+  if (s == NULL)
+    return fail (lv, error, "%s: cannot define the Ceph secret %s", lv->uri, uuid);
+  if (virSecretSetValue (s, key, key_len, 0) < 0)
+    return fail (lv, error, "%s: cannot store the Ceph key in secret %s", lv->uri, uuid);
+  return TRUE;
+}

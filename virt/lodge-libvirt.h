@@ -1,0 +1,67 @@
+/* libvirt, for what Lodge does to a node: define and run VE domains, stop
+ * them, read their state, keep the Ceph secret. virGetLastError() is read
+ * here and nowhere else. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-enum.h"
+
+G_BEGIN_DECLS
+
+#define LODGE_LIBVIRT_ERROR (lodge_libvirt_error_quark ())
+GQuark lodge_libvirt_error_quark (void);
+
+typedef enum {
+  LODGE_LIBVIRT_ERROR_FAILED,
+  LODGE_LIBVIRT_ERROR_UNREACHABLE, /* the node's libvirtd does not answer */
+  LODGE_LIBVIRT_ERROR_NOT_FOUND,   /* no such domain or secret */
+  LODGE_LIBVIRT_ERROR_STATE,       /* the domain is not in a state that allows it */
+  LODGE_LIBVIRT_ERROR_INVALID,     /* libvirt refused the XML */
+  LODGE_LIBVIRT_ERROR_TIMEOUT,     /* a deadline passed */
+} LodgeLibvirtErrorCode;
+
+typedef enum {
+  LODGE_DOMAIN_STATE_SHUTOFF,
+  LODGE_DOMAIN_STATE_RUNNING,
+  LODGE_DOMAIN_STATE_PAUSED,
+  LODGE_DOMAIN_STATE_SHUTTING_DOWN,
+  LODGE_DOMAIN_STATE_CRASHED,
+  LODGE_DOMAIN_STATE_OTHER,
+  LODGE_DOMAIN_STATE_LAST
+} LodgeDomainState;
+LODGE_ENUM_DECL (lodge_domain_state);
+
+typedef struct _LodgeLibvirt LodgeLibvirt;
+
+/* Connects to @uri ("qemu+tcp://127.0.1.1/system", "test:///default"). */
+LodgeLibvirt *lodge_libvirt_open (const char *uri, GError **error);
+void lodge_libvirt_free (LodgeLibvirt *lv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeLibvirt, lodge_libvirt_free)
+
+const char *lodge_libvirt_uri (LodgeLibvirt *lv);
+
+/* Defines @xml persistently and starts it. When the start fails the
+ * definition is removed again: no half-made domain stays. */
+gboolean lodge_libvirt_define_and_start (LodgeLibvirt *lv, const char *xml, GError **error);
+gboolean lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
+                              GError **error);
+/* Names of every domain, defined or running, sorted. */
+GPtrArray *lodge_libvirt_list (LodgeLibvirt *lv, GError **error);
+
+/* Asks the guest to shut down (ACPI, or its agent) and waits up to @timeout_s for it to
+ * be off; then, with @force, pulls the plug. Sets *ret_forced. */
+gboolean lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s,
+                                 gboolean force, gboolean *ret_forced, GError **error);
+/* Pulls the plug at once (fencing, failover); a stopped domain is fine. */
+gboolean lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **error);
+/* Removes the definition; refused (STATE) while it runs. */
+gboolean lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error);
+
+/* Defines (or updates) the Ceph secret @uuid holding @client_id's key
+ * (base64, as in the keyring), which RBD disks name in their <auth>. The
+ * secret is private: libvirt never shows its value. */
+gboolean lodge_libvirt_set_ceph_secret (LodgeLibvirt *lv, const char *uuid, const char *client_id,
+                                        const char *key_base64, GError **error);
+
+G_END_DECLS
