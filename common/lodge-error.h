@@ -15,6 +15,7 @@ typedef enum {
   LODGE_ERROR_MALFORMED, /* not well-formed XML, or a refused construct (DTD, entities) */
   LODGE_ERROR_SCHEMA,    /* well-formed, but not valid against the RelaxNG schema */
   LODGE_ERROR_INVALID,   /* schema-valid, but a value or a combination is not allowed */
+  LODGE_ERROR_CAPACITY,  /* no node has room for it */
 } LodgeErrorCode;
 
 G_END_DECLS

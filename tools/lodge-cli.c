@@ -72,8 +72,16 @@ lodge_cli_fail (const GError *error)
         return LODGE_EXIT_FAILED;
       }
   if (error->domain == LODGE_ERROR)
-    return error->code == LODGE_ERROR_IO || error->code == LODGE_ERROR_FAILED ? LODGE_EXIT_FAILED
-                                                                              : LODGE_EXIT_INVALID;
+    switch ((LodgeErrorCode) error->code)
+      {
+      case LODGE_ERROR_CAPACITY:
+        return LODGE_EXIT_CONFLICT;
+      case LODGE_ERROR_IO:
+      case LODGE_ERROR_FAILED:
+        return LODGE_EXIT_FAILED;
+      default:
+        return LODGE_EXIT_INVALID;
+      }
   return LODGE_EXIT_FAILED;
 }
 
