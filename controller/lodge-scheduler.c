@@ -5,8 +5,6 @@
 #include "lodge-error.h"
 #include "lodge-units.h"
 
-LODGE_ENUM_IMPL (lodge_node_state, LODGE_NODE_STATE_LAST, "up", "down", "draining", "fenced");
-
 typedef struct {
   guint vcpus;
   guint64 memory, committed;

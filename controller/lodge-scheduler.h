@@ -11,18 +11,10 @@
 
 #include <glib.h>
 
-#include "lodge-enum.h"
+#include "lodge-records.h"
 
 G_BEGIN_DECLS
 
-typedef enum {
-  LODGE_NODE_UP,
-  LODGE_NODE_DOWN,     /* stopped heartbeating */
-  LODGE_NODE_DRAINING, /* up, but takes no new VEs */
-  LODGE_NODE_FENCED,   /* failed over; back only when cleared */
-  LODGE_NODE_STATE_LAST
-} LodgeNodeState;
-LODGE_ENUM_DECL (lodge_node_state);
 
 typedef struct {
   const char *name;

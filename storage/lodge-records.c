@@ -1,0 +1,240 @@
+#include "lodge-records.h"
+
+#include <json-glib/json-glib.h>
+
+#include "lodge-storage-error.h"
+
+LODGE_ENUM_IMPL (lodge_node_state, LODGE_NODE_STATE_LAST, "up", "down", "draining", "fenced");
+LODGE_ENUM_IMPL (lodge_desired_state, LODGE_DESIRED_LAST, "stopped", "running");
+LODGE_ENUM_IMPL (lodge_phase, LODGE_PHASE_LAST,
+                 "stopped", "starting", "running", "stopping", "migrating", "failed");
+
+/* ---- JSON helpers ---- */
+
+static void
+put_string (JsonBuilder *b, const char *name, const char *value)
+{
+  if (value == NULL)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static void
+put_int (JsonBuilder *b, const char *name, gint64 value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_int_value (b, value);
+}
+
+static void
+put_double (JsonBuilder *b, const char *name, double value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_double_value (b, value);
+}
+
+static GBytes *
+finish (JsonBuilder *b)
+{
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  gsize len = 0;
+  char *text = json_generator_to_data (gen, &len);
+  return g_bytes_new_take (text, len);
+}
+
+static JsonObject *
+parse_object (GBytes *json, const char *what, JsonParser *parser, GError **error)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (json, &len);
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "a %s record is not a JSON object", what);
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static char *
+get_string (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return g_strdup (json_node_get_string (n));
+}
+
+static gboolean
+get_enum (JsonObject *o, const char *name, int (*from_string) (const char *), int *ret,
+          const char *what, GError **error)
+{
+  g_autofree char *s = get_string (o, name);
+  int v = from_string (s);
+  if (v < 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "a %s record has no valid \"%s\" (%s)", what, name, s != NULL ? s : "missing");
+      return FALSE;
+    }
+  *ret = v;
+  return TRUE;
+}
+
+/* ---- nodes ---- */
+
+LodgeNodeRecord *
+lodge_node_record_new (void)
+{
+  LodgeNodeRecord *r = g_new0 (LodgeNodeRecord, 1);
+  r->memory_ratio = 1.0;
+  r->cpu_ratio = 1.0;
+  return r;
+}
+
+void
+lodge_node_record_free (LodgeNodeRecord *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->name);
+  g_free (r->libvirt_uri);
+  g_free (r->address);
+  g_free (r->accel);
+  g_free (r->kernel);
+  g_free (r->initrd);
+  g_free (r->agent);
+  g_free (r);
+}
+
+GBytes *
+lodge_node_record_to_json (const LodgeNodeRecord *r)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  put_string (b, "name", r->name);
+  put_string (b, "libvirt_uri", r->libvirt_uri);
+  put_string (b, "address", r->address);
+  put_string (b, "accel", r->accel);
+  put_string (b, "kernel", r->kernel);
+  put_string (b, "initrd", r->initrd);
+  put_int (b, "cpus", r->cpus);
+  put_int (b, "memory", (gint64) r->memory);
+  put_double (b, "memory_ratio", r->memory_ratio);
+  put_double (b, "cpu_ratio", r->cpu_ratio);
+  put_string (b, "state", lodge_node_state_to_string (r->state));
+  put_int (b, "heartbeat_us", r->heartbeat_us);
+  put_string (b, "agent", r->agent);
+  return finish (b);
+}
+
+LodgeNodeRecord *
+lodge_node_record_from_json (GBytes *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_object (json, "node", parser, error);
+  if (o == NULL)
+    return NULL;
+  g_autoptr (LodgeNodeRecord) r = lodge_node_record_new ();
+  r->name = get_string (o, "name");
+  r->libvirt_uri = get_string (o, "libvirt_uri");
+  if (r->name == NULL || r->libvirt_uri == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "a node record lacks \"name\" or \"libvirt_uri\"");
+      return NULL;
+    }
+  r->address = get_string (o, "address");
+  r->accel = get_string (o, "accel");
+  r->kernel = get_string (o, "kernel");
+  r->initrd = get_string (o, "initrd");
+  r->agent = get_string (o, "agent");
+  r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);
+  r->memory = (guint64) json_object_get_int_member_with_default (o, "memory", 0);
+  r->memory_ratio = json_object_get_double_member_with_default (o, "memory_ratio", 1.0);
+  r->cpu_ratio = json_object_get_double_member_with_default (o, "cpu_ratio", 1.0);
+  r->heartbeat_us = json_object_get_int_member_with_default (o, "heartbeat_us", 0);
+  int state;
+  if (!get_enum (o, "state", lodge_node_state_from_string, &state, "node", error))
+    return NULL;
+  r->state = state;
+  return g_steal_pointer (&r);
+}
+
+/* ---- runtime ---- */
+
+LodgeRuntimeRecord *
+lodge_runtime_record_new (const char *name)
+{
+  LodgeRuntimeRecord *r = g_new0 (LodgeRuntimeRecord, 1);
+  r->name = g_strdup (name);
+  return r;
+}
+
+void
+lodge_runtime_record_free (LodgeRuntimeRecord *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->name);
+  g_free (r->node);
+  g_free (r->last_error);
+  g_free (r->disk_pool);
+  g_free (r->disk_image);
+  g_free (r->template_version);
+  g_free (r);
+}
+
+GBytes *
+lodge_runtime_record_to_json (const LodgeRuntimeRecord *r)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  put_string (b, "name", r->name);
+  put_string (b, "desired", lodge_desired_state_to_string (r->desired));
+  put_string (b, "phase", lodge_phase_to_string (r->phase));
+  put_string (b, "node", r->node);
+  put_int (b, "generation", (gint64) r->generation);
+  put_int (b, "since_us", r->since_us);
+  put_string (b, "last_error", r->last_error);
+  put_string (b, "disk_pool", r->disk_pool);
+  put_string (b, "disk_image", r->disk_image);
+  put_string (b, "template_version", r->template_version);
+  return finish (b);
+}
+
+LodgeRuntimeRecord *
+lodge_runtime_record_from_json (GBytes *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_object (json, "runtime", parser, error);
+  if (o == NULL)
+    return NULL;
+  g_autofree char *name = get_string (o, "name");
+  if (name == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "a runtime record lacks \"name\"");
+      return NULL;
+    }
+  g_autoptr (LodgeRuntimeRecord) r = lodge_runtime_record_new (name);
+  int desired, phase;
+  if (!get_enum (o, "desired", lodge_desired_state_from_string, &desired, "runtime", error)
+      || !get_enum (o, "phase", lodge_phase_from_string, &phase, "runtime", error))
+    return NULL;
+  r->desired = desired;
+  r->phase = phase;
+  r->node = get_string (o, "node");
+  r->generation = (guint64) json_object_get_int_member_with_default (o, "generation", 0);
+  r->since_us = json_object_get_int_member_with_default (o, "since_us", 0);
+  r->last_error = get_string (o, "last_error");
+  r->disk_pool = get_string (o, "disk_pool");
+  r->disk_image = get_string (o, "disk_image");
+  r->template_version = get_string (o, "template_version");
+  return g_steal_pointer (&r);
+}

@@ -1,0 +1,81 @@
+/* The records the control center and the node agents keep in the state
+ * store (kinds "node" and "runtime"), as typed values with one JSON form.
+ * Unknown members are ignored on reading, so a newer writer can add some. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-enum.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LODGE_NODE_UP,
+  LODGE_NODE_DOWN,     /* stopped heartbeating */
+  LODGE_NODE_DRAINING, /* up, but takes no new VEs */
+  LODGE_NODE_FENCED,   /* failed over; back only when cleared */
+  LODGE_NODE_STATE_LAST
+} LodgeNodeState;
+LODGE_ENUM_DECL (lodge_node_state);
+
+/* Written by a node's agent (registration, heartbeats), read by the
+ * control center; "draining" and "fenced" are the control center's. */
+typedef struct {
+  char *name;
+  char *libvirt_uri;
+  char *address;
+  char *accel;          /* "kvm" or "tcg": what really works there */
+  char *kernel, *initrd; /* the guest kernel the node boots VEs with */
+  guint cpus;
+  guint64 memory;       /* bytes of RAM for guests */
+  double memory_ratio;  /* overcommit of guest-visible memory */
+  double cpu_ratio;
+  LodgeNodeState state;
+  gint64 heartbeat_us;  /* wall clock of the last heartbeat, µs since the epoch */
+  char *agent;          /* agent version and pid, for people */
+} LodgeNodeRecord;
+
+typedef enum {
+  LODGE_DESIRED_STOPPED,
+  LODGE_DESIRED_RUNNING,
+  LODGE_DESIRED_LAST
+} LodgeDesiredState;
+LODGE_ENUM_DECL (lodge_desired_state);
+
+typedef enum {
+  LODGE_PHASE_STOPPED,
+  LODGE_PHASE_STARTING,
+  LODGE_PHASE_RUNNING,
+  LODGE_PHASE_STOPPING,
+  LODGE_PHASE_MIGRATING,
+  LODGE_PHASE_FAILED,   /* could not start or place; last_error says why */
+  LODGE_PHASE_LAST
+} LodgePhase;
+LODGE_ENUM_DECL (lodge_phase);
+
+/* One per VE, written by the control center. */
+typedef struct {
+  char *name;
+  LodgeDesiredState desired;
+  LodgePhase phase;
+  char *node;           /* where it runs or last ran; NULL: never placed */
+  guint64 generation;   /* +1 at every placement: a stale actor can tell */
+  gint64 since_us;      /* when the phase began */
+  char *last_error;
+  char *disk_pool, *disk_image;
+  char *template_version; /* the version the disk was cloned from */
+} LodgeRuntimeRecord;
+
+LodgeNodeRecord *lodge_node_record_new (void);
+void lodge_node_record_free (LodgeNodeRecord *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeNodeRecord, lodge_node_record_free)
+GBytes *lodge_node_record_to_json (const LodgeNodeRecord *r);
+LodgeNodeRecord *lodge_node_record_from_json (GBytes *json, GError **error);
+
+LodgeRuntimeRecord *lodge_runtime_record_new (const char *name);
+void lodge_runtime_record_free (LodgeRuntimeRecord *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeRuntimeRecord, lodge_runtime_record_free)
+GBytes *lodge_runtime_record_to_json (const LodgeRuntimeRecord *r);
+LodgeRuntimeRecord *lodge_runtime_record_from_json (GBytes *json, GError **error);
+
+G_END_DECLS

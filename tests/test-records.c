@@ -1,0 +1,120 @@
+/* Node and runtime records: one JSON form, read back to the same values;
+ * records that lack what they need are refused; unknown members pass. */
+#include <string.h>
+
+#include "lodge-records.h"
+#include "lodge-storage-error.h"
+
+static GBytes *
+bytes (const char *s)
+{
+  return g_bytes_new (s, strlen (s));
+}
+
+static void
+test_node_round_trip (void)
+{
+  g_autoptr (LodgeNodeRecord) r = lodge_node_record_new ();
+  r->name = g_strdup ("node1");
+  r->libvirt_uri = g_strdup ("qemu+tcp://127.0.1.1/system");
+  r->address = g_strdup ("127.0.1.1");
+  r->accel = g_strdup ("tcg");
+  r->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
+  r->cpus = 2;
+  r->memory = 8ULL << 30;
+  r->memory_ratio = 2.5;
+  r->cpu_ratio = 4.0;
+  r->state = LODGE_NODE_DRAINING;
+  r->heartbeat_us = 1795655920453023;
+  r->agent = g_strdup ("lodge-agent 0.1.0 pid 42");
+  g_autoptr (GBytes) json = lodge_node_record_to_json (r);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeNodeRecord) back = lodge_node_record_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->name, ==, "node1");
+  g_assert_cmpstr (back->libvirt_uri, ==, r->libvirt_uri);
+  g_assert_cmpstr (back->accel, ==, "tcg");
+  g_assert_null (back->initrd);
+  g_assert_cmpuint (back->cpus, ==, 2);
+  g_assert_cmpuint (back->memory, ==, 8ULL << 30);
+  g_assert_cmpfloat (back->memory_ratio, ==, 2.5);
+  g_assert_cmpint (back->state, ==, LODGE_NODE_DRAINING);
+  g_assert_cmpint (back->heartbeat_us, ==, 1795655920453023);
+  g_autoptr (GBytes) again = lodge_node_record_to_json (back);
+  g_assert_true (g_bytes_equal (json, again));
+}
+
+static void
+test_runtime_round_trip (void)
+{
+  g_autoptr (LodgeRuntimeRecord) r = lodge_runtime_record_new ("web1");
+  r->desired = LODGE_DESIRED_RUNNING;
+  r->phase = LODGE_PHASE_STARTING;
+  r->node = g_strdup ("node2");
+  r->generation = 7;
+  r->since_us = 12345;
+  r->disk_pool = g_strdup ("lodge-r3");
+  r->disk_image = g_strdup ("ve-web1");
+  r->template_version = g_strdup ("1");
+  g_autoptr (GBytes) json = lodge_runtime_record_to_json (r);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRuntimeRecord) back = lodge_runtime_record_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->desired, ==, LODGE_DESIRED_RUNNING);
+  g_assert_cmpint (back->phase, ==, LODGE_PHASE_STARTING);
+  g_assert_cmpstr (back->node, ==, "node2");
+  g_assert_cmpuint (back->generation, ==, 7);
+  g_assert_null (back->last_error);
+  g_autoptr (GBytes) again = lodge_runtime_record_to_json (back);
+  g_assert_true (g_bytes_equal (json, again));
+}
+
+static void
+test_refused (void)
+{
+  const char *bad_nodes[][2] = {
+    { "not json", "a node record is not a JSON object" },
+    { "[1,2]", "a node record is not a JSON object" },
+    { "{\"name\":\"n\"}", "a node record lacks \"name\" or \"libvirt_uri\"" },
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"sleepy\"}",
+      "a node record has no valid \"state\" (sleepy)" },
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":7}", "a node record has no valid \"state\" (missing)" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad_nodes); i++)
+    {
+      g_autoptr (GBytes) b = bytes (bad_nodes[i][0]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LodgeNodeRecord) r = lodge_node_record_from_json (b, &error);
+      g_assert_null (r);
+      g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED);
+      g_assert_cmpstr (error->message, ==, bad_nodes[i][1]);
+    }
+  g_autoptr (GBytes) b = bytes ("{\"name\":\"w\",\"desired\":\"running\",\"phase\":\"dancing\"}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRuntimeRecord) r = lodge_runtime_record_from_json (b, &error);
+  g_assert_null (r);
+  g_assert_cmpstr (error->message, ==, "a runtime record has no valid \"phase\" (dancing)");
+}
+
+static void
+test_unknown_members (void)
+{
+  g_autoptr (GBytes) b = bytes ("{\"name\":\"w\",\"desired\":\"stopped\",\"phase\":\"stopped\","
+                                "\"future\":{\"x\":1}}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRuntimeRecord) r = lodge_runtime_record_from_json (b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (r->desired, ==, LODGE_DESIRED_STOPPED);
+  g_assert_null (r->node);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/records/node-round-trip", test_node_round_trip);
+  g_test_add_func ("/records/runtime-round-trip", test_runtime_round_trip);
+  g_test_add_func ("/records/refused", test_refused);
+  g_test_add_func ("/records/unknown-members", test_unknown_members);
+  return g_test_run ();
+}
