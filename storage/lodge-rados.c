@@ -36,6 +36,45 @@ lodge_ceph_config_new_default (void)
   return c;
 }
 
+char *
+lodge_ceph_config_read_key (const LodgeCephConfig *c, GError **error)
+{
+  if (c->keyring == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "no keyring for client.%s next to %s (set LODGE_CEPH_KEYRING)", c->client_id,
+                   c->conf_path);
+      return NULL;
+    }
+  g_autofree char *text = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents (c->keyring, &text, NULL, &local))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_PERMISSION, "%s",
+                   local->message);
+      return NULL;
+    }
+  /* [client.NAME] then "key = AQ..." (ceph-authtool's format). */
+  g_autofree char *section = g_strdup_printf ("[client.%s]", c->client_id);
+  gboolean in_section = FALSE;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = g_strstrip (lines[i]);
+      if (line[0] == '[')
+        in_section = strcmp (line, section) == 0;
+      else if (in_section && g_str_has_prefix (line, "key"))
+        {
+          const char *eq = strchr (line, '=');
+          if (eq != NULL)
+            return g_strstrip (g_strdup (eq + 1));
+        }
+    }
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+               "%s has no key for client.%s", c->keyring, c->client_id);
+  return NULL;
+}
+
 void
 lodge_ceph_config_free (LodgeCephConfig *c)
 {

@@ -24,6 +24,10 @@ LodgeCephConfig *lodge_ceph_config_new_default (void);
 void lodge_ceph_config_free (LodgeCephConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCephConfig, lodge_ceph_config_free)
 
+/* The base64 key of the configured client, from its keyring file (what
+ * libvirt's Ceph secret holds). */
+char *lodge_ceph_config_read_key (const LodgeCephConfig *config, GError **error);
+
 typedef struct _LodgeRados LodgeRados;
 
 /* Connects, or fails within the timeout with LODGE_STORAGE_ERROR_UNREACHABLE

@@ -5,6 +5,8 @@
 #include "lodge-storage-error.h"
 
 LODGE_ENUM_IMPL (lodge_node_state, LODGE_NODE_STATE_LAST, "up", "down", "draining", "fenced");
+LODGE_ENUM_IMPL (lodge_domain_state, LODGE_DOMAIN_STATE_LAST,
+                 "shutoff", "running", "paused", "shutting-down", "crashed", "other");
 LODGE_ENUM_IMPL (lodge_desired_state, LODGE_DESIRED_LAST, "stopped", "running");
 LODGE_ENUM_IMPL (lodge_phase, LODGE_PHASE_LAST,
                  "stopped", "starting", "running", "stopping", "migrating", "failed");
@@ -88,10 +90,36 @@ get_enum (JsonObject *o, const char *name, int (*from_string) (const char *), in
 
 /* ---- nodes ---- */
 
+static void
+node_domain_free (LodgeNodeDomain *d)
+{
+  g_free (d->name);
+  g_free (d);
+}
+
+void
+lodge_node_record_set_domain (LodgeNodeRecord *r, const char *name, LodgeDomainState state)
+{
+  for (guint i = 0; i < r->domains->len; i++)
+    {
+      LodgeNodeDomain *d = r->domains->pdata[i];
+      if (g_strcmp0 (d->name, name) == 0)
+        {
+          d->state = state;
+          return;
+        }
+    }
+  LodgeNodeDomain *d = g_new0 (LodgeNodeDomain, 1);
+  d->name = g_strdup (name);
+  d->state = state;
+  g_ptr_array_add (r->domains, d);
+}
+
 LodgeNodeRecord *
 lodge_node_record_new (void)
 {
   LodgeNodeRecord *r = g_new0 (LodgeNodeRecord, 1);
+  r->domains = g_ptr_array_new_with_free_func ((GDestroyNotify) node_domain_free);
   r->memory_ratio = 1.0;
   r->cpu_ratio = 1.0;
   return r;
@@ -109,6 +137,7 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->kernel);
   g_free (r->initrd);
   g_free (r->agent);
+  g_ptr_array_unref (r->domains);
   g_free (r);
 }
 
@@ -130,6 +159,17 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "state", lodge_node_state_to_string (r->state));
   put_int (b, "heartbeat_us", r->heartbeat_us);
   put_string (b, "agent", r->agent);
+  json_builder_set_member_name (b, "domains");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < r->domains->len; i++)
+    {
+      LodgeNodeDomain *d = r->domains->pdata[i];
+      json_builder_begin_object (b);
+      put_string (b, "name", d->name);
+      put_string (b, "state", lodge_domain_state_to_string (d->state));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
   return finish (b);
 }
 
@@ -163,6 +203,20 @@ lodge_node_record_from_json (GBytes *json, GError **error)
   if (!get_enum (o, "state", lodge_node_state_from_string, &state, "node", error))
     return NULL;
   r->state = state;
+  JsonNode *domains = json_object_get_member (o, "domains");
+  JsonArray *arr = domains != NULL && JSON_NODE_HOLDS_ARRAY (domains) ? json_node_get_array (domains) : NULL;
+  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
+    {
+      JsonNode *e = json_array_get_element (arr, i);
+      if (!JSON_NODE_HOLDS_OBJECT (e))
+        continue;
+      JsonObject *d = json_node_get_object (e);
+      g_autofree char *name = get_string (d, "name");
+      g_autofree char *dstate = get_string (d, "state");
+      int st = lodge_domain_state_from_string (dstate);
+      if (name != NULL)
+        lodge_node_record_set_domain (r, name, st >= 0 ? st : LODGE_DOMAIN_STATE_OTHER);
+    }
   return g_steal_pointer (&r);
 }
 

@@ -18,6 +18,23 @@ typedef enum {
 } LodgeNodeState;
 LODGE_ENUM_DECL (lodge_node_state);
 
+/* A domain as its node's libvirt sees it. */
+typedef enum {
+  LODGE_DOMAIN_STATE_SHUTOFF,
+  LODGE_DOMAIN_STATE_RUNNING,
+  LODGE_DOMAIN_STATE_PAUSED,
+  LODGE_DOMAIN_STATE_SHUTTING_DOWN,
+  LODGE_DOMAIN_STATE_CRASHED,
+  LODGE_DOMAIN_STATE_OTHER,
+  LODGE_DOMAIN_STATE_LAST
+} LodgeDomainState;
+LODGE_ENUM_DECL (lodge_domain_state);
+
+typedef struct {
+  char *name;
+  LodgeDomainState state;
+} LodgeNodeDomain;
+
 /* Written by a node's agent (registration, heartbeats), read by the
  * control center; "draining" and "fenced" are the control center's. */
 typedef struct {
@@ -33,6 +50,7 @@ typedef struct {
   LodgeNodeState state;
   gint64 heartbeat_us;  /* wall clock of the last heartbeat, µs since the epoch */
   char *agent;          /* agent version and pid, for people */
+  GPtrArray *domains;   /* LodgeNodeDomain: what runs there, as libvirt's events told */
 } LodgeNodeRecord;
 
 typedef enum {
@@ -70,6 +88,8 @@ LodgeNodeRecord *lodge_node_record_new (void);
 void lodge_node_record_free (LodgeNodeRecord *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeNodeRecord, lodge_node_record_free)
 GBytes *lodge_node_record_to_json (const LodgeNodeRecord *r);
+/* Sets (adds, updates) the state of domain @name in @r. */
+void lodge_node_record_set_domain (LodgeNodeRecord *r, const char *name, LodgeDomainState state);
 LodgeNodeRecord *lodge_node_record_from_json (GBytes *json, GError **error);
 
 LodgeRuntimeRecord *lodge_runtime_record_new (const char *name);

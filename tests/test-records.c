@@ -27,6 +27,9 @@ test_node_round_trip (void)
   r->state = LODGE_NODE_DRAINING;
   r->heartbeat_us = 1795655920453023;
   r->agent = g_strdup ("lodge-agent 0.1.0 pid 42");
+  lodge_node_record_set_domain (r, "web1", LODGE_DOMAIN_STATE_RUNNING);
+  lodge_node_record_set_domain (r, "db1", LODGE_DOMAIN_STATE_SHUTOFF);
+  lodge_node_record_set_domain (r, "web1", LODGE_DOMAIN_STATE_PAUSED);
   g_autoptr (GBytes) json = lodge_node_record_to_json (r);
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeNodeRecord) back = lodge_node_record_from_json (json, &error);
@@ -40,6 +43,10 @@ test_node_round_trip (void)
   g_assert_cmpfloat (back->memory_ratio, ==, 2.5);
   g_assert_cmpint (back->state, ==, LODGE_NODE_DRAINING);
   g_assert_cmpint (back->heartbeat_us, ==, 1795655920453023);
+  g_assert_cmpuint (back->domains->len, ==, 2);
+  LodgeNodeDomain *web = back->domains->pdata[0];
+  g_assert_cmpstr (web->name, ==, "web1");
+  g_assert_cmpint (web->state, ==, LODGE_DOMAIN_STATE_PAUSED);
   g_autoptr (GBytes) again = lodge_node_record_to_json (back);
   g_assert_true (g_bytes_equal (json, again));
 }

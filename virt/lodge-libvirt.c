@@ -9,8 +9,6 @@
 
 G_DEFINE_QUARK (lodge-libvirt-error-quark, lodge_libvirt_error)
 
-LODGE_ENUM_IMPL (lodge_domain_state, LODGE_DOMAIN_STATE_LAST,
-                 "shutoff", "running", "paused", "shutting-down", "crashed", "other");
 
 struct _LodgeLibvirt {
   virConnectPtr conn;

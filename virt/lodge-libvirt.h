@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "lodge-enum.h"
+#include "lodge-records.h"
 
 G_BEGIN_DECLS
 
@@ -21,16 +21,6 @@ typedef enum {
   LODGE_LIBVIRT_ERROR_TIMEOUT,     /* a deadline passed */
 } LodgeLibvirtErrorCode;
 
-typedef enum {
-  LODGE_DOMAIN_STATE_SHUTOFF,
-  LODGE_DOMAIN_STATE_RUNNING,
-  LODGE_DOMAIN_STATE_PAUSED,
-  LODGE_DOMAIN_STATE_SHUTTING_DOWN,
-  LODGE_DOMAIN_STATE_CRASHED,
-  LODGE_DOMAIN_STATE_OTHER,
-  LODGE_DOMAIN_STATE_LAST
-} LodgeDomainState;
-LODGE_ENUM_DECL (lodge_domain_state);
 
 typedef struct _LodgeLibvirt LodgeLibvirt;
 
