@@ -100,6 +100,65 @@ test_secret_bad_key (void)
   g_assert_cmpstr (error->message, ==, "the Ceph key of client.lodge is not base64");
 }
 
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  GPtrArray *events;
+} Events;
+
+static void
+on_event (const char *domain, LodgeDomainState state, gboolean gone, gpointer user_data)
+{
+  Events *e = user_data;
+  g_mutex_lock (&e->lock);
+  g_ptr_array_add (e->events, g_strdup_printf ("%s %s%s", domain, lodge_domain_state_to_string (state),
+                                               gone ? " gone" : ""));
+  g_cond_broadcast (&e->cond);
+  g_mutex_unlock (&e->lock);
+}
+
+static gboolean
+wait_event (Events *e, const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gboolean found = FALSE;
+  g_mutex_lock (&e->lock);
+  while (!(found = g_ptr_array_find_with_equal_func (e->events, what, g_str_equal, NULL)))
+    if (!g_cond_wait_until (&e->cond, &e->lock, deadline))
+      break;
+  g_mutex_unlock (&e->lock);
+  return found;
+}
+
+/* Lifecycle events arrive without polling. */
+static void
+test_events (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open ("test:///default", &error);
+  g_assert_no_error (error);
+  Events e = { .events = g_ptr_array_new_with_free_func (g_free) };
+  g_mutex_init (&e.lock);
+  g_cond_init (&e.cond);
+  int handle = lodge_libvirt_watch (lv, on_event, &e, &error);
+  g_assert_no_error (error);
+
+  g_autofree char *xml = web_domain_xml ("ve-events");
+  g_assert_true (lodge_libvirt_define_and_start (lv, xml, &error));
+  if (!wait_event (&e, "ve-events running"))
+    g_test_fail_printf ("no 'running' event within 10 s");
+  g_assert_true (lodge_libvirt_destroy (lv, "ve-events", &error));
+  if (!wait_event (&e, "ve-events shutoff"))
+    g_test_fail_printf ("no 'shutoff' event within 10 s");
+  g_assert_true (lodge_libvirt_undefine (lv, "ve-events", &error));
+  if (!wait_event (&e, "ve-events shutoff gone"))
+    g_test_fail_printf ("no 'undefined' event within 10 s");
+  lodge_libvirt_unwatch (lv, handle);
+  g_ptr_array_unref (e.events);
+  g_mutex_clear (&e.lock);
+  g_cond_clear (&e.cond);
+}
+
 static void
 test_state_names (void)
 {
@@ -114,6 +173,7 @@ main (int argc, char **argv)
   g_test_add_func ("/libvirt/lifecycle", test_lifecycle);
   g_test_add_func ("/libvirt/errors", test_errors);
   g_test_add_func ("/libvirt/secret-bad-key", test_secret_bad_key);
+  g_test_add_func ("/libvirt/events", test_events);
   g_test_add_func ("/libvirt/state-names", test_state_names);
   return g_test_run ();
 }

@@ -24,6 +24,16 @@ silence (void *user_data, virErrorPtr error)
   /* Errors are turned into GErrors; libvirt must not print them. */
 }
 
+/* libvirt's own event loop (events, keepalives) runs in one thread of the
+ * process for as long as it lives. */
+static gpointer
+event_thread (gpointer data)
+{
+  for (;;)
+    virEventRunDefaultImpl ();
+  return NULL;
+}
+
 static void
 ensure_init (void)
 {
@@ -32,6 +42,8 @@ ensure_init (void)
     {
       virInitialize ();
       virSetErrorFunc (NULL, silence);
+      virEventRegisterDefaultImpl ();
+      g_thread_unref (g_thread_new ("libvirt-events", event_thread, NULL));
       g_once_init_leave (&once, 1);
     }
 }
@@ -302,4 +314,78 @@ lodge_libvirt_set_ceph_secret (LodgeLibvirt *lv, const char *uuid, const char *c
   if (virSecretSetValue (s, key, key_len, 0) < 0)
     return fail (lv, error, "%s: cannot store the Ceph key in secret %s", lv->uri, uuid);
   return TRUE;
+}
+
+typedef struct {
+  LodgeDomainEventFunc func;
+  gpointer user_data;
+} Watch;
+
+static int
+lifecycle_cb (virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+  Watch *w = opaque;
+  gboolean gone = FALSE;
+  LodgeDomainState state;
+  switch (event)
+    {
+    case VIR_DOMAIN_EVENT_STARTED:
+    case VIR_DOMAIN_EVENT_RESUMED:
+      state = LODGE_DOMAIN_STATE_RUNNING;
+      break;
+    case VIR_DOMAIN_EVENT_SUSPENDED:
+    case VIR_DOMAIN_EVENT_PMSUSPENDED:
+      state = LODGE_DOMAIN_STATE_PAUSED;
+      break;
+    case VIR_DOMAIN_EVENT_STOPPED:
+      state = detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ? LODGE_DOMAIN_STATE_CRASHED
+                                                         : LODGE_DOMAIN_STATE_SHUTOFF;
+      break;
+    case VIR_DOMAIN_EVENT_SHUTDOWN:
+      state = detail == VIR_DOMAIN_EVENT_SHUTDOWN_FINISHED ? LODGE_DOMAIN_STATE_SHUTOFF
+                                                            : LODGE_DOMAIN_STATE_SHUTTING_DOWN;
+      break;
+    case VIR_DOMAIN_EVENT_CRASHED:
+      state = LODGE_DOMAIN_STATE_CRASHED;
+      break;
+    case VIR_DOMAIN_EVENT_UNDEFINED:
+      state = LODGE_DOMAIN_STATE_SHUTOFF;
+      gone = TRUE;
+      break;
+    case VIR_DOMAIN_EVENT_DEFINED:
+      {
+        int s = 0, reason = 0;
+        state = virDomainGetState (dom, &s, &reason, 0) == 0 ? map_state (s)
+                                                             : LODGE_DOMAIN_STATE_OTHER;
+        break;
+      }
+    default:
+      return 0;
+    }
+  w->func (virDomainGetName (dom), state, gone, w->user_data);
+  return 0;
+}
+
+int
+lodge_libvirt_watch (LodgeLibvirt *lv, LodgeDomainEventFunc func, gpointer user_data,
+                     GError **error)
+{
+  Watch *w = g_new0 (Watch, 1);
+  w->func = func;
+  w->user_data = user_data;
+  int id = virConnectDomainEventRegisterAny (lv->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                             VIR_DOMAIN_EVENT_CALLBACK (lifecycle_cb), w, g_free);
+  if (id < 0)
+    {
+      g_free (w);
+      fail (lv, error, "%s: cannot watch domain events", lv->uri);
+    }
+  return id;
+}
+
+void
+lodge_libvirt_unwatch (LodgeLibvirt *lv, int handle)
+{
+  if (handle >= 0)
+    virConnectDomainEventDeregisterAny (lv->conn, handle);
 }

@@ -54,4 +54,14 @@ gboolean lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **er
 gboolean lodge_libvirt_set_ceph_secret (LodgeLibvirt *lv, const char *uuid, const char *client_id,
                                         const char *key_base64, GError **error);
 
+/* Lifecycle events of @lv's domains: @func runs in libvirt's event thread
+ * (marshal it with g_main_context_invoke) with the domain's new state, or
+ * @gone set when it was undefined. Returns a handle for
+ * lodge_libvirt_unwatch, or -1 with @error set. */
+typedef void (*LodgeDomainEventFunc) (const char *domain, LodgeDomainState state, gboolean gone,
+                                      gpointer user_data);
+int lodge_libvirt_watch (LodgeLibvirt *lv, LodgeDomainEventFunc func, gpointer user_data,
+                         GError **error);
+void lodge_libvirt_unwatch (LodgeLibvirt *lv, int handle);
+
 G_END_DECLS
