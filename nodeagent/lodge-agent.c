@@ -1,0 +1,394 @@
+/* lodge-agent: one per node. Registers the node in the state store (its
+ * libvirt URI, CPUs, memory, overcommit ratios, the accelerator that
+ * really works there, the guest kernel), heartbeats, keeps the Ceph
+ * client's key in the node's libvirt as a secret, and reports what its
+ * domains do from libvirt's lifecycle events (no polling).
+ *
+ * It keeps no state of its own: killed and started again it registers
+ * again from what libvirt and the store say. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "lodge-accel.h"
+#include "lodge-kernel.h"
+#include "lodge-libvirt.h"
+#include "lodge-records.h"
+#include "lodge-storage-error.h"
+#include "lodge-store.h"
+
+#define AGENT_VERSION "0.1.0"
+/* The libvirt secret holding client.lodge's key, named by every VE disk. */
+#define DEFAULT_SECRET_UUID "6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01"
+#define DEFAULT_KERNEL "/var/lib/lodge/kernel/vmlinuz-lodge"
+
+typedef struct {
+  /* options */
+  char *name;
+  char *libvirt_uri;
+  char *address;
+  char *kernel;
+  char *boot_dir;
+  char *secret_uuid;
+  int cpus;
+  gint64 memory_mib;
+  double memory_ratio;
+  double cpu_ratio;
+  int heartbeat_s;
+  gboolean once;
+
+  /* state */
+  GMainLoop *loop;
+  LodgeCephConfig *config;
+  LodgeRados *rados;
+  LodgeStore *store;
+  LodgeLibvirt *lv;
+  char *accel;
+  LodgeGuestKernel guest_kernel;
+  int watch;
+  guint failures;
+} LodgeAgent;
+
+static void
+agent_clear (LodgeAgent *a)
+{
+  if (a->lv != NULL)
+    lodge_libvirt_unwatch (a->lv, a->watch);
+  g_clear_pointer (&a->lv, lodge_libvirt_free);
+  g_clear_pointer (&a->store, lodge_store_free);
+  g_clear_pointer (&a->rados, lodge_rados_free);
+  g_clear_pointer (&a->config, lodge_ceph_config_free);
+  g_clear_pointer (&a->loop, g_main_loop_unref);
+  lodge_guest_kernel_clear (&a->guest_kernel);
+  g_free (a->accel);
+  g_free (a->name);
+  g_free (a->libvirt_uri);
+  g_free (a->address);
+  g_free (a->kernel);
+  g_free (a->boot_dir);
+  g_free (a->secret_uuid);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeAgent, agent_clear)
+
+static void
+say (LodgeAgent *a, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+say (LodgeAgent *a, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *ts = g_date_time_format (now, "%H:%M:%S");
+  printf ("%s lodge-agent[%s]: %s\n", ts, a->name, msg);
+  fflush (stdout);
+}
+
+/* Read-modify-write of this node's record with compare-and-set: @edit
+ * changes the record read (or a new one); retried when another writer (the
+ * control center draining or fencing the node) got there first. */
+typedef void (*EditFunc) (LodgeAgent *a, LodgeNodeRecord *r, gpointer data);
+
+static gboolean
+update_record (LodgeAgent *a, EditFunc edit, gpointer data, GError **error)
+{
+  for (int attempt = 0; attempt < 20; attempt++)
+    {
+      g_autoptr (GError) local = NULL;
+      guint64 version = 0;
+      g_autoptr (GBytes) json = lodge_store_get (a->store, LODGE_STORE_NODE, a->name, &version, &local);
+      g_autoptr (LodgeNodeRecord) r = NULL;
+      if (json != NULL)
+        {
+          r = lodge_node_record_from_json (json, &local);
+          if (r == NULL)
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return FALSE;
+            }
+        }
+      else if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      else
+        {
+          g_clear_error (&local);
+          r = lodge_node_record_new ();
+          r->name = g_strdup (a->name);
+          r->state = LODGE_NODE_UP;
+        }
+      edit (a, r, data);
+      g_autoptr (GBytes) out = lodge_node_record_to_json (r);
+      gboolean ok = json != NULL
+                      ? lodge_store_update (a->store, LODGE_STORE_NODE, a->name, version, out, NULL, &local)
+                      : lodge_store_create (a->store, LODGE_STORE_NODE, a->name, out, NULL, &local);
+      if (ok)
+        return TRUE;
+      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT)
+          && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
+               "node record %s kept changing under 20 attempts to update it", a->name);
+  return FALSE;
+}
+
+static void
+edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
+{
+  GPtrArray *domains = data;
+  g_free (r->libvirt_uri);
+  r->libvirt_uri = g_strdup (a->libvirt_uri);
+  g_free (r->address);
+  r->address = g_strdup (a->address);
+  g_free (r->accel);
+  r->accel = g_strdup (a->accel);
+  g_free (r->kernel);
+  r->kernel = g_strdup (a->guest_kernel.kernel);
+  g_free (r->initrd);
+  r->initrd = g_strdup (a->guest_kernel.initrd);
+  r->cpus = a->cpus;
+  r->memory = (guint64) a->memory_mib << 20;
+  r->memory_ratio = a->memory_ratio;
+  r->cpu_ratio = a->cpu_ratio;
+  /* Draining and fencing are the control center's to set and clear; a
+   * node that was down is up again. */
+  if (r->state == LODGE_NODE_DOWN)
+    r->state = LODGE_NODE_UP;
+  r->heartbeat_us = g_get_real_time ();
+  g_free (r->agent);
+  r->agent = g_strdup_printf ("lodge-agent %s pid %d", AGENT_VERSION, getpid ());
+  g_ptr_array_set_size (r->domains, 0);
+  for (guint i = 0; i < domains->len; i++)
+    {
+      LodgeNodeDomain *d = domains->pdata[i];
+      lodge_node_record_set_domain (r, d->name, d->state);
+    }
+}
+
+static void
+edit_heartbeat (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
+{
+  r->heartbeat_us = g_get_real_time ();
+}
+
+typedef struct {
+  LodgeAgent *agent;
+  char *domain;
+  LodgeDomainState state;
+  gboolean gone;
+} DomainEvent;
+
+static void
+edit_domain (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
+{
+  DomainEvent *ev = data;
+  if (!ev->gone)
+    {
+      lodge_node_record_set_domain (r, ev->domain, ev->state);
+      return;
+    }
+  for (guint i = 0; i < r->domains->len; i++)
+    if (g_strcmp0 (((LodgeNodeDomain *) r->domains->pdata[i])->name, ev->domain) == 0)
+      {
+        g_ptr_array_remove_index (r->domains, i);
+        break;
+      }
+}
+
+static gboolean
+report_domain (gpointer data)
+{
+  DomainEvent *ev = data;
+  g_autoptr (GError) error = NULL;
+  say (ev->agent, "domain %s: %s", ev->domain,
+       ev->gone ? "undefined" : lodge_domain_state_to_string (ev->state));
+  if (!update_record (ev->agent, edit_domain, ev, &error))
+    say (ev->agent, "cannot record it: %s", error->message);
+  g_free (ev->domain);
+  g_free (ev);
+  return G_SOURCE_REMOVE;
+}
+
+/* In libvirt's event thread: hand over to the main loop. */
+static void
+on_domain_event (const char *domain, LodgeDomainState state, gboolean gone, gpointer user_data)
+{
+  DomainEvent *ev = g_new0 (DomainEvent, 1);
+  ev->agent = user_data;
+  ev->domain = g_strdup (domain);
+  ev->state = state;
+  ev->gone = gone;
+  g_main_context_invoke (NULL, report_domain, ev);
+}
+
+static gboolean
+heartbeat (gpointer data)
+{
+  LodgeAgent *a = data;
+  g_autoptr (GError) error = NULL;
+  if (!update_record (a, edit_heartbeat, NULL, &error))
+    {
+      a->failures++;
+      say (a, "heartbeat failed (%u in a row): %s", a->failures, error->message);
+    }
+  else
+    a->failures = 0;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+quit (gpointer data)
+{
+  LodgeAgent *a = data;
+  say (a, "stopping");
+  g_main_loop_quit (a->loop);
+  return G_SOURCE_REMOVE;
+}
+
+/* What libvirt runs or has defined now, as a record's domain list. */
+static LodgeNodeRecord *
+current_domains (LodgeAgent *a, GError **error)
+{
+  g_autoptr (GPtrArray) names = lodge_libvirt_list (a->lv, error);
+  if (names == NULL)
+    return NULL;
+  LodgeNodeRecord *now = lodge_node_record_new ();
+  for (guint i = 0; i < names->len; i++)
+    {
+      LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+      lodge_libvirt_state (a->lv, names->pdata[i], &state, NULL);
+      lodge_node_record_set_domain (now, names->pdata[i], state);
+    }
+  return now;
+}
+
+static gboolean
+start (LodgeAgent *a, GError **error)
+{
+  a->config = lodge_ceph_config_new_default ();
+  a->rados = lodge_rados_connect (a->config, error);
+  if (a->rados == NULL)
+    return FALSE;
+  a->store = lodge_store_open (a->rados, NULL, error);
+  if (a->store == NULL)
+    return FALSE;
+  a->lv = lodge_libvirt_open (a->libvirt_uri, error);
+  if (a->lv == NULL)
+    return FALSE;
+
+  g_autofree char *reason = NULL;
+  a->accel = g_strdup (lodge_accel_to_string (lodge_accel_probe (&reason)));
+  say (a, "accelerator: %s%s%s%s", a->accel, reason ? " (" : "", reason ? reason : "",
+       reason ? ")" : "");
+  if (!lodge_guest_kernel_find (a->kernel, a->boot_dir, &a->guest_kernel, error))
+    return FALSE;
+  if (a->guest_kernel.warning != NULL)
+    say (a, "WARNING: %s", a->guest_kernel.warning);
+
+  g_autofree char *key = lodge_ceph_config_read_key (a->config, error);
+  if (key == NULL || !lodge_libvirt_set_ceph_secret (a->lv, a->secret_uuid, a->config->client_id,
+                                                     key, error))
+    return FALSE;
+
+  /* Watch first, then read: no event falls between the two. */
+  a->watch = lodge_libvirt_watch (a->lv, on_domain_event, a, error);
+  if (a->watch < 0)
+    return FALSE;
+  g_autoptr (LodgeNodeRecord) now = current_domains (a, error);
+  if (now == NULL || !update_record (a, edit_register, now->domains, error))
+    return FALSE;
+  say (a, "registered: %s, %d CPUs, %" G_GINT64_FORMAT " MiB (overcommit %.1fx memory, %.1fx "
+          "CPU), %u domains",
+       a->libvirt_uri, a->cpus, a->memory_mib, a->memory_ratio, a->cpu_ratio, now->domains->len);
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_auto (LodgeAgent) a = { 0 };
+  a.cpus = (int) g_get_num_processors ();
+  a.memory_ratio = 1.5;
+  a.cpu_ratio = 4.0;
+  a.heartbeat_s = 1;
+  GOptionEntry entries[] = {
+    { "name", 'n', 0, G_OPTION_ARG_STRING, &a.name, "Node name (default: the host name)", "NAME" },
+    { "libvirt", 'c', 0, G_OPTION_ARG_STRING, &a.libvirt_uri,
+      "The node's libvirt URI, as the control center reaches it (default qemu:///system)", "URI" },
+    { "address", 'a', 0, G_OPTION_ARG_STRING, &a.address, "The node's address (migrations)", "ADDR" },
+    { "cpus", 0, 0, G_OPTION_ARG_INT, &a.cpus, "CPUs for guests (default: all)", "N" },
+    { "memory", 'm', 0, G_OPTION_ARG_INT64, &a.memory_mib, "MiB of RAM for guests (default: all)", "MIB" },
+    { "memory-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &a.memory_ratio,
+      "Memory overcommit: guest memory may sum to RAM times this (default 1.5)", "R" },
+    { "cpu-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &a.cpu_ratio, "vCPU overcommit (default 4)", "R" },
+    { "heartbeat", 0, 0, G_OPTION_ARG_INT, &a.heartbeat_s, "Seconds between heartbeats (default 1)", "S" },
+    { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &a.kernel, "The minimal guest kernel (default " DEFAULT_KERNEL ")", "PATH" },
+    { "boot-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.boot_dir,
+      "Where the distro kernel and initrd are, for the fallback (default /boot)", "DIR" },
+    { "secret-uuid", 0, 0, G_OPTION_ARG_STRING, &a.secret_uuid,
+      "UUID of the libvirt secret with the Ceph key (default " DEFAULT_SECRET_UUID ")", "UUID" },
+    { "once", 0, 0, G_OPTION_ARG_NONE, &a.once, "Register, then exit (for checks)", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
+  g_option_context_set_summary (ctx, "The Lodge node agent: registers this node, heartbeats, "
+                                     "keeps the Ceph secret, reports domain events.");
+  g_option_context_set_description (
+    ctx, "The Ceph cluster is found as the lodge CLI finds it ($CEPH_CONF, or the local\n"
+         "cluster's ceph.conf). Run it inside the cluster's network namespace.\n\n"
+         "Exit status: 0 after a clean stop (SIGTERM/SIGINT), 1 when it cannot start,\n"
+         "2 on wrong usage.\n");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
+    {
+      g_printerr ("lodge-agent: %s\nTry 'lodge-agent --help'.\n",
+                  error != NULL ? error->message : "no arguments expected");
+      return 2;
+    }
+  if (a.heartbeat_s < 1 || a.cpus < 1 || a.memory_ratio < 1.0 || a.cpu_ratio < 1.0)
+    {
+      g_printerr ("lodge-agent: --heartbeat and --cpus must be >= 1, the ratios >= 1.0\n");
+      return 2;
+    }
+  if (a.name == NULL)
+    a.name = g_strdup (g_get_host_name ());
+  if (a.libvirt_uri == NULL)
+    a.libvirt_uri = g_strdup ("qemu:///system");
+  if (a.address == NULL)
+    a.address = g_strdup ("127.0.0.1");
+  if (a.kernel == NULL)
+    a.kernel = g_strdup (DEFAULT_KERNEL);
+  if (a.boot_dir == NULL)
+    a.boot_dir = g_strdup ("/boot");
+  if (a.secret_uuid == NULL)
+    a.secret_uuid = g_strdup (DEFAULT_SECRET_UUID);
+  if (a.memory_mib == 0)
+    a.memory_mib = (gint64) (sysconf (_SC_PHYS_PAGES) / 256 * (sysconf (_SC_PAGE_SIZE) / 4096));
+
+  if (!start (&a, &error))
+    {
+      g_printerr ("lodge-agent[%s]: %s\n", a.name, error->message);
+      return 1;
+    }
+  if (a.once)
+    return 0;
+  a.loop = g_main_loop_new (NULL, FALSE);
+  g_timeout_add_seconds (a.heartbeat_s, heartbeat, &a);
+  g_unix_signal_add (SIGTERM, quit, &a);
+  g_unix_signal_add (SIGINT, quit, &a);
+  g_main_loop_run (a.loop);
+  return 0;
+}
