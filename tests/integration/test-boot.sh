@@ -25,7 +25,7 @@ command -v mke2fs >/dev/null && command -v debugfs >/dev/null || skip "e2fsprogs
 
 tmp=$(mktemp -d)
 qemu_pid=
-cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$tmp"; }
+cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; [ -n "${LODGE_KEEP_LOGS:-}" ] && cp "$tmp"/console*.log "$LODGE_KEEP_LOGS"/ 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 pass=0 fail=0
 ok() { echo "ok - $*"; pass=$((pass + 1)); }
