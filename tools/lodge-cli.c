@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lodge-client.h"
 #include "lodge-error.h"
 #include "lodge-rados.h"
 #include "lodge-storage-error.h"
@@ -68,6 +69,22 @@ lodge_cli_fail (const GError *error)
         return LODGE_EXIT_UNREACHABLE;
       case LODGE_STORAGE_ERROR_INVALID:
         return LODGE_EXIT_INVALID;
+      default:
+        return LODGE_EXIT_FAILED;
+      }
+  if (error->domain == LODGE_CLIENT_ERROR)
+    switch ((LodgeClientErrorCode) error->code)
+      {
+      case LODGE_CLIENT_ERROR_UNREACHABLE:
+        return LODGE_EXIT_UNREACHABLE;
+      case LODGE_CLIENT_ERROR_INVALID:
+      case LODGE_CLIENT_ERROR_UNAUTHORIZED:
+        return LODGE_EXIT_INVALID;
+      case LODGE_CLIENT_ERROR_NOT_FOUND:
+        return LODGE_EXIT_NOT_FOUND;
+      case LODGE_CLIENT_ERROR_CONFLICT:
+      case LODGE_CLIENT_ERROR_CAPACITY:
+        return LODGE_EXIT_CONFLICT;
       default:
         return LODGE_EXIT_FAILED;
       }

@@ -14,6 +14,7 @@
 #include "lodge-error.h"
 #include "lodge-guest-config.h"
 #include "lodge-template-cmd.h"
+#include "lodge-ve-cmd.h"
 
 /* ---- validate ---- */
 
@@ -173,5 +174,8 @@ main (int argc, char **argv)
       g_print ("lodge %s\n", LODGE_VERSION);
       return LODGE_EXIT_OK;
     }
-  return lodge_cli_dispatch (NULL, commands, G_N_ELEMENTS (commands), argc, argv);
+  g_autoptr (GArray) all = g_array_new (FALSE, FALSE, sizeof (LodgeCommand));
+  g_array_append_vals (all, lodge_ve_commands, lodge_ve_n_commands);
+  g_array_append_vals (all, commands, G_N_ELEMENTS (commands));
+  return lodge_cli_dispatch (NULL, (const LodgeCommand *) all->data, all->len, argc, argv);
 }

@@ -1,0 +1,436 @@
+#include "lodge-api.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "lodge-error.h"
+#include "lodge-libvirt.h"
+#include "lodge-storage-error.h"
+#include "lodge-xml.h"
+
+struct _LodgeApi {
+  SoupServer *server;
+  LodgeCtl *ctl;
+  char *socket_path;
+  char *token;
+  GMutex lock; /* guards the figures below, updated from the main loop */
+  guint64 requests;
+  guint64 errors;
+  double latency_sum_s;
+};
+
+typedef struct {
+  LodgeApi *api;
+  SoupServerMessage *msg;
+  char *method;
+  char **parts; /* the path split at '/', without the leading "" */
+  GHashTable *query;
+  GBytes *body;
+  gint64 start_us;
+  /* response */
+  guint status;
+  const char *content_type;
+  GBytes *response;
+} Request;
+
+static void
+request_free (Request *r)
+{
+  g_free (r->method);
+  g_strfreev (r->parts);
+  g_clear_pointer (&r->query, g_hash_table_unref);
+  g_clear_pointer (&r->body, g_bytes_unref);
+  g_clear_pointer (&r->response, g_bytes_unref);
+  g_object_unref (r->msg);
+  g_free (r);
+}
+
+static void
+respond (Request *r, guint status, const char *content_type, GBytes *body)
+{
+  r->status = status;
+  r->content_type = content_type;
+  g_clear_pointer (&r->response, g_bytes_unref);
+  r->response = body;
+}
+
+static char *
+json_escape (const char *s)
+{
+  g_autoptr (JsonNode) n = json_node_new (JSON_NODE_VALUE);
+  json_node_set_string (n, s);
+  return json_to_string (n, FALSE);
+}
+
+static void
+respond_error_code (Request *r, guint status, const char *code, const char *message)
+{
+  g_autofree char *msg = json_escape (message);
+  g_autofree char *text = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":%s}}\n", code, msg);
+  respond (r, status, "application/json", g_bytes_new (text, strlen (text)));
+}
+
+static void
+respond_error (Request *r, const GError *error)
+{
+  guint status = 500;
+  const char *code = "failed";
+  if (error->domain == LODGE_ERROR)
+    switch ((LodgeErrorCode) error->code)
+      {
+      case LODGE_ERROR_CAPACITY:
+        status = 409, code = "capacity";
+        break;
+      case LODGE_ERROR_IO:
+      case LODGE_ERROR_FAILED:
+        break;
+      default:
+        status = 400, code = "invalid";
+        break;
+      }
+  else if (error->domain == LODGE_STORAGE_ERROR)
+    switch ((LodgeStorageErrorCode) error->code)
+      {
+      case LODGE_STORAGE_ERROR_NOT_FOUND:
+        status = 404, code = "not-found";
+        break;
+      case LODGE_STORAGE_ERROR_EXISTS:
+      case LODGE_STORAGE_ERROR_CONFLICT:
+      case LODGE_STORAGE_ERROR_BUSY:
+        status = 409, code = "conflict";
+        break;
+      case LODGE_STORAGE_ERROR_UNREACHABLE:
+        status = 503, code = "unavailable";
+        break;
+      case LODGE_STORAGE_ERROR_INVALID:
+        status = 400, code = "invalid";
+        break;
+      default:
+        break;
+      }
+  else if (error->domain == LODGE_LIBVIRT_ERROR)
+    switch ((LodgeLibvirtErrorCode) error->code)
+      {
+      case LODGE_LIBVIRT_ERROR_NOT_FOUND:
+        status = 404, code = "not-found";
+        break;
+      case LODGE_LIBVIRT_ERROR_STATE:
+        status = 409, code = "conflict";
+        break;
+      case LODGE_LIBVIRT_ERROR_INVALID:
+        status = 400, code = "invalid";
+        break;
+      case LODGE_LIBVIRT_ERROR_UNREACHABLE:
+      case LODGE_LIBVIRT_ERROR_TIMEOUT:
+        status = 503, code = "unavailable";
+        break;
+      default:
+        break;
+      }
+  respond_error_code (r, status, code, error->message);
+}
+
+static void
+respond_json (Request *r, guint status, GBytes *json)
+{
+  respond (r, status, "application/json", json);
+}
+
+/* "[" a "," b "]" of JSON objects. */
+static GBytes *
+json_array_of (GPtrArray *objects)
+{
+  GString *s = g_string_new ("[");
+  for (guint i = 0; i < objects->len; i++)
+    {
+      gsize len = 0;
+      const char *data = g_bytes_get_data (objects->pdata[i], &len);
+      if (i > 0)
+        g_string_append_c (s, ',');
+      g_string_append_len (s, data, len);
+    }
+  g_string_append (s, "]\n");
+  return g_string_free_to_bytes (s);
+}
+
+/* ---- routes, in a worker thread ---- */
+
+static void
+route_environments (Request *r)
+{
+  LodgeCtl *ctl = r->api->ctl;
+  g_autoptr (GError) error = NULL;
+  guint n = g_strv_length (r->parts);
+  const char *name = n >= 3 ? r->parts[2] : NULL;
+  const char *action = n >= 4 ? r->parts[3] : NULL;
+
+  if (n == 2 && strcmp (r->method, "GET") == 0)
+    {
+      g_autoptr (GPtrArray) list = lodge_ctl_list (ctl, &error);
+      if (list == NULL)
+        return respond_error (r, error);
+      g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      for (guint i = 0; i < list->len; i++)
+        g_ptr_array_add (objs, lodge_runtime_record_to_json (list->pdata[i]));
+      return respond_json (r, 200, json_array_of (objs));
+    }
+  if (n == 2 && strcmp (r->method, "POST") == 0)
+    {
+      gsize len = 0;
+      const char *xml = r->body != NULL ? g_bytes_get_data (r->body, &len) : NULL;
+      g_autofree char *defined = NULL;
+      gboolean created = FALSE;
+      if (!lodge_ctl_define (ctl, xml != NULL ? xml : "", len, &defined, &created, &error))
+        return respond_error (r, error);
+      g_autofree char *qname = json_escape (defined);
+      g_autofree char *text = g_strdup_printf ("{\"name\":%s,\"created\":%s}\n", qname,
+                                               created ? "true" : "false");
+      return respond_json (r, created ? 201 : 200, g_bytes_new (text, strlen (text)));
+    }
+  if (n == 3 && strcmp (r->method, "GET") == 0)
+    {
+      GBytes *xml = lodge_ctl_get_definition (ctl, name, &error);
+      if (xml == NULL)
+        return respond_error (r, error);
+      return respond (r, 200, "application/xml", xml);
+    }
+  if (n == 3 && strcmp (r->method, "DELETE") == 0)
+    {
+      const char *storage = r->query != NULL ? g_hash_table_lookup (r->query, "storage") : NULL;
+      gboolean remove_disk = g_strcmp0 (storage, "yes") == 0 || g_strcmp0 (storage, "1") == 0;
+      if (!lodge_ctl_undefine (ctl, name, remove_disk, &error))
+        return respond_error (r, error);
+      return respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
+    }
+  if (n == 4 && g_strcmp0 (action, "status") == 0 && strcmp (r->method, "GET") == 0)
+    {
+      g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (ctl, name, &error);
+      if (rt == NULL)
+        return respond_error (r, error);
+      return respond_json (r, 200, lodge_runtime_record_to_json (rt));
+    }
+  respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
+                      "no such method or path in the API");
+}
+
+static void
+route_nodes (Request *r)
+{
+  g_autoptr (GError) error = NULL;
+  if (g_strv_length (r->parts) != 2 || strcmp (r->method, "GET") != 0)
+    return respond_error_code (r, 404, "not-found", "no such method or path in the API");
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
+  if (nodes == NULL)
+    return respond_error (r, error);
+  g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  for (guint i = 0; i < nodes->len; i++)
+    g_ptr_array_add (objs, lodge_node_record_to_json (nodes->pdata[i]));
+  respond_json (r, 200, json_array_of (objs));
+}
+
+static void
+route_metrics (Request *r)
+{
+  g_autoptr (GError) error = NULL;
+  LodgeApi *api = r->api;
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GPtrArray) list = lodge_ctl_list (api->ctl, &error);
+  g_autoptr (GPtrArray) nodes = list != NULL ? lodge_ctl_nodes (api->ctl, &error) : NULL;
+  if (nodes == NULL)
+    return respond_error (r, error);
+
+  guint phases[LODGE_PHASE_LAST] = { 0 }, states[LODGE_NODE_STATE_LAST] = { 0 };
+  for (guint i = 0; i < list->len; i++)
+    phases[((LodgeRuntimeRecord *) list->pdata[i])->phase]++;
+  for (guint i = 0; i < nodes->len; i++)
+    states[((LodgeNodeRecord *) nodes->pdata[i])->state]++;
+  g_string_append (out, "# HELP lodge_environments Environments by phase.\n"
+                        "# TYPE lodge_environments gauge\n");
+  for (int p = 0; p < LODGE_PHASE_LAST; p++)
+    g_string_append_printf (out, "lodge_environments{phase=\"%s\"} %u\n", lodge_phase_to_string (p),
+                            phases[p]);
+  g_string_append (out, "# HELP lodge_nodes Nodes by state.\n# TYPE lodge_nodes gauge\n");
+  for (int s = 0; s < LODGE_NODE_STATE_LAST; s++)
+    g_string_append_printf (out, "lodge_nodes{state=\"%s\"} %u\n", lodge_node_state_to_string (s),
+                            states[s]);
+  g_mutex_lock (&api->lock);
+  g_string_append_printf (out,
+                          "# HELP lodge_api_requests_total API requests answered.\n"
+                          "# TYPE lodge_api_requests_total counter\n"
+                          "lodge_api_requests_total %" G_GUINT64_FORMAT "\n"
+                          "# HELP lodge_api_errors_total API requests answered with an error.\n"
+                          "# TYPE lodge_api_errors_total counter\n"
+                          "lodge_api_errors_total %" G_GUINT64_FORMAT "\n"
+                          "# HELP lodge_api_request_seconds Time to answer API requests.\n"
+                          "# TYPE lodge_api_request_seconds summary\n"
+                          "lodge_api_request_seconds_sum %.6f\n"
+                          "lodge_api_request_seconds_count %" G_GUINT64_FORMAT "\n",
+                          api->requests, api->errors, api->latency_sum_s, api->requests);
+  g_mutex_unlock (&api->lock);
+  respond (r, 200, "text/plain; version=0.0.4", g_string_free_to_bytes (g_steal_pointer (&out)));
+}
+
+static void
+worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Request *r = data;
+  const char *first = r->parts[0] != NULL ? r->parts[0] : "";
+  const char *second = first[0] != '\0' ? r->parts[1] : NULL;
+  if (strcmp (first, "metrics") == 0 && second == NULL)
+    route_metrics (r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "environments") == 0)
+    route_environments (r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
+    route_nodes (r);
+  else
+    respond_error_code (r, 404, "not-found", "no such path in the API (it starts with /v1/)");
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+worker_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Request *r = data;
+  LodgeApi *api = r->api;
+  gsize len = 0;
+  const char *body = r->response != NULL ? g_bytes_get_data (r->response, &len) : "";
+  soup_server_message_set_status (r->msg, r->status, NULL);
+  soup_server_message_set_response (r->msg, r->content_type, SOUP_MEMORY_COPY, body, len);
+  soup_server_message_unpause (r->msg);
+  g_mutex_lock (&api->lock);
+  api->requests++;
+  api->errors += r->status >= 400;
+  api->latency_sum_s += (g_get_monotonic_time () - r->start_us) / 1e6;
+  g_mutex_unlock (&api->lock);
+  request_free (r);
+}
+
+/* ---- the main loop's side ---- */
+
+static gboolean
+authorized (LodgeApi *api, SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  if (remote == NULL || G_IS_UNIX_SOCKET_ADDRESS (remote))
+    return TRUE; /* the socket's mode decides who may connect */
+  if (api->token == NULL)
+    return FALSE;
+  const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                   "Authorization");
+  if (auth == NULL || !g_str_has_prefix (auth, "Bearer "))
+    return FALSE;
+  /* Compare in constant time. */
+  const char *given = auth + 7;
+  gsize a = strlen (given), b = strlen (api->token);
+  guint diff = a != b;
+  for (gsize i = 0; i < MIN (a, b); i++)
+    diff |= (guchar) given[i] ^ (guchar) api->token[i];
+  return diff == 0;
+}
+
+static void
+handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer user_data)
+{
+  LodgeApi *api = user_data;
+  Request *r = g_new0 (Request, 1);
+  r->api = api;
+  r->msg = g_object_ref (msg);
+  r->start_us = g_get_monotonic_time ();
+  r->method = g_strdup (soup_server_message_get_method (msg));
+  r->parts = g_strsplit (path[0] == '/' ? path + 1 : path, "/", 6);
+  r->query = query != NULL ? g_hash_table_ref (query) : NULL;
+
+  if (!authorized (api, msg))
+    {
+      respond_error_code (r, 401, "unauthorized",
+                          "this request needs 'Authorization: Bearer TOKEN' (the API token)");
+      soup_server_message_pause (msg);
+      worker_done (NULL, NULL, r);
+      return;
+    }
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  if (body != NULL && body->length > LODGE_XML_MAX_BYTES)
+    {
+      respond_error_code (r, 413, "invalid", "the request body is over the 1 MiB limit");
+      soup_server_message_pause (msg);
+      worker_done (NULL, NULL, r);
+      return;
+    }
+  if (body != NULL && body->length > 0)
+    r->body = soup_message_body_flatten (body);
+
+  soup_server_message_pause (msg);
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, worker_done, r);
+  g_task_set_task_data (task, r, NULL);
+  g_task_run_in_thread (task, worker);
+}
+
+LodgeApi *
+lodge_api_new (LodgeCtl *ctl, const char *socket_path, guint tcp_port, const char *token,
+               GError **error)
+{
+  g_return_val_if_fail (ctl != NULL && socket_path != NULL, NULL);
+  if (tcp_port != 0 && (token == NULL || strlen (token) < 16))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "a TCP listener needs an API token of at least 16 characters");
+      return NULL;
+    }
+  g_autoptr (LodgeApi) api = g_new0 (LodgeApi, 1);
+  g_mutex_init (&api->lock);
+  api->ctl = ctl;
+  api->socket_path = g_strdup (socket_path);
+  api->token = g_strdup (token);
+  api->server = soup_server_new ("server-header", "lodged", NULL);
+  soup_server_add_handler (api->server, NULL, handler, api, NULL);
+
+  g_autofree char *dir = g_path_get_dirname (socket_path);
+  if (g_mkdir_with_parents (dir, 0700) < 0 || g_chmod (dir, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s", dir, g_strerror (saved));
+      return NULL;
+    }
+  g_unlink (socket_path); /* a predecessor's; only the lease holder serves */
+  g_autoptr (GSocket) sock = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_DEFAULT, error);
+  g_autoptr (GSocketAddress) addr = g_unix_socket_address_new (socket_path);
+  if (sock == NULL || !g_socket_bind (sock, addr, TRUE, error) || g_chmod (socket_path, 0600) < 0
+      || !g_socket_listen (sock, error)
+      || !soup_server_listen_socket (api->server, sock, 0, error))
+    {
+      g_prefix_error (error, "cannot listen on %s: ", socket_path);
+      return NULL;
+    }
+  if (tcp_port != 0
+      && !soup_server_listen_local (api->server, tcp_port, SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+    {
+      g_prefix_error (error, "cannot listen on 127.0.0.1:%u: ", tcp_port);
+      return NULL;
+    }
+  return g_steal_pointer (&api);
+}
+
+void
+lodge_api_free (LodgeApi *api)
+{
+  if (api == NULL)
+    return;
+  if (api->server != NULL)
+    {
+      soup_server_disconnect (api->server);
+      g_object_unref (api->server);
+    }
+  if (api->socket_path != NULL)
+    g_unlink (api->socket_path);
+  g_free (api->socket_path);
+  g_free (api->token);
+  g_mutex_clear (&api->lock);
+  g_free (api);
+}

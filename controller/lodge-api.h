@@ -1,0 +1,36 @@
+/* The control center's HTTP API (libsoup 3): on a UNIX socket (root only),
+ * and optionally on TCP with a bearer token. Versioned paths (/v1/...);
+ * environment definitions are XML, everything else JSON; an error is
+ *   {"error": {"code": "not-found", "message": "unknown environment 'x'"}}
+ * with a stable code: invalid (400), unauthorized (401), not-found (404),
+ * conflict (409), capacity (409), unavailable (503), failed (500).
+ *
+ *   GET    /v1/environments              list (JSON)
+ *   POST   /v1/environments              define (body: the XML)
+ *   GET    /v1/environments/NAME         the definition (XML)
+ *   DELETE /v1/environments/NAME[?storage=yes]   undefine
+ *   GET    /v1/environments/NAME/status  runtime state (JSON)
+ *   GET    /v1/nodes                     nodes (JSON)
+ *   GET    /metrics                      Prometheus text
+ *
+ * Work that blocks (RADOS, libvirt) runs in a worker thread; the main loop
+ * only parses and answers. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-ctl.h"
+
+G_BEGIN_DECLS
+
+typedef struct _LodgeApi LodgeApi;
+
+/* Listens on the UNIX socket @socket_path (made mode 0600 in a 0700
+ * directory), and on @tcp_port of 127.0.0.1 if not 0, where every request
+ * must carry "Authorization: Bearer @token". */
+LodgeApi *lodge_api_new (LodgeCtl *ctl, const char *socket_path, guint tcp_port,
+                         const char *token, GError **error);
+void lodge_api_free (LodgeApi *api);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
+
+G_END_DECLS

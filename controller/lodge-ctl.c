@@ -1,0 +1,229 @@
+#include "lodge-ctl.h"
+
+#include <string.h>
+
+#include "lodge-disk.h"
+#include "lodge-env.h"
+#include "lodge-error.h"
+#include "lodge-storage-error.h"
+#include "lodge-template.h"
+
+struct _LodgeCtl {
+  LodgeStore *store;
+  guint node_grace_s;
+};
+
+LodgeCtl *
+lodge_ctl_new (LodgeStore *store, guint node_grace_s)
+{
+  LodgeCtl *ctl = g_new0 (LodgeCtl, 1);
+  ctl->store = store;
+  ctl->node_grace_s = node_grace_s != 0 ? node_grace_s : LODGE_CTL_DEFAULT_NODE_GRACE_S;
+  return ctl;
+}
+
+void
+lodge_ctl_free (LodgeCtl *ctl)
+{
+  g_free (ctl);
+}
+
+static LodgeRuntimeRecord *
+load_runtime (LodgeCtl *ctl, const char *name, guint64 *ret_version, GError **error)
+{
+  g_autoptr (GBytes) json = lodge_store_get (ctl->store, LODGE_STORE_RUNTIME, name, ret_version, error);
+  if (json == NULL)
+    return NULL;
+  return lodge_runtime_record_from_json (json, error);
+}
+
+gboolean
+lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, char **ret_name,
+                  gboolean *ret_created, GError **error)
+{
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
+  if (def == NULL)
+    return FALSE;
+  /* The template (and version) must exist now, not at first start. */
+  g_autoptr (LodgeTemplate) tmpl = lodge_template_get (ctl->store, def->template_name, error);
+  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL)
+    {
+      g_prefix_error (error, "environment %s: ", def->name);
+      return FALSE;
+    }
+
+  g_autoptr (GBytes) value = g_bytes_new (xml, len);
+  gboolean created = TRUE;
+  g_autoptr (GError) local = NULL;
+  if (!lodge_store_create (ctl->store, LODGE_STORE_ENV, def->name, value, NULL, &local))
+    {
+      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      /* Redefine: last writer wins, but never over a concurrent undefine. */
+      g_clear_error (&local);
+      guint64 version = 0;
+      g_autoptr (GBytes) old = lodge_store_get (ctl->store, LODGE_STORE_ENV, def->name, &version, error);
+      if (old == NULL
+          || !lodge_store_update (ctl->store, LODGE_STORE_ENV, def->name, version, value, NULL, error))
+        return FALSE;
+      created = FALSE;
+    }
+
+  /* A runtime record for a new VE: stopped. */
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_new (def->name);
+  rt->desired = LODGE_DESIRED_STOPPED;
+  rt->phase = LODGE_PHASE_STOPPED;
+  rt->since_us = g_get_real_time ();
+  g_autoptr (GBytes) rt_json = lodge_runtime_record_to_json (rt);
+  if (!lodge_store_create (ctl->store, LODGE_STORE_RUNTIME, def->name, rt_json, NULL, &local)
+      && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (ret_name != NULL)
+    *ret_name = g_strdup (def->name);
+  if (ret_created != NULL)
+    *ret_created = created;
+  return TRUE;
+}
+
+GBytes *
+lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  GBytes *xml = lodge_store_get (ctl->store, LODGE_STORE_ENV, name, NULL, &local);
+  if (xml == NULL)
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown environment '%s'", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+    }
+  return xml;
+}
+
+gboolean
+lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GError **error)
+{
+  guint64 env_version = 0, rt_version = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) xml = lodge_store_get (ctl->store, LODGE_STORE_ENV, name, &env_version, &local);
+  if (xml == NULL)
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown environment '%s'", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (ctl, name, &rt_version, &local);
+  if (rt != NULL && (rt->desired != LODGE_DESIRED_STOPPED || rt->phase != LODGE_PHASE_STOPPED))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is %s on %s; stop it first", name,
+                   lodge_phase_to_string (rt->phase), rt->node != NULL ? rt->node : "no node");
+      return FALSE;
+    }
+
+  if (remove_disk)
+    {
+      g_autoptr (LodgeEnvDef) def = lodge_env_def_parse (g_bytes_get_data (xml, NULL),
+                                                         g_bytes_get_size (xml), name, NULL);
+      guint replicas = def != NULL ? lodge_env_def_effective_replicas (def) : LODGE_ENV_DEFAULT_REPLICAS;
+      g_autoptr (GError) disk_error = NULL;
+      if (!lodge_disk_delete (lodge_store_get_rados (ctl->store), name, replicas, &disk_error)
+          && !g_error_matches (disk_error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&disk_error));
+          return FALSE;
+        }
+    }
+  /* The definition goes first and only at the version read: a concurrent
+   * redefine or start wins and this undefine fails cleanly. */
+  if (!lodge_store_delete (ctl->store, LODGE_STORE_ENV, name, env_version, error))
+    return FALSE;
+  if (rt != NULL)
+    lodge_store_delete (ctl->store, LODGE_STORE_RUNTIME, name, rt_version, NULL);
+  return TRUE;
+}
+
+GPtrArray *
+lodge_ctl_list (LodgeCtl *ctl, GError **error)
+{
+  g_autoptr (GPtrArray) names = lodge_store_list (ctl->store, LODGE_STORE_ENV, error);
+  if (names == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) out =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_runtime_record_free);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      LodgeRuntimeRecord *rt = load_runtime (ctl, names->pdata[i], NULL, &local);
+      if (rt == NULL)
+        {
+          if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+            {
+              g_propagate_error (error, g_steal_pointer (&local));
+              return NULL;
+            }
+          rt = lodge_runtime_record_new (names->pdata[i]); /* defined, never started */
+        }
+      g_ptr_array_add (out, rt);
+    }
+  return g_steal_pointer (&out);
+}
+
+LodgeRuntimeRecord *
+lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error)
+{
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (ctl, name, error);
+  if (xml == NULL)
+    return NULL;
+  g_autoptr (GError) local = NULL;
+  LodgeRuntimeRecord *rt = load_runtime (ctl, name, NULL, &local);
+  if (rt == NULL && g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    return lodge_runtime_record_new (name);
+  if (rt == NULL)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return rt;
+}
+
+LodgeNodeState
+lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node)
+{
+  if (node->state != LODGE_NODE_UP)
+    return node->state;
+  gint64 age = g_get_real_time () - node->heartbeat_us;
+  return age > (gint64) ctl->node_grace_s * G_USEC_PER_SEC ? LODGE_NODE_DOWN : LODGE_NODE_UP;
+}
+
+GPtrArray *
+lodge_ctl_nodes (LodgeCtl *ctl, GError **error)
+{
+  g_autoptr (GPtrArray) names = lodge_store_list (ctl->store, LODGE_STORE_NODE, error);
+  if (names == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_node_record_free);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GBytes) json = lodge_store_get (ctl->store, LODGE_STORE_NODE, names->pdata[i], NULL, &local);
+      if (json == NULL)
+        continue; /* removed meanwhile */
+      LodgeNodeRecord *r = lodge_node_record_from_json (json, &local);
+      if (r == NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      r->state = lodge_ctl_effective_node_state (ctl, r);
+      g_ptr_array_add (out, r);
+    }
+  return g_steal_pointer (&out);
+}

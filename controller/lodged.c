@@ -1,0 +1,206 @@
+/* lodged: the Lodge control center.
+ *
+ * One lodged is active at a time: it holds the "leader" lease in RADOS and
+ * serves the API. Others wait as standbys and take over when the lease
+ * lapses. Everything the control center knows is in the state store, so a
+ * new leader starts from there. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+
+#include "lodge-api.h"
+#include "lodge-ctl.h"
+#include "lodge-lease.h"
+#include "lodge-storage-error.h"
+
+#define LEADER_LEASE "leader"
+
+typedef struct {
+  char *socket_path;
+  char *token_file;
+  int tcp_port;
+  int lease_s;
+  int node_grace_s;
+  char *id;
+
+  GMainLoop *loop;
+  LodgeCephConfig *config;
+  LodgeRados *rados;
+  LodgeStore *store;
+  LodgeCtl *ctl;
+  LodgeApi *api;
+  gboolean leader;
+  int exit_code;
+} LodgeController;
+
+static void
+controller_clear (LodgeController *c)
+{
+  g_clear_pointer (&c->api, lodge_api_free);
+  if (c->leader && c->store != NULL)
+    lodge_lease_release (c->store, LEADER_LEASE, c->id, NULL);
+  g_clear_pointer (&c->ctl, lodge_ctl_free);
+  g_clear_pointer (&c->store, lodge_store_free);
+  g_clear_pointer (&c->rados, lodge_rados_free);
+  g_clear_pointer (&c->config, lodge_ceph_config_free);
+  g_clear_pointer (&c->loop, g_main_loop_unref);
+  g_free (c->socket_path);
+  g_free (c->token_file);
+  g_free (c->id);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeController, controller_clear)
+
+static void
+say (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+
+static void
+say (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *ts = g_date_time_format (now, "%H:%M:%S");
+  printf ("%s lodged: %s\n", ts, msg);
+  fflush (stdout);
+}
+
+static gboolean
+become_leader (LodgeController *c, GError **error)
+{
+  g_autofree char *token = NULL;
+  if (c->token_file != NULL)
+    {
+      if (!g_file_get_contents (c->token_file, &token, NULL, error))
+        return FALSE;
+      g_strstrip (token);
+    }
+  c->api = lodge_api_new (c->ctl, c->socket_path, c->tcp_port, token, error);
+  if (c->api == NULL)
+    return FALSE;
+  c->leader = TRUE;
+  say ("active: serving the API on %s%s", c->socket_path,
+       c->tcp_port != 0 ? " and 127.0.0.1 (token required)" : "");
+  return TRUE;
+}
+
+/* Runs every third of the lease: the leader renews, a standby tries. */
+static gboolean
+lease_tick (gpointer data)
+{
+  LodgeController *c = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *desc = g_strdup_printf ("lodged on %s, pid %d", g_get_host_name (), getpid ());
+  gboolean held = lodge_lease_acquire (c->store, LEADER_LEASE, c->id, desc, c->lease_s, &error);
+  if (c->leader && !held)
+    {
+      /* Lost it (cut off from RADOS for longer than the lease): another
+       * controller may be active now. Stop at once; a supervisor restarts
+       * this one as a standby. */
+      say ("lost the leader lease: %s; stopping", error->message);
+      c->exit_code = 3;
+      g_main_loop_quit (c->loop);
+      return G_SOURCE_REMOVE;
+    }
+  if (!c->leader && held && !become_leader (c, &error))
+    {
+      say ("cannot serve: %s", error->message);
+      c->exit_code = 1;
+      g_main_loop_quit (c->loop);
+      return G_SOURCE_REMOVE;
+    }
+  if (!held && !g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY))
+    say ("cannot reach the lease: %s", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  LodgeController *c = data;
+  say ("stopping");
+  g_main_loop_quit (c->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_auto (LodgeController) c = { 0 };
+  c.lease_s = 6;
+  c.node_grace_s = LODGE_CTL_DEFAULT_NODE_GRACE_S;
+  GOptionEntry entries[] = {
+    { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
+      "The API's UNIX socket (default $LODGE_CLUSTER_DIR/run/lodged.sock)", "PATH" },
+    { "tcp-port", 'p', 0, G_OPTION_ARG_INT, &c.tcp_port,
+      "Also serve on 127.0.0.1:PORT, with a bearer token", "PORT" },
+    { "token-file", 't', 0, G_OPTION_ARG_FILENAME, &c.token_file,
+      "File holding the API token for TCP clients", "FILE" },
+    { "lease", 0, 0, G_OPTION_ARG_INT, &c.lease_s,
+      "Seconds of the leader lease; a standby takes over this long after the leader stops "
+      "(default 6)", "S" },
+    { "node-grace", 0, 0, G_OPTION_ARG_INT, &c.node_grace_s,
+      "Seconds without a heartbeat after which a node is down (default 3)", "S" },
+    { "id", 0, 0, G_OPTION_ARG_STRING, &c.id, "This controller's name in the lease", "ID" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("");
+  g_option_context_set_summary (ctx, "The Lodge control center: holds the leader lease, serves "
+                                     "the API, runs environments on the nodes.");
+  g_option_context_set_description (
+    ctx, "The Ceph cluster is found as the lodge CLI finds it ($CEPH_CONF, or the local\n"
+         "cluster's ceph.conf); run it inside the cluster's network namespace. Several\n"
+         "may run: one is active, the others wait.\n\n"
+         "Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 on wrong usage,\n"
+         "3 when it lost the leader lease.\n");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
+    {
+      g_printerr ("lodged: %s\nTry 'lodged --help'.\n", error != NULL ? error->message : "no arguments expected");
+      return 2;
+    }
+  if (c.lease_s < 3 || c.node_grace_s < 1 || c.tcp_port < 0 || c.tcp_port > 65535)
+    {
+      g_printerr ("lodged: --lease must be >= 3, --node-grace >= 1, --tcp-port 1-65535\n");
+      return 2;
+    }
+  if (c.socket_path == NULL)
+    {
+      const char *dir = g_getenv ("LODGE_CLUSTER_DIR");
+      c.socket_path = g_build_filename (dir != NULL && *dir ? dir : LODGE_CLUSTER_DEFAULT_DIR, "run",
+                                        "lodged.sock", NULL);
+    }
+  if (c.id == NULL)
+    c.id = g_strdup_printf ("lodged-%s-%d", g_get_host_name (), getpid ());
+
+  c.config = lodge_ceph_config_new_default ();
+  c.rados = lodge_rados_connect (c.config, &error);
+  c.store = c.rados != NULL ? lodge_store_open (c.rados, NULL, &error) : NULL;
+  if (c.store == NULL)
+    {
+      g_printerr ("lodged: %s\n", error->message);
+      return 1;
+    }
+  c.ctl = lodge_ctl_new (c.store, c.node_grace_s);
+  c.loop = g_main_loop_new (NULL, FALSE);
+
+  lease_tick (&c);
+  if (c.exit_code != 0)
+    return c.exit_code;
+  if (!c.leader)
+    {
+      g_autofree char *holder = NULL;
+      lodge_lease_get_holder (c.store, LEADER_LEASE, &holder, NULL, NULL);
+      say ("standby: %s is active; taking over when its lease lapses", holder ? holder : "another controller");
+    }
+  g_timeout_add (c.lease_s * 1000 / 3, lease_tick, &c);
+  g_unix_signal_add (SIGTERM, on_signal, &c);
+  g_unix_signal_add (SIGINT, on_signal, &c);
+  g_main_loop_run (c.loop);
+  return c.exit_code;
+}

@@ -1,0 +1,37 @@
+/* The lodge CLI's side of the control center's API: one request, one
+ * answer, over the UNIX socket (default) or TCP with a bearer token. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define LODGE_CLIENT_ERROR (lodge_client_error_quark ())
+GQuark lodge_client_error_quark (void);
+
+/* Codes follow the API's error codes. */
+typedef enum {
+  LODGE_CLIENT_ERROR_FAILED,
+  LODGE_CLIENT_ERROR_UNREACHABLE, /* no control center answers */
+  LODGE_CLIENT_ERROR_INVALID,
+  LODGE_CLIENT_ERROR_UNAUTHORIZED,
+  LODGE_CLIENT_ERROR_NOT_FOUND,
+  LODGE_CLIENT_ERROR_CONFLICT,
+  LODGE_CLIENT_ERROR_CAPACITY,
+} LodgeClientErrorCode;
+
+typedef struct _LodgeClient LodgeClient;
+
+/* @target: "unix:/path/to/lodged.sock" or "http://127.0.0.1:PORT"; NULL:
+ * $LODGE_URL, else the local cluster's socket. @token (or $LODGE_TOKEN)
+ * goes with TCP requests. */
+LodgeClient *lodge_client_new (const char *target, const char *token, GError **error);
+void lodge_client_free (LodgeClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeClient, lodge_client_free)
+
+/* Sends @method @path with @body (may be NULL) and returns the answer's
+ * body on 2xx; else an error with the API's message. */
+GBytes *lodge_client_request (LodgeClient *client, const char *method, const char *path,
+                              const char *content_type, GBytes *body, GError **error);
+
+G_END_DECLS

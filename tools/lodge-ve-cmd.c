@@ -1,0 +1,325 @@
+/* lodge define|undefine|list|show|status and lodge node list: thin clients
+ * of the control center's API. */
+#include "lodge-ve-cmd.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "lodge-cli.h"
+#include "lodge-client.h"
+#include "lodge-xml.h"
+
+static char *connect_target;
+
+static GOptionEntry connect_entries[] = {
+  { "connect", 'C', 0, G_OPTION_ARG_STRING, &connect_target,
+    "The control center: unix:/path or http://host:port (default $LODGE_URL, else the "
+    "local cluster's socket)", "URI" },
+  G_OPTION_ENTRY_NULL
+};
+
+#define CONNECT_HELP \
+  "The control center is found through --connect, $LODGE_URL, or the local\n" \
+  "cluster's socket ($LODGE_CLUSTER_DIR/run/lodged.sock); over TCP the token\n" \
+  "is taken from $LODGE_TOKEN.\n\n"
+
+static GOptionContext *
+context (const char *name, const char *params, const char *summary, const char *description,
+         GOptionEntry *entries)
+{
+  GOptionContext *ctx = lodge_cli_context (name, params, summary, description, entries);
+  GOptionGroup *g = g_option_group_new ("connect", "Connection:", "Show connection options",
+                                        NULL, NULL);
+  g_option_group_add_entries (g, connect_entries);
+  g_option_context_add_group (ctx, g);
+  return ctx;
+}
+
+static LodgeClient *
+client (GError **error)
+{
+  return lodge_client_new (connect_target, NULL, error);
+}
+
+static gboolean
+output_json (const char *output, int *ret_exit)
+{
+  if (output == NULL || strcmp (output, "table") == 0)
+    return FALSE;
+  if (strcmp (output, "json") == 0)
+    return TRUE;
+  *ret_exit = lodge_cli_usage_error ("-o: '%s' is neither table nor json", output);
+  return FALSE;
+}
+
+static JsonArray *
+parse_array (GBytes *json, JsonParser *parser)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (json, &len);
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return NULL;
+  return json_node_get_array (json_parser_get_root (parser));
+}
+
+static void
+print_bytes (GBytes *b)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (b, &len);
+  fwrite (data, 1, len, stdout);
+}
+
+static int
+cmd_define (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = context (
+    "define", "FILE", "Define an environment (or change its definition) from XML.",
+    "FILE is checked as `lodge validate` does, and by the control center again,\n"
+    "which also checks that its template exists. A running environment keeps\n"
+    "running; it gets the new definition at its next start.\n\n" CONNECT_HELP
+    LODGE_EXIT_CODES_HELP,
+    NULL);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no FILE given" : "only one FILE at a time");
+  g_autoptr (GError) error = NULL;
+  gsize len = 0;
+  g_autofree char *xml = lodge_xml_read_file (argv[1], LODGE_XML_MAX_BYTES, &len, &error);
+  g_autoptr (LodgeClient) c = xml != NULL ? client (&error) : NULL;
+  if (c == NULL)
+    return lodge_cli_fail (error);
+  g_autoptr (GBytes) body = g_bytes_new (xml, len);
+  g_autoptr (GBytes) answer = lodge_client_request (c, "POST", "/v1/environments", "application/xml",
+                                                    body, &error);
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize alen = 0;
+  const char *adata = g_bytes_get_data (answer, &alen);
+  const char *name = "?";
+  gboolean created = FALSE;
+  if (json_parser_load_from_data (parser, adata, (gssize) alen, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      name = json_object_get_string_member_with_default (o, "name", "?");
+      created = json_object_get_boolean_member_with_default (o, "created", FALSE);
+    }
+  g_print ("environment %s %s\n", name, created ? "defined" : "redefined (applies at its next start)");
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_undefine (int argc, char **argv)
+{
+  gboolean remove_storage = FALSE;
+  GOptionEntry entries[] = {
+    { "remove-storage", 0, 0, G_OPTION_ARG_NONE, &remove_storage,
+      "Also delete the environment's root disk (and its snapshots)", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context (
+    "undefine", "NAME", "Remove an environment's definition.",
+    "Refused while the environment runs: stop it first. Its root disk stays\n"
+    "unless --remove-storage is given.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    entries);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s%s", escaped,
+                                           remove_storage ? "?storage=yes" : "");
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "DELETE", path, NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  g_print ("environment %s undefined%s\n", argv[1], remove_storage ? ", its disk removed" : "");
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_list (int argc, char **argv)
+{
+  g_autofree char *output = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context ("list", "", "List environments with their state.",
+                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+  int rc = LODGE_EXIT_OK;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  gboolean json = output_json (output, &rc);
+  if (rc != LODGE_EXIT_OK)
+    return rc;
+  if (argc != 1)
+    return lodge_cli_usage_error ("no arguments expected");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", "/v1/environments", NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  if (json)
+    {
+      print_bytes (answer);
+      return LODGE_EXIT_OK;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *arr = parse_array (answer, parser);
+  g_print ("%-24s %-10s %-10s %s\n", "NAME", "DESIRED", "PHASE", "NODE");
+  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      g_print ("%-24s %-10s %-10s %s\n", json_object_get_string_member_with_default (o, "name", "?"),
+               json_object_get_string_member_with_default (o, "desired", "?"),
+               json_object_get_string_member_with_default (o, "phase", "?"),
+               json_object_get_string_member_with_default (o, "node", "-"));
+    }
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_show (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = context ("show", "NAME", "Print an environment's definition (XML).",
+                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, NULL);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s", escaped);
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", path, NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  print_bytes (answer);
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_status (int argc, char **argv)
+{
+  g_autofree char *output = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context ("status", "NAME", "Show an environment's state.",
+                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+  int rc = LODGE_EXIT_OK;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  gboolean json = output_json (output, &rc);
+  if (rc != LODGE_EXIT_OK)
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s/status", escaped);
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", path, NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  if (json)
+    {
+      print_bytes (answer);
+      g_print ("\n");
+      return LODGE_EXIT_OK;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize len = 0;
+  const char *data = g_bytes_get_data (answer, &len);
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL))
+    return LODGE_EXIT_FAILED;
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  const char *keys[] = { "name", "desired", "phase", "node", "generation", "disk_pool",
+                         "disk_image", "template_version", "last_error" };
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      JsonNode *n = json_object_get_member (o, keys[i]);
+      if (n == NULL)
+        continue;
+      g_autofree char *v = json_node_get_value_type (n) == G_TYPE_STRING ? g_strdup (json_node_get_string (n))
+                                                                          : g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+      g_print ("%-17s %s\n", keys[i], v);
+    }
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_node_list (int argc, char **argv)
+{
+  g_autofree char *output = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context ("node list", "", "List nodes: state, capacity, accelerator.",
+                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+  int rc = LODGE_EXIT_OK;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  gboolean json = output_json (output, &rc);
+  if (rc != LODGE_EXIT_OK)
+    return rc;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", "/v1/nodes", NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  if (json)
+    {
+      print_bytes (answer);
+      return LODGE_EXIT_OK;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonArray *arr = parse_array (answer, parser);
+  g_print ("%-12s %-9s %-5s %5s %10s %7s %s\n", "NAME", "STATE", "ACCEL", "CPUS", "MEMORY", "DOMAINS", "LIBVIRT");
+  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      JsonArray *doms = json_object_has_member (o, "domains") ? json_object_get_array_member (o, "domains") : NULL;
+      g_print ("%-12s %-9s %-5s %5" G_GINT64_FORMAT " %7" G_GINT64_FORMAT " MiB %7u %s\n",
+               json_object_get_string_member_with_default (o, "name", "?"),
+               json_object_get_string_member_with_default (o, "state", "?"),
+               json_object_get_string_member_with_default (o, "accel", "?"),
+               json_object_get_int_member_with_default (o, "cpus", 0),
+               json_object_get_int_member_with_default (o, "memory", 0) >> 20,
+               doms != NULL ? json_array_get_length (doms) : 0,
+               json_object_get_string_member_with_default (o, "libvirt_uri", "?"));
+    }
+  return LODGE_EXIT_OK;
+}
+
+static const LodgeCommand node_commands[] = {
+  { "list", "[-o json]", "List nodes", cmd_node_list },
+};
+
+static int
+cmd_node (int argc, char **argv)
+{
+  return lodge_cli_dispatch ("node", node_commands, G_N_ELEMENTS (node_commands), argc, argv);
+}
+
+const LodgeCommand lodge_ve_commands[] = {
+  { "define", "FILE", "Define an environment from XML", cmd_define },
+  { "undefine", "NAME", "Remove an environment's definition", cmd_undefine },
+  { "list", "[-o json]", "List environments", cmd_list },
+  { "show", "NAME", "Print an environment's definition", cmd_show },
+  { "status", "NAME", "Show an environment's state", cmd_status },
+  { "node", "COMMAND ...", "Nodes: list", cmd_node },
+};
+const guint lodge_ve_n_commands = G_N_ELEMENTS (lodge_ve_commands);
