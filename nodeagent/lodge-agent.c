@@ -32,6 +32,7 @@ typedef struct {
   char *kernel;
   char *boot_dir;
   char *secret_uuid;
+  char *bridge;
   int cpus;
   gint64 memory_mib;
   double memory_ratio;
@@ -69,6 +70,7 @@ agent_clear (LodgeAgent *a)
   g_free (a->kernel);
   g_free (a->boot_dir);
   g_free (a->secret_uuid);
+  g_free (a->bridge);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeAgent, agent_clear)
@@ -157,6 +159,10 @@ edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
   r->kernel = g_strdup (a->guest_kernel.kernel);
   g_free (r->initrd);
   r->initrd = g_strdup (a->guest_kernel.initrd);
+  g_free (r->bridge);
+  r->bridge = g_strdup (a->bridge);
+  g_free (r->secret_uuid);
+  r->secret_uuid = g_strdup (a->secret_uuid);
   r->cpus = a->cpus;
   r->memory = (guint64) a->memory_mib << 20;
   r->memory_ratio = a->memory_ratio;
@@ -339,6 +345,7 @@ main (int argc, char **argv)
       "Where the distro kernel and initrd are, for the fallback (default /boot)", "DIR" },
     { "secret-uuid", 0, 0, G_OPTION_ARG_STRING, &a.secret_uuid,
       "UUID of the libvirt secret with the Ceph key (default " DEFAULT_SECRET_UUID ")", "UUID" },
+    { "bridge", 'b', 0, G_OPTION_ARG_STRING, &a.bridge, "The bridge VE NICs attach to (default lodgebr0)", "BRIDGE" },
     { "once", 0, 0, G_OPTION_ARG_NONE, &a.once, "Register, then exit (for checks)", NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -373,6 +380,8 @@ main (int argc, char **argv)
     a.kernel = g_strdup (DEFAULT_KERNEL);
   if (a.boot_dir == NULL)
     a.boot_dir = g_strdup ("/boot");
+  if (a.bridge == NULL)
+    a.bridge = g_strdup ("lodgebr0");
   if (a.secret_uuid == NULL)
     a.secret_uuid = g_strdup (DEFAULT_SECRET_UUID);
   if (a.memory_mib == 0)

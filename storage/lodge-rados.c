@@ -188,6 +188,60 @@ lodge_rados_instance_id (LodgeRados *rados)
   return rados_get_instance_id (rados->cluster);
 }
 
+GStrv
+lodge_rados_monitors (LodgeRados *rados, GError **error)
+{
+  char buf[1024] = "";
+  int r = rados_conf_get (rados->cluster, "mon_host", buf, sizeof buf);
+  if (r < 0)
+    {
+      lodge_storage_set_error (error, r, "cannot read mon_host");
+      return NULL;
+    }
+  /* "[v2:127.0.0.1:3300,v1:127.0.0.1:6789] [v2:...]" or "10.0.0.1:6789,10.0.0.2" */
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  g_auto (GStrv) groups = g_strsplit_set (buf, " ;", -1);
+  for (guint i = 0; groups[i] != NULL; i++)
+    {
+      char *g = g_strstrip (groups[i]);
+      if (*g == '\0')
+        continue;
+      if (*g == '[')
+        {
+          g_auto (GStrv) addrs = g_strsplit_set (g + 1, ",]", -1);
+          for (guint j = 0; addrs[j] != NULL; j++)
+            if (g_str_has_prefix (addrs[j], "v1:"))
+              g_strv_builder_add (b, addrs[j] + 3);
+        }
+      else
+        {
+          g_auto (GStrv) addrs = g_strsplit (g, ",", -1);
+          for (guint j = 0; addrs[j] != NULL; j++)
+            {
+              const char *a = g_str_has_prefix (addrs[j], "v1:") ? addrs[j] + 3 : addrs[j];
+              if (*a == '\0' || g_str_has_prefix (a, "v2:"))
+                continue;
+              if (strchr (a, ':') == NULL)
+                {
+                  g_autofree char *with_port = g_strconcat (a, ":6789", NULL);
+                  g_strv_builder_add (b, with_port);
+                }
+              else
+                g_strv_builder_add (b, a);
+            }
+        }
+    }
+  GStrv mons = g_strv_builder_end (b);
+  if (mons[0] == NULL)
+    {
+      g_strfreev (mons);
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "no v1 monitor address in mon_host '%s'", buf);
+      return NULL;
+    }
+  return mons;
+}
+
 char *
 lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error)
 {

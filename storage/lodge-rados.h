@@ -41,6 +41,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeRados, lodge_rados_free)
 char *lodge_rados_client_address (LodgeRados *rados);
 guint64 lodge_rados_instance_id (LodgeRados *rados);
 
+/* The monitors as "host:port" (the v1 addresses of mon_host), for clients
+ * that are told where the cluster is (a VE disk's <source><host>). */
+GStrv lodge_rados_monitors (LodgeRados *rados, GError **error);
+
 /* Runs a monitor command given as JSON; returns its output (may be ""). */
 char *lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error);
 

@@ -136,6 +136,8 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->accel);
   g_free (r->kernel);
   g_free (r->initrd);
+  g_free (r->bridge);
+  g_free (r->secret_uuid);
   g_free (r->agent);
   g_ptr_array_unref (r->domains);
   g_free (r);
@@ -152,6 +154,8 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "accel", r->accel);
   put_string (b, "kernel", r->kernel);
   put_string (b, "initrd", r->initrd);
+  put_string (b, "bridge", r->bridge);
+  put_string (b, "secret_uuid", r->secret_uuid);
   put_int (b, "cpus", r->cpus);
   put_int (b, "memory", (gint64) r->memory);
   put_double (b, "memory_ratio", r->memory_ratio);
@@ -193,6 +197,8 @@ lodge_node_record_from_json (GBytes *json, GError **error)
   r->accel = get_string (o, "accel");
   r->kernel = get_string (o, "kernel");
   r->initrd = get_string (o, "initrd");
+  r->bridge = get_string (o, "bridge");
+  r->secret_uuid = get_string (o, "secret_uuid");
   r->agent = get_string (o, "agent");
   r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);
   r->memory = (guint64) json_object_get_int_member_with_default (o, "memory", 0);

@@ -43,6 +43,8 @@ typedef struct {
   char *address;
   char *accel;          /* "kvm" or "tcg": what really works there */
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
+  char *bridge;         /* where VE NICs attach */
+  char *secret_uuid;    /* the libvirt secret holding the Ceph key */
   guint cpus;
   guint64 memory;       /* bytes of RAM for guests */
   double memory_ratio;  /* overcommit of guest-visible memory */

@@ -20,6 +20,8 @@ test_node_round_trip (void)
   r->address = g_strdup ("127.0.1.1");
   r->accel = g_strdup ("tcg");
   r->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
+  r->bridge = g_strdup ("lodgebr0");
+  r->secret_uuid = g_strdup ("6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01");
   r->cpus = 2;
   r->memory = 8ULL << 30;
   r->memory_ratio = 2.5;
@@ -38,6 +40,8 @@ test_node_round_trip (void)
   g_assert_cmpstr (back->libvirt_uri, ==, r->libvirt_uri);
   g_assert_cmpstr (back->accel, ==, "tcg");
   g_assert_null (back->initrd);
+  g_assert_cmpstr (back->bridge, ==, "lodgebr0");
+  g_assert_cmpstr (back->secret_uuid, ==, r->secret_uuid);
   g_assert_cmpuint (back->cpus, ==, 2);
   g_assert_cmpuint (back->memory, ==, 8ULL << 30);
   g_assert_cmpfloat (back->memory_ratio, ==, 2.5);

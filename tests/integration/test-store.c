@@ -338,6 +338,17 @@ test_lease (void)
 }
 
 static void
+test_monitors (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) mons = lodge_rados_monitors (shared_rados, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (mons[0]);
+  /* The local cluster's monitor, v1 protocol. */
+  g_assert_cmpstr (mons[0], ==, "127.0.0.1:6789");
+}
+
+static void
 test_unreachable (void)
 {
   /* A monitor address where nothing listens: a clear error, not a hang. */
@@ -388,6 +399,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/cas-race", test_cas_race);
   g_test_add_func ("/store/watch", test_watch);
   g_test_add_func ("/store/lease", test_lease);
+  g_test_add_func ("/store/monitors", test_monitors);
   int rc = g_test_run ();
 
   lodge_store_free (shared_store);
