@@ -16,6 +16,7 @@
 struct _LodgeApi {
   SoupServer *server;
   LodgeCtl *ctl;
+  const LodgeLifecycleOptions *lifecycle;
   char *socket_path;
   char *token;
   GMutex lock; /* guards the figures below, updated from the main loop */
@@ -161,6 +162,43 @@ json_array_of (GPtrArray *objects)
 /* ---- routes, in a worker thread ---- */
 
 static void
+collect_step (const char *what, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (what));
+}
+
+static void
+route_lifecycle (Request *r, const char *name, const char *action)
+{
+  LodgeApi *api = r->api;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) steps = g_ptr_array_new_with_free_func (g_free);
+  const char *force = r->query != NULL ? g_hash_table_lookup (r->query, "force") : NULL;
+  gboolean forced = g_strcmp0 (force, "yes") == 0 || g_strcmp0 (force, "1") == 0;
+  gboolean ok = TRUE;
+  if (strcmp (action, "stop") == 0 || strcmp (action, "restart") == 0)
+    ok = lodge_lifecycle_stop (api->ctl, api->lifecycle, name, forced, &error);
+  if (ok && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0))
+    ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, steps, &error);
+  if (!ok)
+    return respond_error (r, error);
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, name, &error);
+  if (rt == NULL)
+    return respond_error (r, error);
+  g_autoptr (GBytes) state = lodge_runtime_record_to_json (rt);
+  g_autoptr (GString) out = g_string_new ("{\"steps\":[");
+  for (guint i = 0; i < steps->len; i++)
+    {
+      g_autofree char *q = json_escape (steps->pdata[i]);
+      g_string_append_printf (out, "%s%s", i ? "," : "", q);
+    }
+  g_string_append (out, "],\"status\":");
+  g_string_append_len (out, g_bytes_get_data (state, NULL), g_bytes_get_size (state));
+  g_string_append (out, "}\n");
+  respond_json (r, 200, g_string_free_to_bytes (g_steal_pointer (&out)));
+}
+
+static void
 route_environments (Request *r)
 {
   LodgeCtl *ctl = r->api->ctl;
@@ -214,6 +252,10 @@ route_environments (Request *r)
         return respond_error (r, error);
       return respond_json (r, 200, lodge_runtime_record_to_json (rt));
     }
+  if (n == 4 && strcmp (r->method, "POST") == 0
+      && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
+          || g_strcmp0 (action, "restart") == 0))
+    return route_lifecycle (r, name, action);
   respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
                       "no such method or path in the API");
 }
@@ -372,8 +414,8 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 }
 
 LodgeApi *
-lodge_api_new (LodgeCtl *ctl, const char *socket_path, guint tcp_port, const char *token,
-               GError **error)
+lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle, const char *socket_path,
+               guint tcp_port, const char *token, GError **error)
 {
   g_return_val_if_fail (ctl != NULL && socket_path != NULL, NULL);
   if (tcp_port != 0 && (token == NULL || strlen (token) < 16))
@@ -385,6 +427,7 @@ lodge_api_new (LodgeCtl *ctl, const char *socket_path, guint tcp_port, const cha
   g_autoptr (LodgeApi) api = g_new0 (LodgeApi, 1);
   g_mutex_init (&api->lock);
   api->ctl = ctl;
+  api->lifecycle = lifecycle;
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
   api->server = soup_server_new ("server-header", "lodged", NULL);

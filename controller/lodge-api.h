@@ -10,6 +10,8 @@
  *   GET    /v1/environments/NAME         the definition (XML)
  *   DELETE /v1/environments/NAME[?storage=yes]   undefine
  *   GET    /v1/environments/NAME/status  runtime state (JSON)
+ *   POST   /v1/environments/NAME/start|stop|restart[?force=yes]
+ *                                         waits until done; JSON with the steps
  *   GET    /v1/nodes                     nodes (JSON)
  *   GET    /metrics                      Prometheus text
  *
@@ -20,6 +22,7 @@
 #include <glib.h>
 
 #include "lodge-ctl.h"
+#include "lodge-lifecycle.h"
 
 G_BEGIN_DECLS
 
@@ -28,8 +31,9 @@ typedef struct _LodgeApi LodgeApi;
 /* Listens on the UNIX socket @socket_path (made mode 0600 in a 0700
  * directory), and on @tcp_port of 127.0.0.1 if not 0, where every request
  * must carry "Authorization: Bearer @token". */
-LodgeApi *lodge_api_new (LodgeCtl *ctl, const char *socket_path, guint tcp_port,
-                         const char *token, GError **error);
+LodgeApi *lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle,
+                         const char *socket_path, guint tcp_port, const char *token,
+                         GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

@@ -28,6 +28,12 @@ lodge_ctl_free (LodgeCtl *ctl)
   g_free (ctl);
 }
 
+LodgeStore *
+lodge_ctl_get_store (LodgeCtl *ctl)
+{
+  return ctl->store;
+}
+
 static LodgeRuntimeRecord *
 load_runtime (LodgeCtl *ctl, const char *name, guint64 *ret_version, GError **error)
 {

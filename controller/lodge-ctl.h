@@ -20,6 +20,7 @@ typedef struct _LodgeCtl LodgeCtl;
 
 LodgeCtl *lodge_ctl_new (LodgeStore *store, guint node_grace_s);
 void lodge_ctl_free (LodgeCtl *ctl);
+LodgeStore *lodge_ctl_get_store (LodgeCtl *ctl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCtl, lodge_ctl_free)
 
 /* Validates @xml and stores it as the definition of its VE (created, or

@@ -24,6 +24,7 @@ typedef struct {
   int lease_s;
   int node_grace_s;
   char *id;
+  LodgeLifecycleOptions lifecycle;
 
   GMainLoop *loop;
   LodgeCephConfig *config;
@@ -49,6 +50,8 @@ controller_clear (LodgeController *c)
   g_free (c->socket_path);
   g_free (c->token_file);
   g_free (c->id);
+  g_free (c->lifecycle.state_dir);
+  g_free (c->lifecycle.client_id);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeController, controller_clear)
 
@@ -78,7 +81,7 @@ become_leader (LodgeController *c, GError **error)
         return FALSE;
       g_strstrip (token);
     }
-  c->api = lodge_api_new (c->ctl, c->socket_path, c->tcp_port, token, error);
+  c->api = lodge_api_new (c->ctl, &c->lifecycle, c->socket_path, c->tcp_port, token, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
@@ -146,6 +149,13 @@ main (int argc, char **argv)
     { "node-grace", 0, 0, G_OPTION_ARG_INT, &c.node_grace_s,
       "Seconds without a heartbeat after which a node is down (default 3)", "S" },
     { "id", 0, 0, G_OPTION_ARG_STRING, &c.id, "This controller's name in the lease", "ID" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &c.lifecycle.state_dir,
+      "Where VE config blobs and console logs go, seen by every node (default "
+      "$LODGE_CLUSTER_DIR/ve)", "DIR" },
+    { "ready-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.ready_timeout_s,
+      "Seconds a starting guest has to print its ready line (default 120)", "S" },
+    { "stop-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.stop_timeout_s,
+      "Seconds a stopping guest has to shut down before it is powered off (default 30)", "S" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
@@ -175,6 +185,15 @@ main (int argc, char **argv)
       c.socket_path = g_build_filename (dir != NULL && *dir ? dir : LODGE_CLUSTER_DEFAULT_DIR, "run",
                                         "lodged.sock", NULL);
     }
+  const char *cluster_dir = g_getenv ("LODGE_CLUSTER_DIR");
+  if (cluster_dir == NULL || *cluster_dir == '\0')
+    cluster_dir = LODGE_CLUSTER_DEFAULT_DIR;
+  if (c.lifecycle.state_dir == NULL)
+    c.lifecycle.state_dir = g_build_filename (cluster_dir, "ve", NULL);
+  if (c.lifecycle.ready_timeout_s == 0)
+    c.lifecycle.ready_timeout_s = 120;
+  if (c.lifecycle.stop_timeout_s == 0)
+    c.lifecycle.stop_timeout_s = 30;
   if (c.id == NULL)
     c.id = g_strdup_printf ("lodged-%s-%d", g_get_host_name (), getpid ());
 
@@ -187,6 +206,7 @@ main (int argc, char **argv)
       return 1;
     }
   c.ctl = lodge_ctl_new (c.store, c.node_grace_s);
+  c.lifecycle.client_id = g_strdup (c.config->client_id);
   c.loop = g_main_loop_new (NULL, FALSE);
 
   lease_tick (&c);

@@ -260,6 +260,76 @@ cmd_status (int argc, char **argv)
 }
 
 static int
+lifecycle (const char *action, const char *summary, const char *description, int argc, char **argv)
+{
+  gboolean force = FALSE;
+  GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Power off at once instead of shutting down", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context (action, "NAME", summary, description,
+                                            strcmp (action, "start") != 0 ? entries : NULL);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s/%s%s", escaped, action,
+                                           force ? "?force=yes" : "");
+  g_printerr ("%s %s...\n", strcmp (action, "start") == 0 ? "Starting" : strcmp (action, "stop") == 0 ? "Stopping" : "Restarting", argv[1]);
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "POST", path, NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize len = 0;
+  const char *data = g_bytes_get_data (answer, &len);
+  if (json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      JsonArray *steps = json_object_has_member (o, "steps") ? json_object_get_array_member (o, "steps") : NULL;
+      for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
+        g_printerr ("  %s\n", json_array_get_string_element (steps, i));
+      JsonObject *st = json_object_has_member (o, "status") ? json_object_get_object_member (o, "status") : NULL;
+      if (st != NULL)
+        g_print ("%s: %s%s%s\n", argv[1], json_object_get_string_member_with_default (st, "phase", "?"),
+                 json_object_has_member (st, "node") ? " on " : "",
+                 json_object_get_string_member_with_default (st, "node", ""));
+    }
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_start (int argc, char **argv)
+{
+  return lifecycle ("start", "Start an environment and wait until its guest is ready.",
+                    "The control center places it on a node with room (memory is\n"
+                    "overcommitted by each node's ratio), clones its root disk from its\n"
+                    "template on first start, and waits for the guest's ready line.\n"
+                    "Starting a running environment does nothing.\n\n" CONNECT_HELP
+                    LODGE_EXIT_CODES_HELP, argc, argv);
+}
+
+static int
+cmd_stop (int argc, char **argv)
+{
+  return lifecycle ("stop", "Stop an environment.",
+                    "The guest is asked to shut down (ACPI) and powered off if it has not\n"
+                    "within the control center's deadline; --force powers it off at once.\n\n"
+                    CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+}
+
+static int
+cmd_restart (int argc, char **argv)
+{
+  return lifecycle ("restart", "Stop an environment, then start it (possibly on another node).",
+                    CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+}
+
+static int
 cmd_node_list (int argc, char **argv)
 {
   g_autofree char *output = NULL;
@@ -317,6 +387,9 @@ cmd_node (int argc, char **argv)
 const LodgeCommand lodge_ve_commands[] = {
   { "define", "FILE", "Define an environment from XML", cmd_define },
   { "undefine", "NAME", "Remove an environment's definition", cmd_undefine },
+  { "start", "NAME", "Start an environment", cmd_start },
+  { "stop", "NAME [--force]", "Stop an environment", cmd_stop },
+  { "restart", "NAME", "Restart an environment", cmd_restart },
   { "list", "[-o json]", "List environments", cmd_list },
   { "show", "NAME", "Print an environment's definition", cmd_show },
   { "status", "NAME", "Show an environment's state", cmd_status },

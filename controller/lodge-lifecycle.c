@@ -1,0 +1,379 @@
+#include "lodge-lifecycle.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "lodge-disk.h"
+#include "lodge-domain.h"
+#include "lodge-env.h"
+#include "lodge-error.h"
+#include "lodge-guest-config.h"
+#include "lodge-libvirt.h"
+#include "lodge-scheduler.h"
+#include "lodge-storage-error.h"
+#include "lodge-template.h"
+#include "lodge-tier.h"
+
+static void
+progress_say (LodgeLifecycleProgress progress, gpointer user_data, const char *fmt, ...)
+  G_GNUC_PRINTF (3, 4);
+
+static void
+progress_say (LodgeLifecycleProgress progress, gpointer user_data, const char *fmt, ...)
+{
+  if (progress == NULL)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  progress (msg, user_data);
+}
+
+/* Writes @rt if the record is still at *@version; updates *@version. */
+static gboolean
+save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt, guint64 *version, GError **error)
+{
+  g_autoptr (GBytes) json = lodge_runtime_record_to_json (rt);
+  return lodge_store_update (store, LODGE_STORE_RUNTIME, rt->name, *version, json, version, error);
+}
+
+static LodgeEnvDef *
+load_def (LodgeStore *store, const char *name, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) xml = lodge_store_get (store, LODGE_STORE_ENV, name, NULL, &local);
+  if (xml == NULL)
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown environment '%s'", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
+}
+
+static LodgeNodeRecord *
+find_node (GPtrArray *nodes, const char *name)
+{
+  for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+    if (g_strcmp0 (((LodgeNodeRecord *) nodes->pdata[i])->name, name) == 0)
+      return nodes->pdata[i];
+  return NULL;
+}
+
+/* The scheduler's view: every node, and every VE starting or running. */
+static const char *
+place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, GError **error)
+{
+  g_autoptr (GPtrArray) runtimes = lodge_ctl_list (ctl, error);
+  if (runtimes == NULL)
+    return NULL;
+  g_autoptr (GArray) sched_nodes = g_array_new (FALSE, TRUE, sizeof (LodgeSchedNode));
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      LodgeNodeRecord *n = nodes->pdata[i];
+      LodgeSchedNode s = { n->name, n->state, n->cpus, n->memory, n->memory_ratio, n->cpu_ratio };
+      g_array_append_val (sched_nodes, s);
+    }
+  g_autoptr (GArray) placed = g_array_new (FALSE, TRUE, sizeof (LodgeSchedVe));
+  g_autoptr (GPtrArray) defs = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_env_def_free);
+  for (guint i = 0; i < runtimes->len; i++)
+    {
+      LodgeRuntimeRecord *rt = runtimes->pdata[i];
+      if (rt->node == NULL || (rt->phase != LODGE_PHASE_RUNNING && rt->phase != LODGE_PHASE_STARTING
+                               && rt->phase != LODGE_PHASE_MIGRATING))
+        continue;
+      LodgeEnvDef *other = load_def (lodge_ctl_get_store (ctl), rt->name, NULL);
+      if (other == NULL)
+        continue;
+      g_ptr_array_add (defs, other);
+      LodgeSchedVe v = { other->name, rt->node, other->vcpus, other->memory,
+                         lodge_env_def_effective_current_memory (other) };
+      g_array_append_val (placed, v);
+    }
+  LodgeSchedVe want = { def->name, NULL, def->vcpus, def->memory,
+                        lodge_env_def_effective_current_memory (def) };
+  return lodge_scheduler_place ((LodgeSchedNode *) sched_nodes->data, sched_nodes->len,
+                                (LodgeSchedVe *) placed->data, placed->len, &want, NULL, error);
+}
+
+static gboolean
+ensure_disk (LodgeCtl *ctl, const LodgeEnvDef *def, LodgeRuntimeRecord *rt, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  LodgeRados *rados = lodge_store_get_rados (store);
+  guint replicas = lodge_env_def_effective_replicas (def);
+  g_auto (LodgeDiskRef) ref = { 0 };
+  lodge_disk_ref_init (&ref, def->name, replicas);
+  gboolean exists = FALSE;
+  if (!lodge_tier_ensure (rados, replicas, error)
+      || !lodge_rbd_exists (rados, ref.pool, ref.image, &exists, error))
+    return FALSE;
+  if (!exists)
+    {
+      g_autoptr (LodgeTemplate) tmpl = lodge_template_get (store, def->template_name, error);
+      const LodgeTemplateVersion *v =
+        tmpl != NULL ? lodge_template_find_version (tmpl, def->template_version, error) : NULL;
+      if (v == NULL
+          || !lodge_disk_create (rados, def->name, replicas, tmpl->pool, tmpl->image, v->snapshot,
+                                 def->disk, error))
+        return FALSE;
+      g_free (rt->template_version);
+      rt->template_version = g_strdup (v->version);
+    }
+  g_free (rt->disk_pool);
+  rt->disk_pool = g_strdup (ref.pool);
+  g_free (rt->disk_image);
+  rt->disk_image = g_strdup (ref.image);
+  return TRUE;
+}
+
+static char *
+ve_dir (const LodgeLifecycleOptions *opts, const char *name)
+{
+  return g_build_filename (opts->state_dir, name, NULL);
+}
+
+/* The blob holds the root password hash: 0600, written whole or not. */
+static gboolean
+write_config (const LodgeLifecycleOptions *opts, const LodgeEnvDef *def, char **ret_path,
+              GError **error)
+{
+  g_autofree char *blob = lodge_guest_config_format (def, error);
+  if (blob == NULL)
+    return FALSE;
+  g_autofree char *dir = ve_dir (opts, def->name);
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  g_autofree char *path = g_build_filename (dir, "config", NULL);
+  if (!g_file_set_contents_full (path, blob, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return FALSE;
+  *ret_path = g_steal_pointer (&path);
+  return TRUE;
+}
+
+/* Polls the console log for the guest's ready line until @deadline_us. */
+static gboolean
+wait_ready (const char *log, const char *name, LodgeLibvirt *lv, gint64 deadline_us, char **ret_line,
+            GError **error)
+{
+  g_autofree char *needle = g_strdup_printf ("lodge-ready name=%s ", name);
+  while (g_get_monotonic_time () < deadline_us)
+    {
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (log, &text, NULL, NULL))
+        {
+          const char *hit = strstr (text, needle);
+          if (hit != NULL)
+            {
+              *ret_line = g_strndup (hit, strcspn (hit, "\r\n"));
+              return TRUE;
+            }
+        }
+      LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+      if (lodge_libvirt_state (lv, name, &state, NULL) && state != LODGE_DOMAIN_STATE_RUNNING)
+        {
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_FAILED,
+                       "the guest stopped (%s) before it was ready; see %s",
+                       lodge_domain_state_to_string (state), log);
+          return FALSE;
+        }
+      g_usleep (200 * 1000); /* polling the console log with a deadline */
+    }
+  g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
+               "no ready line from the guest before the deadline; see %s", log);
+  return FALSE;
+}
+
+static gboolean
+run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEnvDef *def,
+             const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, LodgeLifecycleProgress progress,
+             gpointer user_data, GError **error)
+{
+  g_autofree char *config_path = NULL;
+  if (!write_config (opts, def, &config_path, error))
+    return FALSE;
+  g_autofree char *dir = ve_dir (opts, def->name);
+  g_autofree char *log = g_build_filename (dir, "console.log", NULL);
+  g_unlink (log); /* the ready line must be this boot's */
+
+  g_autoptr (LodgePlacement) p = lodge_placement_new ();
+  int accel = lodge_accel_from_string (node->accel);
+  p->accel = accel >= 0 ? accel : LODGE_ACCEL_TCG;
+  p->tb_cache_mib = p->accel == LODGE_ACCEL_TCG ? 256 : 0;
+  p->kernel = g_strdup (node->kernel);
+  p->initrd = g_strdup (node->initrd);
+  p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
+  p->rbd_pool = g_strdup (rt->disk_pool);
+  p->rbd_image = g_strdup (rt->disk_image);
+  p->ceph_monitors = lodge_rados_monitors (lodge_store_get_rados (store), error);
+  if (p->ceph_monitors == NULL)
+    return FALSE;
+  p->ceph_user = g_strdup (opts->client_id);
+  p->ceph_secret_uuid = g_strdup (node->secret_uuid);
+  p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");
+  p->config_file = g_strdup (config_path);
+  p->console_log = g_strdup (log);
+  g_autofree char *xml = lodge_domain_xml_generate (def, p, error);
+  if (xml == NULL)
+    return FALSE;
+
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
+  if (lv == NULL)
+    return FALSE;
+  /* A leftover of an earlier run on this node goes first. */
+  lodge_libvirt_destroy (lv, def->name, NULL);
+  lodge_libvirt_undefine (lv, def->name, NULL);
+  if (!lodge_libvirt_define_and_start (lv, xml, error))
+    return FALSE;
+  progress_say (progress, user_data, "domain started on %s; waiting for the guest", node->name);
+
+  g_autofree char *ready = NULL;
+  gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
+  if (!wait_ready (log, def->name, lv, deadline, &ready, error))
+    {
+      lodge_libvirt_destroy (lv, def->name, NULL);
+      lodge_libvirt_undefine (lv, def->name, NULL);
+      return FALSE;
+    }
+  progress_say (progress, user_data, "%s", ready);
+  return TRUE;
+}
+
+gboolean
+lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                       LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_autoptr (LodgeEnvDef) def = load_def (store, name, error);
+  if (def == NULL)
+    return FALSE;
+  guint64 version = 0;
+  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, &version, error);
+  g_autoptr (LodgeRuntimeRecord) rt = json != NULL ? lodge_runtime_record_from_json (json, error) : NULL;
+  if (rt == NULL)
+    return FALSE;
+  if (rt->phase == LODGE_PHASE_RUNNING || rt->phase == LODGE_PHASE_STARTING)
+    {
+      progress_say (progress, user_data, "%s is already %s on %s", name,
+                    lodge_phase_to_string (rt->phase), rt->node);
+      return TRUE;
+    }
+
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  const char *node_name = nodes != NULL ? place (ctl, nodes, def, error) : NULL;
+  if (node_name == NULL)
+    return FALSE;
+  LodgeNodeRecord *node = find_node (nodes, node_name);
+
+  /* Claim: exactly one start proceeds. */
+  rt->desired = LODGE_DESIRED_RUNNING;
+  rt->phase = LODGE_PHASE_STARTING;
+  g_free (rt->node);
+  rt->node = g_strdup (node_name);
+  rt->generation++;
+  rt->since_us = g_get_real_time ();
+  g_clear_pointer (&rt->last_error, g_free);
+  g_autoptr (GError) local = NULL;
+  if (!save_runtime (store, rt, &version, &local))
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        {
+          progress_say (progress, user_data, "%s is being started by another request", name);
+          return TRUE;
+        }
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  progress_say (progress, user_data, "placed on %s", node_name);
+
+  gboolean ok = ensure_disk (ctl, def, rt, &local)
+                && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
+                && run_on_node (opts, store, def, node, rt, progress, user_data, &local);
+  rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
+  rt->since_us = g_get_real_time ();
+  if (!ok)
+    {
+      rt->desired = LODGE_DESIRED_STOPPED;
+      rt->last_error = g_strdup (local->message);
+    }
+  g_autoptr (GError) save_error = NULL;
+  if (!save_runtime (store, rt, &version, &save_error))
+    g_warning ("cannot record the outcome of starting %s: %s", name, save_error->message);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
+}
+
+gboolean
+lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                      gboolean force, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  guint64 version = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, &version, &local);
+  if (json == NULL)
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown environment '%s'", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_from_json (json, error);
+  if (rt == NULL)
+    return FALSE;
+  if (rt->phase == LODGE_PHASE_STOPPED || rt->phase == LODGE_PHASE_FAILED || rt->node == NULL)
+    {
+      if (rt->phase == LODGE_PHASE_FAILED)
+        {
+          rt->phase = LODGE_PHASE_STOPPED;
+          rt->desired = LODGE_DESIRED_STOPPED;
+          save_runtime (store, rt, &version, NULL);
+        }
+      return TRUE;
+    }
+  rt->desired = LODGE_DESIRED_STOPPED;
+  rt->phase = LODGE_PHASE_STOPPING;
+  rt->since_us = g_get_real_time ();
+  if (!save_runtime (store, rt, &version, error))
+    return FALSE;
+
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  LodgeNodeRecord *node = nodes != NULL ? find_node (nodes, rt->node) : NULL;
+  if (node == NULL)
+    {
+      if (nodes != NULL)
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "node %s of %s is not registered", rt->node, name);
+      return FALSE;
+    }
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
+  if (lv == NULL)
+    return FALSE;
+  gboolean forced = FALSE;
+  if (!lodge_libvirt_shutdown (lv, name, force ? 0 : opts->stop_timeout_s, TRUE, &forced, &local)
+      && !g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  lodge_libvirt_undefine (lv, name, NULL);
+  rt->phase = LODGE_PHASE_STOPPED;
+  rt->since_us = g_get_real_time ();
+  if (forced)
+    rt->last_error = g_strdup_printf ("did not shut down within %u s; powered off", opts->stop_timeout_s);
+  return save_runtime (store, rt, &version, error);
+}

@@ -1,0 +1,39 @@
+/* Starting and stopping environments on nodes.
+ *
+ * start: the runtime record is claimed with compare-and-set (desired
+ * running, phase starting, a node, generation + 1) so two starts of one VE
+ * cannot both proceed; the root disk is cloned from the template on first
+ * start; the per-VE config blob is written (0600) where the node's QEMU
+ * reads it; the domain XML is generated from the definition and the node's
+ * facts and started on the node; then the guest's ready line is awaited
+ * with a deadline. Any failure leaves no domain behind and records the
+ * reason (phase failed).
+ *
+ * stop: ACPI shutdown with a deadline, then the plug; the domain's
+ * definition is removed from the node, so a node that reboots never
+ * starts a VE by itself. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-ctl.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *state_dir;    /* config blobs and console logs, seen by every node */
+  char *client_id;    /* the Ceph client VE disks use */
+  guint ready_timeout_s;
+  guint stop_timeout_s;
+} LodgeLifecycleOptions;
+
+/* Progress for people ("placed on node2", "disk cloned", ...). */
+typedef void (*LodgeLifecycleProgress) (const char *what, gpointer user_data);
+
+gboolean lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                                LodgeLifecycleProgress progress, gpointer user_data,
+                                GError **error);
+gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                               gboolean force, GError **error);
+
+G_END_DECLS
