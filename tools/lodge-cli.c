@@ -52,6 +52,17 @@ lodge_cli_parse (GOptionContext *ctx, int *argc, char ***argv, int *ret_exit)
   return TRUE;
 }
 
+gboolean
+lodge_cli_output_json (const char *output, int *ret_exit)
+{
+  if (output == NULL || strcmp (output, "table") == 0)
+    return FALSE;
+  if (strcmp (output, "json") == 0)
+    return TRUE;
+  *ret_exit = lodge_cli_usage_error ("-o: '%s' is neither table nor json", output);
+  return FALSE;
+}
+
 int
 lodge_cli_fail (const GError *error)
 {

@@ -39,6 +39,10 @@ GOptionContext *lodge_cli_context (const char *name, const char *params, const c
                                    const char *description, GOptionEntry *entries);
 gboolean lodge_cli_parse (GOptionContext *ctx, int *argc, char ***argv, int *ret_exit);
 
+/* -o/--output: TRUE for "json", FALSE for "table" (or none); an unknown
+ * format sets *ret_exit to a usage error. */
+gboolean lodge_cli_output_json (const char *output, int *ret_exit);
+
 /* Prints "lodge: <message>" and returns the exit code for @error. */
 int lodge_cli_fail (const GError *error);
 

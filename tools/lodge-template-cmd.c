@@ -45,17 +45,6 @@ session_open (Session *s, GError **error)
   return s->store != NULL;
 }
 
-static gboolean
-output_is_json (const char *output, int *ret_exit)
-{
-  if (output == NULL || strcmp (output, "table") == 0)
-    return FALSE;
-  if (strcmp (output, "json") == 0)
-    return TRUE;
-  *ret_exit = lodge_cli_usage_error ("-o: '%s' is neither table nor json", output);
-  return FALSE;
-}
-
 /* NAME or NAME@VERSION. */
 static void
 split_ref (const char *ref, char **ret_name, char **ret_version)
@@ -205,7 +194,7 @@ cmd_list (int argc, char **argv)
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
-  gboolean json = output_is_json (output, &rc);
+  gboolean json = lodge_cli_output_json (output, &rc);
   if (rc != LODGE_EXIT_OK)
     return rc;
   if (argc != 1)
@@ -267,7 +256,7 @@ cmd_show (int argc, char **argv)
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
-  gboolean json = output_is_json (output, &rc);
+  gboolean json = lodge_cli_output_json (output, &rc);
   if (rc != LODGE_EXIT_OK)
     return rc;
   if (argc != 2)

@@ -42,17 +42,6 @@ client (GError **error)
   return lodge_client_new (connect_target, NULL, error);
 }
 
-static gboolean
-output_json (const char *output, int *ret_exit)
-{
-  if (output == NULL || strcmp (output, "table") == 0)
-    return FALSE;
-  if (strcmp (output, "json") == 0)
-    return TRUE;
-  *ret_exit = lodge_cli_usage_error ("-o: '%s' is neither table nor json", output);
-  return FALSE;
-}
-
 static JsonArray *
 parse_array (GBytes *json, JsonParser *parser)
 {
@@ -158,7 +147,7 @@ cmd_list (int argc, char **argv)
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
-  gboolean json = output_json (output, &rc);
+  gboolean json = lodge_cli_output_json (output, &rc);
   if (rc != LODGE_EXIT_OK)
     return rc;
   if (argc != 1)
@@ -221,7 +210,7 @@ cmd_status (int argc, char **argv)
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
-  gboolean json = output_json (output, &rc);
+  gboolean json = lodge_cli_output_json (output, &rc);
   if (rc != LODGE_EXIT_OK)
     return rc;
   if (argc != 2)
@@ -342,7 +331,7 @@ cmd_node_list (int argc, char **argv)
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
-  gboolean json = output_json (output, &rc);
+  gboolean json = lodge_cli_output_json (output, &rc);
   if (rc != LODGE_EXIT_OK)
     return rc;
   g_autoptr (GError) error = NULL;
