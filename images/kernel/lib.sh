@@ -27,7 +27,7 @@ lodge_have_static_busybox() {
 lodge_build_rootfs() {
     local image=$1 tree
     tree=$(mktemp -d "${TMPDIR:-/tmp}/lodge-rootfs.XXXXXX")
-    mkdir -p "$tree"/{bin,sbin,dev,proc,sys,tmp,etc,root}
+    mkdir -p "$tree"/{bin,sbin,dev,proc,sys,run,tmp,etc,root}
     chmod 1777 "$tree/tmp"
     cp "$lodge_busybox" "$tree/bin/busybox"
     local applet
@@ -39,8 +39,9 @@ lodge_build_rootfs() {
 #!/bin/sh
 # Lodge kernel smoke/bench init (see images/kernel/lib.sh).
 export PATH=/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
+# A distro initramfs has mounted these already.
+[ -e /proc/mounts ] || mount -t proc proc /proc
+grep -q "^sysfs /sys " /proc/mounts || mount -t sysfs sysfs /sys
 grep -q "^devtmpfs /dev " /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mode=
 for arg in \$(cat /proc/cmdline); do

@@ -1,0 +1,196 @@
+#!/bin/bash
+# Benchmark (not a test): boot-to-ready wall time of the Lodge guest kernel
+# against Debian's distro kernel + initrd, and the host RSS of an idle guest
+# with and without virtio-balloon free page reporting. Prints a markdown
+# table on stdout; progress on stderr.
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+images=$(dirname "$here")
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
+runs=5
+idle_seconds=30
+# Debian's initrd (MODULES=most, ~35 MB compressed) does not fit in 256 MiB:
+# the kernel runs out of memory unpacking it. Both kernels get the same.
+boot_mem=1024
+timeout=300
+distro_kernel=
+distro_initrd=
+do_boot=1
+do_rss=1
+
+usage() {
+    cat <<EOF
+Usage: $0 [--runs N] [--boot-mem MIB] [--idle-seconds S]
+          [--distro-kernel FILE --distro-initrd FILE] [--boot-only | --rss-only]
+
+Boot-to-ready: QEMU (q35, TCG, BOOT-MEM MiB) is started with (a) the Lodge kernel
+(images/out/vmlinuz-lodge, built with build.sh) and (b) Debian's kernel with
+its initrd (newest /boot/vmlinuz-*), both on the same busybox ext4 root
+(root=/dev/vda). The time is taken from just before QEMU starts to the
+ready line on the serial console. Runs alternate a, b, a, b, ...; medians
+and their ratio are reported.
+
+Idle RSS: the Lodge kernel with 512 MiB of guest memory and a
+virtio-balloon device, free-page-reporting on and off; VmRSS of the QEMU
+process S seconds after the ready line, for a guest that has just booted
+and for one that filled and freed 256 MiB of tmpfs before the ready line.
+
+  --runs N            boots per kernel (default $runs, at least 5 advised)
+  --boot-mem MIB      guest memory for the boot benchmark (default $boot_mem;
+                      the distro initrd needs more than 256)
+  --idle-seconds S    wait before reading VmRSS (default $idle_seconds)
+  --distro-kernel F   distro kernel (default: newest /boot/vmlinuz-*)
+  --distro-initrd F   its initrd (default: the matching /boot/initrd.img-*)
+  --boot-only         skip the RSS part
+  --rss-only          skip the boot-time part
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    -h | --help) usage; exit 0 ;;
+    --runs) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }; runs=$2; shift ;;
+    --boot-mem) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || { usage >&2; exit 2; }; boot_mem=$2; shift ;;
+    --idle-seconds) [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || { usage >&2; exit 2; }; idle_seconds=$2; shift ;;
+    --distro-kernel) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; distro_kernel=$2; shift ;;
+    --distro-initrd) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; distro_initrd=$2; shift ;;
+    --boot-only) do_rss=0 ;;
+    --rss-only) do_boot=0 ;;
+    *) usage >&2; exit 2 ;;
+    esac
+    shift
+done
+
+say() { printf 'bench-boot: %s\n' "$*" >&2; }
+die() { printf 'bench-boot: error: %s\n' "$*" >&2; exit 1; }
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
+command -v mke2fs >/dev/null || die "mke2fs is not installed"
+lodge_have_static_busybox || die "busybox-static is not installed"
+
+"$here/build.sh" || die "build.sh failed"
+lodge_kernel=$images/out/vmlinuz-lodge
+
+if [[ $do_boot == 1 ]]; then
+    if [[ -z $distro_kernel ]]; then
+        distro_kernel=$(printf '%s\n' /boot/vmlinuz-* | sort -V | tail -n1)
+        [[ -e $distro_kernel ]] || distro_kernel=
+        [[ -n $distro_kernel ]] || die "no /boot/vmlinuz-* (apt-get install linux-image-amd64)"
+    fi
+    if [[ -z $distro_initrd ]]; then
+        distro_initrd=/boot/initrd.img-${distro_kernel#*/vmlinuz-}
+    fi
+    [[ -r $distro_kernel ]] || die "cannot read $distro_kernel"
+    [[ -r $distro_initrd ]] || die "cannot read $distro_initrd"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lodge-bench.XXXXXX")
+cleanup() { lodge_qemu_stop; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+lodge_build_rootfs "$work/root.img" || die "mke2fs -d failed"
+append='console=ttyS0 root=/dev/vda rw panic=-1'
+
+# boot_once NAME KERNEL INITRD: one boot to the ready line; sets BOOT_MS. The console of a failed boot is kept in
+# $work/NAME-fail.log and summarised.
+boot_once() {
+    local name=$1 kernel=$2 initrd=$3 log=$work/$1.log rc=0
+    LODGE_QEMU_INITRD=$initrd lodge_qemu_start "$log" "$kernel" "$work/root.img" "$boot_mem" "$append" \
+        -fw_cfg name=opt/lodge/config,string=hello \
+        -device virtio-balloon-pci,free-page-reporting=on
+    lodge_wait_line "^$LODGE_READY_LINE\$" $((LODGE_QEMU_START_US + timeout * 1000000)) || rc=$?
+    if [[ $rc != 0 ]]; then
+        lodge_qemu_stop
+        cp "$log" "$work/$name-fail.log"
+        say "$name: no ready line ($([[ $rc == 1 ]] && echo "QEMU exited" || echo "timeout ${timeout}s")); last console lines:"
+        tail -n 15 "$log" | sed 's/^/  | /' >&2
+        if grep -qE 'ALERT! .* does not exist|Gave up waiting for root' "$log"; then
+            say "$name: the initrd did not find the root device /dev/vda"
+        elif grep -q 'invoked oom-killer' "$log"; then
+            say "$name: out of memory (try a larger --boot-mem)"
+        fi
+        return 1
+    fi
+    BOOT_MS=$(((LODGE_LINE_US - LODGE_QEMU_START_US) / 1000))
+    lodge_qemu_wait_exit 60 || say "$name: the guest did not power off (killed)"
+}
+
+median() {
+    sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+fmt_ms() { awk -v ms="$1" 'BEGIN { printf "%.2f s", ms / 1000 }'; }
+
+if [[ $do_boot == 1 ]]; then
+    lodge_times=() distro_times=() distro_failed=0
+    for ((i = 1; i <= runs; i++)); do
+        boot_once lodge "$lodge_kernel" '' || die "the Lodge kernel did not boot"
+        lodge_times+=("$BOOT_MS")
+        say "run $i/$runs: lodge $BOOT_MS ms"
+        if boot_once distro "$distro_kernel" "$distro_initrd"; then
+            distro_times+=("$BOOT_MS")
+            say "run $i/$runs: distro $BOOT_MS ms"
+        else
+            distro_failed=$((distro_failed + 1))
+        fi
+    done
+    lodge_med=$(printf '%s\n' "${lodge_times[@]}" | median)
+    echo
+    echo "### Boot to ready (QEMU q35, TCG, $boot_mem MiB, $runs runs each, alternated)"
+    echo
+    echo "| kernel | size | runs (ms) | median |"
+    echo "| --- | ---: | --- | ---: |"
+    echo "| Lodge \`vmlinuz-lodge\` (no initrd) | $(($(stat -c %s "$lodge_kernel") / 1024)) KiB | ${lodge_times[*]} | $(fmt_ms "$lodge_med") |"
+    if [[ ${#distro_times[@]} -gt 0 ]]; then
+        distro_med=$(printf '%s\n' "${distro_times[@]}" | median)
+        echo "| Debian \`$(basename "$distro_kernel")\` + initrd | $(($(stat -c %s "$distro_kernel") / 1024)) KiB + $(($(stat -c %s "$distro_initrd") / 1024)) KiB | ${distro_times[*]} | $(fmt_ms "$distro_med") |"
+        echo
+        echo "Ratio distro / Lodge (medians): $(awk -v a="$distro_med" -v b="$lodge_med" 'BEGIN { printf "%.1f", a / b }')x"
+    fi
+    [[ $distro_failed == 0 ]] || echo "The distro kernel failed to reach the ready line in $distro_failed of $runs runs."
+fi
+
+# idle_rss MODE REPORTING: VmRSS (KiB) of QEMU $idle_seconds s after
+# ready, in RSS_KIB.
+idle_rss() {
+    local mode=$1 reporting=$2 log=$work/idle.log rc=0
+    lodge_qemu_start "$log" "$lodge_kernel" "$work/root.img" 512 "$append lodge.mode=$mode" \
+        -device "virtio-balloon-pci,free-page-reporting=$reporting"
+    lodge_wait_line "^$LODGE_READY_LINE\$" $((LODGE_QEMU_START_US + timeout * 1000000)) || rc=$?
+    if [[ $rc != 0 ]]; then
+        tail -n 15 "$log" | sed 's/^/  | /' >&2
+        lodge_qemu_stop
+        return 1
+    fi
+    # Keep reading the console while the guest idles (a full pipe would
+    # stall it); nothing is expected.
+    lodge_wait_line '' $((LODGE_LINE_US + idle_seconds * 1000000)) || rc=$?
+    [[ $rc == 2 ]] || { say "QEMU exited while idle"; lodge_qemu_stop; return 1; }
+    RSS_KIB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LODGE_QEMU_PID/status")
+    lodge_qemu_stop
+}
+
+if [[ $do_rss == 1 ]]; then
+    declare -A rss
+    for mode in idle idle-used; do
+        for reporting in off on; do
+            say "idle RSS: $mode, free-page-reporting=$reporting (${idle_seconds}s after ready)"
+            idle_rss $mode $reporting || die "the idle guest did not come up"
+            rss[$mode,$reporting]=$RSS_KIB
+            say "  VmRSS ${rss[$mode,$reporting]} KiB"
+        done
+    done
+    mib() { awk -v k="$1" 'BEGIN { printf "%.0f MiB", k / 1024 }'; }
+    echo
+    echo "### Host RSS of an idle guest (Lodge kernel, 512 MiB, TCG, VmRSS of qemu ${idle_seconds} s after ready)"
+    echo
+    echo "| guest | free page reporting off | on |"
+    echo "| --- | ---: | ---: |"
+    echo "| just booted | $(mib "${rss[idle,off]}") | $(mib "${rss[idle,on]}") |"
+    echo "| filled and freed 256 MiB of tmpfs before ready | $(mib "${rss[idle-used,off]}") | $(mib "${rss[idle-used,on]}") |"
+fi
