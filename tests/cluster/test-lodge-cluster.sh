@@ -81,7 +81,7 @@ status_rc() {
 	printf '%s' "$rc"
 }
 no_cluster_process() { ! pgrep -f -- "--conf $CONF " >/dev/null; }
-no_netns() { ! ip netns list | grep -qw -- "$LODGE_NETNS"; }
+no_netns() { ! ip netns list | awk '{ print $1 }' | grep -qxF -- "$LODGE_NETNS"; }
 stderr_has() { grep -q -- "$1" "$WORK/stderr"; }
 
 head -c 100000 /dev/urandom >"$WORK/payload"
@@ -161,9 +161,8 @@ timed "up --bluestore on a memstore cluster" "$TOOL" up --bluestore
 check "the backend of an existing cluster cannot change" test "$RC" = 1
 
 timed "down (memstore)" "$TOOL" down
-check "no process and no namespace after down (memstore)" bash -c \
-	'! pgrep -f -- "--conf $1 " >/dev/null && ! ip netns list | grep -qw -- "$2"' \
-	_ "$CONF" "$LODGE_NETNS"
+check "no process of the cluster after down (memstore)" no_cluster_process
+check "no namespace after down (memstore)" no_netns
 timed "up (memstore, made anew)" "$TOOL" up
 check "up after down makes a memstore cluster anew" test "$RC" = 0
 check "it keeps the fsid" test "$(in_cluster ceph fsid)" = "$fsid"
@@ -200,6 +199,189 @@ check "up refuses a namespace that has other processes" test "$RC" = 1
 check "the foreign process still runs" kill -0 "$FOREIGN_PID"
 check "no cluster directory was made" test ! -e "$LODGE_CLUSTER_DIR"
 
+echo "# nodes: libvirtd per node, in the cluster's namespace"
+node_skip=""
+for prog in libvirtd virtlogd virsh qemu-system-x86_64 nsenter unshare; do
+	command -v "$prog" >/dev/null 2>&1 || node_skip="$prog is missing"
+done
+drivers=(/usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so)
+[[ -e ${drivers[0]} ]] || node_skip="libvirt's QEMU driver is missing"
+if [[ -n $node_skip ]]; then
+	printf 'SKIP  nodes: %s (apt-get install libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86)\n' "$node_skip"
+else
+	NODES_DIR=$LODGE_CLUSTER_DIR/nodes
+	# How the node directories show in /proc/PID/mountinfo (relative to the
+	# file system they are on): unique to this test.
+	NODE_MOUNT_MARK=${WORK##*/}/cluster/nodes/
+	node_uri() { printf 'qemu+tcp://127.0.1.%s/system' "$1"; }
+	virsh_on() { # K ARG...: virsh on node K, from inside the namespace
+		local k=$1
+		shift
+		in_cluster timeout 120 virsh -q -c "$(node_uri "$k")" "$@"
+	}
+	host_uuid() { virsh_on "$1" capabilities | sed -n 's:^ *<uuid>\(.*\)</uuid>:\1:p' | head -n 1; }
+	domstate() { virsh_on "$1" domstate "$2" 2>/dev/null | head -n 1; }
+	no_node_process() { ! pgrep -f -- "$NODES_DIR/" >/dev/null; }
+	no_node_mounts() {
+		! grep -qsF -- "$NODE_MOUNT_MARK" /proc/[0-9]*/mountinfo &&
+			! grep -qF -- "$NODES_DIR" /proc/mounts
+	}
+	# wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeeds.
+	wait_for() {
+		local deadline=$(($(now_us) + $1 * 1000000)) what=$2
+		shift 2
+		until "$@"; do
+			if (($(now_us) > deadline)); then
+				printf '# timed out waiting for %s\n' "$what"
+				return 1
+			fi
+			sleep 0.05 # poll interval
+		done
+	}
+
+	timed "up --memstore --nodes 2 (create)" "$TOOL" up --memstore --nodes 2
+	check "up --nodes 2 creates a cluster with two nodes" test "$RC" = 0
+	check "the env file lists the nodes and the bridge" bash -c '
+		. "$1/env" && [[ $LODGE_NODES == "node1 node2" && $LODGE_VE_BRIDGE == lodgebr0 &&
+			$LODGE_VE_SUBNET == 10.77.0.0/24 && $LODGE_NODES_DIR == "$1/nodes" ]]' _ "$LODGE_CLUSTER_DIR"
+	check "node.env gives each node its address, URI and migration ports" bash -c '
+		for k in 1 2; do
+			(. "$1/nodes/node$k/node.env" && [[ $NODE_NAME == node$k &&
+				$NODE_ADDR == 127.0.1.$k && $LIBVIRT_URI == qemu+tcp://127.0.1.$k/system &&
+				$MIGRATION_PORTS == $((49152 + 100 * k))-$((49251 + 100 * k)) &&
+				$NODE_HOST_UUID =~ ^[0-9a-f-]{36}$ ]]) || exit 1
+		done' _ "$LODGE_CLUSTER_DIR"
+	check "status exits 0 with the nodes up" test "$(status_rc)" = 0
+	check "status shows both nodes running and answering" test "$(grep -cE \
+		'^  node[12] +running +pid [0-9]+ .* answers: libvirt' "$WORK/status")" = 2
+	check "status shows the bridge" grep -qE '^  bridge +present +lodgebr0 10.77.0.1/24' "$WORK/status"
+	uuid1=$(host_uuid 1 || true)
+	uuid2=$(host_uuid 2 || true)
+	check "node1 answers on 127.0.1.1 with its own host UUID" bash -c \
+		'[[ -n $1 && $1 == "$(sed -n "s/^NODE_HOST_UUID=//p" "$2/nodes/node1/node.env")" ]]' \
+		_ "$uuid1" "$LODGE_CLUSTER_DIR"
+	check "node2 answers on 127.0.1.2 with its own host UUID" bash -c \
+		'[[ -n $1 && $1 == "$(sed -n "s/^NODE_HOST_UUID=//p" "$2/nodes/node2/node.env")" ]]' \
+		_ "$uuid2" "$LODGE_CLUSTER_DIR"
+	check "the two host UUIDs differ" test "$uuid1" != "$uuid2"
+	check "each libvirtd listens on its own address only" bash -c '
+		l=$(ip netns exec "$1" ss -Hltn) &&
+		grep -q " 127.0.1.1:16509 " <<<"$l" && grep -q " 127.0.1.2:16509 " <<<"$l" &&
+		! grep -qE " (0.0.0.0|\[::\]|\*):16509 " <<<"$l"' _ "$LODGE_NETNS"
+	check "no libvirtd of the cluster answers outside the namespace" bash -c \
+		'! timeout 20 virsh -q -c qemu+tcp://127.0.1.1/system uri >/dev/null 2>&1'
+	check "exec --node 2: virsh without -c talks to node2" bash -c \
+		'"$1" exec --node 2 virsh capabilities | grep -qF "<uuid>$2</uuid>"' _ "$TOOL" "$uuid2"
+	cat >"$WORK/in-node1.sh" <<'EOS'
+grep -qx 'listen_addr = "127.0.1.1"' /etc/libvirt/libvirtd.conf &&
+	[ "$NODE_NAME $LIBVIRT_URI" = "node1 qemu+tcp://127.0.1.1/system" ]
+EOS
+	check "exec --node 1: node1's /etc/libvirt, and node.env in the environment" \
+		"$TOOL" exec --node 1 sh "$WORK/in-node1.sh"
+	check "the machine's /etc/libvirt is untouched" bash -c \
+		'! grep -qs "lodge-cluster" /etc/libvirt/libvirtd.conf /etc/libvirt/qemu.conf'
+	check "no node directory is mounted outside the nodes' namespaces" \
+		bash -c '! grep -qF -- "$1" /proc/self/mountinfo /proc/mounts' _ "$NODE_MOUNT_MARK"
+
+	# A guest with no disk, under TCG: the distribution's kernel, which
+	# panics without a root file system and stays so (panic=0); or, without
+	# a kernel, the firmware that finds nothing to boot.  Either runs.
+	kernels=(/boot/vmlinuz-*)
+	kernel_xml=""
+	[[ -e ${kernels[0]} ]] &&
+		kernel_xml="<kernel>${kernels[0]}</kernel><cmdline>console=ttyS0 panic=0</cmdline>"
+	cat >"$WORK/guest.xml" <<EOG
+<domain type='qemu'>
+  <name>lodge-test-guest</name>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    $kernel_xml
+  </os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'>
+      <source bridge='lodgebr0'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'/>
+  </devices>
+</domain>
+EOG
+	check "a guest is defined on node1" virsh_on 1 define "$WORK/guest.xml"
+	timed "start a TCG guest on node1" virsh_on 1 start lodge-test-guest
+	check "it runs on node1" test "$(domstate 1 lodge-test-guest)" = running
+	check "its interface is a port of the bridge lodgebr0" bash -c \
+		'[[ -n $(ip -n "$1" -o link show master lodgebr0) ]]' _ "$LODGE_NETNS"
+	check "node2 does not see node1's guest" bash -c \
+		'! "$1" exec virsh -q -c qemu+tcp://127.0.1.2/system list --all --name | grep -qx lodge-test-guest &&
+		! "$1" exec virsh -q -c qemu+tcp://127.0.1.2/system dominfo lodge-test-guest >/dev/null 2>&1' _ "$TOOL"
+	check "its log is node1's" test -s "$NODES_DIR/node1/log/qemu/lodge-test-guest.log"
+
+	libvirtd1=$(cat "$NODES_DIR/node1/run/libvirtd.pid")
+	kill -KILL "$libvirtd1"
+	wait_for 30 "node1's libvirtd to end" bash -c \
+		'! kill -0 "$1" 2>/dev/null || [[ $(ps -o stat= -p "$1") == Z* ]]' _ "$libvirtd1" || true
+	check "status exits 1 when a node's libvirtd is killed" test "$(status_rc)" = 1
+	check "status shows node1 stopped" grep -qE '^  node1 +stopped' "$WORK/status"
+	timed "up (node1's libvirtd killed)" "$TOOL" up
+	check "up restarts the killed libvirtd" test "$RC" = 0 -a "$(status_rc)" = 0
+	check "in node1's mount namespace, kept by its other processes" \
+		stderr_has "node1: started libvirtd in its mount namespace"
+	check "the new libvirtd found its running guest again" \
+		test "$(domstate 1 lodge-test-guest)" = running
+	check "node1 kept its host UUID" test "$(host_uuid 1)" = "$uuid1"
+
+	timed "live migration node1 -> node2 (64 MiB)" virsh_on 1 migrate --live --p2p \
+		--persistent --undefinesource lodge-test-guest "$(node_uri 2)"
+	check "the guest migrates live from node1 to node2" test "$RC" = 0
+	check "it runs on node2" test "$(domstate 2 lodge-test-guest)" = running
+	check "node1 has it no more" bash -c \
+		'! "$1" exec virsh -q -c qemu+tcp://127.0.1.1/system list --all --name | grep -qx lodge-test-guest' _ "$TOOL"
+	check "the guest is destroyed on node2" virsh_on 2 destroy lodge-test-guest
+	check "it is shut off" test "$(domstate 2 lodge-test-guest)" = "shut off"
+	check "and starts again on node2" virsh_on 2 start lodge-test-guest
+	qemu_pids=$(pgrep -f -- 'guest=lodge-test-guest' || true)
+	check "its QEMU runs in node2's mount namespace" bash -c '
+		[[ -n $2 ]] && for p in $2; do
+			[[ $(stat -L -c %d:%i "/proc/$p/root/run/libvirt") == $(stat -c %d:%i "$1/node2/run") ]] || exit 1
+		done' _ "$NODES_DIR" "$qemu_pids"
+
+	timed "up --nodes 1 (fewer nodes)" "$TOOL" up --nodes 1
+	check "up refuses to remove nodes" test "$RC" = 1
+	check "exec --node 3 fails: there is no node3" \
+		bash -c '"$1" exec --node 3 true 2>/dev/null; test $? = 1' _ "$TOOL"
+	check "exec --node x is a usage error" \
+		bash -c '"$1" exec --node x true 2>/dev/null; test $? = 2' _ "$TOOL"
+
+	timed "down --purge (2 nodes, guest running)" "$TOOL" down --purge
+	check "down --purge succeeds" test "$RC" = 0
+	check "no libvirtd or virtlogd of the cluster is left" no_node_process
+	check "no QEMU of the cluster is left" bash -c \
+		'for p in $1; do ! kill -0 "$p" 2>/dev/null || [[ $(ps -o stat= -p "$p") == Z* ]] || exit 1; done' \
+		_ "$qemu_pids"
+	check "no mount of the node directories is left (any process, /proc/mounts)" no_node_mounts
+	check "no process of the cluster is left" no_cluster_process
+	check "no namespace (and so no bridge) is left" no_netns
+	check "no bridge lodgebr0 on the machine" bash -c '! ip link show lodgebr0 >/dev/null 2>&1'
+	check "the cluster directory is erased" test ! -e "$LODGE_CLUSTER_DIR"
+
+	# Stop 'up' while it starts the nodes: nothing may be left.
+	"$TOOL" up --memstore --nodes 2 >/dev/null 2>"$WORK/stderr" &
+	up_pid=$!
+	wait_for 120 "node1's libvirtd to start" test -s "$NODES_DIR/node1/run/libvirtd.pid" || true
+	kill -TERM "$up_pid"
+	rc=0
+	wait "$up_pid" || rc=$?
+	check "up --nodes 2 stopped by SIGTERM exits 143" test "$rc" = 143
+	check "it erases the half-created cluster (nodes too)" test ! -e "$LODGE_CLUSTER_DIR"
+	check "it leaves no node process" no_node_process
+	check "it leaves no mount of the node directories" no_node_mounts
+	check "it leaves no process of the cluster" no_cluster_process
+	check "it leaves no namespace" no_netns
+fi
+
 echo "# usage"
 quiet() { "$@" >/dev/null 2>&1; }
 check "--help succeeds" quiet "$TOOL" --help
@@ -207,8 +389,10 @@ for cmd in up down status exec; do
 	check "$cmd --help succeeds" quiet "$TOOL" "$cmd" --help
 done
 check "an unknown command exits 2" bash -c '"$1" frobnicate 2>/dev/null; test $? = 2' _ "$TOOL"
-check "--nodes 1 is refused (not implemented yet)" \
-	bash -c '"$1" up --nodes 1 2>/dev/null; test $? = 1' _ "$TOOL"
+check "--nodes 17 is a usage error (at most 16 nodes)" \
+	bash -c '"$1" up --nodes 17 2>/dev/null; test $? = 2' _ "$TOOL"
+check "--nodes x is a usage error" \
+	bash -c '"$1" up --nodes x 2>/dev/null; test $? = 2' _ "$TOOL"
 
 echo "# timings"
 printf '#   %s\n' "${TIMINGS[@]}"
