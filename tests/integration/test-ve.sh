@@ -12,6 +12,8 @@ lodge=$build/tools/lodge
 kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
 skip() { echo "SKIP: $*"; exit 77; }
 [ -n "${CEPH_CONF:-}" ] || skip "no cluster (run through tools/lodge-cluster exec)"
+# shellcheck disable=SC1091
+[ -z "${LODGE_NODES:-}" ] && [ -f "${LODGE_CLUSTER_DIR:-}/env" ] && . "$LODGE_CLUSTER_DIR/env"
 [ -n "${LODGE_NODES:-}" ] || skip "the cluster has no nodes (tools/lodge-cluster up --nodes N)"
 [ -f "$kernel" ] || skip "no guest kernel at $kernel (images/kernel/build.sh)"
 command -v curl >/dev/null || skip "curl is missing"
