@@ -42,19 +42,11 @@ save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt, guint64 *version, GErro
 }
 
 static LodgeEnvDef *
-load_def (LodgeStore *store, const char *name, GError **error)
+load_def (LodgeCtl *ctl, const char *name, GError **error)
 {
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) xml = lodge_store_get (store, LODGE_STORE_ENV, name, NULL, &local);
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (ctl, name, error);
   if (xml == NULL)
-    {
-      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                     "unknown environment '%s'", name);
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
-    }
+    return NULL;
   return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
 }
 
@@ -89,7 +81,7 @@ place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, GError **error)
       if (rt->node == NULL || (rt->phase != LODGE_PHASE_RUNNING && rt->phase != LODGE_PHASE_STARTING
                                && rt->phase != LODGE_PHASE_MIGRATING))
         continue;
-      LodgeEnvDef *other = load_def (lodge_ctl_get_store (ctl), rt->name, NULL);
+      LodgeEnvDef *other = load_def (ctl, rt->name, NULL);
       if (other == NULL)
         continue;
       g_ptr_array_add (defs, other);
@@ -255,7 +247,7 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
                        LodgeLifecycleProgress progress, gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
-  g_autoptr (LodgeEnvDef) def = load_def (store, name, error);
+  g_autoptr (LodgeEnvDef) def = load_def (ctl, name, error);
   if (def == NULL)
     return FALSE;
   guint64 version = 0;

@@ -1,6 +1,6 @@
 #include "lodge-records.h"
 
-#include <json-glib/json-glib.h>
+#include "lodge-json.h"
 
 #include "lodge-storage-error.h"
 
@@ -40,27 +40,13 @@ static GBytes *
 finish (JsonBuilder *b)
 {
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  gsize len = 0;
-  char *text = json_generator_to_data (gen, &len);
-  return g_bytes_new_take (text, len);
+  return lodge_json_to_bytes (b);
 }
 
 static JsonObject *
 parse_object (GBytes *json, const char *what, JsonParser *parser, GError **error)
 {
-  gsize len = 0;
-  const char *data = g_bytes_get_data (json, &len);
-  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
-                   "a %s record is not a JSON object", what);
-      return NULL;
-    }
-  return json_node_get_object (json_parser_get_root (parser));
+  return lodge_json_parse_object (json, parser, what, error);
 }
 
 static char *

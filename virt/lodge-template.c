@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
-#include <json-glib/json-glib.h>
 
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
+#include "lodge-json.h"
 #include "lodge-lease.h"
 #include "lodge-rbd.h"
 #include "lodge-storage-error.h"
@@ -153,28 +153,16 @@ template_to_json (const LodgeTemplate *t)
     }
   json_builder_end_array (b);
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  gsize len = 0;
-  char *text = json_generator_to_data (gen, &len);
-  return g_bytes_new_take (text, len);
+  return lodge_json_to_bytes (b);
 }
 
 static LodgeTemplate *
 template_from_json (const char *name, GBytes *json, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
-  gsize len = 0;
-  const char *data = g_bytes_get_data (json, &len);
-  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
-                   "the record of template %s is not valid JSON", name);
-      return NULL;
-    }
-  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *o = lodge_json_parse_object (json, parser, "template", error);
+  if (o == NULL)
+    return NULL;
   g_autoptr (LodgeTemplate) t = template_new (name);
   g_free (t->pool);
   t->pool = g_strdup (json_object_get_string_member_with_default (o, "pool", LODGE_TEMPLATE_POOL));
