@@ -42,6 +42,18 @@ client (GError **error)
   return lodge_client_new (connect_target, NULL, error);
 }
 
+/* @method /v1/environments/NAME@suffix on the control center. */
+static GBytes *
+request_ve (const char *method, const char *name, const char *suffix, GError **error)
+{
+  g_autoptr (LodgeClient) c = client (error);
+  if (c == NULL)
+    return NULL;
+  g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s%s", escaped, suffix);
+  return lodge_client_request (c, method, path, NULL, NULL, error);
+}
+
 static JsonArray *
 parse_array (GBytes *json, JsonParser *parser)
 {
@@ -123,11 +135,7 @@ cmd_undefine (int argc, char **argv)
   if (argc != 2)
     return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
-  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
-  g_autofree char *path = g_strdup_printf ("/v1/environments/%s%s", escaped,
-                                           remove_storage ? "?storage=yes" : "");
-  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "DELETE", path, NULL, NULL, &error) : NULL;
+  g_autoptr (GBytes) answer = request_ve ("DELETE", argv[1], remove_storage ? "?storage=yes" : "", &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
   g_print ("environment %s undefined%s\n", argv[1], remove_storage ? ", its disk removed" : "");
@@ -187,10 +195,7 @@ cmd_show (int argc, char **argv)
   if (argc != 2)
     return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
-  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
-  g_autofree char *path = g_strdup_printf ("/v1/environments/%s", escaped);
-  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", path, NULL, NULL, &error) : NULL;
+  g_autoptr (GBytes) answer = request_ve ("GET", argv[1], "", &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
   print_bytes (answer);
@@ -216,10 +221,7 @@ cmd_status (int argc, char **argv)
   if (argc != 2)
     return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
-  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
-  g_autofree char *path = g_strdup_printf ("/v1/environments/%s/status", escaped);
-  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", path, NULL, NULL, &error) : NULL;
+  g_autoptr (GBytes) answer = request_ve ("GET", argv[1], "/status", &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
   if (json)
@@ -264,12 +266,9 @@ lifecycle (const char *action, const char *summary, const char *description, int
   if (argc != 2)
     return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
-  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
-  g_autofree char *path = g_strdup_printf ("/v1/environments/%s/%s%s", escaped, action,
-                                           force ? "?force=yes" : "");
+  g_autofree char *suffix = g_strdup_printf ("/%s%s", action, force ? "?force=yes" : "");
   g_printerr ("%s %s...\n", strcmp (action, "start") == 0 ? "Starting" : strcmp (action, "stop") == 0 ? "Stopping" : "Restarting", argv[1]);
-  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "POST", path, NULL, NULL, &error) : NULL;
+  g_autoptr (GBytes) answer = request_ve ("POST", argv[1], suffix, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
   g_autoptr (JsonParser) parser = json_parser_new ();
