@@ -85,7 +85,7 @@ else
   not_ok "no answer from http://10.77.0.10/"; tail -20 "$tmp"/ve/vetest/console.log | sed 's/^/#   /'
 fi
 expect 0 "the page is the template's" 'This VE runs the busybox template' -- curl -sf --max-time 5 http://10.77.0.10/
-expect 3 "undefine refused while it runs" 'stop it first' -- "$lodge" undefine vetest
+expect 4 "undefine refused while it runs" 'stop it first' -- "$lodge" undefine vetest
 
 expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
 expect 0 "start again (any node)" 'vetest: running on node' -- "$lodge" start vetest
