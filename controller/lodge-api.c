@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-libvirt.h"
 #include "lodge-storage-error.h"
@@ -19,11 +20,16 @@ struct _LodgeApi {
   const LodgeLifecycleOptions *lifecycle;
   char *socket_path;
   char *token;
-  GMutex lock; /* guards the figures below, updated from the main loop */
+  GMutex lock; /* guards the figures below */
   guint64 requests;
   guint64 errors;
   double latency_sum_s;
+  /* Lifecycle operations: count, failures and seconds, by kind. */
+  guint64 op_count[3], op_failed[3];
+  double op_sum_s[3];
 };
+
+static const char *const op_names[3] = { "start", "stop", "restart" };
 
 typedef struct {
   LodgeApi *api;
@@ -167,6 +173,15 @@ collect_step (const char *what, gpointer user_data)
   g_ptr_array_add (user_data, g_strdup (what));
 }
 
+static int
+op_index (const char *action)
+{
+  for (int i = 0; i < 3; i++)
+    if (strcmp (op_names[i], action) == 0)
+      return i;
+  g_return_val_if_reached (0);
+}
+
 static void
 route_lifecycle (Request *r, const char *name, const char *action)
 {
@@ -175,11 +190,25 @@ route_lifecycle (Request *r, const char *name, const char *action)
   g_autoptr (GPtrArray) steps = g_ptr_array_new_with_free_func (g_free);
   const char *force = r->query != NULL ? g_hash_table_lookup (r->query, "force") : NULL;
   gboolean forced = g_strcmp0 (force, "yes") == 0 || g_strcmp0 (force, "1") == 0;
+  /* One operation per VE at a time in this controller: a second request
+   * waits for the first, then acts on what it left (a second start of a
+   * running VE does nothing). */
+  guint wait_s = api->lifecycle->ready_timeout_s + api->lifecycle->stop_timeout_s + 30;
+  if (!lodge_ctl_begin (api->ctl, name, action, wait_s, &error))
+    return respond_error (r, error);
+  gint64 t0 = g_get_monotonic_time ();
   gboolean ok = TRUE;
   if (strcmp (action, "stop") == 0 || strcmp (action, "restart") == 0)
     ok = lodge_lifecycle_stop (api->ctl, api->lifecycle, name, forced, &error);
   if (ok && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0))
     ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, steps, &error);
+  lodge_ctl_end (api->ctl, name);
+  int op = op_index (action);
+  g_mutex_lock (&api->lock);
+  api->op_count[op]++;
+  api->op_failed[op] += !ok;
+  api->op_sum_s[op] += (g_get_monotonic_time () - t0) / 1e6;
+  g_mutex_unlock (&api->lock);
   if (!ok)
     return respond_error (r, error);
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, name, &error);
@@ -196,6 +225,97 @@ route_lifecycle (Request *r, const char *name, const char *action)
   g_string_append_len (out, g_bytes_get_data (state, NULL), g_bytes_get_size (state));
   g_string_append (out, "}\n");
   respond_json (r, 200, g_string_free_to_bytes (g_steal_pointer (&out)));
+}
+
+/* The runtime record, with what people ask of a status: uptime, the
+ * addresses of the definition, the tier (pool) of the disk. */
+static void
+route_status (Request *r, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->api->ctl, name, &error);
+  if (rt == NULL)
+    return respond_error (r, error);
+  g_autoptr (GBytes) json = lodge_runtime_record_to_json (rt);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (json, NULL),
+                                   (gssize) g_bytes_get_size (json), &error))
+    return respond_error_code (r, 500, "failed", error->message);
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  if (rt->phase == LODGE_PHASE_RUNNING)
+    json_object_set_int_member (o, "uptime_s", (g_get_real_time () - rt->since_us) / G_USEC_PER_SEC);
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (r->api->ctl, name, NULL);
+  g_autoptr (LodgeEnvDef) def =
+    xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, NULL)
+                : NULL;
+  if (def != NULL)
+    {
+      JsonArray *addrs = json_array_new ();
+      for (guint i = 0; i < def->interfaces->len; i++)
+        {
+          LodgeEnvInterface *iface = def->interfaces->pdata[i];
+          for (guint j = 0; j < iface->ips->len; j++)
+            {
+              LodgeEnvIp *a = iface->ips->pdata[j];
+              g_autofree char *text = g_strdup_printf ("%s/%u", a->address, a->prefix);
+              json_array_add_string_element (addrs, text);
+            }
+        }
+      json_object_set_array_member (o, "addresses", addrs);
+      json_object_set_int_member (o, "replicas", lodge_env_def_effective_replicas (def));
+    }
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  gsize len = 0;
+  char *text = json_generator_to_data (gen, &len);
+  respond_json (r, 200, g_bytes_new_take (text, len));
+}
+
+/* The guest's serial console log: its last ?lines=N lines (default 100),
+ * or, with ?offset=BYTES, what was written from there on (for following
+ * it). The header Lodge-Console-Offset gives where the answer ends. */
+static void
+route_console (Request *r, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (r->api->ctl, name, &error);
+  if (xml == NULL)
+    return respond_error (r, error);
+  const char *lines_s = r->query != NULL ? g_hash_table_lookup (r->query, "lines") : NULL;
+  const char *offset_s = r->query != NULL ? g_hash_table_lookup (r->query, "offset") : NULL;
+  guint64 lines = 100, offset = 0;
+  if ((lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 0, 1000000, &lines, NULL))
+      || (offset_s != NULL && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL)))
+    return respond_error_code (r, 400, "invalid", "lines and offset must be non-negative numbers");
+  g_autofree char *path = g_build_filename (r->api->lifecycle->state_dir, name, "console.log", NULL);
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  if (!g_file_get_contents (path, &text, &len, NULL))
+    {
+      text = g_strdup ("");
+      len = 0;
+    }
+  gsize from = 0;
+  if (offset_s != NULL)
+    from = offset > len ? len : offset;
+  else
+    {
+      /* Back from the end over @lines line ends (a last unfinished line counts). */
+      guint64 seen = 0;
+      from = len;
+      while (from > 0 && seen <= lines)
+        {
+          if (text[from - 1] == '\n' && from != len)
+            seen++;
+          if (seen > lines)
+            break;
+          from--;
+        }
+    }
+  g_autofree char *end = g_strdup_printf ("%" G_GSIZE_FORMAT, len);
+  soup_message_headers_replace (soup_server_message_get_response_headers (r->msg),
+                                "Lodge-Console-Offset", end);
+  respond (r, 200, "text/plain; charset=utf-8", g_bytes_new (text + from, len - from));
 }
 
 static void
@@ -217,13 +337,15 @@ route_environments (Request *r)
         g_ptr_array_add (objs, lodge_runtime_record_to_json (list->pdata[i]));
       return respond_json (r, 200, json_array_of (objs));
     }
-  if (n == 2 && strcmp (r->method, "POST") == 0)
+  if ((n == 2 && strcmp (r->method, "POST") == 0) || (n == 3 && strcmp (r->method, "PUT") == 0))
     {
+      /* POST creates (409 if the name is taken); PUT creates or replaces. */
       gsize len = 0;
       const char *xml = r->body != NULL ? g_bytes_get_data (r->body, &len) : NULL;
       g_autofree char *defined = NULL;
       gboolean created = FALSE;
-      if (!lodge_ctl_define (ctl, xml != NULL ? xml : "", len, &defined, &created, &error))
+      LodgeDefineMode mode = n == 2 ? LODGE_DEFINE_CREATE : LODGE_DEFINE_CREATE_OR_REPLACE;
+      if (!lodge_ctl_define (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created, &error))
         return respond_error (r, error);
       g_autofree char *qname = json_escape (defined);
       g_autofree char *text = g_strdup_printf ("{\"name\":%s,\"created\":%s}\n", qname,
@@ -246,12 +368,9 @@ route_environments (Request *r)
       return respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
     }
   if (n == 4 && g_strcmp0 (action, "status") == 0 && strcmp (r->method, "GET") == 0)
-    {
-      g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (ctl, name, &error);
-      if (rt == NULL)
-        return respond_error (r, error);
-      return respond_json (r, 200, lodge_runtime_record_to_json (rt));
-    }
+    return route_status (r, name);
+  if (n == 4 && g_strcmp0 (action, "console") == 0 && strcmp (r->method, "GET") == 0)
+    return route_console (r, name);
   if (n == 4 && strcmp (r->method, "POST") == 0
       && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
           || g_strcmp0 (action, "restart") == 0))
@@ -313,6 +432,18 @@ route_metrics (Request *r)
                           "lodge_api_request_seconds_sum %.6f\n"
                           "lodge_api_request_seconds_count %" G_GUINT64_FORMAT "\n",
                           api->requests, api->errors, api->latency_sum_s, api->requests);
+  g_string_append (out, "# HELP lodge_operation_seconds Time lifecycle operations took.\n"
+                        "# TYPE lodge_operation_seconds summary\n");
+  for (int i = 0; i < 3; i++)
+    g_string_append_printf (out,
+                            "lodge_operation_seconds_sum{op=\"%s\"} %.6f\n"
+                            "lodge_operation_seconds_count{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            op_names[i], api->op_sum_s[i], op_names[i], api->op_count[i]);
+  g_string_append (out, "# HELP lodge_operation_failures_total Lifecycle operations that failed.\n"
+                        "# TYPE lodge_operation_failures_total counter\n");
+  for (int i = 0; i < 3; i++)
+    g_string_append_printf (out, "lodge_operation_failures_total{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            op_names[i], api->op_failed[i]);
   g_mutex_unlock (&api->lock);
   respond (r, 200, "text/plain; version=0.0.4", g_string_free_to_bytes (g_steal_pointer (&out)));
 }

@@ -6,10 +6,12 @@
  * conflict (409), capacity (409), unavailable (503), failed (500).
  *
  *   GET    /v1/environments              list (JSON)
- *   POST   /v1/environments              define (body: the XML)
+ *   POST   /v1/environments              define a new one (body: the XML); 409 if taken
+ *   PUT    /v1/environments/NAME         define or redefine NAME (body: the XML)
  *   GET    /v1/environments/NAME         the definition (XML)
  *   DELETE /v1/environments/NAME[?storage=yes]   undefine
  *   GET    /v1/environments/NAME/status  runtime state (JSON)
+ *   GET    /v1/environments/NAME/console[?lines=N|?offset=B]  serial log (text)
  *   POST   /v1/environments/NAME/start|stop|restart[?force=yes]
  *                                         waits until done; JSON with the steps
  *   GET    /v1/nodes                     nodes (JSON)

@@ -11,6 +11,9 @@
 struct _LodgeCtl {
   LodgeStore *store;
   guint node_grace_s;
+  GMutex lock;       /* guards busy */
+  GCond done;        /* signalled when an operation ends */
+  GHashTable *busy;  /* VE name -> what runs on it */
 };
 
 LodgeCtl *
@@ -19,13 +22,74 @@ lodge_ctl_new (LodgeStore *store, guint node_grace_s)
   LodgeCtl *ctl = g_new0 (LodgeCtl, 1);
   ctl->store = store;
   ctl->node_grace_s = node_grace_s != 0 ? node_grace_s : LODGE_CTL_DEFAULT_NODE_GRACE_S;
+  g_mutex_init (&ctl->lock);
+  g_cond_init (&ctl->done);
+  ctl->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return ctl;
 }
 
 void
 lodge_ctl_free (LodgeCtl *ctl)
 {
+  if (ctl == NULL)
+    return;
+  g_hash_table_unref (ctl->busy);
+  g_cond_clear (&ctl->done);
+  g_mutex_clear (&ctl->lock);
   g_free (ctl);
+}
+
+gboolean
+lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, const char *what, char **ret_what)
+{
+  g_mutex_lock (&ctl->lock);
+  const char *running = g_hash_table_lookup (ctl->busy, name);
+  gboolean ok = running == NULL;
+  if (ok)
+    g_hash_table_insert (ctl->busy, g_strdup (name), g_strdup (what));
+  else if (ret_what != NULL)
+    *ret_what = g_strdup (running);
+  g_mutex_unlock (&ctl->lock);
+  return ok;
+}
+
+gboolean
+lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, guint timeout_s,
+                 GError **error)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  g_mutex_lock (&ctl->lock);
+  const char *running;
+  while ((running = g_hash_table_lookup (ctl->busy, name)) != NULL)
+    if (!g_cond_wait_until (&ctl->done, &ctl->lock, deadline))
+      {
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                     "a %s of %s is still in progress after %u s; try again later", running, name,
+                     timeout_s);
+        g_mutex_unlock (&ctl->lock);
+        return FALSE;
+      }
+  g_hash_table_insert (ctl->busy, g_strdup (name), g_strdup (what));
+  g_mutex_unlock (&ctl->lock);
+  return TRUE;
+}
+
+void
+lodge_ctl_end (LodgeCtl *ctl, const char *name)
+{
+  g_mutex_lock (&ctl->lock);
+  g_hash_table_remove (ctl->busy, name);
+  g_cond_broadcast (&ctl->done);
+  g_mutex_unlock (&ctl->lock);
+}
+
+gboolean
+lodge_ctl_is_busy (LodgeCtl *ctl, const char *name)
+{
+  g_mutex_lock (&ctl->lock);
+  gboolean busy = g_hash_table_contains (ctl->busy, name);
+  g_mutex_unlock (&ctl->lock);
+  return busy;
 }
 
 LodgeStore *
@@ -44,12 +108,20 @@ load_runtime (LodgeCtl *ctl, const char *name, guint64 *ret_version, GError **er
 }
 
 gboolean
-lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, char **ret_name,
-                  gboolean *ret_created, GError **error)
+lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
+                  const char *expected_name, char **ret_name, gboolean *ret_created,
+                  GError **error)
 {
   g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
   if (def == NULL)
     return FALSE;
+  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "the definition is of '%s', not of '%s' (the name in the request's path)",
+                   def->name, expected_name);
+      return FALSE;
+    }
   /* The template (and version) must exist now, not at first start. */
   g_autoptr (LodgeTemplate) tmpl = lodge_template_get (ctl->store, def->template_name, error);
   if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL)
@@ -66,6 +138,13 @@ lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, char **ret_name,
       if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
         {
           g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (mode == LODGE_DEFINE_CREATE)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
+                       "environment '%s' exists already; redefine it with 'lodge define' "
+                       "(PUT /v1/environments/%s)", def->name, def->name);
           return FALSE;
         }
       /* Redefine: last writer wins, but never over a concurrent undefine. */
@@ -129,7 +208,14 @@ lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GErro
       return FALSE;
     }
   g_autoptr (LodgeRuntimeRecord) rt = load_runtime (ctl, name, &rt_version, &local);
-  if (rt != NULL && (rt->desired != LODGE_DESIRED_STOPPED || rt->phase != LODGE_PHASE_STOPPED))
+  if (rt == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_clear_error (&local);
+  if (rt != NULL && (rt->desired != LODGE_DESIRED_STOPPED
+                     || (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)))
     {
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
                    "environment %s is %s on %s; stop it first", name,
@@ -137,25 +223,45 @@ lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GErro
       return FALSE;
     }
 
+  /* The runtime record goes first, at the version read: a start that
+   * claimed it meanwhile wins (this undefine fails), and a start that
+   * comes later finds no record to claim. */
+  if (rt != NULL && !lodge_store_delete (ctl->store, LODGE_STORE_RUNTIME, name, rt_version, &local))
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                     "environment %s changed meanwhile (a start?); nothing was removed", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_clear_error (&local);
   if (remove_disk)
     {
       g_autoptr (LodgeEnvDef) def = lodge_env_def_parse (g_bytes_get_data (xml, NULL),
                                                          g_bytes_get_size (xml), name, NULL);
       guint replicas = def != NULL ? lodge_env_def_effective_replicas (def) : LODGE_ENV_DEFAULT_REPLICAS;
-      g_autoptr (GError) disk_error = NULL;
-      if (!lodge_disk_delete (lodge_store_get_rados (ctl->store), name, replicas, &disk_error)
-          && !g_error_matches (disk_error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+      if (!lodge_disk_delete (lodge_store_get_rados (ctl->store), name, replicas, &local)
+          && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
         {
-          g_propagate_error (error, g_steal_pointer (&disk_error));
+          g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                      "environment %s is stopped and still defined, but its disk "
+                                      "could not be removed: ", name);
           return FALSE;
         }
     }
-  /* The definition goes first and only at the version read: a concurrent
-   * redefine or start wins and this undefine fails cleanly. */
-  if (!lodge_store_delete (ctl->store, LODGE_STORE_ENV, name, env_version, error))
-    return FALSE;
-  if (rt != NULL)
-    lodge_store_delete (ctl->store, LODGE_STORE_RUNTIME, name, rt_version, NULL);
+  /* The definition last, only at the version read: a concurrent redefine
+   * wins (the VE stays defined, stopped). */
+  if (!lodge_store_delete (ctl->store, LODGE_STORE_ENV, name, env_version, &local))
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
+                     "environment %s was redefined meanwhile; it stays defined (stopped)%s", name,
+                     remove_disk ? ", without its old disk" : "");
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -23,11 +23,18 @@ void lodge_ctl_free (LodgeCtl *ctl);
 LodgeStore *lodge_ctl_get_store (LodgeCtl *ctl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCtl, lodge_ctl_free)
 
+typedef enum {
+  LODGE_DEFINE_CREATE_OR_REPLACE, /* virsh define: new, or a redefinition */
+  LODGE_DEFINE_CREATE,            /* new only: a taken name is LODGE_STORAGE_ERROR_EXISTS */
+} LodgeDefineMode;
+
 /* Validates @xml and stores it as the definition of its VE (created, or
  * replaced: a running VE gets it at its next start). The template must
- * exist. Sets *ret_name and *ret_created. */
-gboolean lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, char **ret_name,
-                           gboolean *ret_created, GError **error);
+ * exist. With @expected_name (the name in a URL), the XML's name must be
+ * it. Sets *ret_name and *ret_created. */
+gboolean lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
+                           const char *expected_name, char **ret_name, gboolean *ret_created,
+                           GError **error);
 /* The definition as stored (the XML as written). */
 GBytes *lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error);
 /* Removes a VE; refused (LODGE_STORAGE_ERROR_BUSY) unless it is stopped.
@@ -37,6 +44,18 @@ gboolean lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_di
 /* The runtime records of every VE (a stopped one for a VE never started). */
 GPtrArray *lodge_ctl_list (LodgeCtl *ctl, GError **error);
 LodgeRuntimeRecord *lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error);
+
+/* Operations in flight in this controller, one per VE at a time: the API's
+ * start/stop and the reconciler's repairs. try_begin is FALSE (and sets
+ * *ret_what to what runs, if not NULL) when one runs already. */
+gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, const char *what,
+                              char **ret_what);
+/* Waits (up to @timeout_s) until no operation runs on @name, then begins
+ * @what; LODGE_STORAGE_ERROR_BUSY when the wait times out. */
+gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, guint timeout_s,
+                          GError **error);
+void lodge_ctl_end (LodgeCtl *ctl, const char *name);
+gboolean lodge_ctl_is_busy (LodgeCtl *ctl, const char *name);
 
 /* Node records with their state as of now: a node whose heartbeat is older
  * than the grace period shows as down. */

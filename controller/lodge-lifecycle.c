@@ -187,16 +187,38 @@ wait_ready (const char *log, const char *name, LodgeLibvirt *lv, gint64 deadline
   return FALSE;
 }
 
+/* Starts the domain on @node and waits for the guest's ready line. With
+ * @resume (a start another controller left half done), a domain of the VE
+ * already running there is this start's: only its ready line is awaited. */
 static gboolean
 run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEnvDef *def,
-             const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, LodgeLifecycleProgress progress,
-             gpointer user_data, GError **error)
+             const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, gboolean resume,
+             LodgeLifecycleProgress progress, gpointer user_data, GError **error)
 {
+  g_autofree char *dir = ve_dir (opts, def->name);
+  g_autofree char *log = g_build_filename (dir, "console.log", NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
+  if (lv == NULL)
+    return FALSE;
+  LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+  if (resume && lodge_libvirt_state (lv, def->name, &state, NULL) && state == LODGE_DOMAIN_STATE_RUNNING)
+    {
+      progress_say (progress, user_data, "domain already started on %s; waiting for the guest", node->name);
+      g_autofree char *ready = NULL;
+      if (!wait_ready (log, def->name, lv, deadline, &ready, error))
+        {
+          lodge_libvirt_destroy (lv, def->name, NULL);
+          lodge_libvirt_undefine (lv, def->name, NULL);
+          return FALSE;
+        }
+      progress_say (progress, user_data, "%s", ready);
+      return TRUE;
+    }
+
   g_autofree char *config_path = NULL;
   if (!write_config (opts, def, &config_path, error))
     return FALSE;
-  g_autofree char *dir = ve_dir (opts, def->name);
-  g_autofree char *log = g_build_filename (dir, "console.log", NULL);
   g_unlink (log); /* the ready line must be this boot's */
 
   g_autoptr (LodgePlacement) p = lodge_placement_new ();
@@ -220,9 +242,6 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
   if (xml == NULL)
     return FALSE;
 
-  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
-  if (lv == NULL)
-    return FALSE;
   /* A leftover of an earlier run on this node goes first. */
   lodge_libvirt_destroy (lv, def->name, NULL);
   lodge_libvirt_undefine (lv, def->name, NULL);
@@ -231,7 +250,6 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
   progress_say (progress, user_data, "domain started on %s; waiting for the guest", node->name);
 
   g_autofree char *ready = NULL;
-  gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
   if (!wait_ready (log, def->name, lv, deadline, &ready, error))
     {
       lodge_libvirt_destroy (lv, def->name, NULL);
@@ -240,6 +258,55 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
     }
   progress_say (progress, user_data, "%s", ready);
   return TRUE;
+}
+
+/* The runtime record of @name at *@version; a stopped one is created for a
+ * defined VE that has none (defined while an undefine raced it). */
+static LodgeRuntimeRecord *
+load_runtime (LodgeStore *store, const char *name, guint64 *version, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, version, &local);
+  if (json != NULL)
+    return lodge_runtime_record_from_json (json, error);
+  if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_new (name);
+  rt->since_us = g_get_real_time ();
+  g_autoptr (GBytes) fresh = lodge_runtime_record_to_json (rt);
+  if (!lodge_store_create (store, LODGE_STORE_RUNTIME, name, fresh, version, error))
+    return NULL;
+  return g_steal_pointer (&rt);
+}
+
+/* Clones the disk if need be, runs the VE on @node, records the outcome. */
+static gboolean
+finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef *def,
+              LodgeRuntimeRecord *rt, guint64 *version, const LodgeNodeRecord *node,
+              gboolean resume, LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_autoptr (GError) local = NULL;
+  gboolean ok = ensure_disk (ctl, def, rt, &local)
+                && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
+                && run_on_node (opts, store, def, node, rt, resume, progress, user_data, &local);
+  rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
+  rt->since_us = g_get_real_time ();
+  if (!ok)
+    {
+      rt->desired = LODGE_DESIRED_STOPPED;
+      g_free (rt->last_error);
+      rt->last_error = g_strdup (local->message);
+    }
+  g_autoptr (GError) save_error = NULL;
+  if (!save_runtime (store, rt, version, &save_error))
+    g_warning ("cannot record the outcome of starting %s: %s", def->name, save_error->message);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local));
+  return ok;
 }
 
 gboolean
@@ -251,8 +318,7 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
   if (def == NULL)
     return FALSE;
   guint64 version = 0;
-  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, &version, error);
-  g_autoptr (LodgeRuntimeRecord) rt = json != NULL ? lodge_runtime_record_from_json (json, error) : NULL;
+  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (store, name, &version, error);
   if (rt == NULL)
     return FALSE;
   if (rt->phase == LODGE_PHASE_RUNNING || rt->phase == LODGE_PHASE_STARTING)
@@ -260,6 +326,13 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
       progress_say (progress, user_data, "%s is already %s on %s", name,
                     lodge_phase_to_string (rt->phase), rt->node);
       return TRUE;
+    }
+  if (rt->phase == LODGE_PHASE_STOPPING || rt->phase == LODGE_PHASE_MIGRATING)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is %s on %s; start it when that is done", name,
+                   lodge_phase_to_string (rt->phase), rt->node);
+      return FALSE;
     }
 
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
@@ -284,27 +357,116 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
           progress_say (progress, user_data, "%s is being started by another request", name);
           return TRUE;
         }
-      g_propagate_error (error, g_steal_pointer (&local));
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown environment '%s' (undefined meanwhile)", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
   progress_say (progress, user_data, "placed on %s", node_name);
+  return finish_start (ctl, opts, def, rt, &version, node, FALSE, progress, user_data, error);
+}
 
-  gboolean ok = ensure_disk (ctl, def, rt, &local)
-                && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
-                && run_on_node (opts, store, def, node, rt, progress, user_data, &local);
-  rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
+/* A guest that is not running where its record says it runs. */
+static gboolean
+record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecord *rt,
+             guint64 version, LodgeLibvirt *lv, const char *what, GError **error)
+{
+  if (lv != NULL)
+    lodge_libvirt_undefine (lv, rt->name, NULL);
+  rt->phase = LODGE_PHASE_STOPPED;
+  rt->desired = LODGE_DESIRED_STOPPED;
   rt->since_us = g_get_real_time ();
-  if (!ok)
+  g_free (rt->last_error);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M:%S UTC");
+  rt->last_error = g_strdup_printf ("%s on %s at %s", what, rt->node, when);
+  return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
+}
+
+LodgeResumeOutcome
+lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                        GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  guint64 version = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, &version, &local);
+  if (json == NULL)
     {
-      rt->desired = LODGE_DESIRED_STOPPED;
-      rt->last_error = g_strdup (local->message);
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        return LODGE_RESUME_NOTHING;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return LODGE_RESUME_FAILED;
     }
-  g_autoptr (GError) save_error = NULL;
-  if (!save_runtime (store, rt, &version, &save_error))
-    g_warning ("cannot record the outcome of starting %s: %s", name, save_error->message);
-  if (!ok)
-    g_propagate_error (error, g_steal_pointer (&local));
-  return ok;
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_from_json (json, error);
+  if (rt == NULL)
+    return LODGE_RESUME_FAILED;
+  if (rt->node == NULL
+      || (rt->phase != LODGE_PHASE_STARTING && rt->phase != LODGE_PHASE_STOPPING
+          && rt->phase != LODGE_PHASE_RUNNING))
+    return LODGE_RESUME_NOTHING;
+
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  if (nodes == NULL)
+    return LODGE_RESUME_FAILED;
+  LodgeNodeRecord *node = find_node (nodes, rt->node);
+  if (node != NULL && node->state == LODGE_NODE_DOWN)
+    return LODGE_RESUME_NOTHING; /* a dead node is failover's business */
+
+  if (rt->phase == LODGE_PHASE_STOPPING)
+    return lodge_lifecycle_stop (ctl, opts, name, FALSE, error) ? LODGE_RESUME_FINISHED_STOP
+                                                                 : LODGE_RESUME_FAILED;
+
+  g_autoptr (LodgeLibvirt) lv = node != NULL ? lodge_libvirt_open (node->libvirt_uri, &local) : NULL;
+  if (node != NULL && lv == NULL)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "node %s: ", node->name);
+      return LODGE_RESUME_FAILED;
+    }
+  if (rt->phase == LODGE_PHASE_RUNNING)
+    {
+      /* Confirmed with the node's libvirt, not just its agent's report. */
+      LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+      gboolean known = lv != NULL && lodge_libvirt_state (lv, name, &state, &local);
+      if (!known && lv != NULL && !g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "node %s: ", node->name);
+          return LODGE_RESUME_FAILED;
+        }
+      if (known && (state == LODGE_DOMAIN_STATE_RUNNING || state == LODGE_DOMAIN_STATE_PAUSED
+                    || state == LODGE_DOMAIN_STATE_SHUTTING_DOWN || state == LODGE_DOMAIN_STATE_OTHER))
+        return LODGE_RESUME_NOTHING;
+      const char *what = !known ? "its domain disappeared (destroyed outside Lodge)"
+                         : state == LODGE_DOMAIN_STATE_CRASHED ? "the guest crashed"
+                                                               : "the guest powered off by itself";
+      return record_gone (ctl, opts, rt, version, lv, what, error) ? LODGE_RESUME_RECORDED_GONE
+                                                                  : LODGE_RESUME_FAILED;
+    }
+
+  /* Starting, and no start of it runs in this controller: the controller
+   * that began it died. Claim it (the generation stays: same placement). */
+  g_autoptr (LodgeEnvDef) def = load_def (ctl, name, error);
+  if (def == NULL)
+    return LODGE_RESUME_FAILED;
+  if (node == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "node %s of %s is not registered", rt->node, name);
+      return LODGE_RESUME_FAILED;
+    }
+  rt->since_us = g_get_real_time ();
+  if (!save_runtime (store, rt, &version, &local))
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        return LODGE_RESUME_NOTHING; /* someone else acts on it */
+      g_propagate_error (error, g_steal_pointer (&local));
+      return LODGE_RESUME_FAILED;
+    }
+  return finish_start (ctl, opts, def, rt, &version, node, TRUE, NULL, NULL, error)
+           ? LODGE_RESUME_FINISHED_START
+           : LODGE_RESUME_FAILED;
 }
 
 gboolean

@@ -33,6 +33,21 @@ typedef void (*LodgeLifecycleProgress) (const char *what, gpointer user_data);
 gboolean lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                 LodgeLifecycleProgress progress, gpointer user_data,
                                 GError **error);
+typedef enum {
+  LODGE_RESUME_NOTHING,          /* nothing to do (or not this controller's) */
+  LODGE_RESUME_FINISHED_START,   /* finished a start a dead controller began */
+  LODGE_RESUME_FINISHED_STOP,    /* finished a stop a dead controller began */
+  LODGE_RESUME_RECORDED_GONE,    /* a guest that stopped outside Lodge is recorded stopped */
+  LODGE_RESUME_FAILED,
+} LodgeResumeOutcome;
+
+/* For the reconciler, on a VE no operation of this controller works on:
+ * finishes a start or stop that a controller left half done, and records
+ * a guest that is no longer running where its record says (confirmed with
+ * the node's libvirt) as stopped, with the reason. VEs on a node that is
+ * down are left alone (failover's business). */
+LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
+                                           const char *name, GError **error);
 gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                gboolean force, GError **error);
 

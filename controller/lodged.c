@@ -13,6 +13,7 @@
 #include "lodge-api.h"
 #include "lodge-ctl.h"
 #include "lodge-lease.h"
+#include "lodge-reconcile.h"
 #include "lodge-storage-error.h"
 
 #define LEADER_LEASE "leader"
@@ -23,6 +24,7 @@ typedef struct {
   int tcp_port;
   int lease_s;
   int node_grace_s;
+  int sweep_s;
   char *id;
   LodgeLifecycleOptions lifecycle;
 
@@ -32,6 +34,7 @@ typedef struct {
   LodgeStore *store;
   LodgeCtl *ctl;
   LodgeApi *api;
+  LodgeReconciler *reconciler;
   gboolean leader;
   int exit_code;
 } LodgeController;
@@ -40,6 +43,7 @@ static void
 controller_clear (LodgeController *c)
 {
   g_clear_pointer (&c->api, lodge_api_free);
+  g_clear_pointer (&c->reconciler, lodge_reconciler_free);
   if (c->leader && c->store != NULL)
     lodge_lease_release (c->store, LEADER_LEASE, c->id, NULL);
   g_clear_pointer (&c->ctl, lodge_ctl_free);
@@ -71,6 +75,12 @@ say (const char *fmt, ...)
   fflush (stdout);
 }
 
+static void
+reconcile_log (const char *message, gpointer user_data)
+{
+  say ("%s", message);
+}
+
 static gboolean
 become_leader (LodgeController *c, GError **error)
 {
@@ -87,7 +97,20 @@ become_leader (LodgeController *c, GError **error)
   c->leader = TRUE;
   say ("active: serving the API on %s%s", c->socket_path,
        c->tcp_port != 0 ? " and 127.0.0.1 (token required)" : "");
-  return TRUE;
+
+  /* What runs now is adopted as it is: nothing is stopped or started
+   * again; the reconciler finishes what a predecessor left half done. */
+  g_autoptr (GPtrArray) list = lodge_ctl_list (c->ctl, NULL);
+  guint running = 0, unfinished = 0;
+  for (guint i = 0; list != NULL && i < list->len; i++)
+    {
+      LodgeRuntimeRecord *rt = list->pdata[i];
+      running += rt->phase == LODGE_PHASE_RUNNING;
+      unfinished += rt->phase == LODGE_PHASE_STARTING || rt->phase == LODGE_PHASE_STOPPING;
+    }
+  say ("adopted %u running environments; %u operations left unfinished to finish", running, unfinished);
+  c->reconciler = lodge_reconciler_new (c->ctl, &c->lifecycle, c->sweep_s, reconcile_log, c, error);
+  return c->reconciler != NULL;
 }
 
 /* Runs every third of the lease: the leader renews, a standby tries. */
@@ -136,6 +159,7 @@ main (int argc, char **argv)
   g_auto (LodgeController) c = { 0 };
   c.lease_s = 6;
   c.node_grace_s = LODGE_CTL_DEFAULT_NODE_GRACE_S;
+  c.sweep_s = 10;
   GOptionEntry entries[] = {
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
       "The API's UNIX socket (default $LODGE_CLUSTER_DIR/run/lodged.sock)", "PATH" },
@@ -148,6 +172,9 @@ main (int argc, char **argv)
       "(default 6)", "S" },
     { "node-grace", 0, 0, G_OPTION_ARG_INT, &c.node_grace_s,
       "Seconds without a heartbeat after which a node is down (default 3)", "S" },
+    { "sweep", 0, 0, G_OPTION_ARG_INT, &c.sweep_s,
+      "Seconds between safety sweeps that compare every VE's record with its node's libvirt "
+      "(default 10); agents' reports trigger sweeps in between", "S" },
     { "id", 0, 0, G_OPTION_ARG_STRING, &c.id, "This controller's name in the lease", "ID" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &c.lifecycle.state_dir,
       "Where VE config blobs and console logs go, seen by every node (default "
@@ -174,9 +201,9 @@ main (int argc, char **argv)
       g_printerr ("lodged: %s\nTry 'lodged --help'.\n", error != NULL ? error->message : "no arguments expected");
       return 2;
     }
-  if (c.lease_s < 3 || c.node_grace_s < 1 || c.tcp_port < 0 || c.tcp_port > 65535)
+  if (c.lease_s < 3 || c.node_grace_s < 1 || c.sweep_s < 1 || c.tcp_port < 0 || c.tcp_port > 65535)
     {
-      g_printerr ("lodged: --lease must be >= 3, --node-grace >= 1, --tcp-port 1-65535\n");
+      g_printerr ("lodged: --lease must be >= 3, --node-grace and --sweep >= 1, --tcp-port 1-65535\n");
       return 2;
     }
   if (c.socket_path == NULL)

@@ -90,6 +90,14 @@ GBytes *
 lodge_client_request (LodgeClient *c, const char *method, const char *path,
                       const char *content_type, GBytes *body, GError **error)
 {
+  return lodge_client_request_full (c, method, path, content_type, body, NULL, NULL, error);
+}
+
+GBytes *
+lodge_client_request_full (LodgeClient *c, const char *method, const char *path,
+                           const char *content_type, GBytes *body, const char *header,
+                           char **ret_header, GError **error)
+{
   g_autofree char *url = g_strconcat (c->base, path, NULL);
   g_autoptr (SoupMessage) msg = soup_message_new (method, url);
   if (msg == NULL)
@@ -114,7 +122,12 @@ lodge_client_request (LodgeClient *c, const char *method, const char *path,
     }
   guint status = soup_message_get_status (msg);
   if (status >= 200 && status < 300)
-    return g_steal_pointer (&answer);
+    {
+      if (header != NULL)
+        *ret_header = g_strdup (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                              header));
+      return g_steal_pointer (&answer);
+    }
 
   /* {"error": {"code": ..., "message": ...}} */
   g_autoptr (JsonParser) parser = json_parser_new ();

@@ -34,4 +34,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeClient, lodge_client_free)
 GBytes *lodge_client_request (LodgeClient *client, const char *method, const char *path,
                               const char *content_type, GBytes *body, GError **error);
 
+/* The same, also giving the answer's @header (NULL if absent) in *@ret_header. */
+GBytes *lodge_client_request_full (LodgeClient *client, const char *method, const char *path,
+                                   const char *content_type, GBytes *body, const char *header,
+                                   char **ret_header, GError **error);
+
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include "lodge-cli.h"
 #include "lodge-client.h"
+#include "lodge-env.h"
 #include "lodge-xml.h"
 
 static char *connect_target;
@@ -76,13 +77,19 @@ print_bytes (GBytes *b)
 static int
 cmd_define (int argc, char **argv)
 {
+  gboolean create_only = FALSE;
+  GOptionEntry entries[] = {
+    { "new", 'n', 0, G_OPTION_ARG_NONE, &create_only,
+      "Only define a new environment: fail (exit 4) if the name is taken", NULL },
+    G_OPTION_ENTRY_NULL
+  };
   g_autoptr (GOptionContext) ctx = context (
     "define", "FILE", "Define an environment (or change its definition) from XML.",
     "FILE is checked as `lodge validate` does, and by the control center again,\n"
-    "which also checks that its template exists. A running environment keeps\n"
-    "running; it gets the new definition at its next start.\n\n" CONNECT_HELP
-    LODGE_EXIT_CODES_HELP,
-    NULL);
+    "which also checks that its template exists. An environment of that name\n"
+    "gets the new definition (unless --new); a running one keeps running and\n"
+    "gets it at its next start.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
@@ -91,12 +98,17 @@ cmd_define (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   gsize len = 0;
   g_autofree char *xml = lodge_xml_read_file (argv[1], LODGE_XML_MAX_BYTES, &len, &error);
-  g_autoptr (LodgeClient) c = xml != NULL ? client (&error) : NULL;
+  /* The name for the request's path; the control center checks it all. */
+  g_autoptr (LodgeEnvDef) def = xml != NULL ? lodge_env_def_load (xml, len, argv[1], &error) : NULL;
+  g_autoptr (LodgeClient) c = def != NULL ? client (&error) : NULL;
   if (c == NULL)
     return lodge_cli_fail (error);
   g_autoptr (GBytes) body = g_bytes_new (xml, len);
-  g_autoptr (GBytes) answer = lodge_client_request (c, "POST", "/v1/environments", "application/xml",
-                                                    body, &error);
+  g_autofree char *escaped = g_uri_escape_string (def->name, NULL, FALSE);
+  g_autofree char *path = create_only ? g_strdup ("/v1/environments")
+                                      : g_strdup_printf ("/v1/environments/%s", escaped);
+  g_autoptr (GBytes) answer = lodge_client_request (c, create_only ? "POST" : "PUT", path,
+                                                    "application/xml", body, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -236,16 +248,79 @@ cmd_status (int argc, char **argv)
   if (!json_parser_load_from_data (parser, data, (gssize) len, NULL))
     return LODGE_EXIT_FAILED;
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-  const char *keys[] = { "name", "desired", "phase", "node", "generation", "disk_pool",
-                         "disk_image", "template_version", "last_error" };
+  const char *keys[] = { "name", "desired", "phase", "node", "uptime_s", "addresses", "replicas",
+                         "generation", "disk_pool", "disk_image", "template_version", "last_error" };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
       JsonNode *n = json_object_get_member (o, keys[i]);
       if (n == NULL)
         continue;
+      if (JSON_NODE_HOLDS_ARRAY (n))
+        {
+          JsonArray *a = json_node_get_array (n);
+          g_print ("%-17s", keys[i]);
+          for (guint j = 0; j < json_array_get_length (a); j++)
+            g_print (" %s", json_array_get_string_element (a, j));
+          g_print ("%s\n", json_array_get_length (a) == 0 ? " -" : "");
+          continue;
+        }
       g_autofree char *v = json_node_get_value_type (n) == G_TYPE_STRING ? g_strdup (json_node_get_string (n))
                                                                           : g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
       g_print ("%-17s %s\n", keys[i], v);
+    }
+  return LODGE_EXIT_OK;
+}
+
+static int
+cmd_console (int argc, char **argv)
+{
+  int lines = 100;
+  gboolean follow = FALSE;
+  GOptionEntry entries[] = {
+    { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Show the last N lines (default 100)", "N" },
+    { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow, "Keep showing what the guest writes, until "
+      "interrupted", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context (
+    "console", "NAME", "Show an environment's serial console log.",
+    "The guest's console (kernel messages, its init's output, the ready line)\n"
+    "as the node's libvirt logs it; the log of the VE's current or last boot.\n\n"
+    CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
+  if (lines < 0)
+    return lodge_cli_usage_error ("--lines must be 0 or more");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  if (c == NULL)
+    return lodge_cli_fail (error);
+  g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s/console?lines=%d", escaped, lines);
+  g_autofree char *offset = NULL;
+  g_autoptr (GBytes) answer = lodge_client_request_full (c, "GET", path, NULL, NULL,
+                                                         "Lodge-Console-Offset", &offset, &error);
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  print_bytes (answer);
+  fflush (stdout);
+  while (follow && offset != NULL)
+    {
+      g_usleep (500 * 1000); /* the API has no push channel for the log: poll it */
+      g_free (path);
+      path = g_strdup_printf ("/v1/environments/%s/console?offset=%s", escaped, offset);
+      g_autofree char *next = NULL;
+      g_autoptr (GBytes) more = lodge_client_request_full (c, "GET", path, NULL, NULL,
+                                                           "Lodge-Console-Offset", &next, &error);
+      if (more == NULL)
+        return lodge_cli_fail (error);
+      print_bytes (more);
+      fflush (stdout);
+      g_free (offset);
+      offset = g_steal_pointer (&next);
     }
   return LODGE_EXIT_OK;
 }
@@ -381,6 +456,7 @@ const LodgeCommand lodge_ve_commands[] = {
   { "list", "[-o json]", "List environments", cmd_list },
   { "show", "NAME", "Print an environment's definition", cmd_show },
   { "status", "NAME", "Show an environment's state", cmd_status },
+  { "console", "NAME [-n N] [-f]", "Show an environment's serial console log", cmd_console },
   { "node", "COMMAND ...", "Nodes: list", cmd_node },
 };
 const guint lodge_ve_n_commands = G_N_ELEMENTS (lodge_ve_commands);

@@ -1,0 +1,271 @@
+#include "lodge-reconcile.h"
+
+#include <string.h>
+
+#include "lodge-storage-error.h"
+
+#define MAX_REPAIRS 4
+
+struct _LodgeReconciler {
+  LodgeCtl *ctl;
+  const LodgeLifecycleOptions *opts;
+  guint sweep_s;
+  LodgeReconcileLog log;
+  gpointer log_data;
+
+  LodgeStoreWatch *watch;
+  GThread *thread;
+  GThreadPool *repairs; /* of char *name */
+
+  GMutex lock; /* guards the fields below */
+  GCond wake;
+  gboolean stop;
+  gboolean kicked;
+  GHashTable *changed_nodes; /* names reported by the watch, to look at */
+};
+
+static void
+say (LodgeReconciler *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+say (LodgeReconciler *r, const char *fmt, ...)
+{
+  if (r->log == NULL)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  r->log (msg, r->log_data);
+}
+
+/* In a pool thread; the VE is marked busy in the controller. */
+static void
+repair (gpointer data, gpointer user_data)
+{
+  g_autofree char *name = data;
+  LodgeReconciler *r = user_data;
+  g_autoptr (GError) error = NULL;
+  switch (lodge_lifecycle_resume (r->ctl, r->opts, name, &error))
+    {
+    case LODGE_RESUME_NOTHING:
+      break;
+    case LODGE_RESUME_FINISHED_START:
+      say (r, "%s: finished the start a previous controller began; running", name);
+      break;
+    case LODGE_RESUME_FINISHED_STOP:
+      say (r, "%s: finished the stop a previous controller began; stopped", name);
+      break;
+    case LODGE_RESUME_RECORDED_GONE:
+      {
+        g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->ctl, name, NULL);
+        say (r, "%s: recorded as stopped: %s", name,
+             rt != NULL && rt->last_error != NULL ? rt->last_error : "not running on its node");
+        break;
+      }
+    case LODGE_RESUME_FAILED:
+      say (r, "%s: cannot reconcile: %s", name, error->message);
+      break;
+    }
+  lodge_ctl_end (r->ctl, name);
+}
+
+static LodgeNodeRecord *
+find_node (GPtrArray *nodes, const char *name)
+{
+  for (guint i = 0; i < nodes->len; i++)
+    if (g_strcmp0 (((LodgeNodeRecord *) nodes->pdata[i])->name, name) == 0)
+      return nodes->pdata[i];
+  return NULL;
+}
+
+/* Whether @node's agent, in a report newer than @since_us, says the domain
+ * @name is not running there. */
+static gboolean
+agent_says_not_running (const LodgeNodeRecord *node, const char *name, gint64 since_us)
+{
+  if (node->heartbeat_us <= since_us)
+    return FALSE; /* the report may predate the start */
+  for (guint i = 0; i < node->domains->len; i++)
+    {
+      const LodgeNodeDomain *d = node->domains->pdata[i];
+      if (strcmp (d->name, name) == 0)
+        return d->state == LODGE_DOMAIN_STATE_SHUTOFF || d->state == LODGE_DOMAIN_STATE_CRASHED;
+    }
+  return TRUE;
+}
+
+static void
+sweep (LodgeReconciler *r, gboolean full)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = lodge_ctl_list (r->ctl, &error);
+  g_autoptr (GPtrArray) nodes = list != NULL ? lodge_ctl_nodes (r->ctl, &error) : NULL;
+  if (nodes == NULL)
+    {
+      say (r, "sweep: cannot read the state store: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < list->len; i++)
+    {
+      LodgeRuntimeRecord *rt = list->pdata[i];
+      if (rt->node == NULL)
+        continue;
+      LodgeNodeRecord *node = find_node (nodes, rt->node);
+      gboolean look;
+      switch (rt->phase)
+        {
+        case LODGE_PHASE_STARTING:
+        case LODGE_PHASE_STOPPING:
+          look = TRUE; /* orphaned unless an operation of ours runs on it */
+          break;
+        case LODGE_PHASE_RUNNING:
+          /* The agents' reports say where to look; a full sweep asks every
+           * node's libvirt in case a report was lost. */
+          look = node != NULL && node->state != LODGE_NODE_DOWN
+                 && (full || agent_says_not_running (node, rt->name, rt->since_us));
+          break;
+        default:
+          look = FALSE;
+          break;
+        }
+      if (!look || !lodge_ctl_try_begin (r->ctl, rt->name, "reconciliation", NULL))
+        continue;
+      if (!g_thread_pool_push (r->repairs, g_strdup (rt->name), &error))
+        {
+          say (r, "%s: cannot queue its reconciliation: %s", rt->name, error->message);
+          g_clear_error (&error);
+          lodge_ctl_end (r->ctl, rt->name);
+        }
+    }
+}
+
+static gpointer
+run (gpointer data)
+{
+  LodgeReconciler *r = data;
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  gint64 next_full = 0; /* a full sweep first */
+  g_mutex_lock (&r->lock);
+  while (!r->stop)
+    {
+      gint64 now = g_get_monotonic_time ();
+      if (now < next_full && !r->kicked && g_hash_table_size (r->changed_nodes) == 0)
+        {
+          g_cond_wait_until (&r->wake, &r->lock, next_full);
+          continue;
+        }
+      gboolean full = now >= next_full || r->kicked;
+      r->kicked = FALSE;
+      g_autoptr (GHashTable) changed = r->changed_nodes;
+      r->changed_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_mutex_unlock (&r->lock);
+
+      /* A node record changes at every heartbeat: sweep only when what
+       * its agent reports (state, domains) changed. */
+      gboolean partial = FALSE;
+      GHashTableIter it;
+      gpointer key;
+      g_hash_table_iter_init (&it, changed);
+      while (!full && g_hash_table_iter_next (&it, &key, NULL))
+        {
+          g_autoptr (GBytes) json = lodge_store_get (lodge_ctl_get_store (r->ctl), LODGE_STORE_NODE,
+                                                     key, NULL, NULL);
+          g_autoptr (LodgeNodeRecord) n = json != NULL ? lodge_node_record_from_json (json, NULL) : NULL;
+          g_autoptr (GString) print = g_string_new (n != NULL ? lodge_node_state_to_string (n->state) : "gone");
+          for (guint i = 0; n != NULL && i < n->domains->len; i++)
+            {
+              LodgeNodeDomain *d = n->domains->pdata[i];
+              g_string_append_printf (print, " %s=%s", d->name, lodge_domain_state_to_string (d->state));
+            }
+          const char *before = g_hash_table_lookup (seen, key);
+          if (g_strcmp0 (before, print->str) != 0)
+            {
+              partial = TRUE;
+              g_hash_table_replace (seen, g_strdup (key), g_string_free (g_steal_pointer (&print), FALSE));
+            }
+        }
+      if (full || partial)
+        sweep (r, full);
+      if (full)
+        next_full = g_get_monotonic_time () + (gint64) r->sweep_s * G_USEC_PER_SEC;
+      g_mutex_lock (&r->lock);
+    }
+  g_mutex_unlock (&r->lock);
+  return NULL;
+}
+
+/* In a librados thread. */
+static void
+on_node_change (LodgeStoreKind kind, const char *name, gpointer user_data)
+{
+  LodgeReconciler *r = user_data;
+  g_mutex_lock (&r->lock);
+  if (name == NULL)
+    r->kicked = TRUE; /* changes may have been missed */
+  else
+    g_hash_table_add (r->changed_nodes, g_strdup (name));
+  g_cond_signal (&r->wake);
+  g_mutex_unlock (&r->lock);
+}
+
+LodgeReconciler *
+lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sweep_s,
+                      LodgeReconcileLog log, gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (ctl != NULL && opts != NULL && sweep_s > 0, NULL);
+  LodgeReconciler *r = g_new0 (LodgeReconciler, 1);
+  r->ctl = ctl;
+  r->opts = opts;
+  r->sweep_s = sweep_s;
+  r->log = log;
+  r->log_data = user_data;
+  g_mutex_init (&r->lock);
+  g_cond_init (&r->wake);
+  r->changed_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->repairs = g_thread_pool_new (repair, r, MAX_REPAIRS, FALSE, error);
+  if (r->repairs == NULL)
+    {
+      lodge_reconciler_free (r);
+      return NULL;
+    }
+  r->watch = lodge_store_watch (lodge_ctl_get_store (ctl), LODGE_STORE_NODE, on_node_change, r, error);
+  if (r->watch == NULL)
+    {
+      lodge_reconciler_free (r);
+      return NULL;
+    }
+  r->thread = g_thread_new ("lodge-reconcile", run, r);
+  return r;
+}
+
+void
+lodge_reconciler_kick (LodgeReconciler *r)
+{
+  g_mutex_lock (&r->lock);
+  r->kicked = TRUE;
+  g_cond_signal (&r->wake);
+  g_mutex_unlock (&r->lock);
+}
+
+void
+lodge_reconciler_free (LodgeReconciler *r)
+{
+  if (r == NULL)
+    return;
+  g_clear_pointer (&r->watch, lodge_store_watch_free);
+  if (r->thread != NULL)
+    {
+      g_mutex_lock (&r->lock);
+      r->stop = TRUE;
+      g_cond_signal (&r->wake);
+      g_mutex_unlock (&r->lock);
+      g_thread_join (r->thread);
+    }
+  if (r->repairs != NULL)
+    g_thread_pool_free (r->repairs, TRUE, TRUE); /* queued ones are dropped */
+  g_hash_table_unref (r->changed_nodes);
+  g_cond_clear (&r->wake);
+  g_mutex_clear (&r->lock);
+  g_free (r);
+}
