@@ -438,9 +438,10 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
       if (known && (state == LODGE_DOMAIN_STATE_RUNNING || state == LODGE_DOMAIN_STATE_PAUSED
                     || state == LODGE_DOMAIN_STATE_SHUTTING_DOWN || state == LODGE_DOMAIN_STATE_OTHER))
         return LODGE_RESUME_NOTHING;
-      const char *what = !known ? "its domain disappeared (destroyed outside Lodge)"
-                         : state == LODGE_DOMAIN_STATE_CRASHED ? "the guest crashed"
-                                                               : "the guest powered off by itself";
+      const char *what = !known ? "its domain disappeared (undefined outside Lodge)"
+                         : state == LODGE_DOMAIN_STATE_CRASHED
+                           ? "the guest crashed"
+                           : "the guest stopped outside Lodge (powered off from inside, or destroyed)";
       return record_gone (ctl, opts, rt, version, lv, what, error) ? LODGE_RESUME_RECORDED_GONE
                                                                   : LODGE_RESUME_FAILED;
     }

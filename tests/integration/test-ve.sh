@@ -1,98 +1,100 @@
 #!/bin/bash
-# A VE end to end on the local cluster's nodes: agents register the nodes,
-# lodged places the web example, clones its disk from the busybox template
-# on RBD, boots the minimal kernel under libvirt/QEMU (TCG), and the
-# guest's web server answers on the VE bridge; stop, start again, undefine
-# with its storage (no RBD image left). Runs in the cluster's namespace
-# (tools/lodge-cluster exec), on a cluster with nodes.
-set -u
-build=${LODGE_BUILD_DIR:?}
-src=${LODGE_SOURCE_DIR:?}
-lodge=$build/tools/lodge
+# A VE end to end on the local cluster's control plane (lodged and an agent
+# per node, started by tools/lodge-cluster up): the busybox template is
+# imported, a VE defined and started; it becomes ready with its own hostname
+# and root credential, its web server answers on its address, its console
+# is readable; what the guest wrote survives a stop and a start; lodged is
+# restarted while the VE runs (the VE is adopted: same QEMU, nothing started
+# twice), and killed in the middle of a start (its successor finishes it);
+# undefine with the storage leaves no RBD image. Runs in the cluster's
+# namespace (tools/lodge-cluster exec).
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
-skip() { echo "SKIP: $*"; exit 77; }
-[ -n "${CEPH_CONF:-}" ] || skip "no cluster (run through tools/lodge-cluster exec)"
-# shellcheck disable=SC1091
-[ -z "${LODGE_NODES:-}" ] && [ -f "${LODGE_CLUSTER_DIR:-}/env" ] && . "$LODGE_CLUSTER_DIR/env"
-[ -n "${LODGE_NODES:-}" ] || skip "the cluster has no nodes (tools/lodge-cluster up --nodes N)"
 [ -f "$kernel" ] || skip "no guest kernel at $kernel (images/kernel/build.sh)"
-command -v curl >/dev/null || skip "curl is missing"
+cluster=$src/tools/lodge-cluster
+log=$LODGE_CLUSTER_DIR/log/lodged.log
+ip=10.77.0.10
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  "$lodge" stop --force vetest >/dev/null 2>&1
-  "$lodge" undefine --remove-storage vetest >/dev/null 2>&1
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-expect() { # expect CODE DESCRIPTION PATTERN -- CMD...
-  local code=$1 what=$2 pattern=$3; shift 4
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  if [ "$rc" -ne "$code" ]; then not_ok "$what: exit $rc, expected $code"; echo "$out" | tail -8 | sed 's/^/#   /'; return 1; fi
-  if ! grep -Eq -- "$pattern" <<<"$out"; then not_ok "$what: no /$pattern/ in output"; echo "$out" | tail -8 | sed 's/^/#   /'; return 1; fi
-  ok "$what"
-}
-wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
-  local deadline=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $deadline ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  return 1
-}
-
-# Control center and one agent per node, for this test.
-export LODGE_URL=unix:$tmp/lodged.sock
-"$build/controller/lodged" --lease 3 --socket "$tmp/lodged.sock" --state-dir "$tmp/ve" \
-  --ready-timeout 180 --stop-timeout 20 >"$tmp/lodged.log" 2>&1 &
-pids+=($!)
-for node in $LODGE_NODES; do
-  # shellcheck disable=SC1090
-  . "$LODGE_CLUSTER_DIR/nodes/$node/node.env"
-  "$build/nodeagent/lodge-agent" --name "$NODE_NAME" --libvirt "$LIBVIRT_URI" --address "$NODE_ADDR" \
-    --memory 2048 --memory-ratio 2 --kernel "$kernel" >"$tmp/agent-$node.log" 2>&1 &
-  pids+=($!)
-done
 n_nodes=$(wc -w <<<"$LODGE_NODES")
-if wait_for 30 bash -c "[ \$('$lodge' node list -o json | grep -o '\"state\":\"up\"' | wc -l) -ge $n_nodes ]"; then
-  ok "$n_nodes nodes registered and up"
-else
-  not_ok "nodes did not come up"; tail -5 "$tmp"/agent-*.log "$tmp/lodged.log" | sed 's/^/#   /'; exit 1
-fi
-expect 0 "node list shows the accelerator each node proved" 'node1 +up +(tcg|kvm)' -- "$lodge" node list
-
-"$src/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$tmp/bb" 2>/dev/null
-"$lodge" template show busybox >/dev/null 2>&1 || "$lodge" template import busybox "$tmp/bb" >/dev/null 2>&1
-sed -e 's/<name>web1</<name>vetest</' -e 's/192\.0\.2\.10/10.77.0.10/; s/192\.0\.2\.1"/10.77.0.1"/' \
-  "$src/examples/web.xml" >"$tmp/vetest.xml"
-expect 0 "define" 'defined' -- "$lodge" define "$tmp/vetest.xml"
+expect 0 "every node is registered and up" "^node1 +up +(tcg|kvm)" -- "$lodge" node list
+up=$("$lodge" node list | grep -c ' up ')
+check "all $n_nodes nodes up ($up)" [ "$up" -eq "$n_nodes" ]
+check "the busybox template is there" ensure_busybox
+expect 0 "define" 'environment vetest defined' -- define_ve vetest "$ip"
 
 start=$SECONDS
 if expect 0 "start: placed, disk cloned, guest ready" 'vetest: running on node[0-9]' -- "$lodge" start vetest; then
   echo "# start to ready: $((SECONDS - start)) s"
 else
-  tail -20 "$tmp/lodged.log" | sed 's/^/#   /'; cat "$tmp"/ve/vetest/console.log 2>/dev/null | tail -20 | sed 's/^/#   /'
+  tail -20 "$log" | show 20; "$lodge" console vetest | show 20
 fi
-expect 0 "status: running" 'phase +running' -- "$lodge" status vetest
-expect 0 "start again: nothing to do" 'running' -- "$lodge" start vetest
-if wait_for 60 curl -sf --max-time 2 http://10.77.0.10/; then
+expect 0 "status: running, with its address and uptime" 'phase +running' -- "$lodge" status vetest
+expect 0 "status shows the address" "addresses +$ip/24" -- "$lodge" status vetest
+expect 0 "console shows this boot's ready line" 'lodge-ready name=vetest .*config=ok failures=0' -- "$lodge" console vetest
+expect 0 "console -n 1 gives one line" '^.+$' -- bash -c "[ \$('$lodge' console -n 1 vetest | wc -l) -le 1 ] && '$lodge' console -n 1 vetest"
+expect 0 "start again: nothing to do" 'already running' -- "$lodge" start vetest
+
+if wait_for 60 curl -sf --max-time 2 "http://$ip/hostname.txt"; then
   ok "the VE's web server answers on its address"
 else
-  not_ok "no answer from http://10.77.0.10/"; tail -20 "$tmp"/ve/vetest/console.log | sed 's/^/#   /'
+  not_ok "no answer from http://$ip/"; "$lodge" console vetest | show 20
 fi
-expect 0 "the page is the template's" 'This VE runs the busybox template' -- curl -sf --max-time 5 http://10.77.0.10/
+expect 0 "the guest's own hostname is the VE's name" '^vetest$' -- curl -sf --max-time 5 "http://$ip/hostname.txt"
+expect 0 "the guest's root credential is the one defined" "^\\\$6\\\$lodgeexample\\\$r8SYv0" -- curl -sf --max-time 5 "http://$ip/root-hash.txt"
+expect 0 "the page is the template's" 'This VE runs the busybox template' -- curl -sf --max-time 5 "http://$ip/"
+boots=$(curl -sf --max-time 5 "http://$ip/boots.txt" | wc -l)
+check "the guest wrote its first boot to its disk" [ "$boots" -eq 1 ]
 expect 4 "undefine refused while it runs" 'stop it first' -- "$lodge" undefine vetest
 
-expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
-expect 0 "start again (any node)" 'vetest: running on node' -- "$lodge" start vetest
-expect 0 "stop --force" 'vetest: stopped' -- "$lodge" stop --force vetest
-image_gone() { ! rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3 2>/dev/null | grep -qx ve-vetest; }
-expect 0 "undefine with its storage" 'disk removed' -- "$lodge" undefine --remove-storage vetest
-image_gone && ok "no RBD image left behind" || not_ok "ve-vetest is still in lodge-r3"
+# Restart lodged while the VE runs: adopted, not restarted.
+qemu_before=$(qemu_pid vetest)
+kill "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
+wait_for 20 bash -c "! kill -0 $(cat "$LODGE_CLUSTER_DIR/run/lodged.pid") 2>/dev/null"
+expect 0 "lodge-cluster up starts lodged again" 'control plane ready' -- "$cluster" up
+expect 0 "the new lodged adopts the running VE" 'adopted [1-9][0-9]* running' -- tail -n 5 "$log"
+expect 0 "status after the restart: still running" 'phase +running' -- "$lodge" status vetest
+check "the same QEMU runs the VE (pid $qemu_before)" [ -n "$qemu_before" ] && [ "$(qemu_pid vetest)" = "$qemu_before" ]
+check "it runs on exactly one node" [ "$(running_on vetest | wc -l)" -eq 1 ]
+expect 0 "the guest still answers" '^vetest$' -- curl -sf --max-time 5 "http://$ip/hostname.txt"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
+check "no domain of it on any node" [ -z "$(running_on vetest)" ]
+expect 0 "start again (any node)" 'vetest: running on node' -- "$lodge" start vetest
+wait_for 60 curl -sf --max-time 2 "http://$ip/boots.txt"
+boots=$(curl -sf --max-time 5 "http://$ip/boots.txt" | wc -l)
+check "what the guest wrote survived the stop (boots: $boots)" [ "$boots" -eq 2 ]
+
+# A guest that powers off outside Lodge is recorded as stopped.
+node=$(running_on vetest)
+# shellcheck disable=SC1090
+(. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$LIBVIRT_URI" destroy vetest >/dev/null)
+if wait_for 30 bash -c "'$lodge' status vetest | grep -q 'phase *stopped'"; then
+  ok "a guest destroyed behind Lodge's back is recorded as stopped"
+else
+  not_ok "the record still says: $("$lodge" status vetest | grep phase)"
+fi
+expect 0 "with the reason" 'last_error +the guest stopped outside Lodge' -- "$lodge" status vetest
+
+# lodged killed in the middle of a start: the next one finishes it.
+"$lodge" start vetest >"$tmp/start.out" 2>&1 &
+start_pid=$!
+wait_for 30 bash -c "'$lodge' status vetest | grep -q 'phase *starting'"
+kill -9 "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
+wait "$start_pid"
+rc=$?
+check "the CLI says the control center went away (exit $rc, 5 expected)" [ "$rc" -eq 5 ]
+"$cluster" up >/dev/null 2>&1
+if wait_for 90 bash -c "'$lodge' status vetest | grep -q 'phase *running'"; then
+  ok "the successor finished the start"
+else
+  not_ok "the start was not finished: $("$lodge" status vetest | grep -E 'phase|last_error')"; tail -n 8 "$log" | show
+fi
+check "it runs on exactly one node" [ "$(running_on vetest | wc -l)" -eq 1 ]
+expect 0 "the log says so" 'vetest: finished the start' -- tail -n 20 "$log"
+
+expect 0 "stop --force" 'vetest: stopped' -- "$lodge" stop --force vetest
+expect 0 "undefine with its storage" 'undefined' -- "$lodge" undefine --remove-storage vetest
+check "no RBD image left behind" bash -c "! rbd --id '${LODGE_CEPH_USER:-lodge}' ls lodge-r3 2>/dev/null | grep -qx ve-vetest"
+expect 3 "gone" "unknown environment 'vetest'" -- "$lodge" status vetest
+finish

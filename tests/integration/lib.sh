@@ -1,0 +1,124 @@
+# Shared by the integration tests that run on the local cluster's control
+# plane (tools/lodge-cluster up starts lodged and an agent per node). Source
+# it; run the test through `tools/lodge-cluster exec`.
+# shellcheck shell=bash
+set -u
+build=${LODGE_BUILD_DIR:?}
+src=${LODGE_SOURCE_DIR:?}
+lodge=$build/tools/lodge
+skip() { echo "SKIP: $*"; exit 77; }
+[ -n "${CEPH_CONF:-}" ] || skip "no cluster (run through tools/lodge-cluster exec)"
+# shellcheck disable=SC1091
+[ -z "${LODGE_NODES:-}" ] && [ -f "${LODGE_CLUSTER_DIR:-}/env" ] && . "$LODGE_CLUSTER_DIR/env"
+[ -n "${LODGE_NODES:-}" ] || skip "the cluster has no nodes (tools/lodge-cluster up --nodes N)"
+[ -S "$LODGE_CLUSTER_DIR/run/lodged.sock" ] || skip "the cluster's control center does not run (tools/lodge-cluster up)"
+command -v curl >/dev/null || skip "curl is missing"
+unset LODGE_URL LODGE_TOKEN # the cluster's own socket
+
+tmp=$(mktemp -d)
+test_ves=() # VEs this test made: stopped and undefined at the end
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
+show() { sed 's/^/#   /' | tail -"${1:-12}"; }
+expect() { # expect CODE DESCRIPTION PATTERN -- CMD...
+  local code=$1 what=$2 pattern=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -ne "$code" ]; then not_ok "$what: exit $rc, expected $code"; show <<<"$out"; return 1; fi
+  if ! grep -Eq -- "$pattern" <<<"$out"; then not_ok "$what: no /$pattern/ in output"; show <<<"$out"; return 1; fi
+  ok "$what"
+}
+check() { # check DESCRIPTION CMD...
+  local what=$1; shift
+  if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+wait_for() { # wait_for SECONDS CMD...: until CMD succeeds (polls every 0.2 s)
+  local deadline=$((SECONDS + $1)); shift
+  while [ $SECONDS -lt $deadline ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+finish() {
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+}
+cleanup_ves() {
+  local ve
+  for ve in "${test_ves[@]}"; do
+    "$lodge" stop --force "$ve" >/dev/null 2>&1
+    "$lodge" undefine --remove-storage "$ve" >/dev/null 2>&1
+  done
+}
+lib_cleanup() { cleanup_ves; rm -rf "$tmp"; }
+trap lib_cleanup EXIT
+
+# The busybox template, imported once for the whole cluster.
+ensure_busybox() {
+  "$lodge" template show busybox >/dev/null 2>&1 && return 0
+  "$src/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$tmp/bb" 2>/dev/null &&
+    "$lodge" template import busybox "$tmp/bb" >/dev/null 2>&1 ||
+    "$lodge" template show busybox >/dev/null 2>&1 # imported meanwhile by another test
+}
+
+readonly ROOT_HASH='$6$lodgeexample$r8SYv0frjEDIPK9gDsOSvAXgC7FSGq51hLhlOzw/JbkoNILeLSJeZGsq1Zkcf/Ut9HPLELLo62qhqjBEvf.Ue1'
+
+# ve_xml NAME IP [MEMORY_MIB [CURRENT_MIB [LAUNCH]]]: a busybox VE on the
+# cluster's bridge whose web server shows what the guest itself sees.
+ve_xml() {
+  local name=$1 ip=$2 mem=${3:-256} cur=${4:-64}
+  local launch=${5:-"sh -c 'hostname > /srv/www/hostname.txt; grep ^root: /etc/shadow | cut -d: -f2 > /srv/www/root-hash.txt; date +%s >> /root/boots; cp /root/boots /srv/www/boots.txt; exec httpd -f -p 80 -h /srv/www'"}
+  launch=${launch//&/&amp;}
+  launch=${launch//</&lt;}
+  cat <<EOF
+<environment>
+  <name>$name</name>
+  <template name="busybox"/>
+  <resources>
+    <vcpus>1</vcpus>
+    <memory unit="MiB">$mem</memory>
+    <currentMemory unit="MiB">$cur</currentMemory>
+    <disk unit="GiB">1</disk>
+  </resources>
+  <root><password hash="$ROOT_HASH"/></root>
+  <network>
+    <interface name="eth0">
+      <ip address="$ip" prefix="24"/>
+      <gateway address="10.77.0.1"/>
+    </interface>
+  </network>
+  <applications>
+    <application name="web" autostart="yes">
+      <source template="busybox-httpd"/>
+      <launch>$launch</launch>
+    </application>
+  </applications>
+</environment>
+EOF
+}
+
+# define_ve NAME IP [...]: writes $tmp/NAME.xml and defines it.
+define_ve() {
+  local name=$1
+  ve_xml "$@" >"$tmp/$name.xml"
+  test_ves+=("$name")
+  "$lodge" define "$tmp/$name.xml"
+}
+
+# The domains named $1 running on any node, one line per node.
+running_on() {
+  local node
+  for node in $LODGE_NODES; do
+    # shellcheck disable=SC1090
+    (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" &&
+      virsh -q -c "$LIBVIRT_URI" list --name 2>/dev/null | grep -qx "$1" && echo "$node")
+  done
+}
+
+# The pid of the QEMU of VE $1 (its node's libvirt writes it).
+qemu_pid() {
+  local node
+  node=$(running_on "$1" | head -n 1)
+  [ -n "$node" ] && cat "$LODGE_CLUSTER_DIR/nodes/$node/run/qemu/$1.pid" 2>/dev/null
+}
+
+rbd_images() { rbd --id "${LODGE_CEPH_USER:-lodge}" ls "$1" 2>/dev/null; }
