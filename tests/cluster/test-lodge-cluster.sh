@@ -87,7 +87,7 @@ stderr_has() { grep -q -- "$1" "$WORK/stderr"; }
 head -c 100000 /dev/urandom >"$WORK/payload"
 
 echo "# bluestore: create, use, stop, start again, stop and erase"
-timed "up (bluestore, create)" "$TOOL" up
+timed "up (bluestore, create)" "$TOOL" up --nodes 0
 check "up creates a bluestore cluster" test "$RC" = 0
 check "up prints the path of the env file" test "$OUT" = "$LODGE_CLUSTER_DIR/env"
 check "env file sets CEPH_CONF, LODGE_CEPH_USER, LODGE_NETNS" bash -c '
@@ -146,7 +146,7 @@ check "no process of the cluster after down --purge" no_cluster_process
 check "no namespace after down --purge" no_netns
 
 echo "# memstore: create, use, stop, make anew"
-timed "up --memstore (create)" "$TOOL" up --memstore
+timed "up --memstore (create)" "$TOOL" up --memstore --nodes 0
 check "up --memstore creates a cluster" test "$RC" = 0
 check "status exits 0 when up (memstore)" test "$(status_rc)" = 0
 check "status names the memstore backend" grep -q '^store *memstore' "$WORK/status"
@@ -172,7 +172,7 @@ check "its pools are gone" bash -c '! "$1" exec rados --id lodge lspools | grep 
 
 echo "# failures leave nothing behind"
 # Stop 'up' while it creates a cluster (once the monitor runs).
-"$TOOL" up --memstore >/dev/null 2>"$WORK/stderr" &
+"$TOOL" up --memstore --nodes 0 >/dev/null 2>"$WORK/stderr" &
 up_pid=$!
 deadline=$(($(now_us) + 60000000))
 until [[ -s $LODGE_CLUSTER_DIR/run/mon.a.pid ]] || (($(now_us) > deadline)); do
@@ -194,7 +194,7 @@ deadline=$(($(now_us) + 10000000))
 until [[ -n $(ip netns pids "$FOREIGN_NETNS") ]] || (($(now_us) > deadline)); do
 	sleep 0.05 # poll interval
 done
-timed "up in a foreign namespace" env LODGE_NETNS="$FOREIGN_NETNS" "$TOOL" up --memstore
+timed "up in a foreign namespace" env LODGE_NETNS="$FOREIGN_NETNS" "$TOOL" up --memstore --nodes 0
 check "up refuses a namespace that has other processes" test "$RC" = 1
 check "the foreign process still runs" kill -0 "$FOREIGN_PID"
 check "no cluster directory was made" test ! -e "$LODGE_CLUSTER_DIR"
@@ -255,6 +255,16 @@ else
 	check "status shows both nodes running and answering" test "$(grep -cE \
 		'^  node[12] +running +pid [0-9]+ .* answers: libvirt' "$WORK/status")" = 2
 	check "status shows the bridge" grep -qE '^  bridge +present +lodgebr0 10.77.0.1/24' "$WORK/status"
+	if [[ -x ${LODGE_BIN_DIR:-$HERE/../../build}/controller/lodged ]]; then
+		check "status shows lodged active, its API answering" \
+			grep -qE '^  lodged +running +pid [0-9]+ \(active, API answers\)' "$WORK/status"
+		check "status shows an agent per node" test "$(grep -cE '^  agent[12] +running +pid' "$WORK/status")" = 2
+		check "both nodes registered and up in the control center" bash -c \
+			'[ "$("$1" exec "$2/tools/lodge" node list | grep -cE "^node[12] +up ")" = 2 ]' \
+			_ "$TOOL" "${LODGE_BIN_DIR:-$HERE/../../build}"
+	else
+		printf 'SKIP  control plane: lodged not built in %s\n' "${LODGE_BIN_DIR:-$HERE/../../build}"
+	fi
 	uuid1=$(host_uuid 1 || true)
 	uuid2=$(host_uuid 2 || true)
 	check "node1 answers on 127.0.1.1 with its own host UUID" bash -c \

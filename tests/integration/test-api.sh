@@ -32,13 +32,18 @@ wait_for() {
   return 1
 }
 
+# The cluster's own lodged (tools/lodge-cluster up) serves; a second one,
+# with TCP and a token, waits as its standby.
+cluster=$src/tools/lodge-cluster
+main_sock=$LODGE_CLUSTER_DIR/run/lodged.sock
+[ -S "$main_sock" ] || { echo "SKIP: the cluster's control center does not run (tools/lodge-cluster up)"; exit 77; }
+export LODGE_URL=unix:$main_sock
 token=0123456789abcdef0123456789abcdef
 echo "$token" >"$tmp/token"
 sock=$tmp/run/lodged.sock
-"$lodged" --lease 3 --socket "$sock" --tcp-port 18917 --token-file "$tmp/token" --id leader-a >"$tmp/a.log" 2>&1 &
+"$lodged" --lease 3 --socket "$sock" --tcp-port 18917 --token-file "$tmp/token" --id standby-b >"$tmp/b.log" 2>&1 &
 pids+=($!)
-wait_for "$tmp/a.log" "active:" 20 && ok "lodged became active" || { not_ok "lodged did not become active"; cat "$tmp/a.log"; exit 1; }
-export LODGE_URL=unix:$sock
+wait_for "$tmp/b.log" "standby: .* is active" 20 && ok "a second lodged waits as standby" || { not_ok "no standby"; cat "$tmp/b.log"; }
 
 # A template to define against.
 "$src/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$tmp/bb" 2>/dev/null
@@ -64,26 +69,47 @@ expect 2 "usage error" 'no FILE given' -- "$lodge" define
 big=$tmp/big.xml; { echo '<environment><description>'; head -c 2000000 /dev/zero | tr '\0' a; echo '</description></environment>'; } >"$big"
 expect 1 "an oversized definition" 'too large' -- "$lodge" define "$big"
 
-# TCP: the token is required.
+api() { # api METHOD PATH [FILE]: prints "STATUS BODY" of a request to the cluster's lodged
+  local status
+  status=$(curl -s -o "$tmp/api.out" -w '%{http_code}' --unix-socket "$main_sock" -X "$1" \
+    ${3:+--data-binary @"$3" -H 'Content-Type: application/xml'} "http://lodged$2")
+  echo "$status $(cat "$tmp/api.out")"
+}
+# Name clashes: --new (POST) refuses a taken name; PUT must name the VE
+# of its body.
+expect 4 "define --new of a taken name" "environment 'api-web' exists already" -- "$lodge" define --new "$tmp/web.xml"
+expect 0 "POST of a taken name: 409 conflict" '^409 .*"code":"conflict"' -- api POST /v1/environments "$tmp/web.xml"
+expect 0 "PUT under another name: 400 invalid" "^400 .*not of 'other'" -- api PUT /v1/environments/other "$tmp/web.xml"
+expect 0 "malformed XML through the API: 400 invalid" '^400 .*"code":"invalid".*malformed XML' -- api POST /v1/environments "$tmp/malformed.xml"
+expect 0 "a VE of an unknown template through the API: 404" "^404 .*unknown template 'no-such-template'" -- api POST /v1/environments "$tmp/badtmpl.xml"
+expect 3 "nothing was defined under the other name" "unknown environment 'other'" -- "$lodge" status other
+expect 0 "the clashing requests changed nothing" '<name>api-web</name>' -- "$lodge" show api-web
+
+# Metrics.
+expect 0 "metrics: environments by phase" 'lodge_environments\{phase="stopped"\} [1-9]' -- curl -sf --unix-socket "$main_sock" http://lodged/metrics
+expect 0 "metrics: request counter" 'lodge_api_requests_total [0-9]+' -- curl -sf --unix-socket "$main_sock" http://lodged/metrics
+expect 0 "metrics: operation latencies" 'lodge_operation_seconds_count\{op="start"\} [0-9]+' -- curl -sf --unix-socket "$main_sock" http://lodged/metrics
+
+# The standby takes over when the active one stops; then TCP needs the token.
+main_pid=$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")
+kill "$main_pid"
+start=$SECONDS
+wait_for "$tmp/b.log" "active:" 20 && ok "standby took over after $((SECONDS - start)) s" || { not_ok "standby did not take over"; cat "$tmp/b.log"; }
+expect 0 "the new leader serves the same state" 'api-web' -- env LODGE_URL=unix:$sock "$lodge" list
 expect 1 "TCP without a token" "Authorization: Bearer" -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN= "$lodge" list
 expect 1 "TCP with a wrong token" "Authorization: Bearer" -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN=wrong "$lodge" list
 expect 0 "TCP with the token" 'api-web' -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN=$token "$lodge" list
+expect 0 "--connect names the control center" 'api-web' -- env LODGE_TOKEN=$token "$lodge" list --connect http://127.0.0.1:18917
+expect 1 "an undefine without the token changes nothing" "Authorization: Bearer" -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN= "$lodge" undefine api-web
+expect 0 "still defined" '<name>api-web</name>' -- env LODGE_URL=unix:$sock "$lodge" show api-web
 
-# Metrics.
-expect 0 "metrics: environments by phase" 'lodge_environments\{phase="stopped"\} [1-9]' -- curl -sf --unix-socket "$sock" http://lodged/metrics
-expect 0 "metrics: request counter" 'lodge_api_requests_total [0-9]+' -- curl -sf --unix-socket "$sock" http://lodged/metrics
+expect 0 "undefine" 'undefined' -- env LODGE_URL=unix:$sock "$lodge" undefine api-web
+expect 3 "gone" "unknown environment 'api-web'" -- env LODGE_URL=unix:$sock "$lodge" show api-web
 
-# A standby takes over when the leader stops.
-"$lodged" --lease 3 --socket "$tmp/run/b.sock" --id standby-b >"$tmp/b.log" 2>&1 &
-pids+=($!)
-wait_for "$tmp/b.log" "standby: leader-a is active" 20 && ok "second lodged waits as standby" || { not_ok "no standby"; cat "$tmp/b.log"; }
+# Hand back to the cluster's own lodged.
 kill "${pids[0]}"
-start=$SECONDS
-wait_for "$tmp/b.log" "active:" 20 && ok "standby took over after $((SECONDS - start)) s" || { not_ok "standby did not take over"; cat "$tmp/b.log"; }
-expect 0 "the new leader serves the same state" 'api-web' -- env LODGE_URL=unix:$tmp/run/b.sock "$lodge" list
-
-expect 0 "undefine" 'undefined' -- env LODGE_URL=unix:$tmp/run/b.sock "$lodge" undefine api-web
-expect 3 "gone" "unknown environment 'api-web'" -- env LODGE_URL=unix:$tmp/run/b.sock "$lodge" show api-web
+wait "${pids[0]}" 2>/dev/null
+expect 0 "lodge-cluster up brings the cluster's lodged back" 'control plane ready' -- "$cluster" up
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
