@@ -6,5 +6,5 @@ build=${1:?usage: bench/run-storage.sh BUILD_DIR [OPTIONS]}; shift
 top=$(cd "$(dirname "$0")/.." && pwd)
 export LODGE_CLUSTER_DIR=${LODGE_CLUSTER_DIR:-$build/bench-cluster} LODGE_NETNS=${LODGE_NETNS:-lodge-bench}
 trap '"$top/tools/lodge-cluster" down --purge >/dev/null 2>&1 || true' EXIT
-"$top/tools/lodge-cluster" up --memstore >/dev/null
+"$top/tools/lodge-cluster" up --memstore --nodes 0 >/dev/null
 "$top/tools/lodge-cluster" exec "$build/bench/bench-storage" "$@"

@@ -167,10 +167,21 @@ json_array_of (GPtrArray *objects)
 
 /* ---- routes, in a worker thread ---- */
 
+/* The steps of an operation, each with when it happened (ms since the
+ * request arrived). */
+typedef struct {
+  gint64 start_us;
+  GPtrArray *what;
+  GArray *ms;
+} Steps;
+
 static void
 collect_step (const char *what, gpointer user_data)
 {
-  g_ptr_array_add (user_data, g_strdup (what));
+  Steps *steps = user_data;
+  gint64 ms = (g_get_monotonic_time () - steps->start_us) / 1000;
+  g_ptr_array_add (steps->what, g_strdup (what));
+  g_array_append_val (steps->ms, ms);
 }
 
 static int
@@ -187,7 +198,9 @@ route_lifecycle (Request *r, const char *name, const char *action)
 {
   LodgeApi *api = r->api;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) steps = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) step_what = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) step_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
+  Steps steps = { r->start_us, step_what, step_ms };
   const char *force = r->query != NULL ? g_hash_table_lookup (r->query, "force") : NULL;
   gboolean forced = g_strcmp0 (force, "yes") == 0 || g_strcmp0 (force, "1") == 0;
   /* One operation per VE at a time in this controller: a second request
@@ -201,7 +214,7 @@ route_lifecycle (Request *r, const char *name, const char *action)
   if (strcmp (action, "stop") == 0 || strcmp (action, "restart") == 0)
     ok = lodge_lifecycle_stop (api->ctl, api->lifecycle, name, forced, &error);
   if (ok && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0))
-    ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, steps, &error);
+    ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, &steps, &error);
   lodge_ctl_end (api->ctl, name);
   int op = op_index (action);
   g_mutex_lock (&api->lock);
@@ -216,12 +229,16 @@ route_lifecycle (Request *r, const char *name, const char *action)
     return respond_error (r, error);
   g_autoptr (GBytes) state = lodge_runtime_record_to_json (rt);
   g_autoptr (GString) out = g_string_new ("{\"steps\":[");
-  for (guint i = 0; i < steps->len; i++)
+  for (guint i = 0; i < step_what->len; i++)
     {
-      g_autofree char *q = json_escape (steps->pdata[i]);
+      g_autofree char *q = json_escape (step_what->pdata[i]);
       g_string_append_printf (out, "%s%s", i ? "," : "", q);
     }
-  g_string_append (out, "],\"status\":");
+  g_string_append (out, "],\"step_ms\":[");
+  for (guint i = 0; i < step_ms->len; i++)
+    g_string_append_printf (out, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index (step_ms, gint64, i));
+  g_string_append_printf (out, "],\"total_ms\":%" G_GINT64_FORMAT ",\"status\":",
+                          (g_get_monotonic_time () - r->start_us) / 1000);
   g_string_append_len (out, g_bytes_get_data (state, NULL), g_bytes_get_size (state));
   g_string_append (out, "}\n");
   respond_json (r, 200, g_string_free_to_bytes (g_steal_pointer (&out)));

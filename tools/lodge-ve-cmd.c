@@ -354,8 +354,15 @@ lifecycle (const char *action, const char *summary, const char *description, int
     {
       JsonObject *o = json_node_get_object (json_parser_get_root (parser));
       JsonArray *steps = json_object_has_member (o, "steps") ? json_object_get_array_member (o, "steps") : NULL;
+      JsonArray *ms = json_object_has_member (o, "step_ms") ? json_object_get_array_member (o, "step_ms") : NULL;
       for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
-        g_printerr ("  %s\n", json_array_get_string_element (steps, i));
+        {
+          if (ms != NULL && i < json_array_get_length (ms))
+            g_printerr ("  [%6.2f s] ", json_array_get_int_element (ms, i) / 1000.0);
+          else
+            g_printerr ("  ");
+          g_printerr ("%s\n", json_array_get_string_element (steps, i));
+        }
       JsonObject *st = json_object_has_member (o, "status") ? json_object_get_object_member (o, "status") : NULL;
       if (st != NULL)
         g_print ("%s: %s%s%s\n", argv[1], json_object_get_string_member_with_default (st, "phase", "?"),

@@ -1,0 +1,116 @@
+#!/bin/bash
+# bench/run-cluster.sh BUILD_DIR: the control plane and the guests, on a
+# local cluster of its own (3 nodes, memstore, its own directory and
+# namespace), torn down at the end.
+#
+#  1. start to ready: 10 VEs, each started once (first start: the disk is
+#     cloned), one at a time; the median of `lodge start` wall time, split by
+#     the control center's own step times into control plane (API request
+#     to domain started on the node: placement, clone, config, define+start)
+#     and guest boot (domain started to the guest's ready line), with the
+#     guest's own boot_ms from its ready line.
+#  2. 20 VEs started at once (20 CLI processes): VEs per minute, against the
+#     sequential rate of step 1 (same script, same machine).
+#  3. host memory per idle VE with those 20 running: the QEMUs' summed PSS
+#     (and RSS) over 20, after the guests settled, against the memory each
+#     guest sees.
+# Prints a Markdown table. Options by environment: BENCH_RUNS (10),
+# BENCH_PARALLEL (20), BENCH_SETTLE_S (30).
+set -euo pipefail
+build=$(realpath "${1:?usage: bench/run-cluster.sh BUILD_DIR}")
+top=$(cd "$(dirname "$0")/.." && pwd)
+runs=${BENCH_RUNS:-10} parallel=${BENCH_PARALLEL:-20} settle=${BENCH_SETTLE_S:-30}
+export LODGE_CLUSTER_DIR=${LODGE_CLUSTER_DIR:-$build/bench-cluster} LODGE_NETNS=${LODGE_NETNS:-lodge-bench}
+export LODGE_BIN_DIR=$build
+cluster=$top/tools/lodge-cluster
+lodge=$build/tools/lodge
+work=$(mktemp -d)
+trap '"$cluster" down --purge >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+say "bringing up a 3-node cluster in $LODGE_CLUSTER_DIR"
+"$cluster" up --memstore --nodes 3 --node-memory 4096 --memory-ratio 2 >/dev/null
+inns() { "$cluster" exec "$@"; }
+"$top/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$work/bb" 2>/dev/null
+inns "$lodge" template import busybox "$work/bb" >/dev/null 2>&1
+
+ve_xml() { # NAME INDEX
+  cat <<X
+<environment><name>$1</name><template name="busybox"/>
+  <resources><vcpus>1</vcpus><memory unit="MiB">256</memory><currentMemory unit="MiB">64</currentMemory><disk unit="GiB">1</disk></resources>
+  <network><interface name="eth0"><ip address="10.77.0.$((20 + $2))" prefix="24"/></interface></network>
+  <applications><application name="web" autostart="yes"><source template="busybox-httpd"/><launch>httpd -f -p 80 -h /srv/www</launch></application></applications>
+</environment>
+X
+}
+define() { ve_xml "$1" "$2" >"$work/$1.xml"; inns "$lodge" define "$work/$1.xml" >/dev/null; }
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# The control center's step times: wall ms, control plane ms, guest ms, boot_ms.
+cat >"$work/steps.py" <<'PY'
+import json, re, sys
+o = json.load(sys.stdin)
+steps = dict(zip(o["steps"], o["step_ms"]))
+started = next(ms for what, ms in steps.items() if what.startswith("domain started"))
+ready = next(what for what in steps if what.startswith("lodge-ready"))
+boot = int(re.search(r"boot_ms=(\d+)", ready).group(1))
+print(sys.argv[1], started, o["total_ms"] - started, boot, sep="\t")
+PY
+
+# 1. One at a time.
+say "start to ready, $runs VEs one at a time"
+: >"$work/seq.tsv"
+seq_start=$(date +%s%N)
+for i in $(seq "$runs"); do
+  define "b$i" "$i"
+  t0=$(date +%s%N)
+  out=$(inns curl -sf --unix-socket "$LODGE_CLUSTER_DIR/run/lodged.sock" -X POST "http://lodged/v1/environments/b$i/start")
+  t1=$(date +%s%N)
+  python3 "$work/steps.py" "$(((t1 - t0) / 1000000))" <<<"$out" >>"$work/seq.tsv"
+  inns "$lodge" stop --force "b$i" >/dev/null
+done
+seq_s=$(( ($(date +%s%N) - seq_start) / 1000000 ))
+total=$(cut -f1 "$work/seq.tsv" | median)
+control=$(cut -f2 "$work/seq.tsv" | median)
+boot=$(cut -f3 "$work/seq.tsv" | median)
+guest=$(cut -f4 "$work/seq.tsv" | median)
+
+# 2. Many at once.
+say "$parallel VEs started at once"
+for i in $(seq "$parallel"); do define "p$i" "$((100 + i))"; done
+avail_before=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+t0=$(date +%s%N)
+pids=()
+for i in $(seq "$parallel"); do inns "$lodge" start "p$i" >"$work/p$i.out" 2>&1 & pids+=($!); done
+failed=0
+for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
+par_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$failed" -eq 0 ] || { say "$failed starts failed:"; cat "$work"/p*.out | grep -v '^ ' | sort | uniq -c >&2; }
+
+# 3. Memory of the idle VEs.
+say "letting $parallel guests settle for ${settle} s"
+sleep "$settle" # the guests idle: the balloon and free page reporting need time to hand memory back
+avail_after=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
+pss=0 rss=0 n=0
+for pid in $(pgrep -f 'qemu-system-x86_64 .*-name guest=p[0-9]'); do
+  pss=$((pss + $(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")))
+  rss=$((rss + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+  n=$((n + 1))
+done
+
+seq_rate=$(awk -v n="$runs" -v ms="$seq_s" 'BEGIN { printf "%.1f", n * 60000 / ms }')
+par_rate=$(awk -v n="$((parallel - failed))" -v ms="$par_ms" 'BEGIN { printf "%.1f", n * 60000 / ms }')
+cat <<T
+
+Lodge cluster bench: 3 nodes on one machine ($(nproc) cores, $(awk '/^MemTotal:/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)), $(inns "$lodge" node list | awk 'NR == 2 { print $3 }') guests, $(date -u +%Y-%m-%d)
+
+| measure | value |
+| --- | --- |
+| start to ready, median of $runs (first start: disk cloned) | $(awk -v v="$total" 'BEGIN { printf "%.2f s", v / 1000 }') |
+| — control plane: API request to domain started on the node | $(awk -v v="$control" 'BEGIN { printf "%.2f s", v / 1000 }') |
+| — guest: domain started to ready line | $(awk -v v="$boot" 'BEGIN { printf "%.2f s", v / 1000 }') (the guest's own boot_ms: $guest ms) |
+| one at a time: VEs started per minute (start + stop) | $seq_rate |
+| $parallel at once: VEs started per minute | $par_rate ($((parallel - failed))/$parallel in $(awk -v v="$par_ms" 'BEGIN { printf "%.1f s", v / 1000 }'); $(awk -v a="$par_rate" -v b="$seq_rate" 'BEGIN { printf "%.1fx", a / b }') the sequential rate) |
+| host memory per idle VE ($n QEMUs, ${settle} s after start), PSS | $((pss / (n > 0 ? n : 1) / 1024)) MiB (RSS $((rss / (n > 0 ? n : 1) / 1024)) MiB) for 256 MiB of guest memory |
+| host MemAvailable drop per VE | $(( (avail_before - avail_after) / parallel / 1024 )) MiB |
+T
