@@ -25,11 +25,12 @@ struct _LodgeApi {
   guint64 errors;
   double latency_sum_s;
   /* Lifecycle operations: count, failures and seconds, by kind. */
-  guint64 op_count[3], op_failed[3];
-  double op_sum_s[3];
+  guint64 op_count[4], op_failed[4];
+  double op_sum_s[4];
 };
 
-static const char *const op_names[3] = { "start", "stop", "restart" };
+#define N_OPS 4
+static const char *const op_names[N_OPS] = { "start", "stop", "restart", "migrate" };
 
 typedef struct {
   LodgeApi *api;
@@ -187,7 +188,7 @@ collect_step (const char *what, gpointer user_data)
 static int
 op_index (const char *action)
 {
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < N_OPS; i++)
     if (strcmp (op_names[i], action) == 0)
       return i;
   g_return_val_if_reached (0);
@@ -206,7 +207,13 @@ route_lifecycle (Request *r, const char *name, const char *action)
   /* One operation per VE at a time in this controller: a second request
    * waits for the first, then acts on what it left (a second start of a
    * running VE does nothing). */
-  guint wait_s = api->lifecycle->ready_timeout_s + api->lifecycle->stop_timeout_s + 30;
+  guint wait_s = api->lifecycle->ready_timeout_s + api->lifecycle->stop_timeout_s
+                 + api->lifecycle->migrate_timeout_s + 30;
+  const char *to = r->query != NULL ? g_hash_table_lookup (r->query, "to") : NULL;
+  const char *downtime_s = r->query != NULL ? g_hash_table_lookup (r->query, "max_downtime_ms") : NULL;
+  guint64 downtime = 0;
+  if (downtime_s != NULL && !g_ascii_string_to_unsigned (downtime_s, 10, 1, 60000, &downtime, NULL))
+    return respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
   if (!lodge_ctl_begin (api->ctl, name, action, wait_s, &error))
     return respond_error (r, error);
   gint64 t0 = g_get_monotonic_time ();
@@ -215,6 +222,9 @@ route_lifecycle (Request *r, const char *name, const char *action)
     ok = lodge_lifecycle_stop (api->ctl, api->lifecycle, name, forced, &error);
   if (ok && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0))
     ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, &steps, &error);
+  if (strcmp (action, "migrate") == 0)
+    ok = lodge_lifecycle_migrate (api->ctl, api->lifecycle, name, to, (guint) downtime,
+                                  collect_step, &steps, &error);
   lodge_ctl_end (api->ctl, name);
   int op = op_index (action);
   g_mutex_lock (&api->lock);
@@ -390,17 +400,118 @@ route_environments (Request *r)
     return route_console (r, name);
   if (n == 4 && strcmp (r->method, "POST") == 0
       && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
-          || g_strcmp0 (action, "restart") == 0))
+          || g_strcmp0 (action, "restart") == 0 || g_strcmp0 (action, "migrate") == 0))
     return route_lifecycle (r, name, action);
   respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
                       "no such method or path in the API");
+}
+
+typedef struct {
+  LodgeApi *api;
+  char *name;
+  char *node;
+  gboolean ok;
+  char *result; /* JSON object */
+} DrainJob;
+
+static void
+drain_one (gpointer data, gpointer user_data)
+{
+  DrainJob *job = data;
+  LodgeApi *api = job->api;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *qname = json_escape (job->name);
+  gboolean ok = lodge_ctl_begin (api->ctl, job->name, "migrate", api->lifecycle->migrate_timeout_s + 60,
+                                 &error);
+  if (ok)
+    {
+      ok = lodge_lifecycle_migrate (api->ctl, api->lifecycle, job->name, NULL, 0, NULL, NULL, &error);
+      lodge_ctl_end (api->ctl, job->name);
+    }
+  if (!ok)
+    {
+      g_autofree char *qmsg = json_escape (error->message);
+      job->result = g_strdup_printf ("{\"name\":%s,\"error\":%s}", qname, qmsg);
+      return;
+    }
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, job->name, NULL);
+  job->ok = TRUE;
+  job->result = g_strdup_printf ("{\"name\":%s,\"to\":\"%s\",\"migration_ms\":%" G_GUINT64_FORMAT
+                                 ",\"downtime_ms\":%" G_GUINT64_FORMAT "}",
+                                 qname, rt != NULL && rt->node != NULL ? rt->node : "?",
+                                 rt != NULL ? rt->migration_ms : 0, rt != NULL ? rt->downtime_ms : 0);
+}
+
+/* Drain: the node takes no new VEs, and its running VEs migrate away, two
+ * at a time; the answer lists each one's outcome. */
+static void
+route_drain (Request *r, const char *node)
+{
+  LodgeApi *api = r->api;
+  g_autoptr (GError) error = NULL;
+  if (!lodge_ctl_set_node_state (api->ctl, node, LODGE_NODE_DRAINING, &error))
+    return respond_error (r, error);
+  g_autoptr (GPtrArray) list = lodge_ctl_list (api->ctl, &error);
+  if (list == NULL)
+    return respond_error (r, error);
+  g_autoptr (GPtrArray) jobs = g_ptr_array_new ();
+  for (guint i = 0; i < list->len; i++)
+    {
+      LodgeRuntimeRecord *rt = list->pdata[i];
+      if (g_strcmp0 (rt->node, node) != 0 || rt->phase != LODGE_PHASE_RUNNING)
+        continue;
+      DrainJob *job = g_new0 (DrainJob, 1);
+      job->api = api;
+      job->name = g_strdup (rt->name);
+      g_ptr_array_add (jobs, job);
+    }
+  GThreadPool *pool = g_thread_pool_new (drain_one, NULL, 2, FALSE, NULL);
+  for (guint i = 0; i < jobs->len; i++)
+    g_thread_pool_push (pool, jobs->pdata[i], NULL);
+  g_thread_pool_free (pool, FALSE, TRUE);
+  g_autoptr (GString) migrated = g_string_new (NULL), failed = g_string_new (NULL);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      DrainJob *job = jobs->pdata[i];
+      GString *to = job->ok ? migrated : failed;
+      g_string_append_printf (to, "%s%s", to->len ? "," : "", job->result);
+      g_free (job->name);
+      g_free (job->result);
+      g_free (job);
+    }
+  g_autofree char *qnode = json_escape (node);
+  g_autofree char *text = g_strdup_printf ("{\"node\":%s,\"migrated\":[%s],\"failed\":[%s]}\n",
+                                           qnode, migrated->str, failed->str);
+  respond_json (r, 200, g_bytes_new (text, strlen (text)));
 }
 
 static void
 route_nodes (Request *r)
 {
   g_autoptr (GError) error = NULL;
-  if (g_strv_length (r->parts) != 2 || strcmp (r->method, "GET") != 0)
+  guint n = g_strv_length (r->parts);
+  if (n == 4 && strcmp (r->method, "POST") == 0 && strcmp (r->parts[3], "drain") == 0)
+    return route_drain (r, r->parts[2]);
+  if (n == 4 && strcmp (r->method, "POST") == 0 && strcmp (r->parts[3], "undrain") == 0)
+    {
+      g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
+      LodgeNodeRecord *found = NULL;
+      for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+        if (strcmp (((LodgeNodeRecord *) nodes->pdata[i])->name, r->parts[2]) == 0)
+          found = nodes->pdata[i];
+      if (nodes == NULL)
+        return respond_error (r, error);
+      if (found == NULL)
+        return respond_error_code (r, 404, "not-found", "unknown node");
+      if (found->state == LODGE_NODE_FENCED)
+        return respond_error_code (r, 409, "conflict",
+                                   "the node is fenced; the control center clears that when its "
+                                   "agent is back and has destroyed its stale guests");
+      if (!lodge_ctl_set_node_state (r->api->ctl, r->parts[2], LODGE_NODE_UP, &error))
+        return respond_error (r, error);
+      return respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
+    }
+  if (n != 2 || strcmp (r->method, "GET") != 0)
     return respond_error_code (r, 404, "not-found", "no such method or path in the API");
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
   if (nodes == NULL)
@@ -451,14 +562,14 @@ route_metrics (Request *r)
                           api->requests, api->errors, api->latency_sum_s, api->requests);
   g_string_append (out, "# HELP lodge_operation_seconds Time lifecycle operations took.\n"
                         "# TYPE lodge_operation_seconds summary\n");
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < N_OPS; i++)
     g_string_append_printf (out,
                             "lodge_operation_seconds_sum{op=\"%s\"} %.6f\n"
                             "lodge_operation_seconds_count{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             op_names[i], api->op_sum_s[i], op_names[i], api->op_count[i]);
   g_string_append (out, "# HELP lodge_operation_failures_total Lifecycle operations that failed.\n"
                         "# TYPE lodge_operation_failures_total counter\n");
-  for (int i = 0; i < 3; i++)
+  for (int i = 0; i < N_OPS; i++)
     g_string_append_printf (out, "lodge_operation_failures_total{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             op_names[i], api->op_failed[i]);
   g_mutex_unlock (&api->lock);

@@ -309,10 +309,50 @@ lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error)
 LodgeNodeState
 lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node)
 {
-  if (node->state != LODGE_NODE_UP)
+  if (node->state == LODGE_NODE_FENCED)
     return node->state;
+  /* A draining node that stops heartbeating is down like any other. */
   gint64 age = g_get_real_time () - node->heartbeat_us;
-  return age > (gint64) ctl->node_grace_s * G_USEC_PER_SEC ? LODGE_NODE_DOWN : LODGE_NODE_UP;
+  return age > (gint64) ctl->node_grace_s * G_USEC_PER_SEC ? LODGE_NODE_DOWN : node->state;
+}
+
+gboolean
+lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state, GError **error)
+{
+  g_return_val_if_fail (state != LODGE_NODE_DOWN, FALSE);
+  for (int attempt = 0; attempt < 20; attempt++)
+    {
+      guint64 version = 0;
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GBytes) json = lodge_store_get (ctl->store, LODGE_STORE_NODE, name, &version, &local);
+      if (json == NULL)
+        {
+          if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+            g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                         "unknown node '%s'", name);
+          else
+            g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      g_autoptr (LodgeNodeRecord) r = lodge_node_record_from_json (json, error);
+      if (r == NULL)
+        return FALSE;
+      if (r->state == state)
+        return TRUE;
+      r->state = state;
+      g_autoptr (GBytes) updated = lodge_node_record_to_json (r);
+      if (lodge_store_update (ctl->store, LODGE_STORE_NODE, name, version, updated, NULL, &local))
+        return TRUE;
+      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      /* A heartbeat came in between: read again. */
+    }
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
+               "node record %s kept changing under 20 attempts to update it", name);
+  return FALSE;
 }
 
 GPtrArray *

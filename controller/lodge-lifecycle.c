@@ -61,7 +61,8 @@ find_node (GPtrArray *nodes, const char *name)
 
 /* The scheduler's view: every node, and every VE starting or running. */
 static const char *
-place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, GError **error)
+place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, const char *exclude_node,
+       GError **error)
 {
   g_autoptr (GPtrArray) runtimes = lodge_ctl_list (ctl, error);
   if (runtimes == NULL)
@@ -92,7 +93,8 @@ place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, GError **error)
   LodgeSchedVe want = { def->name, NULL, def->vcpus, def->memory,
                         lodge_env_def_effective_current_memory (def) };
   return lodge_scheduler_place ((LodgeSchedNode *) sched_nodes->data, sched_nodes->len,
-                                (LodgeSchedVe *) placed->data, placed->len, &want, NULL, error);
+                                (LodgeSchedVe *) placed->data, placed->len, &want, exclude_node,
+                                error);
 }
 
 static gboolean
@@ -336,7 +338,7 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
     }
 
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
-  const char *node_name = nodes != NULL ? place (ctl, nodes, def, error) : NULL;
+  const char *node_name = nodes != NULL ? place (ctl, nodes, def, NULL, error) : NULL;
   if (node_name == NULL)
     return FALSE;
   LodgeNodeRecord *node = find_node (nodes, node_name);
@@ -385,6 +387,174 @@ record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecor
   return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
 }
 
+/* Whether domain @name runs on @node (FALSE also when the node does not
+ * answer). */
+static gboolean
+runs_on (const LodgeNodeRecord *node, const char *name)
+{
+  if (node == NULL)
+    return FALSE;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, NULL);
+  LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+  return lv != NULL && lodge_libvirt_state (lv, name, &state, NULL)
+         && (state == LODGE_DOMAIN_STATE_RUNNING || state == LODGE_DOMAIN_STATE_PAUSED);
+}
+
+/* A migration whose controller died: the record follows where the guest
+ * runs (libvirt moved it whole, or not at all). */
+static gboolean
+settle_migration (LodgeCtl *ctl, LodgeRuntimeRecord *rt, guint64 version, GError **error)
+{
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  if (nodes == NULL)
+    return FALSE;
+  LodgeNodeRecord *src = find_node (nodes, rt->node);
+  LodgeNodeRecord *dst = rt->target_node != NULL ? find_node (nodes, rt->target_node) : NULL;
+  if (runs_on (dst, rt->name))
+    {
+      g_free (rt->node);
+      rt->node = g_strdup (rt->target_node);
+      rt->generation++;
+    }
+  else if (!runs_on (src, rt->name))
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND,
+                   "%s was migrating from %s to %s and runs on neither", rt->name, rt->node,
+                   rt->target_node != NULL ? rt->target_node : "?");
+      return FALSE;
+    }
+  rt->phase = LODGE_PHASE_RUNNING;
+  g_clear_pointer (&rt->target_node, g_free);
+  return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
+}
+
+typedef struct {
+  LodgeLifecycleProgress progress;
+  gpointer user_data;
+  gint64 last_us;
+} MigrationProgress;
+
+static void
+migration_progress (guint64 processed, guint64 remaining, guint64 bps, gpointer user_data)
+{
+  MigrationProgress *mp = user_data;
+  gint64 now = g_get_monotonic_time ();
+  if (now - mp->last_us < G_USEC_PER_SEC)
+    return; /* one line a second is plenty */
+  mp->last_us = now;
+  progress_say (mp->progress, mp->user_data, "migrating: %" G_GUINT64_FORMAT " MiB sent, %"
+                G_GUINT64_FORMAT " MiB left, %.1f MiB/s", processed >> 20, remaining >> 20,
+                bps / 1048576.0);
+}
+
+gboolean
+lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                         const char *to_node, guint max_downtime_ms, LodgeLifecycleProgress progress,
+                         gpointer user_data, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_autoptr (LodgeEnvDef) def = load_def (ctl, name, error);
+  if (def == NULL)
+    return FALSE;
+  guint64 version = 0;
+  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (store, name, &version, error);
+  if (rt == NULL)
+    return FALSE;
+  if (rt->phase != LODGE_PHASE_RUNNING || rt->node == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is %s; only a running environment migrates", name,
+                   lodge_phase_to_string (rt->phase));
+      return FALSE;
+    }
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  if (nodes == NULL)
+    return FALSE;
+  LodgeNodeRecord *src = find_node (nodes, rt->node);
+  if (src == NULL || src->state == LODGE_NODE_DOWN || src->state == LODGE_NODE_FENCED)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE,
+                   "node %s of %s is %s; a live migration needs it up", rt->node, name,
+                   src != NULL ? lodge_node_state_to_string (src->state) : "not registered");
+      return FALSE;
+    }
+  const char *target_name;
+  if (to_node != NULL)
+    {
+      if (strcmp (to_node, src->name) == 0)
+        {
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "%s already runs on %s", name, to_node);
+          return FALSE;
+        }
+      if (find_node (nodes, to_node) == NULL)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                       "unknown node '%s'", to_node);
+          return FALSE;
+        }
+      /* The scheduler's checks, on that node alone. */
+      g_autoptr (GPtrArray) only = g_ptr_array_new ();
+      g_ptr_array_add (only, find_node (nodes, to_node));
+      target_name = place (ctl, only, def, NULL, error);
+    }
+  else
+    target_name = place (ctl, nodes, def, src->name, error);
+  if (target_name == NULL)
+    return FALSE;
+  LodgeNodeRecord *dst = find_node (nodes, target_name);
+
+  rt->phase = LODGE_PHASE_MIGRATING;
+  g_free (rt->target_node);
+  rt->target_node = g_strdup (dst->name);
+  g_autoptr (GError) local = NULL;
+  if (!save_runtime (store, rt, &version, &local))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s changed meanwhile: ", name);
+      return FALSE;
+    }
+  progress_say (progress, user_data, "migrating from %s to %s", src->name, dst->name);
+
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (src->libvirt_uri, &local);
+  g_autofree char *stream = g_strdup_printf ("tcp://%s", dst->address);
+  MigrationProgress mp = { progress, user_data, g_get_monotonic_time () };
+  LodgeMigrationStats stats = { 0 };
+  gboolean ok = lv != NULL
+                && lodge_libvirt_migrate (lv, name, dst->libvirt_uri, dst->address != NULL ? stream : NULL,
+                                          max_downtime_ms != 0 ? max_downtime_ms : opts->migrate_downtime_ms,
+                                          opts->migrate_timeout_s, migration_progress,
+                                          &mp, &stats, &local);
+  gboolean moved = ok || runs_on (dst, name);
+  if (moved)
+    {
+      g_free (rt->node);
+      rt->node = g_strdup (dst->name);
+      rt->generation++;
+      rt->migrated_us = g_get_real_time ();
+      rt->migration_ms = stats.total_ms;
+      rt->downtime_ms = stats.downtime_ms;
+    }
+  else
+    {
+      g_free (rt->last_error);
+      rt->last_error = g_strdup_printf ("migration to %s failed: %s", dst->name, local->message);
+    }
+  rt->phase = LODGE_PHASE_RUNNING;
+  g_clear_pointer (&rt->target_node, g_free);
+  g_autoptr (GError) save_error = NULL;
+  if (!save_runtime (store, rt, &version, &save_error))
+    g_warning ("cannot record the outcome of migrating %s: %s", name, save_error->message);
+  if (!moved)
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s still runs on %s: ", name,
+                                  src->name);
+      return FALSE;
+    }
+  progress_say (progress, user_data, "migrated to %s in %" G_GUINT64_FORMAT " ms (downtime %"
+                G_GUINT64_FORMAT " ms, %" G_GUINT64_FORMAT " MiB sent)", dst->name, stats.total_ms,
+                stats.downtime_ms, stats.data_bytes >> 20);
+  return TRUE;
+}
+
 LodgeResumeOutcome
 lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                         GError **error)
@@ -405,8 +575,11 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
     return LODGE_RESUME_FAILED;
   if (rt->node == NULL
       || (rt->phase != LODGE_PHASE_STARTING && rt->phase != LODGE_PHASE_STOPPING
-          && rt->phase != LODGE_PHASE_RUNNING))
+          && rt->phase != LODGE_PHASE_RUNNING && rt->phase != LODGE_PHASE_MIGRATING))
     return LODGE_RESUME_NOTHING;
+  if (rt->phase == LODGE_PHASE_MIGRATING)
+    return settle_migration (ctl, rt, version, error) ? LODGE_RESUME_FINISHED_MIGRATION
+                                                      : LODGE_RESUME_FAILED;
 
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   if (nodes == NULL)

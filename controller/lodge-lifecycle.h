@@ -25,6 +25,8 @@ typedef struct {
   char *client_id;    /* the Ceph client VE disks use */
   guint ready_timeout_s;
   guint stop_timeout_s;
+  guint migrate_timeout_s;       /* a live migration is aborted after this */
+  guint migrate_downtime_ms;     /* the default pause a migration may cause */
 } LodgeLifecycleOptions;
 
 /* Progress for people ("placed on node2", "disk cloned", ...). */
@@ -38,6 +40,7 @@ typedef enum {
   LODGE_RESUME_FINISHED_START,   /* finished a start a dead controller began */
   LODGE_RESUME_FINISHED_STOP,    /* finished a stop a dead controller began */
   LODGE_RESUME_RECORDED_GONE,    /* a guest that stopped outside Lodge is recorded stopped */
+  LODGE_RESUME_FINISHED_MIGRATION, /* the record of a cut-short migration follows the guest */
   LODGE_RESUME_FAILED,
 } LodgeResumeOutcome;
 
@@ -48,6 +51,14 @@ typedef enum {
  * down are left alone (failover's business). */
 LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
                                            const char *name, GError **error);
+/* Live-migrates running VE @name to @to_node, or (NULL) to the node the
+ * scheduler picks among the others; the pause is at most @max_downtime_ms
+ * (0: the default). On failure the VE still runs where it was and the
+ * error says so; the record's last migration has the figures. */
+gboolean lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
+                                  const char *name, const char *to_node, guint max_downtime_ms,
+                                  LodgeLifecycleProgress progress, gpointer user_data,
+                                  GError **error);
 gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                gboolean force, GError **error);
 

@@ -56,6 +56,12 @@ repair (gpointer data, gpointer user_data)
     case LODGE_RESUME_FINISHED_STOP:
       say (r, "%s: finished the stop a previous controller began; stopped", name);
       break;
+    case LODGE_RESUME_FINISHED_MIGRATION:
+      {
+        g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->ctl, name, NULL);
+        say (r, "%s: a migration was cut short; it runs on %s", name, rt != NULL ? rt->node : "?");
+        break;
+      }
     case LODGE_RESUME_RECORDED_GONE:
       {
         g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->ctl, name, NULL);
@@ -117,6 +123,7 @@ sweep (LodgeReconciler *r, gboolean full)
         {
         case LODGE_PHASE_STARTING:
         case LODGE_PHASE_STOPPING:
+        case LODGE_PHASE_MIGRATING:
           look = TRUE; /* orphaned unless an operation of ours runs on it */
           break;
         case LODGE_PHASE_RUNNING:

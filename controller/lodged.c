@@ -183,6 +183,11 @@ main (int argc, char **argv)
       "Seconds a starting guest has to print its ready line (default 120)", "S" },
     { "stop-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.stop_timeout_s,
       "Seconds a stopping guest has to shut down before it is powered off (default 30)", "S" },
+    { "migrate-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.migrate_timeout_s,
+      "Seconds a live migration may take before it is aborted (default 300)", "S" },
+    { "max-downtime", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.migrate_downtime_ms,
+      "Milliseconds a live migration may pause a guest, unless the request says (default 300)",
+      "MS" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
@@ -221,6 +226,10 @@ main (int argc, char **argv)
     c.lifecycle.ready_timeout_s = 120;
   if (c.lifecycle.stop_timeout_s == 0)
     c.lifecycle.stop_timeout_s = 30;
+  if (c.lifecycle.migrate_timeout_s == 0)
+    c.lifecycle.migrate_timeout_s = 300;
+  if (c.lifecycle.migrate_downtime_ms == 0)
+    c.lifecycle.migrate_downtime_ms = 300;
   if (c.id == NULL)
     c.id = g_strdup_printf ("lodged-%s-%d", g_get_host_name (), getpid ());
 

@@ -233,6 +233,7 @@ lodge_runtime_record_free (LodgeRuntimeRecord *r)
   g_free (r->disk_pool);
   g_free (r->disk_image);
   g_free (r->template_version);
+  g_free (r->target_node);
   g_free (r);
 }
 
@@ -251,6 +252,13 @@ lodge_runtime_record_to_json (const LodgeRuntimeRecord *r)
   put_string (b, "disk_pool", r->disk_pool);
   put_string (b, "disk_image", r->disk_image);
   put_string (b, "template_version", r->template_version);
+  put_string (b, "target_node", r->target_node);
+  if (r->migrated_us != 0)
+    {
+      put_int (b, "migrated_us", r->migrated_us);
+      put_int (b, "migration_ms", (gint64) r->migration_ms);
+      put_int (b, "downtime_ms", (gint64) r->downtime_ms);
+    }
   return finish (b);
 }
 
@@ -282,5 +290,9 @@ lodge_runtime_record_from_json (GBytes *json, GError **error)
   r->disk_pool = get_string (o, "disk_pool");
   r->disk_image = get_string (o, "disk_image");
   r->template_version = get_string (o, "template_version");
+  r->target_node = get_string (o, "target_node");
+  r->migrated_us = json_object_get_int_member_with_default (o, "migrated_us", 0);
+  r->migration_ms = (guint64) json_object_get_int_member_with_default (o, "migration_ms", 0);
+  r->downtime_ms = (guint64) json_object_get_int_member_with_default (o, "downtime_ms", 0);
   return g_steal_pointer (&r);
 }

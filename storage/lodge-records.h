@@ -84,6 +84,10 @@ typedef struct {
   char *last_error;
   char *disk_pool, *disk_image;
   char *template_version; /* the version the disk was cloned from */
+  char *target_node;    /* migrating: where to */
+  /* The last live migration: when it ended, its total time and downtime. */
+  gint64 migrated_us;
+  guint64 migration_ms, downtime_ms;
 } LodgeRuntimeRecord;
 
 LodgeNodeRecord *lodge_node_record_new (void);

@@ -248,8 +248,9 @@ cmd_status (int argc, char **argv)
   if (!json_parser_load_from_data (parser, data, (gssize) len, NULL))
     return LODGE_EXIT_FAILED;
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-  const char *keys[] = { "name", "desired", "phase", "node", "uptime_s", "addresses", "replicas",
-                         "generation", "disk_pool", "disk_image", "template_version", "last_error" };
+  const char *keys[] = { "name", "desired", "phase", "node", "target_node", "uptime_s", "addresses",
+                         "replicas", "generation", "disk_pool", "disk_image", "template_version",
+                         "migration_ms", "downtime_ms", "last_error" };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
       JsonNode *n = json_object_get_member (o, keys[i]);
@@ -325,6 +326,36 @@ cmd_console (int argc, char **argv)
   return LODGE_EXIT_OK;
 }
 
+/* The answer of a lifecycle operation: its steps (with their times) on
+ * stderr, the outcome on stdout. */
+static void
+print_operation (GBytes *answer, const char *name)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize len = 0;
+  const char *data = g_bytes_get_data (answer, &len);
+  if (json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      JsonArray *steps = json_object_has_member (o, "steps") ? json_object_get_array_member (o, "steps") : NULL;
+      JsonArray *ms = json_object_has_member (o, "step_ms") ? json_object_get_array_member (o, "step_ms") : NULL;
+      for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
+        {
+          if (ms != NULL && i < json_array_get_length (ms))
+            g_printerr ("  [%6.2f s] ", json_array_get_int_element (ms, i) / 1000.0);
+          else
+            g_printerr ("  ");
+          g_printerr ("%s\n", json_array_get_string_element (steps, i));
+        }
+      JsonObject *st = json_object_has_member (o, "status") ? json_object_get_object_member (o, "status") : NULL;
+      if (st != NULL)
+        g_print ("%s: %s%s%s\n", name, json_object_get_string_member_with_default (st, "phase", "?"),
+                 json_object_has_member (st, "node") ? " on " : "",
+                 json_object_get_string_member_with_default (st, "node", ""));
+    }
+}
+
 static int
 lifecycle (const char *action, const char *summary, const char *description, int argc, char **argv)
 {
@@ -346,29 +377,7 @@ lifecycle (const char *action, const char *summary, const char *description, int
   g_autoptr (GBytes) answer = request_ve ("POST", argv[1], suffix, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  gsize len = 0;
-  const char *data = g_bytes_get_data (answer, &len);
-  if (json_parser_load_from_data (parser, data, (gssize) len, NULL)
-      && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
-      JsonArray *steps = json_object_has_member (o, "steps") ? json_object_get_array_member (o, "steps") : NULL;
-      JsonArray *ms = json_object_has_member (o, "step_ms") ? json_object_get_array_member (o, "step_ms") : NULL;
-      for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
-        {
-          if (ms != NULL && i < json_array_get_length (ms))
-            g_printerr ("  [%6.2f s] ", json_array_get_int_element (ms, i) / 1000.0);
-          else
-            g_printerr ("  ");
-          g_printerr ("%s\n", json_array_get_string_element (steps, i));
-        }
-      JsonObject *st = json_object_has_member (o, "status") ? json_object_get_object_member (o, "status") : NULL;
-      if (st != NULL)
-        g_print ("%s: %s%s%s\n", argv[1], json_object_get_string_member_with_default (st, "phase", "?"),
-                 json_object_has_member (st, "node") ? " on " : "",
-                 json_object_get_string_member_with_default (st, "node", ""));
-    }
+  print_operation (answer, argv[1]);
   return LODGE_EXIT_OK;
 }
 
@@ -397,6 +406,129 @@ cmd_restart (int argc, char **argv)
 {
   return lifecycle ("restart", "Stop an environment, then start it (possibly on another node).",
                     CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+}
+
+static int
+cmd_migrate (int argc, char **argv)
+{
+  g_autofree char *to = NULL;
+  int downtime = 0;
+  GOptionEntry entries[] = {
+    { "to", 't', 0, G_OPTION_ARG_STRING, &to, "The node to move to (default: the scheduler picks "
+      "one with room)", "NODE" },
+    { "max-downtime", 'd', 0, G_OPTION_ARG_INT, &downtime, "Milliseconds the guest may be paused "
+      "for the switch-over (default: the control center's, 300)", "MS" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = context (
+    "migrate", "NAME", "Move a running environment to another node, live.",
+    "Only memory moves (the disk is on RBD, shared by every node): the guest\n"
+    "keeps running, keeps its address, and its TCP connections survive. Busy\n"
+    "guests are slowed down (auto-converge) until the rest fits in the\n"
+    "downtime. When the migration fails the environment still runs where it\n"
+    "was, and the error says so. `lodge status` shows the last migration's\n"
+    "total time and downtime.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    entries);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NAME given" : "only one NAME at a time");
+  if (downtime < 0 || downtime > 60000)
+    return lodge_cli_usage_error ("--max-downtime: give 1 to 60000 milliseconds");
+  g_autoptr (GString) suffix = g_string_new ("/migrate");
+  char sep = '?';
+  if (to != NULL)
+    {
+      g_autofree char *q = g_uri_escape_string (to, NULL, FALSE);
+      g_string_append_printf (suffix, "%cto=%s", sep, q);
+      sep = '&';
+    }
+  if (downtime > 0)
+    g_string_append_printf (suffix, "%cmax_downtime_ms=%d", sep, downtime);
+  g_printerr ("Migrating %s%s%s...\n", argv[1], to != NULL ? " to " : "", to != NULL ? to : "");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) answer = request_ve ("POST", argv[1], suffix->str, &error);
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  print_operation (answer, argv[1]);
+  return LODGE_EXIT_OK;
+}
+
+static int
+node_state_change (const char *action, const char *summary, const char *description, int argc,
+                   char **argv)
+{
+  g_autofree char *cmd = g_strdup_printf ("node %s", action);
+  g_autoptr (GOptionContext) ctx = context (cmd, "NODE", summary, description, NULL);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NODE given" : "only one NODE at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = client (&error);
+  if (c == NULL)
+    return lodge_cli_fail (error);
+  g_autofree char *q = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/nodes/%s/%s", q, action);
+  if (strcmp (action, "drain") == 0)
+    g_printerr ("Draining %s: it takes no new environments; moving its running ones away...\n", argv[1]);
+  g_autoptr (GBytes) answer = lodge_client_request (c, "POST", path, NULL, NULL, &error);
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  if (strcmp (action, "drain") != 0)
+    {
+      g_print ("%s: schedulable again\n", argv[1]);
+      return LODGE_EXIT_OK;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gsize len = 0;
+  const char *data = g_bytes_get_data (answer, &len);
+  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return LODGE_EXIT_FAILED;
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  JsonArray *moved = json_object_get_array_member (o, "migrated");
+  JsonArray *failed = json_object_get_array_member (o, "failed");
+  for (guint i = 0; moved != NULL && i < json_array_get_length (moved); i++)
+    {
+      JsonObject *m = json_array_get_object_element (moved, i);
+      g_print ("  %s: migrated to %s in %" G_GINT64_FORMAT " ms (downtime %" G_GINT64_FORMAT " ms)\n",
+               json_object_get_string_member_with_default (m, "name", "?"),
+               json_object_get_string_member_with_default (m, "to", "?"),
+               json_object_get_int_member_with_default (m, "migration_ms", 0),
+               json_object_get_int_member_with_default (m, "downtime_ms", 0));
+    }
+  guint n_failed = failed != NULL ? json_array_get_length (failed) : 0;
+  for (guint i = 0; i < n_failed; i++)
+    {
+      JsonObject *m = json_array_get_object_element (failed, i);
+      g_print ("  %s: not moved: %s\n", json_object_get_string_member_with_default (m, "name", "?"),
+               json_object_get_string_member_with_default (m, "error", "?"));
+    }
+  g_print ("%s: draining; %u moved, %u left on it\n", argv[1],
+           moved != NULL ? json_array_get_length (moved) : 0, n_failed);
+  return n_failed == 0 ? LODGE_EXIT_OK : LODGE_EXIT_FAILED;
+}
+
+static int
+cmd_node_drain (int argc, char **argv)
+{
+  return node_state_change ("drain", "Take a node out of service: no new VEs, its VEs move away.",
+                            "The node is marked draining at once (the scheduler skips it), then\n"
+                            "its running environments are live-migrated to other nodes, two at\n"
+                            "a time; each one's outcome is shown. Exit status 6 if any could not\n"
+                            "move (it still runs on the node). `lodge node undrain` ends it.\n\n"
+                            CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+}
+
+static int
+cmd_node_undrain (int argc, char **argv)
+{
+  return node_state_change ("undrain", "Make a drained node schedulable again.",
+                            "Nothing moves back by itself.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+                            argc, argv);
 }
 
 static int
@@ -446,6 +578,8 @@ cmd_node_list (int argc, char **argv)
 
 static const LodgeCommand node_commands[] = {
   { "list", "[-o json]", "List nodes", cmd_node_list },
+  { "drain", "NODE", "Stop scheduling on a node and move its VEs away", cmd_node_drain },
+  { "undrain", "NODE", "Make a drained node schedulable again", cmd_node_undrain },
 };
 
 static int
@@ -464,6 +598,7 @@ const LodgeCommand lodge_ve_commands[] = {
   { "show", "NAME", "Print an environment's definition", cmd_show },
   { "status", "NAME", "Show an environment's state", cmd_status },
   { "console", "NAME [-n N] [-f]", "Show an environment's serial console log", cmd_console },
-  { "node", "COMMAND ...", "Nodes: list", cmd_node },
+  { "migrate", "NAME [--to NODE]", "Move a running environment to another node, live", cmd_migrate },
+  { "node", "COMMAND ...", "Nodes: list, drain, undrain", cmd_node },
 };
 const guint lodge_ve_n_commands = G_N_ELEMENTS (lodge_ve_commands);

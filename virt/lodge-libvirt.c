@@ -262,6 +262,136 @@ lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **error)
   return TRUE;
 }
 
+typedef struct {
+  virDomainPtr dom;
+  const char *dest_uri;
+  virTypedParameterPtr params;
+  int n_params;
+  unsigned int flags;
+  gboolean ok;
+  virErrorPtr error;   /* copied in the migrating thread */
+  gboolean done;
+  GMutex lock;
+  GCond cond;
+} Migration;
+
+static gpointer
+migrate_thread (gpointer data)
+{
+  Migration *m = data;
+  int r = virDomainMigrateToURI3 (m->dom, m->dest_uri, m->params, m->n_params, m->flags);
+  g_mutex_lock (&m->lock);
+  m->ok = r == 0;
+  if (r < 0)
+    m->error = virSaveLastError ();
+  m->done = TRUE;
+  g_cond_signal (&m->cond);
+  g_mutex_unlock (&m->lock);
+  return NULL;
+}
+
+gboolean
+lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
+                       const char *migrate_uri, guint max_downtime_ms, guint timeout_s,
+                       LodgeMigrationProgress progress, gpointer user_data,
+                       LodgeMigrationStats *ret_stats, GError **error)
+{
+  g_return_val_if_fail (dest_uri != NULL, FALSE);
+  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  if (dom == NULL)
+    return FALSE;
+  if (virDomainIsActive (dom) != 1)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_STATE,
+                   "%s: domain %s is not running", lv->uri, name);
+      return FALSE;
+    }
+  if (max_downtime_ms > 0 && virDomainMigrateSetMaxDowntime (dom, max_downtime_ms, 0) < 0)
+    return fail (lv, error, "%s: cannot set the maximum downtime of %s", lv->uri, name);
+
+  Migration m = { 0 };
+  m.dom = dom;
+  m.dest_uri = dest_uri;
+  int max_params = 0;
+  if (migrate_uri != NULL
+      && virTypedParamsAddString (&m.params, &m.n_params, &max_params, VIR_MIGRATE_PARAM_URI,
+                                  migrate_uri) < 0)
+    return fail (lv, error, "cannot prepare the migration of %s", name);
+  m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
+            | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_AUTO_CONVERGE | VIR_MIGRATE_ABORT_ON_ERROR;
+  g_mutex_init (&m.lock);
+  g_cond_init (&m.cond);
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) timeout_s * G_USEC_PER_SEC;
+  GThread *thread = g_thread_new ("lodge-migrate", migrate_thread, &m);
+
+  /* Progress (and the deadline) from the source's job info meanwhile. */
+  gboolean aborted = FALSE;
+  g_mutex_lock (&m.lock);
+  while (!m.done)
+    {
+      g_cond_wait_until (&m.cond, &m.lock, g_get_monotonic_time () + G_USEC_PER_SEC / 2);
+      if (m.done)
+        break;
+      g_mutex_unlock (&m.lock);
+      virDomainJobInfo info;
+      if (progress != NULL && virDomainGetJobInfo (dom, &info) == 0 && info.type != VIR_DOMAIN_JOB_NONE)
+        {
+          guint64 elapsed_ms = MAX (info.timeElapsed, 1);
+          progress (info.memProcessed, info.memRemaining, info.memProcessed * 1000 / elapsed_ms,
+                    user_data);
+        }
+      virResetLastError ();
+      if (!aborted && g_get_monotonic_time () > deadline)
+        {
+          virDomainAbortJob (dom); /* the migrating thread then fails */
+          virResetLastError ();
+          aborted = TRUE;
+        }
+      g_mutex_lock (&m.lock);
+    }
+  g_mutex_unlock (&m.lock);
+  g_thread_join (thread);
+  virTypedParamsFree (m.params, m.n_params);
+  g_mutex_clear (&m.lock);
+  g_cond_clear (&m.cond);
+
+  if (!m.ok)
+    {
+      LodgeLibvirtErrorCode code = aborted ? LODGE_LIBVIRT_ERROR_TIMEOUT : LODGE_LIBVIRT_ERROR_FAILED;
+      g_set_error (error, LODGE_LIBVIRT_ERROR, code, "%s: migrating %s to %s %s: %s", lv->uri, name,
+                   dest_uri, aborted ? "took too long and was aborted" : "failed",
+                   m.error != NULL && m.error->message != NULL ? m.error->message : "unknown error");
+      virFreeError (m.error);
+      return FALSE;
+    }
+  if (ret_stats != NULL)
+    {
+      memset (ret_stats, 0, sizeof *ret_stats);
+      ret_stats->total_ms = (g_get_monotonic_time () - start) / 1000;
+      virTypedParameterPtr params = NULL;
+      int n = 0, type = 0;
+      unsigned long long v = 0;
+      /* The source forgets the domain (it was undefined there); the
+       * destination keeps the completed job's statistics. */
+      g_autoptr (LodgeLibvirt) dest = lodge_libvirt_open (dest_uri, NULL);
+      g_autoptr (virDomain) moved = dest != NULL ? virDomainLookupByName (dest->conn, name) : NULL;
+      if (moved != NULL
+          && virDomainGetJobStats (moved, &type, &params, &n, VIR_DOMAIN_JOB_STATS_COMPLETED) == 0)
+        {
+          if (virTypedParamsGetULLong (params, n, VIR_DOMAIN_JOB_TIME_ELAPSED, &v) == 1)
+            ret_stats->total_ms = v;
+          if (virTypedParamsGetULLong (params, n, VIR_DOMAIN_JOB_DOWNTIME, &v) == 1)
+            ret_stats->downtime_ms = v;
+          if (virTypedParamsGetULLong (params, n, VIR_DOMAIN_JOB_DATA_PROCESSED, &v) == 1)
+            ret_stats->data_bytes = v;
+          virTypedParamsFree (params, n);
+        }
+      virResetLastError ();
+    }
+  return TRUE;
+}
+
 gboolean
 lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error)
 {

@@ -48,6 +48,31 @@ gboolean lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **err
 /* Removes the definition; refused (STATE) while it runs. */
 gboolean lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error);
 
+/* Live migration, memory only (the disk is shared on RBD). */
+typedef struct {
+  guint64 total_ms;     /* from start to the guest running on the destination */
+  guint64 downtime_ms;  /* the guest paused for the switch-over */
+  guint64 data_bytes;   /* memory sent */
+} LodgeMigrationStats;
+
+/* Progress while migrating, from the source's job info (in the calling
+ * thread, about twice a second): bytes of memory sent, left, and the
+ * transfer rate in bytes per second. */
+typedef void (*LodgeMigrationProgress) (guint64 processed, guint64 remaining, guint64 bps,
+                                        gpointer user_data);
+
+/* Migrates the running domain @name from @lv's node to @dest_uri
+ * (peer to peer: the source libvirtd connects to the destination), live,
+ * with auto-converge for busy guests and @max_downtime_ms of pause
+ * allowed; the definition moves too (persistent there, undefined here).
+ * @migrate_uri ("tcp://ADDR") is where QEMU's stream goes, NULL for the
+ * destination's own choice. Gives up after @timeout_s; on failure the
+ * guest still runs here. */
+gboolean lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
+                                const char *migrate_uri, guint max_downtime_ms, guint timeout_s,
+                                LodgeMigrationProgress progress, gpointer user_data,
+                                LodgeMigrationStats *ret_stats, GError **error);
+
 /* Defines (or updates) the Ceph secret @uuid holding @client_id's key
  * (base64, as in the keyring), which RBD disks name in their <auth>. The
  * secret is private: libvirt never shows its value. */

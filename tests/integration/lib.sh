@@ -16,7 +16,9 @@ command -v curl >/dev/null || skip "curl is missing"
 unset LODGE_URL LODGE_TOKEN # the cluster's own socket
 
 tmp=$(mktemp -d)
-test_ves=() # VEs this test made: stopped and undefined at the end
+# VEs this test made, stopped and undefined at the end: kept in a file,
+# since define_ve may run in a subshell (expect ... -- define_ve ...).
+touch "$tmp/ves"
 pass=0 fail=0
 ok() { echo "ok - $*"; pass=$((pass + 1)); }
 not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
@@ -44,7 +46,7 @@ finish() {
 }
 cleanup_ves() {
   local ve
-  for ve in "${test_ves[@]}"; do
+  for ve in $(sort -u "$tmp/ves"); do
     "$lodge" stop --force "$ve" >/dev/null 2>&1
     "$lodge" undefine --remove-storage "$ve" >/dev/null 2>&1
   done
@@ -100,7 +102,7 @@ EOF
 define_ve() {
   local name=$1
   ve_xml "$@" >"$tmp/$name.xml"
-  test_ves+=("$name")
+  echo "$name" >>"$tmp/ves"
   "$lodge" define "$tmp/$name.xml"
 }
 

@@ -46,7 +46,7 @@ expect 0 "undefine" 'undefined' -- "$lodge" undefine --remove-storage race1
 
 # define racing undefine.
 ve_xml race2 10.77.0.21 >"$tmp/race2.xml"
-test_ves+=(race2)
+echo race2 >>"$tmp/ves"
 bad=0 defined=0 gone=0
 for round in $(seq 12); do
   "$lodge" define "$tmp/race2.xml" >/dev/null 2>&1
