@@ -98,6 +98,12 @@ lodge_ctl_get_store (LodgeCtl *ctl)
   return ctl->store;
 }
 
+guint
+lodge_ctl_get_node_grace_s (LodgeCtl *ctl)
+{
+  return ctl->node_grace_s;
+}
+
 static LodgeRuntimeRecord *
 load_runtime (LodgeCtl *ctl, const char *name, guint64 *ret_version, GError **error)
 {

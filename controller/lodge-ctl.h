@@ -21,6 +21,7 @@ typedef struct _LodgeCtl LodgeCtl;
 LodgeCtl *lodge_ctl_new (LodgeStore *store, guint node_grace_s);
 void lodge_ctl_free (LodgeCtl *ctl);
 LodgeStore *lodge_ctl_get_store (LodgeCtl *ctl);
+guint lodge_ctl_get_node_grace_s (LodgeCtl *ctl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCtl, lodge_ctl_free)
 
 typedef enum {

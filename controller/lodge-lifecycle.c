@@ -585,7 +585,7 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
   if (nodes == NULL)
     return LODGE_RESUME_FAILED;
   LodgeNodeRecord *node = find_node (nodes, rt->node);
-  if (node != NULL && node->state == LODGE_NODE_DOWN)
+  if (node != NULL && (node->state == LODGE_NODE_DOWN || node->state == LODGE_NODE_FENCED))
     return LODGE_RESUME_NOTHING; /* a dead node is failover's business */
 
   if (rt->phase == LODGE_PHASE_STOPPING)

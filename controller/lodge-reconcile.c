@@ -2,9 +2,16 @@
 
 #include <string.h>
 
+#include "lodge-failover.h"
 #include "lodge-storage-error.h"
 
 #define MAX_REPAIRS 4
+/* How often node liveness is checked: failover starts within this of a
+ * node's grace period running out. */
+#define LIVENESS_CHECK_US (G_USEC_PER_SEC / 2)
+/* Failover jobs in the repair pool are named "node:NAME" (a VE name has
+ * no ':'). */
+#define NODE_JOB "node:"
 
 struct _LodgeReconciler {
   LodgeCtl *ctl;
@@ -41,11 +48,24 @@ say (LodgeReconciler *r, const char *fmt, ...)
 
 /* In a pool thread; the VE is marked busy in the controller. */
 static void
+failover_log (const char *message, gpointer user_data)
+{
+  say (user_data, "%s", message);
+}
+
+static void
 repair (gpointer data, gpointer user_data)
 {
   g_autofree char *name = data;
   LodgeReconciler *r = user_data;
   g_autoptr (GError) error = NULL;
+  if (g_str_has_prefix (name, NODE_JOB))
+    {
+      if (!lodge_failover_node (r->ctl, r->opts, name + strlen (NODE_JOB), failover_log, r, &error))
+        say (r, "failover of %s: %s (trying again)", name + strlen (NODE_JOB), error->message);
+      lodge_ctl_end (r->ctl, name);
+      return;
+    }
   switch (lodge_lifecycle_resume (r->ctl, r->opts, name, &error))
     {
     case LODGE_RESUME_NOTHING:
@@ -129,7 +149,7 @@ sweep (LodgeReconciler *r, gboolean full)
         case LODGE_PHASE_RUNNING:
           /* The agents' reports say where to look; a full sweep asks every
            * node's libvirt in case a report was lost. */
-          look = node != NULL && node->state != LODGE_NODE_DOWN
+          look = node != NULL && node->state != LODGE_NODE_DOWN && node->state != LODGE_NODE_FENCED
                  && (full || agent_says_not_running (node, rt->name, rt->since_us));
           break;
         default:
@@ -147,19 +167,60 @@ sweep (LodgeReconciler *r, gboolean full)
     }
 }
 
+/* Nodes that stopped heartbeating: fail them over; fenced nodes that are
+ * back and empty: let them in again. */
+static void
+check_nodes (LodgeReconciler *r)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->ctl, &error);
+  if (nodes == NULL)
+    return;
+  g_autoptr (GPtrArray) list = NULL;
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      LodgeNodeRecord *node = nodes->pdata[i];
+      if (node->state != LODGE_NODE_DOWN && node->state != LODGE_NODE_FENCED)
+        continue;
+      if (list == NULL && (list = lodge_ctl_list (r->ctl, &error)) == NULL)
+        return;
+      if (!lodge_failover_needed (node, list))
+        {
+          g_clear_error (&error);
+          if (!lodge_failover_try_rejoin (r->ctl, node, failover_log, r, &error) && error != NULL)
+            say (r, "%s: %s", node->name, error->message);
+          continue;
+        }
+      g_autofree char *job = g_strconcat (NODE_JOB, node->name, NULL);
+      if (!lodge_ctl_try_begin (r->ctl, job, "failover", NULL))
+        continue; /* in progress */
+      if (!g_thread_pool_push (r->repairs, g_strdup (job), NULL))
+        lodge_ctl_end (r->ctl, job);
+    }
+}
+
 static gpointer
 run (gpointer data)
 {
   LodgeReconciler *r = data;
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   gint64 next_full = 0; /* a full sweep first */
+  gint64 next_check = 0;
   g_mutex_lock (&r->lock);
   while (!r->stop)
     {
       gint64 now = g_get_monotonic_time ();
+      if (now >= next_check)
+        {
+          g_mutex_unlock (&r->lock);
+          check_nodes (r);
+          next_check = g_get_monotonic_time () + LIVENESS_CHECK_US;
+          g_mutex_lock (&r->lock);
+          continue;
+        }
       if (now < next_full && !r->kicked && g_hash_table_size (r->changed_nodes) == 0)
         {
-          g_cond_wait_until (&r->wake, &r->lock, next_full);
+          g_cond_wait_until (&r->wake, &r->lock, MIN (next_full, next_check));
           continue;
         }
       gboolean full = now >= next_full || r->kicked;

@@ -50,6 +50,7 @@ typedef struct {
   LodgeGuestKernel guest_kernel;
   int watch;
   guint failures;
+  gboolean fenced;  /* the record says the control center fenced this node */
 } LodgeAgent;
 
 static void
@@ -99,6 +100,12 @@ typedef void (*EditFunc) (LodgeAgent *a, LodgeNodeRecord *r, gpointer data);
 static gboolean
 update_record (LodgeAgent *a, EditFunc edit, gpointer data, GError **error)
 {
+  if (a->store == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_UNREACHABLE,
+                   "not connected to the cluster (fenced, reconnecting)");
+      return FALSE;
+    }
   for (int attempt = 0; attempt < 20; attempt++)
     {
       g_autoptr (GError) local = NULL;
@@ -174,6 +181,9 @@ edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
   r->heartbeat_us = g_get_real_time ();
   g_free (r->agent);
   r->agent = g_strdup_printf ("lodge-agent %s pid %d", AGENT_VERSION, getpid ());
+  g_free (r->rados_addr);
+  r->rados_addr = lodge_rados_client_address (a->rados);
+  a->fenced = r->state == LODGE_NODE_FENCED;
   g_ptr_array_set_size (r->domains, 0);
   for (guint i = 0; i < domains->len; i++)
     {
@@ -186,6 +196,49 @@ static void
 edit_heartbeat (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
 {
   r->heartbeat_us = g_get_real_time ();
+  a->fenced = r->state == LODGE_NODE_FENCED;
+}
+
+/* The control center fenced this node and restarted its VEs elsewhere:
+ * every guest here is a stale copy. Destroy them all, never resume one. */
+static void
+destroy_stale_guests (LodgeAgent *a)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) names = lodge_libvirt_list (a->lv, &error);
+  if (names == NULL)
+    {
+      say (a, "fenced, but cannot list the guests to destroy: %s", error->message);
+      return;
+    }
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_clear_error (&error);
+      if (!lodge_libvirt_destroy (a->lv, name, &error) || !lodge_libvirt_undefine (a->lv, name, &error))
+        say (a, "fenced: cannot destroy stale guest %s: %s", name, error->message);
+      else
+        say (a, "fenced: destroyed stale guest %s (it runs elsewhere now)", name);
+    }
+}
+
+static gboolean register_node (LodgeAgent *a, GError **error);
+
+/* This agent's RADOS client was blocklisted: the node was fenced. Its
+ * guests go, then a new client registers again (the control center
+ * clears the fence once the node is back and empty). */
+static void
+recover_from_fence (LodgeAgent *a)
+{
+  say (a, "this node was fenced (its RADOS client is blocklisted)");
+  destroy_stale_guests (a);
+  g_clear_pointer (&a->store, lodge_store_free);
+  g_clear_pointer (&a->rados, lodge_rados_free);
+  g_autoptr (GError) error = NULL;
+  a->rados = lodge_rados_connect (a->config, &error);
+  a->store = a->rados != NULL ? lodge_store_open (a->rados, NULL, &error) : NULL;
+  if (a->store == NULL || !register_node (a, &error))
+    say (a, "cannot register again yet: %s", error->message);
 }
 
 typedef struct {
@@ -243,13 +296,22 @@ heartbeat (gpointer data)
 {
   LodgeAgent *a = data;
   g_autoptr (GError) error = NULL;
+  if (a->store == NULL)
+    {
+      recover_from_fence (a);
+      return G_SOURCE_CONTINUE;
+    }
   if (!update_record (a, edit_heartbeat, NULL, &error))
     {
       a->failures++;
       say (a, "heartbeat failed (%u in a row): %s", a->failures, error->message);
+      if (g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FENCED))
+        recover_from_fence (a);
     }
   else
     a->failures = 0;
+  if (a->fenced)
+    destroy_stale_guests (a);
   return G_SOURCE_CONTINUE;
 }
 
@@ -311,12 +373,25 @@ start (LodgeAgent *a, GError **error)
   a->watch = lodge_libvirt_watch (a->lv, on_domain_event, a, error);
   if (a->watch < 0)
     return FALSE;
+  return register_node (a, error);
+}
+
+/* Registers the node with what its libvirt has now; a node the control
+ * center fenced first loses its stale guests. */
+static gboolean
+register_node (LodgeAgent *a, GError **error)
+{
+  g_autoptr (GBytes) json = lodge_store_get (a->store, LODGE_STORE_NODE, a->name, NULL, NULL);
+  g_autoptr (LodgeNodeRecord) old = json != NULL ? lodge_node_record_from_json (json, NULL) : NULL;
+  if (old != NULL && old->state == LODGE_NODE_FENCED)
+    destroy_stale_guests (a);
   g_autoptr (LodgeNodeRecord) now = current_domains (a, error);
   if (now == NULL || !update_record (a, edit_register, now->domains, error))
     return FALSE;
   say (a, "registered: %s, %d CPUs, %" G_GINT64_FORMAT " MiB (overcommit %.1fx memory, %.1fx "
-          "CPU), %u domains",
-       a->libvirt_uri, a->cpus, a->memory_mib, a->memory_ratio, a->cpu_ratio, now->domains->len);
+          "CPU), %u domains%s",
+       a->libvirt_uri, a->cpus, a->memory_mib, a->memory_ratio, a->cpu_ratio, now->domains->len,
+       a->fenced ? "; fenced: waiting for the control center to clear it" : "");
   return TRUE;
 }
 

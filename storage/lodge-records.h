@@ -52,6 +52,8 @@ typedef struct {
   LodgeNodeState state;
   gint64 heartbeat_us;  /* wall clock of the last heartbeat, µs since the epoch */
   char *agent;          /* agent version and pid, for people */
+  char *rados_addr;     /* the agent's RADOS client, what fencing blocklists */
+  gint64 fenced_us;     /* when the control center fenced it */
   GPtrArray *domains;   /* LodgeNodeDomain: what runs there, as libvirt's events told */
 } LodgeNodeRecord;
 

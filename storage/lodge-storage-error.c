@@ -23,9 +23,10 @@ code_for_errno (int err)
       return LODGE_STORAGE_ERROR_BUSY;
     case ETIMEDOUT:
     case ENOTCONN:
-    case ESHUTDOWN:
     case ECONNREFUSED:
       return LODGE_STORAGE_ERROR_UNREACHABLE;
+    case ESHUTDOWN: /* EBLOCKLISTED */
+      return LODGE_STORAGE_ERROR_FENCED;
     case EACCES:
     case EPERM:
       return LODGE_STORAGE_ERROR_PERMISSION;

@@ -19,6 +19,7 @@ typedef enum {
   LODGE_STORAGE_ERROR_BUSY,        /* locked, or in use (clones, watchers) */
   LODGE_STORAGE_ERROR_INVALID,     /* a bad name or argument */
   LODGE_STORAGE_ERROR_PERMISSION,
+  LODGE_STORAGE_ERROR_FENCED,      /* this client is blocklisted: it was fenced */
 } LodgeStorageErrorCode;
 
 /* Sets @error from librados/librbd's @r (a negative errno) with a message
