@@ -252,10 +252,15 @@ lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const cha
   for (guint i = 0; i < victims->len; i++)
     {
       Victim *v = victims->pdata[i];
-      if (!lodge_ctl_try_begin (ctl, v->rt->name, "failover", NULL))
-        continue; /* something runs on it; the next pass looks again */
+      g_autofree char *running = NULL;
+      gboolean owned = lodge_ctl_try_begin (ctl, v->rt->name, "failover", &running);
+      /* A reconciliation of it may be stuck on the dead node's libvirt:
+       * go ahead (whatever it would record loses the compare-and-set). */
+      if (!owned && g_strcmp0 (running, "reconciliation") != 0)
+        continue; /* an admin's operation runs on it; the next pass looks again */
       restart_one (ctl, opts, node_name, v, log, user_data);
-      lodge_ctl_end (ctl, v->rt->name);
+      if (owned)
+        lodge_ctl_end (ctl, v->rt->name);
     }
   return TRUE;
 }

@@ -48,6 +48,8 @@ ensure_init (void)
     }
 }
 
+static void set_error_from (virErrorPtr err, GError **error, const char *context);
+
 /* The one place virGetLastError() is read. */
 G_GNUC_PRINTF (3, 4) static gboolean
 fail (LodgeLibvirt *lv, GError **error, const char *fmt, ...)
@@ -56,7 +58,14 @@ fail (LodgeLibvirt *lv, GError **error, const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *context = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  virErrorPtr err = virGetLastError ();
+  set_error_from (virGetLastError (), error, context);
+  virResetLastError ();
+  return FALSE;
+}
+
+static void
+set_error_from (virErrorPtr err, GError **error, const char *context)
+{
   LodgeLibvirtErrorCode code = LODGE_LIBVIRT_ERROR_FAILED;
   if (err != NULL)
     switch (err->code)
@@ -85,8 +94,49 @@ fail (LodgeLibvirt *lv, GError **error, const char *fmt, ...)
       }
   g_set_error (error, LODGE_LIBVIRT_ERROR, code, "%s: %s", context,
                err != NULL && err->message != NULL ? err->message : "unknown libvirt error");
-  virResetLastError ();
-  return FALSE;
+}
+
+/* virConnectOpen() has no deadline: a frozen libvirtd accepts the TCP
+ * connection and never answers. So it runs in a thread of its own, which
+ * is abandoned (and cleans up after itself) when the deadline passes. */
+typedef struct {
+  gint refs;
+  char *uri;
+  GMutex lock;
+  GCond cond;
+  gboolean done, abandoned;
+  virConnectPtr conn;
+  virErrorPtr error;
+} Opening;
+
+static void
+opening_unref (Opening *o)
+{
+  if (!g_atomic_int_dec_and_test (&o->refs))
+    return;
+  if (o->conn != NULL)
+    virConnectClose (o->conn);
+  virFreeError (o->error);
+  g_free (o->uri);
+  g_mutex_clear (&o->lock);
+  g_cond_clear (&o->cond);
+  g_free (o);
+}
+
+static gpointer
+open_thread (gpointer data)
+{
+  Opening *o = data;
+  virConnectPtr conn = virConnectOpen (o->uri);
+  g_mutex_lock (&o->lock);
+  o->conn = conn;
+  if (conn == NULL)
+    o->error = virSaveLastError ();
+  o->done = TRUE;
+  g_cond_signal (&o->cond);
+  g_mutex_unlock (&o->lock);
+  opening_unref (o);
+  return NULL;
 }
 
 LodgeLibvirt *
@@ -94,14 +144,43 @@ lodge_libvirt_open (const char *uri, GError **error)
 {
   g_return_val_if_fail (uri != NULL, NULL);
   ensure_init ();
-  virConnectPtr conn = virConnectOpen (uri);
+  Opening *o = g_new0 (Opening, 1);
+  o->refs = 2;
+  o->uri = g_strdup (uri);
+  g_mutex_init (&o->lock);
+  g_cond_init (&o->cond);
+  g_thread_unref (g_thread_new ("libvirt-open", open_thread, o));
+  gint64 deadline = g_get_monotonic_time () + LODGE_LIBVIRT_TIMEOUT_S * G_USEC_PER_SEC;
+  g_mutex_lock (&o->lock);
+  while (!o->done)
+    if (!g_cond_wait_until (&o->cond, &o->lock, deadline))
+      break;
+  virConnectPtr conn = g_steal_pointer (&o->conn);
+  gboolean done = o->done;
+  if (!done)
+    o->abandoned = TRUE;
+  if (done && conn == NULL)
+    {
+      g_autofree char *context = g_strdup_printf ("cannot connect to libvirt at %s", uri);
+      set_error_from (o->error, error, context);
+    }
+  g_mutex_unlock (&o->lock);
+  opening_unref (o);
+  if (!done)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE,
+                   "libvirt at %s does not answer (waited %d s)", uri, LODGE_LIBVIRT_TIMEOUT_S);
+      return NULL;
+    }
   if (conn == NULL)
     {
-      fail (NULL, error, "cannot connect to libvirt at %s", uri);
       if (error != NULL && *error != NULL && (*error)->code == LODGE_LIBVIRT_ERROR_FAILED)
         (*error)->code = LODGE_LIBVIRT_ERROR_UNREACHABLE;
       return NULL;
     }
+  /* Calls on a node that stops answering fail after a few seconds. */
+  virConnectSetKeepAlive (conn, 2, 2);
+  virResetLastError ();
   LodgeLibvirt *lv = g_new0 (LodgeLibvirt, 1);
   lv->conn = conn;
   lv->uri = g_strdup (uri);

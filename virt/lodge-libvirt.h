@@ -24,7 +24,12 @@ typedef enum {
 
 typedef struct _LodgeLibvirt LodgeLibvirt;
 
-/* Connects to @uri ("qemu+tcp://127.0.1.1/system", "test:///default"). */
+/* Seconds a node's libvirtd has to answer a connection; after that, calls
+ * on a connection fail once keepalives go unanswered for about 6 s. */
+#define LODGE_LIBVIRT_TIMEOUT_S 10
+
+/* Connects to @uri ("qemu+tcp://127.0.1.1/system", "test:///default"),
+ * with the deadlines above. */
 LodgeLibvirt *lodge_libvirt_open (const char *uri, GError **error);
 void lodge_libvirt_free (LodgeLibvirt *lv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeLibvirt, lodge_libvirt_free)

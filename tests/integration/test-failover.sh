@@ -1,0 +1,114 @@
+#!/bin/bash
+# Failover on the local cluster, by fault injection. A VE runs a writer that
+# appends a sequence number to a file and syncs it every 100 ms, and
+# publishes the last number it synced; the test keeps the last one it saw.
+#  - power loss: node K's libvirtd, QEMUs and agent are SIGKILLed. The VE
+#    becomes ready on another node; its file holds every number it
+#    acknowledged before; the node is fenced, comes back empty with
+#    `lodge-cluster up`, and is let in again.
+#  - frozen node (split brain): node K's processes are SIGSTOPped; failover
+#    happens; then they get SIGCONT. The old QEMU cannot write another byte
+#    (its client is blocklisted): the file stays contiguous; at no moment do
+#    two running copies exist; the woken agent destroys its stale domain.
+# Runs in the cluster's namespace; restores the cluster before it ends.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
+[ -f "$kernel" ] || skip "no guest kernel at $kernel (images/kernel/build.sh)"
+[ "$(wc -w <<<"$LODGE_NODES")" -ge 2 ] || skip "failover needs two nodes"
+cluster=$src/tools/lodge-cluster
+log=$LODGE_CLUSTER_DIR/log/lodged.log
+check "the busybox template is there" ensure_busybox
+ip=10.77.0.40
+writer='n=0; [ -f /srv/www/seq.txt ] && n=$(tail -n 1 /srv/www/seq.txt); while :; do n=$((n+1)); echo $n >> /srv/www/seq.txt; sync; echo $n > /srv/www/durable.txt; sleep 0.1; done'
+expect 0 "define" 'defined' -- define_ve fo1 "$ip" 256 64 "sh -c '($writer) & exec httpd -f -p 80 -h /srv/www'"
+expect 0 "start" 'fo1: running on node' -- "$lodge" start fo1
+
+durable() { curl -sf --max-time 2 "http://$ip/durable.txt"; }
+seq_complete() { # 1..N each once in order, N >= $1
+  curl -sf --max-time 10 "http://$ip/seq.txt" >"$tmp/seq.txt" || return 1
+  awk -v min="$1" '$1 != NR { bad = 1 } END { exit bad || NR < min }' "$tmp/seq.txt"
+}
+node_pids() { # K: libvirtd, virtlogd, agent and QEMUs of node K
+  local dir=$LODGE_CLUSTER_DIR/nodes/node$1/run f
+  for f in "$dir/libvirtd.pid" "$dir/virtlogd.pid" "$dir/agent.pid" "$dir"/qemu/*.pid; do
+    [ -f "$f" ] && tr -d '\n' <"$f" && echo
+  done
+}
+copies() { running_on fo1 | wc -l; }
+
+# Power loss.
+wait_for 60 bash -c "[ \$(curl -sf http://$ip/durable.txt) -ge 10 ] 2>/dev/null"
+victim=$(running_on fo1)
+k=${victim#node}
+acked=$(durable)
+t0=$(date +%s%N)
+# shellcheck disable=SC2046
+kill -KILL $(node_pids "$k")
+acked=$(( $(durable 2>/dev/null || echo 0) > acked ? $(durable 2>/dev/null || echo 0) : acked ))
+if wait_for 60 bash -c "'$lodge' status fo1 | grep -q 'phase *running' && '$lodge' status fo1 | grep -qv 'node *$victim\$' && curl -sf --max-time 1 http://$ip/durable.txt"; then
+  t1=$(date +%s%N)
+  ok "after $victim's power loss, fo1 is ready elsewhere in $(( (t1 - t0) / 1000000 )) ms"
+  echo "# node-kill to VE serving again: $(( (t1 - t0) / 1000000 )) ms"
+else
+  not_ok "fo1 did not come back: $("$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 15 "$log" | show 15
+fi
+expect 0 "the controller fenced before restarting" "$victim fenced: [0-9]+ RADOS clients blocklisted" -- tail -n 30 "$log"
+check "fencing came before the restart in the log" bash -c "tail -n 30 '$log' | grep -n -e '$victim fenced' -e 'fo1: restarted' | head -n 1 | grep -q fenced"
+expect 0 "node list shows $victim fenced" "^$victim +fenced" -- "$lodge" node list
+check "fo1 runs on exactly one node, not $victim" [ "$(copies)" -eq 1 ] && [ "$(running_on fo1)" != "$victim" ]
+wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
+check "no acknowledged write lost: 1..N, N >= $acked" seq_complete "$acked"
+
+# The node comes back: empty, then let in again.
+expect 0 "lodge-cluster up brings $victim back" 'up in' -- "$cluster" up
+if wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'"; then
+  ok "$victim rejoined: up again once back and empty"
+else
+  not_ok "$victim did not rejoin: $("$lodge" node list | grep "^$victim")"; tail -n 8 "$log" | show
+fi
+check "fo1 still runs once" [ "$(copies)" -eq 1 ]
+
+# Frozen node: the split-brain case.
+victim=$(running_on fo1)
+k=${victim#node}
+wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
+acked=$(durable)
+# shellcheck disable=SC2046
+kill -STOP $(node_pids "$k")
+max_copies=0
+if wait_for 60 bash -c "'$lodge' status fo1 | grep -q 'phase *running' && ! '$lodge' status fo1 | grep -q 'node *$victim\$' && curl -sf --max-time 1 http://$ip/durable.txt"; then
+  ok "with $victim frozen, fo1 is ready elsewhere"
+else
+  not_ok "no failover from the frozen $victim: $("$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 15 "$log" | show 15
+fi
+new_node=$("$lodge" status fo1 | awk '$1 == "node" { print $2 }')
+# shellcheck disable=SC2046
+kill -CONT $(node_pids "$k")
+# Watch both copies while the old node wakes up: the old QEMU is running
+# again until its agent destroys it, but it cannot write.
+for _ in $(seq 40); do
+  n=0
+  for node in $LODGE_NODES; do
+    # shellcheck disable=SC1090
+    (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$LIBVIRT_URI" domstate fo1 2>/dev/null | grep -qx running) && n=$((n + 1))
+  done
+  [ "$n" -gt "$max_copies" ] && max_copies=$n
+  sleep 0.25
+done
+echo "# most running copies seen after SIGCONT (the stale one until its agent destroys it): $max_copies"
+if wait_for 30 bash -c "! (. '$LODGE_CLUSTER_DIR/nodes/$victim/node.env' && virsh -q -c \"\$LIBVIRT_URI\" list --name | grep -qx fo1)"; then
+  ok "the woken agent destroyed the stale fo1 on $victim"
+else
+  not_ok "a stale fo1 still runs on $victim"
+fi
+expect 0 "its agent says so" "destroyed stale guest fo1" -- cat "$LODGE_CLUSTER_DIR/nodes/$victim/log/agent.log"
+check "fo1 runs once, on $new_node" [ "$(running_on fo1)" = "$new_node" ]
+wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
+check "the disk stayed whole: 1..N in order, N >= $acked (the old copy wrote nothing)" seq_complete "$acked"
+if wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'"; then
+  ok "$victim rejoined after waking"
+else
+  not_ok "$victim did not rejoin: $("$lodge" node list | grep "^$victim")"
+fi
+finish
