@@ -161,6 +161,20 @@ victim_free (Victim *v)
   g_free (v);
 }
 
+typedef struct {
+  LodgeFailoverLog log;
+  gpointer user_data;
+  const char *prefix;
+} StepLog;
+
+/* A restart's steps go to the log, for the record of a failover. */
+static void
+step_log (const char *what, gpointer data)
+{
+  StepLog *s = data;
+  say (s->log, s->user_data, "%s%s", s->prefix, what);
+}
+
 /* Moves @name's record off the dead node (exactly once: compare-and-set),
  * then starts it elsewhere if its policy says so. */
 static void
@@ -197,7 +211,9 @@ restart_one (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *node,
       say (log, user_data, "%s: stopped (restart policy never)", name);
       return;
     }
-  if (lodge_lifecycle_start (ctl, opts, name, NULL, NULL, &error))
+  g_autofree char *prefix = g_strdup_printf ("%s: ", name);
+  StepLog steps = { log, user_data, prefix };
+  if (lodge_lifecycle_start (ctl, opts, name, step_log, &steps, &error))
     {
       g_autoptr (LodgeRuntimeRecord) after = lodge_ctl_runtime (ctl, name, NULL);
       say (log, user_data, "%s: restarted on %s after %s failed", name,

@@ -71,7 +71,7 @@ say (const char *fmt, ...)
   va_end (ap);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *ts = g_date_time_format (now, "%H:%M:%S");
-  printf ("%s lodged: %s\n", ts, msg);
+  printf ("%s.%03d lodged: %s\n", ts, g_date_time_get_microsecond (now) / 1000, msg);
   fflush (stdout);
 }
 
