@@ -65,8 +65,11 @@ for i in $(seq "$failovers"); do
   dir=$LODGE_CLUSTER_DIR/nodes/$victim/run
   lines=$(wc -l <"$log")
   t_kill=$(now_ms)
-  # shellcheck disable=SC2046
-  kill -KILL $(cat "$dir/libvirtd.pid" "$dir/virtlogd.pid" "$dir/agent.pid" "$dir"/qemu/*.pid 2>/dev/null | tr -s ' \n' ' ')
+  pids=()
+  for f in "$dir/libvirtd.pid" "$dir/virtlogd.pid" "$dir/agent.pid" "$dir"/qemu/*.pid; do
+    [ -f "$f" ] && pids+=("$(tr -d ' \n' <"$f")") # libvirt writes pid files without a newline
+  done
+  kill -KILL "${pids[@]}"
   deadline=$((SECONDS + 90))
   until tail -n +"$((lines + 1))" "$log" | grep -q 'ha1: restarted on'; do
     [ $SECONDS -lt $deadline ] || { say "run $i: no failover within 90 s"; tail -n 20 "$log" >&2; exit 1; }
