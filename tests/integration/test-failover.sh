@@ -10,6 +10,10 @@
 #    happens; then they get SIGCONT. The old QEMU cannot write another byte
 #    (its client is blocklisted): the file stays contiguous; at no moment do
 #    two running copies exist; the woken agent destroys its stale domain.
+#  - the active lodged killed in the middle of a failover: a standby takes
+#    the lease and finishes it; the VE runs exactly once.
+#  - one OSD killed while the VE writes (3 replicas): the writer goes on,
+#    nothing is lost.
 # Runs in the cluster's namespace; restores the cluster before it ends.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -111,4 +115,46 @@ if wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'"; then
 else
   not_ok "$victim did not rejoin: $("$lodge" node list | grep "^$victim")"
 fi
+
+# The active controller dies in the middle of a failover; a standby ends it.
+"$build/controller/lodged" --socket "$tmp/standby.sock" --id standby-f >"$tmp/standby.log" 2>&1 &
+standby=$!
+wait_for 20 grep -q "standby:" "$tmp/standby.log" || not_ok "no standby lodged"
+victim=$(running_on fo1)
+k=${victim#node}
+wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
+acked=$(durable)
+lines=$(wc -l <"$log")
+# shellcheck disable=SC2046
+kill -KILL $(node_pids "$k")
+if wait_for 20 bash -c "tail -n +$((lines + 1)) '$log' | grep -q '$victim fenced'"; then
+  kill -KILL "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
+  ok "the active lodged was killed right after fencing $victim"
+else
+  not_ok "no failover began"; tail -n 10 "$log" | show
+fi
+if wait_for 60 bash -c "grep -q 'fo1: restarted on' '$tmp/standby.log' || grep -q 'fo1: restarted on' <(tail -n +$((lines + 1)) '$log')"; then
+  ok "fo1 restarted (by $(grep -q 'fo1: restarted on' "$tmp/standby.log" && echo the standby || echo 'the first lodged, before it died'))"
+else
+  not_ok "fo1 was not restarted: $(LODGE_URL=unix:$tmp/standby.sock "$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 10 "$tmp/standby.log" | show
+fi
+expect 0 "the standby took over" 'active: serving' -- cat "$tmp/standby.log"
+check "fo1 runs exactly once" [ "$(copies)" -eq 1 ]
+wait_for 20 curl -sf --max-time 1 "http://$ip/durable.txt"
+check "no acknowledged write lost: 1..N, N >= $acked" seq_complete "$acked"
+kill "$standby"; wait "$standby" 2>/dev/null
+expect 0 "lodge-cluster up restores the cluster's lodged and $victim" 'up in' -- "$cluster" up
+wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'" || not_ok "$victim did not rejoin"
+
+# One OSD killed while the VE writes.
+wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt 0 ]"
+before=$(durable)
+osd=$(cat "$LODGE_CLUSTER_DIR/run/osd.2.pid" 2>/dev/null || pgrep -f "ceph-osd --conf $LODGE_CLUSTER_DIR/ceph.conf -i 2")
+kill -KILL "$osd"
+sleep 5 # the writer runs on for a while with one OSD down
+after=$(durable)
+check "with osd.2 killed the writer goes on ($before -> $after)" [ "${after:-0}" -gt "${before:-0}" ]
+check "nothing lost: 1..N, N >= $after" seq_complete "$after"
+check "the guest's kernel saw no I/O error" bash -c "! '$lodge' console -n 1000 fo1 | grep -qi 'I/O error'"
+expect 0 "lodge-cluster up restarts osd.2" 'up in' -- "$cluster" up
 finish
