@@ -27,6 +27,7 @@ lodge_placement_free (LodgePlacement *p)
   g_free (p->rbd_pool);
   g_free (p->rbd_image);
   g_strfreev (p->ceph_monitors);
+  g_free (p->ceph_conf);
   g_free (p->ceph_user);
   g_free (p->ceph_secret_uuid);
   g_free (p->bridge);
@@ -242,6 +243,11 @@ add_disk (xmlNode *devices, const LodgePlacement *p)
       xmlNode *h = add_empty (source, "host");
       lodge_xml_set (h, "name", host);
       lodge_xml_set (h, "port", port);
+    }
+  if (p->ceph_conf != NULL)
+    {
+      xmlNode *config = add_empty (source, "config");
+      lodge_xml_set (config, "file", p->ceph_conf);
     }
   xmlNode *auth = add_empty (source, "auth");
   lodge_xml_set (auth, "username", p->ceph_user);

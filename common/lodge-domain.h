@@ -28,6 +28,7 @@ typedef struct {
   GStrv ceph_monitors;    /* "host:port" or "[v6addr]:port" */
   char *ceph_user;        /* cephx id, without "client." */
   char *ceph_secret_uuid; /* the libvirt secret holding that user's key */
+  char *ceph_conf;        /* NULL, or a Ceph configuration file on the node for the disk */
   char *bridge;
   char *config_file;      /* the per-VE config blob on the node (mode 0600) */
   char *console_log;      /* NULL: the serial console is not logged */

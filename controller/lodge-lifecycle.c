@@ -237,6 +237,7 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
     return FALSE;
   p->ceph_user = g_strdup (opts->client_id);
   p->ceph_secret_uuid = g_strdup (node->secret_uuid);
+  p->ceph_conf = g_strdup (node->ceph_conf);
   p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");
   p->config_file = g_strdup (config_path);
   p->console_log = g_strdup (log);

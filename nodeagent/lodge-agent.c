@@ -183,6 +183,11 @@ edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
   r->agent = g_strdup_printf ("lodge-agent %s pid %d", AGENT_VERSION, getpid ());
   g_free (r->rados_addr);
   r->rados_addr = lodge_rados_client_address (a->rados);
+  /* The node's Ceph configuration, for its VEs' disks too (a client
+   * address of the node's own, say). */
+  const char *conf = g_getenv ("CEPH_CONF");
+  g_free (r->ceph_conf);
+  r->ceph_conf = conf != NULL && g_path_is_absolute (conf) ? g_strdup (conf) : NULL;
   a->fenced = r->state == LODGE_NODE_FENCED;
   g_ptr_array_set_size (r->domains, 0);
   for (guint i = 0; i < domains->len; i++)

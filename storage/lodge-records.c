@@ -124,6 +124,7 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->initrd);
   g_free (r->bridge);
   g_free (r->secret_uuid);
+  g_free (r->ceph_conf);
   g_free (r->agent);
   g_free (r->rados_addr);
   g_ptr_array_unref (r->domains);
@@ -150,6 +151,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "state", lodge_node_state_to_string (r->state));
   put_int (b, "heartbeat_us", r->heartbeat_us);
   put_string (b, "agent", r->agent);
+  put_string (b, "ceph_conf", r->ceph_conf);
   put_string (b, "rados_addr", r->rados_addr);
   if (r->fenced_us != 0)
     put_int (b, "fenced_us", r->fenced_us);
@@ -190,6 +192,7 @@ lodge_node_record_from_json (GBytes *json, GError **error)
   r->bridge = get_string (o, "bridge");
   r->secret_uuid = get_string (o, "secret_uuid");
   r->agent = get_string (o, "agent");
+  r->ceph_conf = get_string (o, "ceph_conf");
   r->rados_addr = get_string (o, "rados_addr");
   r->fenced_us = json_object_get_int_member_with_default (o, "fenced_us", 0);
   r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);

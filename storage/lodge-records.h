@@ -45,6 +45,7 @@ typedef struct {
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
   char *bridge;         /* where VE NICs attach */
   char *secret_uuid;    /* the libvirt secret holding the Ceph key */
+  char *ceph_conf;      /* the Ceph configuration VE disks use there (NULL: none) */
   guint cpus;
   guint64 memory;       /* bytes of RAM for guests */
   double memory_ratio;  /* overcommit of guest-visible memory */

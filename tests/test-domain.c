@@ -34,6 +34,7 @@ load_placement (const LodgeEnvDef *def, const char *path)
     { "rbd_image", &p->rbd_image },
     { "ceph_user", &p->ceph_user },
     { "ceph_secret_uuid", &p->ceph_secret_uuid },
+    { "ceph_conf", &p->ceph_conf },
     { "bridge", &p->bridge },
     { "config_file", &p->config_file },
     { "console_log", &p->console_log },

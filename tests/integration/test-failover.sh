@@ -14,6 +14,11 @@
 #    the lease and finishes it; the VE runs exactly once.
 #  - one OSD killed while the VE writes (3 replicas): the writer goes on,
 #    nothing is lost.
+#  - network partition: every packet from or to node K's address is dropped
+#    (iptables in the cluster's namespace; the node's Ceph clients and its
+#    libvirtd use that address): the node is fenced and its VE failed over;
+#    when the partition heals, the node's agent finds itself fenced, destroys
+#    its stale copy, and the node rejoins: no double run.
 # Runs in the cluster's namespace; restores the cluster before it ends.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -157,4 +162,34 @@ check "with osd.2 killed the writer goes on ($before -> $after)" [ "${after:-0}"
 check "nothing lost: 1..N, N >= $after" seq_complete "$after"
 check "the guest's kernel saw no I/O error" bash -c "! '$lodge' console -n 1000 fo1 | grep -qi 'I/O error'"
 expect 0 "lodge-cluster up restarts osd.2" 'up in' -- "$cluster" up
+
+# Network partition of one node.
+if ! command -v iptables >/dev/null; then
+  echo "# SKIP partition: iptables is missing (apt-get install iptables)"
+else
+  victim=$(running_on fo1)
+  addr=127.0.1.${victim#node}
+  wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt 0 ]"
+  acked=$(durable)
+  iptables -I OUTPUT -s "$addr" -j DROP && iptables -I OUTPUT -d "$addr" -j DROP
+  partitioned=1
+  heal() { [ -n "${partitioned:-}" ] && iptables -D OUTPUT -s "$addr" -j DROP && iptables -D OUTPUT -d "$addr" -j DROP; partitioned=; }
+  trap 'heal; lib_cleanup' EXIT
+  if wait_for 60 bash -c "'$lodge' status fo1 | grep -q 'phase *running' && ! '$lodge' status fo1 | grep -q 'node *$victim\$' && curl -sf --max-time 1 http://$ip/durable.txt"; then
+    ok "with $victim cut off, fo1 is ready elsewhere"
+  else
+    not_ok "no failover from the partitioned $victim: $("$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 15 "$log" | show 15
+  fi
+  expect 0 "$victim is fenced" "^$victim +fenced" -- "$lodge" node list
+  heal
+  if wait_for 60 bash -c "'$lodge' node list | grep -qE '^$victim +up'"; then
+    ok "healed: $victim destroyed its stale copy and rejoined"
+  else
+    not_ok "$victim did not rejoin after the partition healed: $("$lodge" node list | grep "^$victim")"
+    tail -n 8 "$LODGE_CLUSTER_DIR/nodes/$victim/log/agent.log" | show
+  fi
+  check "fo1 runs exactly once, not on $victim" [ "$(copies)" -eq 1 ] && [ "$(running_on fo1)" != "$victim" ]
+  wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
+  check "no acknowledged write lost across the partition: 1..N, N >= $acked" seq_complete "$acked"
+fi
 finish
