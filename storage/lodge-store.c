@@ -22,7 +22,15 @@ LODGE_ENUM_IMPL (lodge_store_kind, LODGE_STORE_LAST,
 struct _LodgeStore {
   LodgeRados *rados;
   char *pool;
+  GThreadPool *notifier; /* of Notice: change notifications, sent in order */
 };
+
+typedef struct {
+  LodgeStoreKind kind;
+  char *name;
+} Notice;
+
+static void send_notice (gpointer data, gpointer user_data);
 
 struct _LodgeStoreWatch {
   LodgeIoctx *ioctx;
@@ -56,6 +64,7 @@ lodge_store_open (LodgeRados *rados, const char *pool, GError **error)
   g_autoptr (LodgeStore) store = g_new0 (LodgeStore, 1);
   store->rados = rados;
   store->pool = g_strdup (pool != NULL ? pool : LODGE_STATE_POOL);
+  store->notifier = g_thread_pool_new (send_notice, store, 1, FALSE, NULL);
   if (!lodge_rados_ensure_pool (rados, store->pool, 3, 2, "lodge", error))
     {
       g_prefix_error (error, "cannot set up the state store: ");
@@ -83,6 +92,8 @@ lodge_store_free (LodgeStore *store)
 {
   if (store == NULL)
     return;
+  if (store->notifier != NULL)
+    g_thread_pool_free (store->notifier, FALSE, TRUE); /* what was written is announced */
   g_free (store->pool);
   g_free (store);
 }
@@ -153,13 +164,34 @@ lodge_store_get (LodgeStore *store, LodgeStoreKind kind, const char *name, guint
   return NULL;
 }
 
+/* In the notifier thread. A notify waits for every watcher's ack, and a
+ * watcher that died (a killed controller) holds it for NOTIFY_TIMEOUT_MS
+ * until its watch expires: writers must not wait for that (a heartbeat
+ * late by seconds makes a live node look dead). */
 static void
-notify_change (LodgeIoctx *ioctx, const char *name)
+send_notice (gpointer data, gpointer user_data)
 {
+  Notice *n = data;
+  LodgeStore *store = user_data;
+  g_autoptr (LodgeIoctx) ioctx = open_kind (store, n->kind, NULL);
   /* Best effort: a watcher that missed this sees the record at its next
-   * sweep. A dead watcher costs at most NOTIFY_TIMEOUT_MS. */
-  rados_notify2 (ioctx->io, CHANGES_OBJECT, name, (int) strlen (name), NOTIFY_TIMEOUT_MS, NULL,
-                 NULL);
+   * sweep. */
+  if (ioctx != NULL)
+    rados_notify2 (ioctx->io, CHANGES_OBJECT, n->name, (int) strlen (n->name), NOTIFY_TIMEOUT_MS,
+                   NULL, NULL);
+  g_free (n->name);
+  g_free (n);
+}
+
+static void
+notify_change (LodgeStore *store, LodgeStoreKind kind, const char *name)
+{
+  if (g_thread_pool_unprocessed (store->notifier) > 256)
+    return; /* notifications are stuck on a dead watcher: watchers sweep anyway */
+  Notice *n = g_new0 (Notice, 1);
+  n->kind = kind;
+  n->name = g_strdup (name);
+  g_thread_pool_push (store->notifier, n, NULL);
 }
 
 static gboolean
@@ -217,7 +249,7 @@ write_record (LodgeStore *store, LodgeStoreKind kind, const char *name, gboolean
     }
   if (ret_version != NULL)
     *ret_version = rados_get_last_version (ioctx->io);
-  notify_change (ioctx, name);
+  notify_change (store, kind, name);
   return TRUE;
 }
 
@@ -262,7 +294,7 @@ lodge_store_delete (LodgeStore *store, LodgeStoreKind kind, const char *name,
     }
   if (r < 0)
     return lodge_storage_set_error (error, r, "cannot delete %s/%s", kind_namespace (kind), name);
-  notify_change (ioctx, name);
+  notify_change (store, kind, name);
   return TRUE;
 }
 
