@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "lodge-env.h"
+#include "lodge-libvirt.h"
 #include "lodge-rbd.h"
 #include "lodge-storage-error.h"
 
@@ -268,15 +269,16 @@ lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const cha
   for (guint i = 0; i < victims->len; i++)
     {
       Victim *v = victims->pdata[i];
-      g_autofree char *running = NULL;
-      gboolean owned = lodge_ctl_try_begin (ctl, v->rt->name, "failover", &running);
-      /* A reconciliation of it may be stuck on the dead node's libvirt:
-       * go ahead (whatever it would record loses the compare-and-set). */
-      if (!owned && g_strcmp0 (running, "reconciliation") != 0)
-        continue; /* an admin's operation runs on it; the next pass looks again */
+      /* An operation on it (a reconciliation, an admin's stop) ends soon:
+       * calls to the dead node's libvirt have deadlines. */
+      g_autoptr (GError) busy = NULL;
+      if (!lodge_ctl_begin (ctl, v->rt->name, "failover", LODGE_LIBVIRT_TIMEOUT_S * 2, &busy))
+        {
+          say (log, user_data, "%s: not restarted by this pass: %s", v->rt->name, busy->message);
+          continue; /* the next pass looks again */
+        }
       restart_one (ctl, opts, node_name, v, log, user_data);
-      if (owned)
-        lodge_ctl_end (ctl, v->rt->name);
+      lodge_ctl_end (ctl, v->rt->name);
     }
   return TRUE;
 }

@@ -26,7 +26,7 @@ typedef struct _LodgeLibvirt LodgeLibvirt;
 
 /* Seconds a node's libvirtd has to answer a connection; after that, calls
  * on a connection fail once keepalives go unanswered for about 6 s. */
-#define LODGE_LIBVIRT_TIMEOUT_S 10
+#define LODGE_LIBVIRT_TIMEOUT_S 5
 
 /* Connects to @uri ("qemu+tcp://127.0.1.1/system", "test:///default"),
  * with the deadlines above. */

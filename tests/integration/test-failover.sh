@@ -14,9 +14,9 @@
 #    the lease and finishes it; the VE runs exactly once.
 #  - one OSD killed while the VE writes (3 replicas): the writer goes on,
 #    nothing is lost.
-#  - network partition: every packet from or to node K's address is dropped
-#    (iptables in the cluster's namespace; the node's Ceph clients and its
-#    libvirtd use that address): the node is fenced and its VE failed over;
+#  - network partition: every packet node K's processes send, and every one
+#    sent to its address, is dropped (iptables in the cluster's namespace,
+#    matching the node's cgroup): the node is fenced and its VE failed over;
 #    when the partition heals, the node's agent finds itself fenced, destroys
 #    its stale copy, and the node rejoins: no double run.
 # Runs in the cluster's namespace; restores the cluster before it ends.
@@ -138,8 +138,9 @@ if wait_for 20 bash -c "tail -n +$((lines + 1)) '$log' | grep -q '$victim fenced
 else
   not_ok "no failover began"; tail -n 10 "$log" | show
 fi
-if wait_for 60 bash -c "grep -q 'fo1: restarted on' '$tmp/standby.log' || grep -q 'fo1: restarted on' <(tail -n +$((lines + 1)) '$log')"; then
-  ok "fo1 restarted (by $(grep -q 'fo1: restarted on' "$tmp/standby.log" && echo the standby || echo 'the first lodged, before it died'))"
+done_re='fo1: (restarted on|finished the start)'
+if wait_for 60 bash -c "grep -Eq '$done_re' '$tmp/standby.log' || tail -n +$((lines + 1)) '$log' | grep -Eq '$done_re'"; then
+  ok "fo1 restarted (by $(grep -Eq "$done_re" "$tmp/standby.log" && echo the standby || echo 'the first lodged, before it died'))"
 else
   not_ok "fo1 was not restarted: $(LODGE_URL=unix:$tmp/standby.sock "$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 10 "$tmp/standby.log" | show
 fi
@@ -164,16 +165,21 @@ check "the guest's kernel saw no I/O error" bash -c "! '$lodge' console -n 1000 
 expect 0 "lodge-cluster up restarts osd.2" 'up in' -- "$cluster" up
 
 # Network partition of one node.
+# The node's processes are in the cgroup lodge-<netns>-nodeK (lodge-cluster):
+# drop what they send, and what is sent to the node's address.
+victim=$(running_on fo1)
+cg=lodge-$LODGE_NETNS-$victim
 if ! command -v iptables >/dev/null; then
   echo "# SKIP partition: iptables is missing (apt-get install iptables)"
+elif ! grep -qs "^0::/$cg\$" "/proc/$(tr -d '\n' <"$LODGE_CLUSTER_DIR/nodes/$victim/run/libvirtd.pid")/cgroup"; then
+  echo "# SKIP partition: $victim's processes are not in a cgroup v2 of their own (no cgroup v2 here)"
 else
-  victim=$(running_on fo1)
   addr=127.0.1.${victim#node}
   wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt 0 ]"
   acked=$(durable)
-  iptables -I OUTPUT -s "$addr" -j DROP && iptables -I OUTPUT -d "$addr" -j DROP
+  iptables -I OUTPUT -m cgroup --path "$cg" -j DROP && iptables -I OUTPUT -d "$addr" -j DROP
   partitioned=1
-  heal() { [ -n "${partitioned:-}" ] && iptables -D OUTPUT -s "$addr" -j DROP && iptables -D OUTPUT -d "$addr" -j DROP; partitioned=; }
+  heal() { [ -n "${partitioned:-}" ] && iptables -D OUTPUT -m cgroup --path "$cg" -j DROP && iptables -D OUTPUT -d "$addr" -j DROP; partitioned=; }
   trap 'heal; lib_cleanup' EXIT
   if wait_for 60 bash -c "'$lodge' status fo1 | grep -q 'phase *running' && ! '$lodge' status fo1 | grep -q 'node *$victim\$' && curl -sf --max-time 1 http://$ip/durable.txt"; then
     ok "with $victim cut off, fo1 is ready elsewhere"
