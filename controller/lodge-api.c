@@ -40,15 +40,76 @@ typedef struct {
   GHashTable *query;
   GBytes *body;
   gint64 start_us;
+  struct _Stream *stream; /* NULL unless the client asked for progress as it happens */
   /* response */
   guint status;
   const char *content_type;
   GBytes *response;
 } Request;
 
+/* A response streamed as newline-delimited JSON: one {"step", "ms"} line
+ * per step as it happens, then {"result": ...} or {"error": ...}. Only
+ * touched in the main loop; steps come from the worker thread through
+ * g_main_context_invoke. */
+typedef struct _Stream {
+  gint refs;
+  SoupServerMessage *msg;
+  gboolean started;
+} Stream;
+
+static Stream *
+stream_ref (Stream *st)
+{
+  g_atomic_int_inc (&st->refs);
+  return st;
+}
+
+static void
+stream_unref (Stream *st)
+{
+  if (st != NULL && g_atomic_int_dec_and_test (&st->refs))
+    {
+      g_object_unref (st->msg);
+      g_free (st);
+    }
+}
+
+/* In the main loop: the response begins (200, chunked) at the first line. */
+static void
+stream_write (Stream *st, char *line)
+{
+  if (!st->started)
+    {
+      st->started = TRUE;
+      soup_server_message_set_status (st->msg, 200, NULL);
+      SoupMessageHeaders *h = soup_server_message_get_response_headers (st->msg);
+      soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
+      soup_message_headers_set_content_type (h, "application/x-ndjson", NULL);
+    }
+  soup_message_body_append (soup_server_message_get_response_body (st->msg), SOUP_MEMORY_TAKE, line,
+                            strlen (line));
+  soup_server_message_unpause (st->msg);
+}
+
+typedef struct {
+  Stream *stream;
+  char *line;
+} StreamLine;
+
+static gboolean
+stream_line_cb (gpointer data)
+{
+  StreamLine *sl = data;
+  stream_write (sl->stream, g_steal_pointer (&sl->line));
+  stream_unref (sl->stream);
+  g_free (sl);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 request_free (Request *r)
 {
+  stream_unref (r->stream);
   g_free (r->method);
   g_strfreev (r->parts);
   g_clear_pointer (&r->query, g_hash_table_unref);
@@ -174,6 +235,7 @@ typedef struct {
   gint64 start_us;
   GPtrArray *what;
   GArray *ms;
+  Stream *stream;
 } Steps;
 
 static void
@@ -183,6 +245,14 @@ collect_step (const char *what, gpointer user_data)
   gint64 ms = (g_get_monotonic_time () - steps->start_us) / 1000;
   g_ptr_array_add (steps->what, g_strdup (what));
   g_array_append_val (steps->ms, ms);
+  if (steps->stream != NULL)
+    {
+      g_autofree char *q = json_escape (what);
+      StreamLine *sl = g_new0 (StreamLine, 1);
+      sl->stream = stream_ref (steps->stream);
+      sl->line = g_strdup_printf ("{\"step\":%s,\"ms\":%" G_GINT64_FORMAT "}\n", q, ms);
+      g_main_context_invoke (NULL, stream_line_cb, sl);
+    }
 }
 
 static int
@@ -201,7 +271,7 @@ route_lifecycle (Request *r, const char *name, const char *action)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) step_what = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) step_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
-  Steps steps = { r->start_us, step_what, step_ms };
+  Steps steps = { r->start_us, step_what, step_ms, r->stream };
   const char *force = r->query != NULL ? g_hash_table_lookup (r->query, "force") : NULL;
   gboolean forced = g_strcmp0 (force, "yes") == 0 || g_strcmp0 (force, "1") == 0;
   /* One operation per VE at a time in this controller: a second request
@@ -600,9 +670,23 @@ worker_done (GObject *source, GAsyncResult *result, gpointer data)
   LodgeApi *api = r->api;
   gsize len = 0;
   const char *body = r->response != NULL ? g_bytes_get_data (r->response, &len) : "";
-  soup_server_message_set_status (r->msg, r->status, NULL);
-  soup_server_message_set_response (r->msg, r->content_type, SOUP_MEMORY_COPY, body, len);
-  soup_server_message_unpause (r->msg);
+  if (r->stream != NULL && r->stream->started)
+    {
+      /* The status is sent already: the outcome is the last line. */
+      g_autofree char *text = g_strndup (body, len);
+      g_strchomp (text);
+      char *line = r->status < 300 ? g_strdup_printf ("{\"result\":%s}\n", text)
+                                   : g_strdup_printf ("%s\n", text); /* {"error": ...} */
+      stream_write (r->stream, line);
+      soup_message_body_complete (soup_server_message_get_response_body (r->msg));
+      soup_server_message_unpause (r->msg);
+    }
+  else
+    {
+      soup_server_message_set_status (r->msg, r->status, NULL);
+      soup_server_message_set_response (r->msg, r->content_type, SOUP_MEMORY_COPY, body, len);
+      soup_server_message_unpause (r->msg);
+    }
   g_mutex_lock (&api->lock);
   api->requests++;
   api->errors += r->status >= 400;
@@ -666,6 +750,14 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   if (body != NULL && body->length > 0)
     r->body = soup_message_body_flatten (body);
 
+  const char *accept = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                     "Accept");
+  if (accept != NULL && strstr (accept, "application/x-ndjson") != NULL)
+    {
+      r->stream = g_new0 (Stream, 1);
+      r->stream->refs = 1;
+      r->stream->msg = g_object_ref (msg);
+    }
   soup_server_message_pause (msg);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, worker_done, r);
   g_task_set_task_data (task, r, NULL);

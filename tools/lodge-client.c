@@ -149,3 +149,104 @@ lodge_client_request_full (LodgeClient *c, const char *method, const char *path,
                message != NULL ? message : soup_message_get_reason_phrase (msg));
   return NULL;
 }
+
+/* {"error": {"code", "message"}} in @o, as a GError. */
+static void
+set_api_error (JsonObject *o, const char *fallback, GError **error)
+{
+  JsonObject *e = o != NULL && json_object_has_member (o, "error")
+                    ? json_object_get_object_member (o, "error")
+                    : NULL;
+  const char *code = e != NULL ? json_object_get_string_member_with_default (e, "code", NULL) : NULL;
+  const char *message = e != NULL ? json_object_get_string_member_with_default (e, "message", NULL) : NULL;
+  g_set_error (error, LODGE_CLIENT_ERROR, code_of (code), "%s", message != NULL ? message : fallback);
+}
+
+GBytes *
+lodge_client_request_steps (LodgeClient *c, const char *method, const char *path,
+                            LodgeClientStepFunc on_step, gpointer user_data, GError **error)
+{
+  g_autofree char *url = g_strconcat (c->base, path, NULL);
+  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
+  if (msg == NULL)
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID, "bad request path %s", path);
+      return NULL;
+    }
+  SoupMessageHeaders *h = soup_message_get_request_headers (msg);
+  soup_message_headers_replace (h, "Accept", "application/x-ndjson, application/json");
+  if (c->token != NULL)
+    {
+      g_autofree char *auth = g_strconcat ("Bearer ", c->token, NULL);
+      soup_message_headers_replace (h, "Authorization", auth);
+    }
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GInputStream) in = soup_session_send (c->session, msg, NULL, &local);
+  if (in == NULL)
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_UNREACHABLE,
+                   "no control center at %s (%s); is lodged running?", c->target, local->message);
+      return NULL;
+    }
+  guint status = soup_message_get_status (msg);
+  const char *type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+  g_autoptr (GDataInputStream) lines = g_data_input_stream_new (in);
+  g_data_input_stream_set_newline_type (lines, G_DATA_STREAM_NEWLINE_TYPE_LF);
+  if (status < 200 || status >= 300 || g_strcmp0 (type, "application/x-ndjson") != 0)
+    {
+      /* Not streamed: one JSON document (the answer, or an error). */
+      g_autoptr (GString) all = g_string_new (NULL);
+      char *line;
+      while ((line = g_data_input_stream_read_line (lines, NULL, NULL, &local)) != NULL)
+        {
+          g_string_append (all, line);
+          g_string_append_c (all, '\n');
+          g_free (line);
+        }
+      if (status >= 200 && status < 300)
+        return g_string_free_to_bytes (g_steal_pointer (&all));
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *o = json_parser_load_from_data (parser, all->str, (gssize) all->len, NULL)
+                          && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
+                        ? json_node_get_object (json_parser_get_root (parser))
+                        : NULL;
+      set_api_error (o, soup_message_get_reason_phrase (msg), error);
+      return NULL;
+    }
+  for (;;)
+    {
+      gsize len = 0;
+      g_autofree char *line = g_data_input_stream_read_line (lines, &len, NULL, &local);
+      if (line == NULL)
+        {
+          g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_UNREACHABLE,
+                       "the control center at %s went away before the operation ended%s%s",
+                       c->target, local != NULL ? ": " : "", local != NULL ? local->message : "");
+          return NULL;
+        }
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, line, (gssize) len, NULL)
+          || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+        continue;
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      if (json_object_has_member (o, "step"))
+        {
+          if (on_step != NULL)
+            on_step (json_object_get_string_member_with_default (o, "step", ""),
+                     json_object_get_int_member_with_default (o, "ms", 0), user_data);
+        }
+      else if (json_object_has_member (o, "result"))
+        {
+          g_autoptr (JsonGenerator) gen = json_generator_new ();
+          json_generator_set_root (gen, json_object_get_member (o, "result"));
+          gsize rlen = 0;
+          char *text = json_generator_to_data (gen, &rlen);
+          return g_bytes_new_take (text, rlen);
+        }
+      else if (json_object_has_member (o, "error"))
+        {
+          set_api_error (o, "the operation failed", error);
+          return NULL;
+        }
+    }
+}

@@ -39,4 +39,11 @@ GBytes *lodge_client_request_full (LodgeClient *client, const char *method, cons
                                    const char *content_type, GBytes *body, const char *header,
                                    char **ret_header, GError **error);
 
+/* A lifecycle operation, with its steps as they happen: @on_step gets each
+ * one (and the ms since the request arrived) while the control center
+ * works; the answer (the same as without streaming) is returned at the end. */
+typedef void (*LodgeClientStepFunc) (const char *step, gint64 ms, gpointer user_data);
+GBytes *lodge_client_request_steps (LodgeClient *client, const char *method, const char *path,
+                                    LodgeClientStepFunc on_step, gpointer user_data, GError **error);
+
 G_END_DECLS

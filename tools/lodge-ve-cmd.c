@@ -329,7 +329,27 @@ cmd_console (int argc, char **argv)
 /* The answer of a lifecycle operation: its steps (with their times) on
  * stderr, the outcome on stdout. */
 static void
-print_operation (GBytes *answer, const char *name)
+print_step (const char *step, gint64 ms, gpointer user_data)
+{
+  gboolean *printed = user_data;
+  *printed = TRUE;
+  g_printerr ("  [%6.2f s] %s\n", ms / 1000.0, step);
+}
+
+/* POST @suffix on environment @name, its steps shown as they happen. */
+static GBytes *
+request_operation (const char *name, const char *suffix, gboolean *ret_printed, GError **error)
+{
+  g_autoptr (LodgeClient) c = client (error);
+  if (c == NULL)
+    return NULL;
+  g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s%s", escaped, suffix);
+  return lodge_client_request_steps (c, "POST", path, print_step, ret_printed, error);
+}
+
+static void
+print_operation (GBytes *answer, const char *name, gboolean steps_printed)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   gsize len = 0;
@@ -340,7 +360,7 @@ print_operation (GBytes *answer, const char *name)
       JsonObject *o = json_node_get_object (json_parser_get_root (parser));
       JsonArray *steps = json_object_has_member (o, "steps") ? json_object_get_array_member (o, "steps") : NULL;
       JsonArray *ms = json_object_has_member (o, "step_ms") ? json_object_get_array_member (o, "step_ms") : NULL;
-      for (guint i = 0; steps != NULL && i < json_array_get_length (steps); i++)
+      for (guint i = 0; !steps_printed && steps != NULL && i < json_array_get_length (steps); i++)
         {
           if (ms != NULL && i < json_array_get_length (ms))
             g_printerr ("  [%6.2f s] ", json_array_get_int_element (ms, i) / 1000.0);
@@ -374,10 +394,11 @@ lifecycle (const char *action, const char *summary, const char *description, int
   g_autoptr (GError) error = NULL;
   g_autofree char *suffix = g_strdup_printf ("/%s%s", action, force ? "?force=yes" : "");
   g_printerr ("%s %s...\n", strcmp (action, "start") == 0 ? "Starting" : strcmp (action, "stop") == 0 ? "Stopping" : "Restarting", argv[1]);
-  g_autoptr (GBytes) answer = request_ve ("POST", argv[1], suffix, &error);
+  gboolean printed = FALSE;
+  g_autoptr (GBytes) answer = request_operation (argv[1], suffix, &printed, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
-  print_operation (answer, argv[1]);
+  print_operation (answer, argv[1], printed);
   return LODGE_EXIT_OK;
 }
 
@@ -448,10 +469,11 @@ cmd_migrate (int argc, char **argv)
     g_string_append_printf (suffix, "%cmax_downtime_ms=%d", sep, downtime);
   g_printerr ("Migrating %s%s%s...\n", argv[1], to != NULL ? " to " : "", to != NULL ? to : "");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) answer = request_ve ("POST", argv[1], suffix->str, &error);
+  gboolean printed = FALSE;
+  g_autoptr (GBytes) answer = request_operation (argv[1], suffix->str, &printed, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
-  print_operation (answer, argv[1]);
+  print_operation (answer, argv[1], printed);
   return LODGE_EXIT_OK;
 }
 
