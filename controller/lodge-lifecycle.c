@@ -574,6 +574,11 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
   g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_from_json (json, error);
   if (rt == NULL)
     return LODGE_RESUME_FAILED;
+  /* Meant to run, and stopped: a failover moved it off a dead node and its
+   * controller died before starting it again. */
+  if (rt->phase == LODGE_PHASE_STOPPED && rt->desired == LODGE_DESIRED_RUNNING)
+    return lodge_lifecycle_start (ctl, opts, name, NULL, NULL, error) ? LODGE_RESUME_FINISHED_START
+                                                                      : LODGE_RESUME_FAILED;
   if (rt->node == NULL
       || (rt->phase != LODGE_PHASE_STARTING && rt->phase != LODGE_PHASE_STOPPING
           && rt->phase != LODGE_PHASE_RUNNING && rt->phase != LODGE_PHASE_MIGRATING))
@@ -666,7 +671,7 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
     return FALSE;
   if (rt->phase == LODGE_PHASE_STOPPED || rt->phase == LODGE_PHASE_FAILED || rt->node == NULL)
     {
-      if (rt->phase == LODGE_PHASE_FAILED)
+      if (rt->phase == LODGE_PHASE_FAILED || rt->desired == LODGE_DESIRED_RUNNING)
         {
           rt->phase = LODGE_PHASE_STOPPED;
           rt->desired = LODGE_DESIRED_STOPPED;

@@ -71,7 +71,8 @@ repair (gpointer data, gpointer user_data)
     case LODGE_RESUME_NOTHING:
       break;
     case LODGE_RESUME_FINISHED_START:
-      say (r, "%s: finished the start a previous controller began; running", name);
+      say (r, "%s: finished the start a previous controller began (or a failover's restart); running",
+           name);
       break;
     case LODGE_RESUME_FINISHED_STOP:
       say (r, "%s: finished the stop a previous controller began; stopped", name);
@@ -141,6 +142,9 @@ sweep (LodgeReconciler *r, gboolean full)
       gboolean look;
       switch (rt->phase)
         {
+        case LODGE_PHASE_STOPPED:
+          look = rt->desired == LODGE_DESIRED_RUNNING; /* a failover's restart cut short */
+          break;
         case LODGE_PHASE_STARTING:
         case LODGE_PHASE_STOPPING:
         case LODGE_PHASE_MIGRATING:
