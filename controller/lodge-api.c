@@ -565,10 +565,7 @@ route_nodes (Request *r)
   if (n == 4 && strcmp (r->method, "POST") == 0 && strcmp (r->parts[3], "undrain") == 0)
     {
       g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
-      LodgeNodeRecord *found = NULL;
-      for (guint i = 0; nodes != NULL && i < nodes->len; i++)
-        if (strcmp (((LodgeNodeRecord *) nodes->pdata[i])->name, r->parts[2]) == 0)
-          found = nodes->pdata[i];
+      LodgeNodeRecord *found = lodge_ctl_find_node (nodes, r->parts[2]);
       if (nodes == NULL)
         return respond_error (r, error);
       if (found == NULL)

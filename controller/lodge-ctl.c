@@ -322,6 +322,15 @@ lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node)
   return age > (gint64) ctl->node_grace_s * G_USEC_PER_SEC ? LODGE_NODE_DOWN : node->state;
 }
 
+LodgeNodeRecord *
+lodge_ctl_find_node (GPtrArray *nodes, const char *name)
+{
+  for (guint i = 0; nodes != NULL && i < nodes->len; i++)
+    if (g_strcmp0 (((LodgeNodeRecord *) nodes->pdata[i])->name, name) == 0)
+      return nodes->pdata[i];
+  return NULL;
+}
+
 gboolean
 lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state, GError **error)
 {

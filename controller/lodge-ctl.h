@@ -62,6 +62,8 @@ gboolean lodge_ctl_is_busy (LodgeCtl *ctl, const char *name);
  * than the grace period shows as down. */
 GPtrArray *lodge_ctl_nodes (LodgeCtl *ctl, GError **error);
 LodgeNodeState lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node);
+/* The record of node @name in @nodes (from lodge_ctl_nodes), or NULL. */
+LodgeNodeRecord *lodge_ctl_find_node (GPtrArray *nodes, const char *name);
 /* Sets the control center's part of node @name's state: draining (takes
  * no new VEs), fenced, or up again. The agent's heartbeats keep it. */
 gboolean lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state,

@@ -42,15 +42,6 @@ lodge_failover_needed (const LodgeNodeRecord *node, GPtrArray *runtimes)
   return FALSE;
 }
 
-static LodgeNodeRecord *
-find_node (GPtrArray *nodes, const char *name)
-{
-  for (guint i = 0; i < nodes->len; i++)
-    if (g_strcmp0 (((LodgeNodeRecord *) nodes->pdata[i])->name, name) == 0)
-      return nodes->pdata[i];
-  return NULL;
-}
-
 static char *
 fence_record_name (const char *node)
 {
@@ -231,7 +222,7 @@ lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const cha
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   if (nodes == NULL)
     return FALSE;
-  LodgeNodeRecord *node = find_node (nodes, node_name);
+  LodgeNodeRecord *node = lodge_ctl_find_node (nodes, node_name);
   if (node == NULL || (node->state != LODGE_NODE_DOWN && node->state != LODGE_NODE_FENCED))
     return TRUE; /* back meanwhile, or gone */
   g_autoptr (GPtrArray) list = lodge_ctl_list (ctl, error);

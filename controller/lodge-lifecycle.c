@@ -50,15 +50,6 @@ load_def (LodgeCtl *ctl, const char *name, GError **error)
   return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
 }
 
-static LodgeNodeRecord *
-find_node (GPtrArray *nodes, const char *name)
-{
-  for (guint i = 0; nodes != NULL && i < nodes->len; i++)
-    if (g_strcmp0 (((LodgeNodeRecord *) nodes->pdata[i])->name, name) == 0)
-      return nodes->pdata[i];
-  return NULL;
-}
-
 /* The scheduler's view: every node, and every VE starting or running. */
 static const char *
 place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, const char *exclude_node,
@@ -189,6 +180,22 @@ wait_ready (const char *log, const char *name, LodgeLibvirt *lv, gint64 deadline
   return FALSE;
 }
 
+/* The guest's ready line, or no domain left behind. */
+static gboolean
+await_guest (LodgeLibvirt *lv, const char *log, const char *name, gint64 deadline,
+             LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+{
+  g_autofree char *ready = NULL;
+  if (!wait_ready (log, name, lv, deadline, &ready, error))
+    {
+      lodge_libvirt_destroy (lv, name, NULL);
+      lodge_libvirt_undefine (lv, name, NULL);
+      return FALSE;
+    }
+  progress_say (progress, user_data, "%s", ready);
+  return TRUE;
+}
+
 /* Starts the domain on @node and waits for the guest's ready line. With
  * @resume (a start another controller left half done), a domain of the VE
  * already running there is this start's: only its ready line is awaited. */
@@ -207,15 +214,7 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
   if (resume && lodge_libvirt_state (lv, def->name, &state, NULL) && state == LODGE_DOMAIN_STATE_RUNNING)
     {
       progress_say (progress, user_data, "domain already started on %s; waiting for the guest", node->name);
-      g_autofree char *ready = NULL;
-      if (!wait_ready (log, def->name, lv, deadline, &ready, error))
-        {
-          lodge_libvirt_destroy (lv, def->name, NULL);
-          lodge_libvirt_undefine (lv, def->name, NULL);
-          return FALSE;
-        }
-      progress_say (progress, user_data, "%s", ready);
-      return TRUE;
+      return await_guest (lv, log, def->name, deadline, progress, user_data, error);
     }
 
   g_autofree char *config_path = NULL;
@@ -251,16 +250,7 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
   if (!lodge_libvirt_define_and_start (lv, xml, error))
     return FALSE;
   progress_say (progress, user_data, "domain started on %s; waiting for the guest", node->name);
-
-  g_autofree char *ready = NULL;
-  if (!wait_ready (log, def->name, lv, deadline, &ready, error))
-    {
-      lodge_libvirt_destroy (lv, def->name, NULL);
-      lodge_libvirt_undefine (lv, def->name, NULL);
-      return FALSE;
-    }
-  progress_say (progress, user_data, "%s", ready);
-  return TRUE;
+  return await_guest (lv, log, def->name, deadline, progress, user_data, error);
 }
 
 /* The runtime record of @name at *@version; a stopped one is created for a
@@ -342,7 +332,7 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
   const char *node_name = nodes != NULL ? place (ctl, nodes, def, NULL, error) : NULL;
   if (node_name == NULL)
     return FALSE;
-  LodgeNodeRecord *node = find_node (nodes, node_name);
+  LodgeNodeRecord *node = lodge_ctl_find_node (nodes, node_name);
 
   /* Claim: exactly one start proceeds. */
   rt->desired = LODGE_DESIRED_RUNNING;
@@ -409,8 +399,8 @@ settle_migration (LodgeCtl *ctl, LodgeRuntimeRecord *rt, guint64 version, GError
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   if (nodes == NULL)
     return FALSE;
-  LodgeNodeRecord *src = find_node (nodes, rt->node);
-  LodgeNodeRecord *dst = rt->target_node != NULL ? find_node (nodes, rt->target_node) : NULL;
+  LodgeNodeRecord *src = lodge_ctl_find_node (nodes, rt->node);
+  LodgeNodeRecord *dst = rt->target_node != NULL ? lodge_ctl_find_node (nodes, rt->target_node) : NULL;
   if (runs_on (dst, rt->name))
     {
       g_free (rt->node);
@@ -471,7 +461,7 @@ lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   if (nodes == NULL)
     return FALSE;
-  LodgeNodeRecord *src = find_node (nodes, rt->node);
+  LodgeNodeRecord *src = lodge_ctl_find_node (nodes, rt->node);
   if (src == NULL || src->state == LODGE_NODE_DOWN || src->state == LODGE_NODE_FENCED)
     {
       g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE,
@@ -487,7 +477,7 @@ lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const
           g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "%s already runs on %s", name, to_node);
           return FALSE;
         }
-      if (find_node (nodes, to_node) == NULL)
+      if (lodge_ctl_find_node (nodes, to_node) == NULL)
         {
           g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
                        "unknown node '%s'", to_node);
@@ -495,14 +485,14 @@ lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const
         }
       /* The scheduler's checks, on that node alone. */
       g_autoptr (GPtrArray) only = g_ptr_array_new ();
-      g_ptr_array_add (only, find_node (nodes, to_node));
+      g_ptr_array_add (only, lodge_ctl_find_node (nodes, to_node));
       target_name = place (ctl, only, def, NULL, error);
     }
   else
     target_name = place (ctl, nodes, def, src->name, error);
   if (target_name == NULL)
     return FALSE;
-  LodgeNodeRecord *dst = find_node (nodes, target_name);
+  LodgeNodeRecord *dst = lodge_ctl_find_node (nodes, target_name);
 
   rt->phase = LODGE_PHASE_MIGRATING;
   g_free (rt->target_node);
@@ -590,7 +580,7 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   if (nodes == NULL)
     return LODGE_RESUME_FAILED;
-  LodgeNodeRecord *node = find_node (nodes, rt->node);
+  LodgeNodeRecord *node = lodge_ctl_find_node (nodes, rt->node);
   if (node != NULL && (node->state == LODGE_NODE_DOWN || node->state == LODGE_NODE_FENCED))
     return LODGE_RESUME_NOTHING; /* a dead node is failover's business */
 
@@ -686,7 +676,7 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
     return FALSE;
 
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
-  LodgeNodeRecord *node = nodes != NULL ? find_node (nodes, rt->node) : NULL;
+  LodgeNodeRecord *node = nodes != NULL ? lodge_ctl_find_node (nodes, rt->node) : NULL;
   if (node == NULL)
     {
       if (nodes != NULL)

@@ -97,15 +97,6 @@ repair (gpointer data, gpointer user_data)
   lodge_ctl_end (r->ctl, name);
 }
 
-static LodgeNodeRecord *
-find_node (GPtrArray *nodes, const char *name)
-{
-  for (guint i = 0; i < nodes->len; i++)
-    if (g_strcmp0 (((LodgeNodeRecord *) nodes->pdata[i])->name, name) == 0)
-      return nodes->pdata[i];
-  return NULL;
-}
-
 /* Whether @node's agent, in a report newer than @since_us, says the domain
  * @name is not running there. */
 static gboolean
@@ -138,7 +129,7 @@ sweep (LodgeReconciler *r, gboolean full)
       LodgeRuntimeRecord *rt = list->pdata[i];
       if (rt->node == NULL)
         continue;
-      LodgeNodeRecord *node = find_node (nodes, rt->node);
+      LodgeNodeRecord *node = lodge_ctl_find_node (nodes, rt->node);
       gboolean look;
       switch (rt->phase)
         {
