@@ -217,8 +217,9 @@ restart_one (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *node,
 
 gboolean
 lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *node_name,
-                     LodgeFailoverLog log, gpointer user_data, GError **error)
+                     LodgeFailoverLog log, gpointer user_data, gboolean *ret_alive, GError **error)
 {
+  *ret_alive = FALSE;
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   if (nodes == NULL)
     return FALSE;
@@ -247,6 +248,20 @@ lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const cha
     }
   if (node->state != LODGE_NODE_FENCED)
     {
+      /* A second opinion before fencing: is its hypervisor there? */
+      g_autoptr (LodgeLibvirt) probe = node->libvirt_uri != NULL
+                                         ? lodge_libvirt_open_within (node->libvirt_uri,
+                                                                      LODGE_FAILOVER_PROBE_MS, NULL)
+                                         : NULL;
+      g_autoptr (GPtrArray) domains = probe != NULL ? lodge_libvirt_list (probe, NULL) : NULL;
+      if (domains != NULL)
+        {
+          say (log, user_data, "%s: its agent is late (no heartbeat for over %u s) but its libvirt "
+                               "answers: not failing it over",
+               node_name, lodge_ctl_get_node_grace_s (ctl));
+          *ret_alive = TRUE;
+          return TRUE;
+        }
       say (log, user_data, "%s is down (no heartbeat for over %u s): fencing it, then restarting "
                            "its %u environments",
            node_name, lodge_ctl_get_node_grace_s (ctl), victims->len);

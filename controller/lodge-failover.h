@@ -38,7 +38,13 @@ gboolean lodge_failover_needed (const LodgeNodeRecord *node, GPtrArray *runtimes
  * first, as their restart policies say; VEs that fit nowhere stay stopped
  * with the reason. */
 gboolean lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *node,
-                              LodgeFailoverLog log, gpointer user_data, GError **error);
+                              LodgeFailoverLog log, gpointer user_data, gboolean *ret_alive,
+                              GError **error);
+
+/* Before a node past its grace is fenced, its libvirtd is asked (within
+ * this): one that answers means a late agent (a loaded host, a slow Ceph),
+ * not a dead node; *ret_alive is then set and nothing is done. */
+#define LODGE_FAILOVER_PROBE_MS 1500
 
 /* A fenced node whose agent is back and runs no guest: its blocklist
  * entries are removed and it is up again. FALSE (and nothing done) when it

@@ -29,7 +29,12 @@ struct _LodgeReconciler {
   gboolean stop;
   gboolean kicked;
   GHashTable *changed_nodes; /* names reported by the watch, to look at */
+  GHashTable *late_nodes;    /* name -> monotonic µs until which a late node is not failed over */
 };
+
+/* A node whose agent was late but whose libvirt answered is given this
+ * long before it is probed again. */
+#define LATE_NODE_RESPITE_US (5 * G_USEC_PER_SEC)
 
 static void
 say (LodgeReconciler *r, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
@@ -61,8 +66,18 @@ repair (gpointer data, gpointer user_data)
   g_autoptr (GError) error = NULL;
   if (g_str_has_prefix (name, NODE_JOB))
     {
-      if (!lodge_failover_node (r->ctl, r->opts, name + strlen (NODE_JOB), failover_log, r, &error))
-        say (r, "failover of %s: %s (trying again)", name + strlen (NODE_JOB), error->message);
+      const char *node = name + strlen (NODE_JOB);
+      gboolean alive = FALSE;
+      if (!lodge_failover_node (r->ctl, r->opts, node, failover_log, r, &alive, &error))
+        say (r, "failover of %s: %s (trying again)", node, error->message);
+      if (alive)
+        {
+          g_mutex_lock (&r->lock);
+          gint64 *until = g_new (gint64, 1);
+          *until = g_get_monotonic_time () + LATE_NODE_RESPITE_US;
+          g_hash_table_replace (r->late_nodes, g_strdup (node), until);
+          g_mutex_unlock (&r->lock);
+        }
       lodge_ctl_end (r->ctl, name);
       return;
     }
@@ -186,6 +201,12 @@ check_nodes (LodgeReconciler *r)
             say (r, "%s: %s", node->name, error->message);
           continue;
         }
+      g_mutex_lock (&r->lock);
+      gint64 *until = g_hash_table_lookup (r->late_nodes, node->name);
+      gboolean respite = until != NULL && *until > g_get_monotonic_time ();
+      g_mutex_unlock (&r->lock);
+      if (respite)
+        continue;
       g_autofree char *job = g_strconcat (NODE_JOB, node->name, NULL);
       if (!lodge_ctl_try_begin (r->ctl, job, "failover", NULL))
         continue; /* in progress */
@@ -286,6 +307,7 @@ lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sw
   g_mutex_init (&r->lock);
   g_cond_init (&r->wake);
   r->changed_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  r->late_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   r->repairs = g_thread_pool_new (repair, r, MAX_REPAIRS, FALSE, error);
   if (r->repairs == NULL)
     {
@@ -328,6 +350,7 @@ lodge_reconciler_free (LodgeReconciler *r)
   if (r->repairs != NULL)
     g_thread_pool_free (r->repairs, TRUE, TRUE); /* queued ones are dropped */
   g_hash_table_unref (r->changed_nodes);
+  g_hash_table_unref (r->late_nodes);
   g_cond_clear (&r->wake);
   g_mutex_clear (&r->lock);
   g_free (r);

@@ -142,6 +142,12 @@ open_thread (gpointer data)
 LodgeLibvirt *
 lodge_libvirt_open (const char *uri, GError **error)
 {
+  return lodge_libvirt_open_within (uri, LODGE_LIBVIRT_TIMEOUT_S * 1000, error);
+}
+
+LodgeLibvirt *
+lodge_libvirt_open_within (const char *uri, guint timeout_ms, GError **error)
+{
   g_return_val_if_fail (uri != NULL, NULL);
   ensure_init ();
   Opening *o = g_new0 (Opening, 1);
@@ -150,7 +156,7 @@ lodge_libvirt_open (const char *uri, GError **error)
   g_mutex_init (&o->lock);
   g_cond_init (&o->cond);
   g_thread_unref (g_thread_new ("libvirt-open", open_thread, o));
-  gint64 deadline = g_get_monotonic_time () + LODGE_LIBVIRT_TIMEOUT_S * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   g_mutex_lock (&o->lock);
   while (!o->done)
     if (!g_cond_wait_until (&o->cond, &o->lock, deadline))
@@ -169,7 +175,7 @@ lodge_libvirt_open (const char *uri, GError **error)
   if (!done)
     {
       g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE,
-                   "libvirt at %s does not answer (waited %d s)", uri, LODGE_LIBVIRT_TIMEOUT_S);
+                   "libvirt at %s does not answer (waited %.1f s)", uri, timeout_ms / 1000.0);
       return NULL;
     }
   if (conn == NULL)

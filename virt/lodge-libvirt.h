@@ -31,6 +31,8 @@ typedef struct _LodgeLibvirt LodgeLibvirt;
 /* Connects to @uri ("qemu+tcp://127.0.1.1/system", "test:///default"),
  * with the deadlines above. */
 LodgeLibvirt *lodge_libvirt_open (const char *uri, GError **error);
+/* The same with a deadline of @timeout_ms to connect (a liveness probe). */
+LodgeLibvirt *lodge_libvirt_open_within (const char *uri, guint timeout_ms, GError **error);
 void lodge_libvirt_free (LodgeLibvirt *lv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeLibvirt, lodge_libvirt_free)
 

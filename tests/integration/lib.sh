@@ -42,6 +42,10 @@ wait_for() { # wait_for SECONDS CMD...: until CMD succeeds (polls every 0.2 s)
 }
 finish() {
   echo "$pass passed, $fail failed"
+  if [ "$fail" -ne 0 ]; then
+    echo "# the control center's log, for the failures above:"
+    tail -n 40 "$LODGE_CLUSTER_DIR/log/lodged.log" 2>/dev/null | show 40
+  fi
   [ "$fail" -eq 0 ]
 }
 cleanup_ves() {
