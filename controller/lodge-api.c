@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lodge-drain.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-libvirt.h"
@@ -476,78 +477,35 @@ route_environments (Request *r)
                       "no such method or path in the API");
 }
 
-typedef struct {
-  LodgeApi *api;
-  char *name;
-  char *node;
-  gboolean ok;
-  char *result; /* JSON object */
-} DrainJob;
-
-static void
-drain_one (gpointer data, gpointer user_data)
-{
-  DrainJob *job = data;
-  LodgeApi *api = job->api;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *qname = json_escape (job->name);
-  gboolean ok = lodge_ctl_begin (api->ctl, job->name, "migrate", api->lifecycle->migrate_timeout_s + 60,
-                                 &error);
-  if (ok)
-    {
-      ok = lodge_lifecycle_migrate (api->ctl, api->lifecycle, job->name, NULL, 0, NULL, NULL, &error);
-      lodge_ctl_end (api->ctl, job->name);
-    }
-  if (!ok)
-    {
-      g_autofree char *qmsg = json_escape (error->message);
-      job->result = g_strdup_printf ("{\"name\":%s,\"error\":%s}", qname, qmsg);
-      return;
-    }
-  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, job->name, NULL);
-  job->ok = TRUE;
-  job->result = g_strdup_printf ("{\"name\":%s,\"to\":\"%s\",\"migration_ms\":%" G_GUINT64_FORMAT
-                                 ",\"downtime_ms\":%" G_GUINT64_FORMAT "}",
-                                 qname, rt != NULL && rt->node != NULL ? rt->node : "?",
-                                 rt != NULL ? rt->migration_ms : 0, rt != NULL ? rt->downtime_ms : 0);
-}
-
-/* Drain: the node takes no new VEs, and its running VEs migrate away, two
- * at a time; the answer lists each one's outcome. */
+/* Drain: the node takes no new VEs, and its running VEs migrate away; the
+ * answer lists each one's outcome. */
 static void
 route_drain (Request *r, const char *node)
 {
-  LodgeApi *api = r->api;
   g_autoptr (GError) error = NULL;
-  if (!lodge_ctl_set_node_state (api->ctl, node, LODGE_NODE_DRAINING, &error))
+  g_autoptr (GPtrArray) outcomes = lodge_drain_node (r->api->ctl, r->api->lifecycle, node, &error);
+  if (outcomes == NULL)
     return respond_error (r, error);
-  g_autoptr (GPtrArray) list = lodge_ctl_list (api->ctl, &error);
-  if (list == NULL)
-    return respond_error (r, error);
-  g_autoptr (GPtrArray) jobs = g_ptr_array_new ();
-  for (guint i = 0; i < list->len; i++)
-    {
-      LodgeRuntimeRecord *rt = list->pdata[i];
-      if (g_strcmp0 (rt->node, node) != 0 || rt->phase != LODGE_PHASE_RUNNING)
-        continue;
-      DrainJob *job = g_new0 (DrainJob, 1);
-      job->api = api;
-      job->name = g_strdup (rt->name);
-      g_ptr_array_add (jobs, job);
-    }
-  GThreadPool *pool = g_thread_pool_new (drain_one, NULL, 2, FALSE, NULL);
-  for (guint i = 0; i < jobs->len; i++)
-    g_thread_pool_push (pool, jobs->pdata[i], NULL);
-  g_thread_pool_free (pool, FALSE, TRUE);
   g_autoptr (GString) migrated = g_string_new (NULL), failed = g_string_new (NULL);
-  for (guint i = 0; i < jobs->len; i++)
+  for (guint i = 0; i < outcomes->len; i++)
     {
-      DrainJob *job = jobs->pdata[i];
-      GString *to = job->ok ? migrated : failed;
-      g_string_append_printf (to, "%s%s", to->len ? "," : "", job->result);
-      g_free (job->name);
-      g_free (job->result);
-      g_free (job);
+      LodgeDrainOutcome *o = outcomes->pdata[i];
+      g_autofree char *qname = json_escape (o->name);
+      GString *to = o->error == NULL ? migrated : failed;
+      if (to->len > 0)
+        g_string_append_c (to, ',');
+      if (o->error != NULL)
+        {
+          g_autofree char *qmsg = json_escape (o->error);
+          g_string_append_printf (to, "{\"name\":%s,\"error\":%s}", qname, qmsg);
+        }
+      else
+        {
+          g_autofree char *qto = json_escape (o->to);
+          g_string_append_printf (to, "{\"name\":%s,\"to\":%s,\"migration_ms\":%" G_GUINT64_FORMAT
+                                  ",\"downtime_ms\":%" G_GUINT64_FORMAT "}",
+                                  qname, qto, o->migration_ms, o->downtime_ms);
+        }
     }
   g_autofree char *qnode = json_escape (node);
   g_autofree char *text = g_strdup_printf ("{\"node\":%s,\"migrated\":[%s],\"failed\":[%s]}\n",
