@@ -385,7 +385,13 @@ read_availability (Reader *r, xmlNode *avail, LodgeEnvDef *def)
   if (n != NULL)
     {
       g_autofree char *text = lodge_xml_text (n);
-      def->restart = lodge_restart_policy_from_string (text);
+      int policy = lodge_restart_policy_from_string (text);
+      /* the schema admits only always, on-failure and never; "default" is
+       * the absence of the element, never a value */
+      if (policy <= LODGE_RESTART_DEFAULT)
+        return reader_fail (r, n, "invalid value '%s'; expected always, on-failure or never",
+                            text);
+      def->restart = policy;
     }
   n = lodge_xml_child (avail, "priority");
   if (n != NULL)
