@@ -1,4 +1,4 @@
-#include "lodge-api.h"
+#include "lodge-api-private.h"
 
 #include <errno.h>
 #include <string.h>
@@ -11,73 +11,75 @@
 #include "lodge-drain.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
+#include "lodge-guestfs.h"
 #include "lodge-libvirt.h"
 #include "lodge-storage-error.h"
 #include "lodge-xml.h"
 
-struct _LodgeApi {
-  SoupServer *server;
-  LodgeCtl *ctl;
-  const LodgeLifecycleOptions *lifecycle;
-  char *socket_path;
-  char *token;
-  GMutex lock; /* guards the figures below */
-  guint64 requests;
-  guint64 errors;
-  double latency_sum_s;
-  /* Lifecycle operations: count, failures and seconds, by kind. */
-  guint64 op_count[4], op_failed[4];
-  double op_sum_s[4];
-};
-
 #define N_OPS 4
 static const char *const op_names[N_OPS] = { "start", "stop", "restart", "migrate" };
 
-typedef struct {
-  LodgeApi *api;
-  SoupServerMessage *msg;
-  char *method;
-  char **parts; /* the path split at '/', without the leading "" */
-  GHashTable *query;
-  GBytes *body;
-  gint64 start_us;
-  struct _Stream *stream; /* NULL unless the client asked for progress as it happens */
-  /* response */
-  guint status;
-  const char *content_type;
-  GBytes *response;
-} Request;
+/* Idle seconds a repair appliance is kept for the next operation. */
+#define REPAIR_IDLE_S 60
 
-/* A response streamed as newline-delimited JSON: one {"step", "ms"} line
- * per step as it happens, then {"result": ...} or {"error": ...}. Only
- * touched in the main loop; steps come from the worker thread through
- * g_main_context_invoke. */
-typedef struct _Stream {
-  gint refs;
-  SoupServerMessage *msg;
-  gboolean started;
-} Stream;
-
-static Stream *
-stream_ref (Stream *st)
+Stream *
+lodge_api_stream_ref (Stream *st)
 {
   g_atomic_int_inc (&st->refs);
   return st;
 }
 
-static void
-stream_unref (Stream *st)
+void
+lodge_api_stream_unref (Stream *st)
 {
   if (st != NULL && g_atomic_int_dec_and_test (&st->refs))
     {
+      g_signal_handlers_disconnect_by_data (st->msg, st);
       g_object_unref (st->msg);
+      g_mutex_clear (&st->lock);
+      g_cond_clear (&st->cond);
       g_free (st);
     }
 }
 
-/* In the main loop: the response begins (200, chunked) at the first line. */
+/* In the main loop, as the client takes the response. */
 static void
-stream_write (Stream *st, char *line)
+stream_wrote_cb (SoupServerMessage *msg, guint size, gpointer data)
+{
+  Stream *st = data;
+  g_mutex_lock (&st->lock);
+  st->queued -= MIN (st->queued, size);
+  g_cond_broadcast (&st->cond);
+  g_mutex_unlock (&st->lock);
+}
+
+static void
+stream_gone_cb (SoupServerMessage *msg, gpointer data)
+{
+  Stream *st = data;
+  g_mutex_lock (&st->lock);
+  st->gone = TRUE;
+  g_cond_broadcast (&st->cond);
+  g_mutex_unlock (&st->lock);
+}
+
+static Stream *
+stream_new (SoupServerMessage *msg)
+{
+  Stream *st = g_new0 (Stream, 1);
+  st->refs = 1;
+  st->msg = g_object_ref (msg);
+  g_mutex_init (&st->lock);
+  g_cond_init (&st->cond);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (stream_wrote_cb), st);
+  g_signal_connect (msg, "finished", G_CALLBACK (stream_gone_cb), st);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (stream_gone_cb), st);
+  return st;
+}
+
+/* In the main loop: the response begins (200, chunked) at the first line. */
+void
+lodge_api_stream_write (Stream *st, char *line)
 {
   if (!st->started)
     {
@@ -86,6 +88,8 @@ stream_write (Stream *st, char *line)
       SoupMessageHeaders *h = soup_server_message_get_response_headers (st->msg);
       soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
       soup_message_headers_set_content_type (h, "application/x-ndjson", NULL);
+      /* Written chunks are freed: a long output costs only what is queued. */
+      soup_message_body_set_accumulate (soup_server_message_get_response_body (st->msg), FALSE);
     }
   soup_message_body_append (soup_server_message_get_response_body (st->msg), SOUP_MEMORY_TAKE, line,
                             strlen (line));
@@ -101,16 +105,47 @@ static gboolean
 stream_line_cb (gpointer data)
 {
   StreamLine *sl = data;
-  stream_write (sl->stream, g_steal_pointer (&sl->line));
-  stream_unref (sl->stream);
+  lodge_api_stream_write (sl->stream, g_steal_pointer (&sl->line));
+  lodge_api_stream_unref (sl->stream);
   g_free (sl);
   return G_SOURCE_REMOVE;
+}
+
+/* At most this much output waits for a slow client. */
+#define STREAM_QUEUE_MAX (4 << 20)
+
+gboolean
+lodge_api_stream_post (Stream *st, char *line)
+{
+  gsize len = strlen (line);
+  g_mutex_lock (&st->lock);
+  gint64 deadline = g_get_monotonic_time () + 300 * G_USEC_PER_SEC;
+  while (!st->gone && st->queued > STREAM_QUEUE_MAX)
+    if (!g_cond_wait_until (&st->cond, &st->lock, deadline))
+      {
+        st->gone = TRUE; /* a client that reads nothing for 5 minutes */
+        break;
+      }
+  gboolean gone = st->gone;
+  if (!gone)
+    st->queued += len;
+  g_mutex_unlock (&st->lock);
+  if (gone)
+    {
+      g_free (line);
+      return FALSE;
+    }
+  StreamLine *sl = g_new0 (StreamLine, 1);
+  sl->stream = lodge_api_stream_ref (st);
+  sl->line = line;
+  g_main_context_invoke (NULL, stream_line_cb, sl);
+  return TRUE;
 }
 
 static void
 request_free (Request *r)
 {
-  stream_unref (r->stream);
+  lodge_api_stream_unref (r->stream);
   g_free (r->method);
   g_strfreev (r->parts);
   g_clear_pointer (&r->query, g_hash_table_unref);
@@ -120,8 +155,8 @@ request_free (Request *r)
   g_free (r);
 }
 
-static void
-respond (Request *r, guint status, const char *content_type, GBytes *body)
+void
+lodge_api_respond (Request *r, guint status, const char *content_type, GBytes *body)
 {
   r->status = status;
   r->content_type = content_type;
@@ -129,24 +164,24 @@ respond (Request *r, guint status, const char *content_type, GBytes *body)
   r->response = body;
 }
 
-static char *
-json_escape (const char *s)
+char *
+lodge_api_json_escape (const char *s)
 {
   g_autoptr (JsonNode) n = json_node_new (JSON_NODE_VALUE);
   json_node_set_string (n, s);
   return json_to_string (n, FALSE);
 }
 
-static void
-respond_error_code (Request *r, guint status, const char *code, const char *message)
+void
+lodge_api_respond_error_code (Request *r, guint status, const char *code, const char *message)
 {
-  g_autofree char *msg = json_escape (message);
+  g_autofree char *msg = lodge_api_json_escape (message);
   g_autofree char *text = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":%s}}\n", code, msg);
-  respond (r, status, "application/json", g_bytes_new (text, strlen (text)));
+  lodge_api_respond (r, status, "application/json", g_bytes_new (text, strlen (text)));
 }
 
-static void
-respond_error (Request *r, const GError *error)
+void
+lodge_api_respond_error (Request *r, const GError *error)
 {
   guint status = 500;
   const char *code = "failed";
@@ -202,13 +237,17 @@ respond_error (Request *r, const GError *error)
       default:
         break;
       }
-  respond_error_code (r, status, code, error->message);
+  else if (error->domain == LODGE_GUESTFS_ERROR && error->code == LODGE_GUESTFS_ERROR_INVALID)
+    status = 400, code = "invalid";
+  else if (error->domain == LODGE_GUESTFS_ERROR && error->code == LODGE_GUESTFS_ERROR_NOT_FOUND)
+    status = 404, code = "not-found";
+  lodge_api_respond_error_code (r, status, code, error->message);
 }
 
-static void
-respond_json (Request *r, guint status, GBytes *json)
+void
+lodge_api_respond_json (Request *r, guint status, GBytes *json)
 {
-  respond (r, status, "application/json", json);
+  lodge_api_respond (r, status, "application/json", json);
 }
 
 /* "[" a "," b "]" of JSON objects. */
@@ -248,9 +287,9 @@ collect_step (const char *what, gpointer user_data)
   g_array_append_val (steps->ms, ms);
   if (steps->stream != NULL)
     {
-      g_autofree char *q = json_escape (what);
+      g_autofree char *q = lodge_api_json_escape (what);
       StreamLine *sl = g_new0 (StreamLine, 1);
-      sl->stream = stream_ref (steps->stream);
+      sl->stream = lodge_api_stream_ref (steps->stream);
       sl->line = g_strdup_printf ("{\"step\":%s,\"ms\":%" G_GINT64_FORMAT "}\n", q, ms);
       g_main_context_invoke (NULL, stream_line_cb, sl);
     }
@@ -284,9 +323,12 @@ route_lifecycle (Request *r, const char *name, const char *action)
   const char *downtime_s = r->query != NULL ? g_hash_table_lookup (r->query, "max_downtime_ms") : NULL;
   guint64 downtime = 0;
   if (downtime_s != NULL && !g_ascii_string_to_unsigned (downtime_s, 10, 1, 60000, &downtime, NULL))
-    return respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
+    return lodge_api_respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
+  if ((strcmp (action, "start") == 0 || strcmp (action, "restart") == 0)
+      && !lodge_repairs_settle (api->repairs, name, &error))
+    return lodge_api_respond_error (r, error);
   if (!lodge_ctl_begin (api->ctl, name, action, wait_s, &error))
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = TRUE;
   if (strcmp (action, "stop") == 0 || strcmp (action, "restart") == 0)
@@ -304,15 +346,15 @@ route_lifecycle (Request *r, const char *name, const char *action)
   api->op_sum_s[op] += (g_get_monotonic_time () - t0) / 1e6;
   g_mutex_unlock (&api->lock);
   if (!ok)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, name, &error);
   if (rt == NULL)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   g_autoptr (GBytes) state = lodge_runtime_record_to_json (rt);
   g_autoptr (GString) out = g_string_new ("{\"steps\":[");
   for (guint i = 0; i < step_what->len; i++)
     {
-      g_autofree char *q = json_escape (step_what->pdata[i]);
+      g_autofree char *q = lodge_api_json_escape (step_what->pdata[i]);
       g_string_append_printf (out, "%s%s", i ? "," : "", q);
     }
   g_string_append (out, "],\"step_ms\":[");
@@ -322,7 +364,7 @@ route_lifecycle (Request *r, const char *name, const char *action)
                           (g_get_monotonic_time () - r->start_us) / 1000);
   g_string_append_len (out, g_bytes_get_data (state, NULL), g_bytes_get_size (state));
   g_string_append (out, "}\n");
-  respond_json (r, 200, g_string_free_to_bytes (g_steal_pointer (&out)));
+  lodge_api_respond_json (r, 200, g_string_free_to_bytes (g_steal_pointer (&out)));
 }
 
 /* The runtime record, with what people ask of a status: uptime, the
@@ -333,12 +375,12 @@ route_status (Request *r, const char *name)
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->api->ctl, name, &error);
   if (rt == NULL)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   g_autoptr (GBytes) json = lodge_runtime_record_to_json (rt);
   g_autoptr (JsonParser) parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, g_bytes_get_data (json, NULL),
                                    (gssize) g_bytes_get_size (json), &error))
-    return respond_error_code (r, 500, "failed", error->message);
+    return lodge_api_respond_error_code (r, 500, "failed", error->message);
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   if (rt->phase == LODGE_PHASE_RUNNING)
     json_object_set_int_member (o, "uptime_s", (g_get_real_time () - rt->since_us) / G_USEC_PER_SEC);
@@ -366,7 +408,7 @@ route_status (Request *r, const char *name)
   json_generator_set_root (gen, json_parser_get_root (parser));
   gsize len = 0;
   char *text = json_generator_to_data (gen, &len);
-  respond_json (r, 200, g_bytes_new_take (text, len));
+  lodge_api_respond_json (r, 200, g_bytes_new_take (text, len));
 }
 
 /* The guest's serial console log: its last ?lines=N lines (default 100),
@@ -378,13 +420,13 @@ route_console (Request *r, const char *name)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) xml = lodge_ctl_get_definition (r->api->ctl, name, &error);
   if (xml == NULL)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   const char *lines_s = r->query != NULL ? g_hash_table_lookup (r->query, "lines") : NULL;
   const char *offset_s = r->query != NULL ? g_hash_table_lookup (r->query, "offset") : NULL;
   guint64 lines = 100, offset = 0;
   if ((lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 0, 1000000, &lines, NULL))
       || (offset_s != NULL && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL)))
-    return respond_error_code (r, 400, "invalid", "lines and offset must be non-negative numbers");
+    return lodge_api_respond_error_code (r, 400, "invalid", "lines and offset must be non-negative numbers");
   g_autofree char *path = g_build_filename (r->api->lifecycle->state_dir, name, "console.log", NULL);
   g_autofree char *text = NULL;
   gsize len = 0;
@@ -413,7 +455,7 @@ route_console (Request *r, const char *name)
   g_autofree char *end = g_strdup_printf ("%" G_GSIZE_FORMAT, len);
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg),
                                 "Lodge-Console-Offset", end);
-  respond (r, 200, "text/plain; charset=utf-8", g_bytes_new (text + from, len - from));
+  lodge_api_respond (r, 200, "text/plain; charset=utf-8", g_bytes_new (text + from, len - from));
 }
 
 static void
@@ -429,11 +471,11 @@ route_environments (Request *r)
     {
       g_autoptr (GPtrArray) list = lodge_ctl_list (ctl, &error);
       if (list == NULL)
-        return respond_error (r, error);
+        return lodge_api_respond_error (r, error);
       g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
       for (guint i = 0; i < list->len; i++)
         g_ptr_array_add (objs, lodge_runtime_record_to_json (list->pdata[i]));
-      return respond_json (r, 200, json_array_of (objs));
+      return lodge_api_respond_json (r, 200, json_array_of (objs));
     }
   if ((n == 2 && strcmp (r->method, "POST") == 0) || (n == 3 && strcmp (r->method, "PUT") == 0))
     {
@@ -444,36 +486,39 @@ route_environments (Request *r)
       gboolean created = FALSE;
       LodgeDefineMode mode = n == 2 ? LODGE_DEFINE_CREATE : LODGE_DEFINE_CREATE_OR_REPLACE;
       if (!lodge_ctl_define (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created, &error))
-        return respond_error (r, error);
-      g_autofree char *qname = json_escape (defined);
+        return lodge_api_respond_error (r, error);
+      g_autofree char *qname = lodge_api_json_escape (defined);
       g_autofree char *text = g_strdup_printf ("{\"name\":%s,\"created\":%s}\n", qname,
                                                created ? "true" : "false");
-      return respond_json (r, created ? 201 : 200, g_bytes_new (text, strlen (text)));
+      return lodge_api_respond_json (r, created ? 201 : 200, g_bytes_new (text, strlen (text)));
     }
   if (n == 3 && strcmp (r->method, "GET") == 0)
     {
       GBytes *xml = lodge_ctl_get_definition (ctl, name, &error);
       if (xml == NULL)
-        return respond_error (r, error);
-      return respond (r, 200, "application/xml", xml);
+        return lodge_api_respond_error (r, error);
+      return lodge_api_respond (r, 200, "application/xml", xml);
     }
   if (n == 3 && strcmp (r->method, "DELETE") == 0)
     {
       const char *storage = r->query != NULL ? g_hash_table_lookup (r->query, "storage") : NULL;
       gboolean remove_disk = g_strcmp0 (storage, "yes") == 0 || g_strcmp0 (storage, "1") == 0;
+      lodge_repairs_release (r->api->repairs, name); /* its snapshot goes with the disk */
       if (!lodge_ctl_undefine (ctl, name, remove_disk, &error))
-        return respond_error (r, error);
-      return respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
+        return lodge_api_respond_error (r, error);
+      return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
     }
   if (n == 4 && g_strcmp0 (action, "status") == 0 && strcmp (r->method, "GET") == 0)
     return route_status (r, name);
   if (n == 4 && g_strcmp0 (action, "console") == 0 && strcmp (r->method, "GET") == 0)
     return route_console (r, name);
+  if (n == 5 && strcmp (action, "repair") == 0 && strcmp (r->method, "POST") == 0)
+    return lodge_api_route_repair (r, name, r->parts[4]);
   if (n == 4 && strcmp (r->method, "POST") == 0
       && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
           || g_strcmp0 (action, "restart") == 0 || g_strcmp0 (action, "migrate") == 0))
     return route_lifecycle (r, name, action);
-  respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
+  lodge_api_respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
                       "no such method or path in the API");
 }
 
@@ -485,32 +530,32 @@ route_drain (Request *r, const char *node)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) outcomes = lodge_drain_node (r->api->ctl, r->api->lifecycle, node, &error);
   if (outcomes == NULL)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   g_autoptr (GString) migrated = g_string_new (NULL), failed = g_string_new (NULL);
   for (guint i = 0; i < outcomes->len; i++)
     {
       LodgeDrainOutcome *o = outcomes->pdata[i];
-      g_autofree char *qname = json_escape (o->name);
+      g_autofree char *qname = lodge_api_json_escape (o->name);
       GString *to = o->error == NULL ? migrated : failed;
       if (to->len > 0)
         g_string_append_c (to, ',');
       if (o->error != NULL)
         {
-          g_autofree char *qmsg = json_escape (o->error);
+          g_autofree char *qmsg = lodge_api_json_escape (o->error);
           g_string_append_printf (to, "{\"name\":%s,\"error\":%s}", qname, qmsg);
         }
       else
         {
-          g_autofree char *qto = json_escape (o->to);
+          g_autofree char *qto = lodge_api_json_escape (o->to);
           g_string_append_printf (to, "{\"name\":%s,\"to\":%s,\"migration_ms\":%" G_GUINT64_FORMAT
                                   ",\"downtime_ms\":%" G_GUINT64_FORMAT "}",
                                   qname, qto, o->migration_ms, o->downtime_ms);
         }
     }
-  g_autofree char *qnode = json_escape (node);
+  g_autofree char *qnode = lodge_api_json_escape (node);
   g_autofree char *text = g_strdup_printf ("{\"node\":%s,\"migrated\":[%s],\"failed\":[%s]}\n",
                                            qnode, migrated->str, failed->str);
-  respond_json (r, 200, g_bytes_new (text, strlen (text)));
+  lodge_api_respond_json (r, 200, g_bytes_new (text, strlen (text)));
 }
 
 static void
@@ -525,26 +570,26 @@ route_nodes (Request *r)
       g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
       LodgeNodeRecord *found = lodge_ctl_find_node (nodes, r->parts[2]);
       if (nodes == NULL)
-        return respond_error (r, error);
+        return lodge_api_respond_error (r, error);
       if (found == NULL)
-        return respond_error_code (r, 404, "not-found", "unknown node");
+        return lodge_api_respond_error_code (r, 404, "not-found", "unknown node");
       if (found->state == LODGE_NODE_FENCED)
-        return respond_error_code (r, 409, "conflict",
+        return lodge_api_respond_error_code (r, 409, "conflict",
                                    "the node is fenced; the control center clears that when its "
                                    "agent is back and has destroyed its stale guests");
       if (!lodge_ctl_set_node_state (r->api->ctl, r->parts[2], LODGE_NODE_UP, &error))
-        return respond_error (r, error);
-      return respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
+        return lodge_api_respond_error (r, error);
+      return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
     }
   if (n != 2 || strcmp (r->method, "GET") != 0)
-    return respond_error_code (r, 404, "not-found", "no such method or path in the API");
+    return lodge_api_respond_error_code (r, 404, "not-found", "no such method or path in the API");
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
   if (nodes == NULL)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
   g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   for (guint i = 0; i < nodes->len; i++)
     g_ptr_array_add (objs, lodge_node_record_to_json (nodes->pdata[i]));
-  respond_json (r, 200, json_array_of (objs));
+  lodge_api_respond_json (r, 200, json_array_of (objs));
 }
 
 static void
@@ -556,7 +601,7 @@ route_metrics (Request *r)
   g_autoptr (GPtrArray) list = lodge_ctl_list (api->ctl, &error);
   g_autoptr (GPtrArray) nodes = list != NULL ? lodge_ctl_nodes (api->ctl, &error) : NULL;
   if (nodes == NULL)
-    return respond_error (r, error);
+    return lodge_api_respond_error (r, error);
 
   guint phases[LODGE_PHASE_LAST] = { 0 }, states[LODGE_NODE_STATE_LAST] = { 0 };
   for (guint i = 0; i < list->len; i++)
@@ -598,7 +643,7 @@ route_metrics (Request *r)
     g_string_append_printf (out, "lodge_operation_failures_total{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             op_names[i], api->op_failed[i]);
   g_mutex_unlock (&api->lock);
-  respond (r, 200, "text/plain; version=0.0.4", g_string_free_to_bytes (g_steal_pointer (&out)));
+  lodge_api_respond (r, 200, "text/plain; version=0.0.4", g_string_free_to_bytes (g_steal_pointer (&out)));
 }
 
 static void
@@ -614,7 +659,7 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
     route_nodes (r);
   else
-    respond_error_code (r, 404, "not-found", "no such path in the API (it starts with /v1/)");
+    lodge_api_respond_error_code (r, 404, "not-found", "no such path in the API (it starts with /v1/)");
   g_task_return_boolean (task, TRUE);
 }
 
@@ -632,7 +677,7 @@ worker_done (GObject *source, GAsyncResult *result, gpointer data)
       g_strchomp (text);
       char *line = r->status < 300 ? g_strdup_printf ("{\"result\":%s}\n", text)
                                    : g_strdup_printf ("%s\n", text); /* {"error": ...} */
-      stream_write (r->stream, line);
+      lodge_api_stream_write (r->stream, line);
       soup_message_body_complete (soup_server_message_get_response_body (r->msg));
       soup_server_message_unpause (r->msg);
     }
@@ -688,7 +733,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 
   if (!authorized (api, msg))
     {
-      respond_error_code (r, 401, "unauthorized",
+      lodge_api_respond_error_code (r, 401, "unauthorized",
                           "this request needs 'Authorization: Bearer TOKEN' (the API token)");
       soup_server_message_pause (msg);
       worker_done (NULL, NULL, r);
@@ -697,7 +742,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   if (body != NULL && body->length > LODGE_XML_MAX_BYTES)
     {
-      respond_error_code (r, 413, "invalid", "the request body is over the 1 MiB limit");
+      lodge_api_respond_error_code (r, 413, "invalid", "the request body is over the 1 MiB limit");
       soup_server_message_pause (msg);
       worker_done (NULL, NULL, r);
       return;
@@ -709,14 +754,35 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
                                                      "Accept");
   if (accept != NULL && strstr (accept, "application/x-ndjson") != NULL)
     {
-      r->stream = g_new0 (Stream, 1);
-      r->stream->refs = 1;
-      r->stream->msg = g_object_ref (msg);
+      r->stream = stream_new (msg);
     }
   soup_server_message_pause (msg);
   g_autoptr (GTask) task = g_task_new (NULL, NULL, worker_done, r);
   g_task_set_task_data (task, r, NULL);
   g_task_run_in_thread (task, worker);
+}
+
+static void
+expire_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  LodgeApi *api = data;
+  lodge_repairs_expire (api->repairs);
+  g_atomic_int_set (&api->expiring, 0);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Idle repair appliances are closed in a thread: a shutdown takes a
+ * second or so, the main loop never waits for it. */
+static gboolean
+expire_repairs_cb (gpointer data)
+{
+  LodgeApi *api = data;
+  if (!g_atomic_int_compare_and_exchange (&api->expiring, 0, 1))
+    return G_SOURCE_CONTINUE;
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, api, NULL);
+  g_task_run_in_thread (task, expire_thread);
+  return G_SOURCE_CONTINUE;
 }
 
 LodgeApi *
@@ -736,6 +802,8 @@ lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle, const char
   api->lifecycle = lifecycle;
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
+  api->repairs = lodge_repairs_new (ctl, lifecycle, REPAIR_IDLE_S);
+  api->expire_source = g_timeout_add_seconds (5, expire_repairs_cb, api);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
 
@@ -776,6 +844,11 @@ lodge_api_free (LodgeApi *api)
       soup_server_disconnect (api->server);
       g_object_unref (api->server);
     }
+  if (api->expire_source != 0)
+    g_source_remove (api->expire_source);
+  while (g_atomic_int_get (&api->expiring))
+    g_usleep (10000); /* the expiry thread uses the repairs */
+  lodge_repairs_free (api->repairs);
   if (api->socket_path != NULL)
     g_unlink (api->socket_path);
   g_free (api->socket_path);

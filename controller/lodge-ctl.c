@@ -228,6 +228,13 @@ lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GErro
                    lodge_phase_to_string (rt->phase), rt->node != NULL ? rt->node : "no node");
       return FALSE;
     }
+  if (rt != NULL && rt->repair != NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is held by a repair (%s); undefine it when that is done",
+                   name, rt->repair);
+      return FALSE;
+    }
 
   /* The runtime record goes first, at the version read: a start that
    * claimed it meanwhile wins (this undefine fails), and a start that

@@ -327,6 +327,13 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
                    lodge_phase_to_string (rt->phase), rt->node);
       return FALSE;
     }
+  if (rt->repair != NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is held by a repair (%s); start it when the repair is done",
+                   name, rt->repair);
+      return FALSE;
+    }
 
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
   const char *node_name = nodes != NULL ? place (ctl, nodes, def, NULL, error) : NULL;

@@ -75,6 +75,17 @@ say (const char *fmt, ...)
   fflush (stdout);
 }
 
+/* g_message and g_warning of the modules (repairs, ...), in the same
+ * timestamped lines as the rest of the log. */
+static void
+log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer user_data)
+{
+  if ((level & G_LOG_LEVEL_DEBUG) || (level & G_LOG_LEVEL_INFO))
+    return;
+  say ("%s%s", (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+                  ? "warning: " : "", message);
+}
+
 static void
 reconcile_log (const char *message, gpointer user_data)
 {
@@ -156,6 +167,7 @@ int
 main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
+  g_log_set_default_handler (log_handler, NULL);
   g_auto (LodgeController) c = { 0 };
   c.lease_s = 6;
   c.node_grace_s = LODGE_CTL_DEFAULT_NODE_GRACE_S;

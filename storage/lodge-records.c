@@ -243,6 +243,9 @@ lodge_runtime_record_free (LodgeRuntimeRecord *r)
   g_free (r->disk_image);
   g_free (r->template_version);
   g_free (r->target_node);
+  g_free (r->repair);
+  g_free (r->repair_owner);
+  g_free (r->repair_snapshot);
   g_free (r);
 }
 
@@ -262,6 +265,9 @@ lodge_runtime_record_to_json (const LodgeRuntimeRecord *r)
   put_string (b, "disk_image", r->disk_image);
   put_string (b, "template_version", r->template_version);
   put_string (b, "target_node", r->target_node);
+  put_string (b, "repair", r->repair);
+  put_string (b, "repair_owner", r->repair_owner);
+  put_string (b, "repair_snapshot", r->repair_snapshot);
   if (r->migrated_us != 0)
     {
       put_int (b, "migrated_us", r->migrated_us);
@@ -300,6 +306,9 @@ lodge_runtime_record_from_json (GBytes *json, GError **error)
   r->disk_image = get_string (o, "disk_image");
   r->template_version = get_string (o, "template_version");
   r->target_node = get_string (o, "target_node");
+  r->repair = get_string (o, "repair");
+  r->repair_owner = get_string (o, "repair_owner");
+  r->repair_snapshot = get_string (o, "repair_snapshot");
   r->migrated_us = json_object_get_int_member_with_default (o, "migrated_us", 0);
   r->migration_ms = (guint64) json_object_get_int_member_with_default (o, "migration_ms", 0);
   r->downtime_ms = (guint64) json_object_get_int_member_with_default (o, "downtime_ms", 0);

@@ -88,6 +88,12 @@ typedef struct {
   char *disk_pool, *disk_image;
   char *template_version; /* the version the disk was cloned from */
   char *target_node;    /* migrating: where to */
+  /* A writing repair holds the disk: "OP by WHO since TIME"; starts are
+   * refused while it is set. The controller that holds it, and the
+   * snapshot to roll back to should that controller die mid-repair. */
+  char *repair;
+  char *repair_owner;
+  char *repair_snapshot;
   /* The last live migration: when it ended, its total time and downtime. */
   gint64 migrated_us;
   guint64 migration_ms, downtime_ms;

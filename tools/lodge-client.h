@@ -46,4 +46,13 @@ typedef void (*LodgeClientStepFunc) (const char *step, gint64 ms, gpointer user_
 GBytes *lodge_client_request_steps (LodgeClient *client, const char *method, const char *path,
                                     LodgeClientStepFunc on_step, gpointer user_data, GError **error);
 
+/* The same with a request @body, and the output of the operation (a
+ * repair's: file contents, listings) to @on_data as it comes; @on_data
+ * returns FALSE to stop. */
+typedef gboolean (*LodgeClientDataFunc) (const char *data, gsize len, gpointer user_data);
+GBytes *lodge_client_request_stream (LodgeClient *client, const char *method, const char *path,
+                                     const char *content_type, GBytes *body,
+                                     LodgeClientStepFunc on_step, LodgeClientDataFunc on_data,
+                                     gpointer user_data, GError **error);
+
 G_END_DECLS

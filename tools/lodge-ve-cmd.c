@@ -25,9 +25,9 @@ static GOptionEntry connect_entries[] = {
   "cluster's socket ($LODGE_CLUSTER_DIR/run/lodged.sock); over TCP the token\n" \
   "is taken from $LODGE_TOKEN.\n\n"
 
-static GOptionContext *
-context (const char *name, const char *params, const char *summary, const char *description,
-         GOptionEntry *entries)
+GOptionContext *
+lodge_ve_cmd_context (const char *name, const char *params, const char *summary,
+                      const char *description, GOptionEntry *entries)
 {
   GOptionContext *ctx = lodge_cli_context (name, params, summary, description, entries);
   GOptionGroup *g = g_option_group_new ("connect", "Connection:", "Show connection options",
@@ -37,8 +37,8 @@ context (const char *name, const char *params, const char *summary, const char *
   return ctx;
 }
 
-static LodgeClient *
-client (GError **error)
+LodgeClient *
+lodge_ve_cmd_client (GError **error)
 {
   return lodge_client_new (connect_target, NULL, error);
 }
@@ -47,7 +47,7 @@ client (GError **error)
 static GBytes *
 request_ve (const char *method, const char *name, const char *suffix, GError **error)
 {
-  g_autoptr (LodgeClient) c = client (error);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (error);
   if (c == NULL)
     return NULL;
   g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
@@ -83,7 +83,7 @@ cmd_define (int argc, char **argv)
       "Only define a new environment: fail (exit 4) if the name is taken", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context (
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
     "define", "FILE", "Define an environment (or change its definition) from XML.",
     "FILE is checked as `lodge validate` does, and by the control center again,\n"
     "which also checks that its template exists. An environment of that name\n"
@@ -100,7 +100,7 @@ cmd_define (int argc, char **argv)
   g_autofree char *xml = lodge_xml_read_file (argv[1], LODGE_XML_MAX_BYTES, &len, &error);
   /* The name for the request's path; the control center checks it all. */
   g_autoptr (LodgeEnvDef) def = xml != NULL ? lodge_env_def_load (xml, len, argv[1], &error) : NULL;
-  g_autoptr (LodgeClient) c = def != NULL ? client (&error) : NULL;
+  g_autoptr (LodgeClient) c = def != NULL ? lodge_ve_cmd_client (&error) : NULL;
   if (c == NULL)
     return lodge_cli_fail (error);
   g_autoptr (GBytes) body = g_bytes_new (xml, len);
@@ -136,7 +136,7 @@ cmd_undefine (int argc, char **argv)
       "Also delete the environment's root disk (and its snapshots)", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context (
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
     "undefine", "NAME", "Remove an environment's definition.",
     "Refused while the environment runs: stop it first. Its root disk stays\n"
     "unless --remove-storage is given.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
@@ -162,7 +162,7 @@ cmd_list (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context ("list", "", "List environments with their state.",
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("list", "", "List environments with their state.",
                                             CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -173,7 +173,7 @@ cmd_list (int argc, char **argv)
   if (argc != 1)
     return lodge_cli_usage_error ("no arguments expected");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
   g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", "/v1/environments", NULL, NULL, &error) : NULL;
   if (answer == NULL)
     return lodge_cli_fail (error);
@@ -199,7 +199,7 @@ cmd_list (int argc, char **argv)
 static int
 cmd_show (int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx = context ("show", "NAME", "Print an environment's definition (XML).",
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("show", "NAME", "Print an environment's definition (XML).",
                                             CONNECT_HELP LODGE_EXIT_CODES_HELP, NULL);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -222,7 +222,7 @@ cmd_status (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context ("status", "NAME", "Show an environment's state.",
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("status", "NAME", "Show an environment's state.",
                                             CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -250,7 +250,7 @@ cmd_status (int argc, char **argv)
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   const char *keys[] = { "name", "desired", "phase", "node", "target_node", "uptime_s", "addresses",
                          "replicas", "generation", "disk_pool", "disk_image", "template_version",
-                         "migration_ms", "downtime_ms", "last_error" };
+                         "migration_ms", "downtime_ms", "repair", "last_error" };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
       JsonNode *n = json_object_get_member (o, keys[i]);
@@ -283,7 +283,7 @@ cmd_console (int argc, char **argv)
       "interrupted", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context (
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
     "console", "NAME", "Show an environment's serial console log.",
     "The guest's console (kernel messages, its init's output, the ready line)\n"
     "as the node's libvirt logs it; the log of the VE's current or last boot.\n\n"
@@ -296,7 +296,7 @@ cmd_console (int argc, char **argv)
   if (lines < 0)
     return lodge_cli_usage_error ("--lines must be 0 or more");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
   if (c == NULL)
     return lodge_cli_fail (error);
   g_autofree char *escaped = g_uri_escape_string (argv[1], NULL, FALSE);
@@ -340,7 +340,7 @@ print_step (const char *step, gint64 ms, gpointer user_data)
 static GBytes *
 request_operation (const char *name, const char *suffix, gboolean *ret_printed, GError **error)
 {
-  g_autoptr (LodgeClient) c = client (error);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (error);
   if (c == NULL)
     return NULL;
   g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
@@ -384,7 +384,7 @@ lifecycle (const char *action, const char *summary, const char *description, int
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Power off at once instead of shutting down", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context (action, "NAME", summary, description,
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (action, "NAME", summary, description,
                                             strcmp (action, "start") != 0 ? entries : NULL);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -441,7 +441,7 @@ cmd_migrate (int argc, char **argv)
       "for the switch-over (default: the control center's, 300)", "MS" },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context (
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
     "migrate", "NAME", "Move a running environment to another node, live.",
     "Only memory moves (the disk is on RBD, shared by every node): the guest\n"
     "keeps running, keeps its address, and its TCP connections survive. Busy\n"
@@ -482,14 +482,14 @@ node_state_change (const char *action, const char *summary, const char *descript
                    char **argv)
 {
   g_autofree char *cmd = g_strdup_printf ("node %s", action);
-  g_autoptr (GOptionContext) ctx = context (cmd, "NODE", summary, description, NULL);
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (cmd, "NODE", summary, description, NULL);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
   if (argc != 2)
     return lodge_cli_usage_error (argc < 2 ? "no NODE given" : "only one NODE at a time");
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
   if (c == NULL)
     return lodge_cli_fail (error);
   g_autofree char *q = g_uri_escape_string (argv[1], NULL, FALSE);
@@ -561,7 +561,7 @@ cmd_node_list (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = context ("node list", "", "List nodes: state, capacity, accelerator.",
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("node list", "", "List nodes: state, capacity, accelerator.",
                                             CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -570,7 +570,7 @@ cmd_node_list (int argc, char **argv)
   if (rc != LODGE_EXIT_OK)
     return rc;
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeClient) c = client (&error);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
   g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", "/v1/nodes", NULL, NULL, &error) : NULL;
   if (answer == NULL)
     return lodge_cli_fail (error);

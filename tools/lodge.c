@@ -13,6 +13,7 @@
 #include "lodge-cli.h"
 #include "lodge-error.h"
 #include "lodge-guest-config.h"
+#include "lodge-repair-cmd.h"
 #include "lodge-template-cmd.h"
 #include "lodge-ve-cmd.h"
 
@@ -162,6 +163,8 @@ static const LodgeCommand commands[] = {
   { "guest-config", "FILE", "Print the boot-time configuration blob of a definition",
     cmd_guest_config },
   { "template", "COMMAND ...", "Import, list, show and delete templates", lodge_template_cmd },
+  { "repair", "NAME OPERATION ...", "Repair a VE's disk offline (diff, revert, reset-root, ...)",
+    lodge_repair_cmd },
 };
 
 int

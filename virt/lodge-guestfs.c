@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "lodge-accel.h"
+#include "lodge-guestfs-private.h"
 #include "lodge-strings.h"
 
 G_DEFINE_QUARK (lodge-guestfs-error-quark, lodge_guestfs_error)
@@ -30,6 +31,22 @@ fail (LodgeGuestfs *g, GError **error, const char *fmt, ...)
   g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_FAILED, "%s: %s", context,
                msg != NULL ? msg : "unknown libguestfs error");
   return FALSE;
+}
+
+guestfs_h *
+lodge_guestfs_handle (LodgeGuestfs *g)
+{
+  return g->g;
+}
+
+gboolean
+lodge_guestfs_fail (LodgeGuestfs *g, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *context = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  return fail (g, error, "%s", context);
 }
 
 LodgeGuestfs *

@@ -14,6 +14,8 @@ GQuark lodge_guestfs_error_quark (void);
 typedef enum {
   LODGE_GUESTFS_ERROR_FAILED,
   LODGE_GUESTFS_ERROR_LAUNCH, /* the appliance did not start */
+  LODGE_GUESTFS_ERROR_INVALID, /* refused: a path or value that cannot be (repair) */
+  LODGE_GUESTFS_ERROR_NOT_FOUND, /* no such file in the guest (repair) */
 } LodgeGuestfsErrorCode;
 
 typedef struct _LodgeGuestfs LodgeGuestfs;

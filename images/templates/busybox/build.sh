@@ -33,8 +33,11 @@ busybox=/bin/busybox
 rm -rf "$out"
 mkdir -p "$out"
 cd "$out"
-mkdir -p bin sbin usr/bin usr/sbin etc root srv/www tmp var/log var/run proc sys dev run \
+mkdir -p bin sbin usr/bin usr/sbin etc root srv/www tmp var/log proc sys dev run \
   etc/lodge home
+# lodge-init mounts a tmpfs on /run: runtime files (utmp, pids) never reach
+# the disk, so they are not part of what `lodge repair diff` shows.
+ln -s ../run var/run
 chmod 1777 tmp
 chmod 0700 root
 

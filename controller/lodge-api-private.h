@@ -1,0 +1,81 @@
+/* What the parts of the HTTP API share: lodge-api.c (the server, the
+ * environments, nodes and metrics) and lodge-api-repair.c (repairs). */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "lodge-api.h"
+#include "lodge-repairs.h"
+
+G_BEGIN_DECLS
+
+struct _LodgeApi {
+  SoupServer *server;
+  LodgeCtl *ctl;
+  const LodgeLifecycleOptions *lifecycle;
+  char *socket_path;
+  char *token;
+  GMutex lock; /* guards the figures below */
+  guint64 requests;
+  guint64 errors;
+  double latency_sum_s;
+  /* Lifecycle operations: count, failures and seconds, by kind. */
+  guint64 op_count[4], op_failed[4];
+  double op_sum_s[4];
+  LodgeRepairs *repairs;
+  guint expire_source;
+  gint expiring; /* a thread closes idle repair appliances */
+};
+
+typedef struct _Stream Stream;
+
+typedef struct {
+  LodgeApi *api;
+  SoupServerMessage *msg;
+  char *method;
+  char **parts; /* the path split at '/', without the leading "" */
+  GHashTable *query;
+  GBytes *body;
+  gint64 start_us;
+  Stream *stream; /* NULL unless the client asked for progress as it happens */
+  /* response */
+  guint status;
+  const char *content_type;
+  GBytes *response;
+} Request;
+
+/* A response streamed as newline-delimited JSON: one {"step", "ms"} line
+ * per step as it happens, then {"result": ...} or {"error": ...}. Only
+ * touched in the main loop; steps come from the worker thread through
+ * g_main_context_invoke. */
+struct _Stream {
+  gint refs;
+  SoupServerMessage *msg;
+  gboolean started;
+  /* Flow control for output streamed from a worker: bytes handed to the
+   * main loop and not yet written to the client; gone once the client
+   * is. Guarded by lock. */
+  GMutex lock;
+  GCond cond;
+  gsize queued;
+  gboolean gone;
+};
+
+Stream *lodge_api_stream_ref (Stream *st);
+void lodge_api_stream_unref (Stream *st);
+/* In the main loop: appends @line (taken) to the streamed response. */
+void lodge_api_stream_write (Stream *st, char *line);
+/* From a worker: queues @line (taken) for the client, first waiting while
+ * more than a few MiB are queued; FALSE when the client is gone. */
+gboolean lodge_api_stream_post (Stream *st, char *line);
+
+void lodge_api_respond (Request *r, guint status, const char *content_type, GBytes *body);
+void lodge_api_respond_error_code (Request *r, guint status, const char *code, const char *message);
+void lodge_api_respond_error (Request *r, const GError *error);
+void lodge_api_respond_json (Request *r, guint status, GBytes *json);
+char *lodge_api_json_escape (const char *s);
+
+/* POST /v1/environments/NAME/repair/OP */
+void lodge_api_route_repair (Request *r, const char *name, const char *op);
+
+G_END_DECLS

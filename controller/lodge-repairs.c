@@ -1,0 +1,1190 @@
+#include "lodge-repairs.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "lodge-env.h"
+#include "lodge-error.h"
+#include "lodge-guestfs.h"
+#include "lodge-rbd.h"
+#include "lodge-storage-error.h"
+#include "lodge-strings.h"
+
+#define RO_PREFIX "lodge-ro-"
+#define REPAIR_PREFIX "repair-"
+#define SHELL_IDLE_S 600
+
+/* Files lodge-init writes at every boot from the definition: a diff
+ * against the template leaves them out. */
+static const char *const boot_written[] = {
+  "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/timezone",
+  "/etc/localtime", "/root/.ssh", NULL
+};
+
+/* READ: on a snapshot; WRITE: claim, snapshot, appliance on the disk;
+ * DISK: claim, no appliance (undo); META: neither (history); SHELL: a
+ * kept writable appliance. */
+typedef enum { KIND_READ, KIND_WRITE, KIND_DISK, KIND_META, KIND_SHELL } Kind;
+
+typedef struct _Job Job;
+typedef gboolean (*OpFunc) (Job *j, GError **error);
+
+typedef struct {
+  const char *name;
+  Kind kind;
+  OpFunc run;
+  /* Checks the arguments before anything is claimed or launched. */
+  OpFunc check;
+} Op;
+
+/* A kept appliance: read-only on a snapshot (for the reading verbs of
+ * one VE), or a shell's, writable, on the disk itself. */
+typedef struct {
+  char *ve;
+  char *pool, *image, *snap;
+  LodgeRepair *session;
+  gint64 opened_us, used_us;
+  gboolean busy;
+  char *shell_id; /* a shell's */
+} Kept;
+
+struct _LodgeRepairs {
+  LodgeCtl *ctl;
+  const LodgeLifecycleOptions *opts;
+  guint idle_s;
+  char *owner; /* this controller, in claims */
+  GMutex lock;
+  GHashTable *kept; /* VE name (reading) or shell id -> Kept */
+};
+
+struct _Job {
+  LodgeRepairs *rs;
+  const Op *op;
+  const char *name;
+  JsonObject *args;
+  const char *who;
+  LodgeRepairOutput out;
+  gpointer out_data;
+  LodgeLifecycleProgress progress;
+  gpointer progress_data;
+  LodgeEnvDef *def;
+  LodgeRepairDisks disks;
+  LodgeRepair *session;
+  JsonBuilder *result; /* inside the result object */
+  gint64 t0;
+};
+
+static void
+kept_free (Kept *k)
+{
+  if (k == NULL)
+    return;
+  lodge_repair_free (k->session);
+  g_free (k->ve);
+  g_free (k->pool);
+  g_free (k->image);
+  g_free (k->snap);
+  g_free (k->shell_id);
+  g_free (k);
+}
+
+LodgeRepairs *
+lodge_repairs_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint idle_s)
+{
+  LodgeRepairs *rs = g_new0 (LodgeRepairs, 1);
+  rs->ctl = ctl;
+  rs->opts = opts;
+  rs->idle_s = idle_s;
+  rs->owner = g_strdup_printf ("%s:%d:%" G_GINT64_FORMAT, g_get_host_name (), (int) getpid (),
+                               g_get_real_time ());
+  g_mutex_init (&rs->lock);
+  rs->kept = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) kept_free);
+  return rs;
+}
+
+static LodgeRados *
+rados_of (LodgeRepairs *rs)
+{
+  return lodge_store_get_rados (lodge_ctl_get_store (rs->ctl));
+}
+
+/* Closes @k's appliance and removes its snapshot (a reading one's). */
+static void
+kept_close (LodgeRepairs *rs, Kept *k)
+{
+  g_autoptr (GError) error = NULL;
+  if (k->session != NULL && !lodge_repair_close (k->session, &error))
+    g_warning ("repair of %s: closing the appliance: %s", k->ve, error->message);
+  g_clear_pointer (&k->session, lodge_repair_free);
+  g_clear_error (&error);
+  if (k->snap != NULL && !lodge_rbd_snap_remove (rados_of (rs), k->pool, k->image, k->snap, &error))
+    g_warning ("repair of %s: removing snapshot %s: %s", k->ve, k->snap, error->message);
+  kept_free (k);
+}
+
+void
+lodge_repairs_free (LodgeRepairs *rs)
+{
+  if (rs == NULL)
+    return;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rs->kept);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      g_hash_table_iter_steal (&it);
+      kept_close (rs, value);
+    }
+  g_hash_table_unref (rs->kept);
+  g_mutex_clear (&rs->lock);
+  g_free (rs->owner);
+  g_free (rs);
+}
+
+/* Takes out of the table what @match selects (and is not in use). */
+static GPtrArray *
+take_kept (LodgeRepairs *rs, const char *ve, gint64 idle_before_us)
+{
+  GPtrArray *taken = g_ptr_array_new ();
+  g_mutex_lock (&rs->lock);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, rs->kept);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Kept *k = value;
+      if (k->busy)
+        continue;
+      if ((ve != NULL && strcmp (k->ve, ve) == 0 && k->shell_id == NULL)
+          || (ve == NULL && k->used_us < idle_before_us
+              - (k->shell_id != NULL ? (gint64) SHELL_IDLE_S * G_USEC_PER_SEC : 0)))
+        {
+          g_hash_table_iter_steal (&it);
+          g_ptr_array_add (taken, k);
+        }
+    }
+  g_mutex_unlock (&rs->lock);
+  return taken;
+}
+
+void
+lodge_repairs_release (LodgeRepairs *rs, const char *name)
+{
+  g_autoptr (GPtrArray) taken = take_kept (rs, name, 0);
+  for (guint i = 0; i < taken->len; i++)
+    kept_close (rs, taken->pdata[i]);
+}
+
+static void release_claim (LodgeRepairs *rs, const char *name, const char *owner);
+
+void
+lodge_repairs_expire (LodgeRepairs *rs)
+{
+  gint64 before = g_get_monotonic_time () - (gint64) rs->idle_s * G_USEC_PER_SEC;
+  g_autoptr (GPtrArray) taken = take_kept (rs, NULL, before);
+  for (guint i = 0; i < taken->len; i++)
+    {
+      Kept *k = taken->pdata[i];
+      g_autofree char *ve = g_strdup (k->ve);
+      gboolean shell = k->shell_id != NULL;
+      if (shell)
+        g_message ("repair shell of %s closed after %u s idle", ve, SHELL_IDLE_S);
+      kept_close (rs, k);
+      if (shell)
+        release_claim (rs, ve, rs->owner);
+    }
+}
+
+/* ---- arguments and output ---- */
+
+static const char *
+arg_string (Job *j, const char *key)
+{
+  if (j->args == NULL || !json_object_has_member (j->args, key))
+    return NULL;
+  JsonNode *n = json_object_get_member (j->args, key);
+  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+           ? json_node_get_string (n) : NULL;
+}
+
+static gboolean
+arg_required (Job *j, const char *key, const char **ret, GError **error)
+{
+  *ret = arg_string (j, key);
+  if (*ret == NULL || (*ret)[0] == '\0')
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair %s needs \"%s\"",
+                   j->op->name, key);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A string array argument, NULL-terminated; NULL when absent. */
+static char **
+arg_strv (Job *j, const char *key, GError **error)
+{
+  if (j->args == NULL || !json_object_has_member (j->args, key))
+    return NULL;
+  JsonNode *n = json_object_get_member (j->args, key);
+  if (!JSON_NODE_HOLDS_ARRAY (n))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "\"%s\" must be a list of strings", key);
+      return NULL;
+    }
+  JsonArray *a = json_node_get_array (n);
+  GStrvBuilder *b = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        {
+          g_strv_builder_unref (b);
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "\"%s\" must be a list of strings",
+                       key);
+          return NULL;
+        }
+      g_strv_builder_add (b, json_node_get_string (e));
+    }
+  char **v = g_strv_builder_end (b);
+  g_strv_builder_unref (b);
+  return v;
+}
+
+static gboolean
+arg_bool (Job *j, const char *key)
+{
+  if (j->args == NULL || !json_object_has_member (j->args, key))
+    return FALSE;
+  JsonNode *n = json_object_get_member (j->args, key);
+  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
+         && json_node_get_boolean (n);
+}
+
+G_GNUC_PRINTF (2, 3) static void
+say (Job *j, const char *fmt, ...)
+{
+  if (j->progress == NULL)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  j->progress (msg, j->progress_data);
+}
+
+static void
+result_int (Job *j, const char *key, gint64 v)
+{
+  json_builder_set_member_name (j->result, key);
+  json_builder_add_int_value (j->result, v);
+}
+
+static void
+result_string (Job *j, const char *key, const char *v)
+{
+  json_builder_set_member_name (j->result, key);
+  json_builder_add_string_value (j->result, v);
+}
+
+/* ---- the operations ---- */
+
+static gboolean
+op_ls (Job *j, GError **error)
+{
+  const char *path = arg_string (j, "path");
+  return lodge_repair_ls (j->session, path != NULL ? path : "/", j->out, j->out_data, error);
+}
+
+static gboolean
+op_cat (Job *j, GError **error)
+{
+  const char *path;
+  return arg_required (j, "path", &path, error)
+         && lodge_repair_cat (j->session, path, j->out, j->out_data, error);
+}
+
+static gboolean
+op_find (Job *j, GError **error)
+{
+  const char *pattern;
+  guint count = 0;
+  if (!arg_required (j, "pattern", &pattern, error)
+      || !lodge_repair_find (j->session, pattern, arg_string (j, "dir"), j->out, j->out_data,
+                             &count, error))
+    return FALSE;
+  result_int (j, "matches", count);
+  return TRUE;
+}
+
+static gboolean
+op_log (Job *j, GError **error)
+{
+  const char *lines_s = arg_string (j, "lines");
+  guint64 lines = 50;
+  if (lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 1, 100000, &lines, NULL))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "--lines %s: a number of lines from 1 to 100000", lines_s);
+      return FALSE;
+    }
+  return lodge_repair_log (j->session, arg_string (j, "file"), (guint) lines, j->out, j->out_data,
+                           error);
+}
+
+static gboolean
+op_df (Job *j, GError **error)
+{
+  return lodge_repair_df (j->session, j->out, j->out_data, error);
+}
+
+static gboolean
+op_diff (Job *j, GError **error)
+{
+  LodgeRepairDiffOptions opts = { boot_written, j->def->root_password_hash };
+  LodgeRepairDiffStats stats = { 0 };
+  if (!lodge_repair_diff (j->session, arg_string (j, "path"), &opts, j->out, j->out_data, &stats,
+                          error))
+    return FALSE;
+  result_int (j, "added", stats.added);
+  result_int (j, "removed", stats.removed);
+  result_int (j, "changed", stats.changed);
+  result_int (j, "compared", stats.compared);
+  result_int (j, "content_reads", stats.content_reads);
+  return TRUE;
+}
+
+static gboolean
+parse_mode (const char *s, guint *ret, GError **error)
+{
+  guint64 v = 0;
+  if (s == NULL || !g_ascii_string_to_unsigned (s, 8, 0, 07777, &v, NULL))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "mode '%s': an octal file mode from 0 to 7777 (such as 0644)", s ? s : "");
+      return FALSE;
+    }
+  *ret = (guint) v;
+  return TRUE;
+}
+
+static gboolean
+check_write (Job *j, GError **error)
+{
+  const char *path;
+  guint mode = 0;
+  if (!arg_required (j, "path", &path, error))
+    return FALSE;
+  if (arg_string (j, "content") == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair write needs \"content\" (base64)");
+      return FALSE;
+    }
+  return arg_string (j, "mode") == NULL || parse_mode (arg_string (j, "mode"), &mode, error);
+}
+
+static gboolean
+check_path (Job *j, GError **error)
+{
+  const char *path;
+  return arg_required (j, "path", &path, error);
+}
+
+static gboolean
+check_chmod (Job *j, GError **error)
+{
+  const char *path;
+  guint mode;
+  return arg_required (j, "path", &path, error) && parse_mode (arg_string (j, "mode"), &mode, error);
+}
+
+static gboolean
+check_revert (Job *j, GError **error)
+{
+  g_auto (GStrv) paths = arg_strv (j, "paths", error);
+  if (paths != NULL && paths[0] != NULL)
+    return TRUE;
+  if (error == NULL || *error == NULL)
+    g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair revert needs one PATH or more");
+  return FALSE;
+}
+
+static gboolean
+op_write (Job *j, GError **error)
+{
+  const char *path, *content;
+  guint mode = 0;
+  if (!arg_required (j, "path", &path, error))
+    return FALSE;
+  content = arg_string (j, "content");
+  if (content == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair write needs \"content\" (base64)");
+      return FALSE;
+    }
+  if (arg_string (j, "mode") != NULL && !parse_mode (arg_string (j, "mode"), &mode, error))
+    return FALSE;
+  gsize len = 0;
+  g_autofree guchar *data = g_base64_decode (content, &len);
+  if (!lodge_repair_write (j->session, path, (const char *) data, len, mode, error))
+    return FALSE;
+  result_int (j, "bytes", (gint64) len);
+  return TRUE;
+}
+
+static gboolean
+op_revert (Job *j, GError **error)
+{
+  g_auto (GStrv) paths = arg_strv (j, "paths", error);
+  if (paths == NULL || paths[0] == NULL)
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair revert needs one PATH or more");
+      return FALSE;
+    }
+  return lodge_repair_revert (j->session, (const char *const *) paths, j->out, j->out_data, error);
+}
+
+static gboolean
+op_rm (Job *j, GError **error)
+{
+  const char *path;
+  return arg_required (j, "path", &path, error)
+         && lodge_repair_rm (j->session, path, arg_bool (j, "recursive"), error);
+}
+
+static gboolean
+op_chmod (Job *j, GError **error)
+{
+  const char *path;
+  guint mode;
+  return arg_required (j, "path", &path, error) && parse_mode (arg_string (j, "mode"), &mode, error)
+         && lodge_repair_chmod (j->session, mode, path, error);
+}
+
+static gboolean
+op_fsck (Job *j, GError **error)
+{
+  g_autofree char *outcome = lodge_repair_fsck (j->session, error);
+  if (outcome == NULL)
+    return FALSE;
+  result_string (j, "fsck", outcome);
+  g_autofree char *line = g_strconcat (outcome, "\n", NULL);
+  return j->out (line, strlen (line), j->out_data);
+}
+
+/* The definition with the new root credential, checked as a definition
+ * would be at define time, before the disk is touched. */
+static char *
+def_with_root (Job *j, const char *hash, char **keys, GError **error)
+{
+  if (hash != NULL)
+    {
+      g_free (j->def->root_password_hash);
+      j->def->root_password_hash = g_strdup (hash);
+    }
+  if (keys != NULL)
+    {
+      g_ptr_array_set_size (j->def->authorized_keys, 0);
+      for (guint i = 0; keys[i] != NULL; i++)
+        g_ptr_array_add (j->def->authorized_keys, g_strdup (keys[i]));
+    }
+  g_autofree char *xml = lodge_env_def_format (j->def);
+  g_autoptr (LodgeEnvDef) check = lodge_env_def_load (xml, strlen (xml), j->name, error);
+  if (check == NULL)
+    return NULL;
+  return g_steal_pointer (&xml);
+}
+
+static gboolean
+check_reset_root (Job *j, GError **error)
+{
+  const char *hash = arg_string (j, "password_hash");
+  g_auto (GStrv) keys = arg_strv (j, "authorized_keys", error);
+  if (error != NULL && *error != NULL)
+    return FALSE;
+  if (hash == NULL && keys == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "repair reset-root needs a password hash or authorized keys");
+      return FALSE;
+    }
+  g_autofree char *xml = def_with_root (j, hash, keys, error);
+  return xml != NULL;
+}
+
+static gboolean
+op_reset_root (Job *j, GError **error)
+{
+  const char *hash = arg_string (j, "password_hash");
+  g_auto (GStrv) keys = arg_strv (j, "authorized_keys", error);
+  if (error != NULL && *error != NULL)
+    return FALSE;
+  if (hash == NULL && keys == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "repair reset-root needs a password hash or authorized keys");
+      return FALSE;
+    }
+  g_autofree char *xml = def_with_root (j, hash, keys, error);
+  if (xml == NULL)
+    return FALSE;
+  if (!lodge_repair_reset_root (j->session, hash, (const char *const *) keys, error))
+    return FALSE;
+  /* The definition too: lodge-init writes it at every boot. */
+  if (!lodge_ctl_define (j->rs->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, j->name,
+                         NULL, NULL, error))
+    {
+      g_prefix_error (error, "the disk was changed but the definition could not be: ");
+      return FALSE;
+    }
+  say (j, "definition of %s updated", j->name);
+  result_string (j, "root", hash != NULL && keys != NULL ? "password and keys"
+                            : hash != NULL ? "password" : "keys");
+  return TRUE;
+}
+
+static gboolean
+op_sh (Job *j, GError **error)
+{
+  const char *command;
+  return arg_required (j, "command", &command, error)
+         && lodge_repair_sh (j->session, command, j->out, j->out_data, error);
+}
+
+static gboolean
+op_close (Job *j, GError **error)
+{
+  lodge_repairs_release (j->rs, j->name);
+  return TRUE;
+}
+
+static gboolean op_undo (Job *j, GError **error);
+static gboolean op_history (Job *j, GError **error);
+static gboolean op_shell (Job *j, GError **error);
+
+static const Op ops[] = {
+  { "ls", KIND_READ, op_ls, NULL },
+  { "cat", KIND_READ, op_cat, NULL },
+  { "find", KIND_READ, op_find, NULL },
+  { "log", KIND_READ, op_log, NULL },
+  { "df", KIND_READ, op_df, NULL },
+  { "diff", KIND_READ, op_diff, NULL },
+  { "write", KIND_WRITE, op_write, check_write },
+  { "revert", KIND_WRITE, op_revert, check_revert },
+  { "rm", KIND_WRITE, op_rm, check_path },
+  { "chmod", KIND_WRITE, op_chmod, check_chmod },
+  { "reset-root", KIND_WRITE, op_reset_root, check_reset_root },
+  { "fsck", KIND_WRITE, op_fsck, NULL },
+  { "undo", KIND_DISK, op_undo, NULL },
+  { "history", KIND_META, op_history, NULL },
+  { "close", KIND_META, op_close, NULL },
+  { "shell", KIND_SHELL, op_shell, NULL },  /* opens a shell; "sh" runs in it, "exit" ends it */
+  { "sh", KIND_SHELL, op_sh, NULL },
+  { "exit", KIND_SHELL, NULL, NULL },
+};
+
+static const Op *
+find_op (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
+    if (strcmp (ops[i].name, name) == 0)
+      return &ops[i];
+  return NULL;
+}
+
+gboolean
+lodge_repairs_is_op (const char *op)
+{
+  return op != NULL && find_op (op) != NULL;
+}
+
+/* ---- snapshots ---- */
+
+/* "repair-20261126T071203Z", or with "-N" when that is taken. */
+static char *
+new_repair_snapshot (GPtrArray *existing)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  char *name = g_strconcat (REPAIR_PREFIX, stamp, NULL);
+  for (guint n = 2; existing != NULL && g_ptr_array_find_with_equal_func (existing, name, g_str_equal, NULL); n++)
+    {
+      g_free (name);
+      name = g_strdup_printf (REPAIR_PREFIX "%s-%u", stamp, n);
+    }
+  return name;
+}
+
+static GPtrArray *
+repair_snapshots (Job *j, GError **error)
+{
+  g_autoptr (GPtrArray) all = lodge_rbd_snap_list (rados_of (j->rs), j->disks.pool, j->disks.image, error);
+  if (all == NULL)
+    return NULL;
+  GPtrArray *mine = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < all->len; i++)
+    if (g_str_has_prefix (all->pdata[i], REPAIR_PREFIX))
+      g_ptr_array_add (mine, g_strdup (all->pdata[i]));
+  return mine; /* oldest first */
+}
+
+static gboolean
+op_history (Job *j, GError **error)
+{
+  g_autoptr (GPtrArray) snaps = repair_snapshots (j, error);
+  if (snaps == NULL)
+    return FALSE;
+  for (guint i = 0; i < snaps->len; i++)
+    {
+      g_autofree char *line = g_strdup_printf ("%s%s\n", (const char *) snaps->pdata[i],
+                                               i + 1 == snaps->len ? "  (undo goes back to this one)" : "");
+      if (!j->out (line, strlen (line), j->out_data))
+        break;
+    }
+  result_int (j, "snapshots", snaps->len);
+  return TRUE;
+}
+
+static void
+rollback_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  Job *j = user_data;
+  if (total > 0 && (done == total || done % MAX (total / 4, 1) == 0))
+    say (j, "rolling back: %" G_GUINT64_FORMAT "%%", done * 100 / total);
+}
+
+static gboolean
+op_undo (Job *j, GError **error)
+{
+  g_autoptr (GPtrArray) snaps = repair_snapshots (j, error);
+  if (snaps == NULL)
+    return FALSE;
+  if (snaps->len == 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "environment %s has no repair to undo", j->name);
+      return FALSE;
+    }
+  const char *last = snaps->pdata[snaps->len - 1];
+  if (!lodge_rbd_snap_rollback (rados_of (j->rs), j->disks.pool, j->disks.image, last,
+                                rollback_progress, j, error)
+      || !lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, last, error))
+    return FALSE;
+  g_autofree char *line = g_strdup_printf ("the disk is back to %s\n", last);
+  result_string (j, "snapshot", last);
+  return j->out (line, strlen (line), j->out_data);
+}
+
+static void
+prune (Job *j)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) snaps = repair_snapshots (j, &error);
+  for (guint i = 0; snaps != NULL && i + LODGE_REPAIR_KEEP < snaps->len; i++)
+    if (!lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, snaps->pdata[i],
+                                &error))
+      {
+        g_warning ("repair of %s: pruning %s: %s", j->name, (const char *) snaps->pdata[i],
+                   error->message);
+        g_clear_error (&error);
+      }
+  if (snaps == NULL)
+    g_warning ("repair of %s: listing snapshots to prune: %s", j->name, error->message);
+}
+
+/* Removes snapshots "lodge-ro-*" of the disk that no kept appliance of
+ * this controller uses: left by a controller that died. */
+static void
+remove_stale_ro (Job *j)
+{
+  g_autoptr (GPtrArray) all = lodge_rbd_snap_list (rados_of (j->rs), j->disks.pool, j->disks.image, NULL);
+  for (guint i = 0; all != NULL && i < all->len; i++)
+    {
+      const char *s = all->pdata[i];
+      if (!g_str_has_prefix (s, RO_PREFIX))
+        continue;
+      gboolean used = FALSE;
+      g_mutex_lock (&j->rs->lock);
+      GHashTableIter it;
+      gpointer value;
+      g_hash_table_iter_init (&it, j->rs->kept);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        used |= g_strcmp0 (((Kept *) value)->snap, s) == 0;
+      g_mutex_unlock (&j->rs->lock);
+      if (!used)
+        lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, s, NULL);
+    }
+}
+
+/* ---- claims ---- */
+
+/* Claims VE @name for a writing repair: it must be stopped and
+ * unclaimed; a claim of a controller that is gone is settled first (its
+ * half-done repair rolled back). */
+static gboolean
+claim (Job *j, const char *snapshot, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (j->rs->ctl);
+  for (int attempt = 0; attempt < 5; attempt++)
+    {
+      guint64 version = 0;
+      g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, j->name, &version, error);
+      if (json == NULL)
+        return FALSE;
+      g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_from_json (json, error);
+      if (rt == NULL)
+        return FALSE;
+      if (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                       "environment %s is %s%s%s: repair %s writes to its disk and needs it "
+                       "stopped (lodge stop %s); ls, cat, find, log, df and diff work while it runs",
+                       j->name, lodge_phase_to_string (rt->phase), rt->node ? " on " : "",
+                       rt->node ? rt->node : "", j->op->name, j->name);
+          return FALSE;
+        }
+      if (rt->repair != NULL && g_strcmp0 (rt->repair_owner, j->rs->owner) == 0)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                       "environment %s is held by another repair (%s)", j->name, rt->repair);
+          return FALSE;
+        }
+      if (rt->repair != NULL && rt->repair_snapshot != NULL)
+        {
+          /* Its controller died in the middle: back to before it. */
+          say (j, "a repair left unfinished (%s) is rolled back to %s", rt->repair,
+               rt->repair_snapshot);
+          if (!lodge_rbd_snap_rollback (rados_of (j->rs), j->disks.pool, j->disks.image,
+                                        rt->repair_snapshot, NULL, NULL, error))
+            return FALSE;
+          lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image,
+                                 rt->repair_snapshot, NULL);
+        }
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+      g_free (rt->repair);
+      rt->repair = g_strdup_printf ("%s by %s since %s", j->op->name, j->who, when);
+      g_free (rt->repair_owner);
+      rt->repair_owner = g_strdup (j->rs->owner);
+      g_free (rt->repair_snapshot);
+      rt->repair_snapshot = g_strdup (snapshot);
+      g_autoptr (GBytes) out = lodge_runtime_record_to_json (rt);
+      g_autoptr (GError) local = NULL;
+      if (lodge_store_update (store, LODGE_STORE_RUNTIME, j->name, version, out, NULL, &local))
+        return TRUE;
+      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
+               "environment %s changed under the repair five times in a row; try again", j->name);
+  return FALSE;
+}
+
+static void
+release_claim (LodgeRepairs *rs, const char *name, const char *owner)
+{
+  LodgeStore *store = lodge_ctl_get_store (rs->ctl);
+  for (int attempt = 0; attempt < 10; attempt++)
+    {
+      guint64 version = 0;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, &version, &error);
+      g_autoptr (LodgeRuntimeRecord) rt = json != NULL ? lodge_runtime_record_from_json (json, &error) : NULL;
+      if (rt == NULL)
+        {
+          g_warning ("repair of %s: cannot release the claim: %s", name, error->message);
+          return;
+        }
+      if (g_strcmp0 (rt->repair_owner, owner) != 0)
+        return;
+      g_clear_pointer (&rt->repair, g_free);
+      g_clear_pointer (&rt->repair_owner, g_free);
+      g_clear_pointer (&rt->repair_snapshot, g_free);
+      g_autoptr (GBytes) out = lodge_runtime_record_to_json (rt);
+      if (lodge_store_update (store, LODGE_STORE_RUNTIME, name, version, out, NULL, &error))
+        return;
+      if (!g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        {
+          g_warning ("repair of %s: cannot release the claim: %s", name, error->message);
+          return;
+        }
+    }
+}
+
+gboolean
+lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
+{
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (rs->ctl, name, NULL);
+  if (rt == NULL || rt->repair == NULL)
+    return TRUE;
+  if (g_strcmp0 (rt->repair_owner, rs->owner) == 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is held by a repair (%s); start it when the repair is done",
+                   name, rt->repair);
+      return FALSE;
+    }
+  g_message ("%s: the repair claim '%s' of controller %s is stale (that controller is gone)",
+             name, rt->repair, rt->repair_owner);
+  if (rt->repair_snapshot != NULL && rt->disk_pool != NULL)
+    {
+      if (!lodge_rbd_snap_rollback (rados_of (rs), rt->disk_pool, rt->disk_image,
+                                    rt->repair_snapshot, NULL, NULL, error))
+        {
+          g_prefix_error (error, "rolling back the unfinished repair of %s: ", name);
+          return FALSE;
+        }
+      lodge_rbd_snap_remove (rados_of (rs), rt->disk_pool, rt->disk_image, rt->repair_snapshot, NULL);
+      g_message ("%s: the unfinished repair was rolled back to %s", name, rt->repair_snapshot);
+    }
+  release_claim (rs, name, rt->repair_owner);
+  return TRUE;
+}
+
+/* ---- running ---- */
+
+static gboolean
+open_session (Job *j, GError **error)
+{
+  gint64 t = g_get_monotonic_time ();
+  say (j, "starting the repair appliance");
+  j->session = lodge_repair_open (&j->disks, error);
+  if (j->session == NULL)
+    return FALSE;
+  gint64 ms = (g_get_monotonic_time () - t) / 1000;
+  say (j, "appliance ready in %.1f s", ms / 1000.0);
+  result_int (j, "launch_ms", ms);
+  return TRUE;
+}
+
+/* A reading operation: on a kept appliance of this VE when there is one,
+ * else on a new snapshot (kept for the next one). */
+static gboolean
+run_read (Job *j, GError **error)
+{
+  Kept *k = NULL;
+  g_mutex_lock (&j->rs->lock);
+  k = g_hash_table_lookup (j->rs->kept, j->name);
+  if (k != NULL && !k->busy)
+    k->busy = TRUE;
+  else
+    k = NULL;
+  g_mutex_unlock (&j->rs->lock);
+
+  gboolean keep = TRUE;
+  if (k == NULL)
+    {
+      remove_stale_ro (j);
+      k = g_new0 (Kept, 1);
+      k->ve = g_strdup (j->name);
+      k->pool = g_strdup (j->disks.pool);
+      k->image = g_strdup (j->disks.image);
+      k->snap = g_strdup_printf (RO_PREFIX "%" G_GINT64_FORMAT, g_get_real_time () / 1000);
+      k->busy = TRUE;
+      if (!lodge_rbd_snap_create (rados_of (j->rs), k->pool, k->image, k->snap, FALSE, error))
+        {
+          kept_free (k);
+          return FALSE;
+        }
+      say (j, "snapshot %s taken", k->snap);
+      j->disks.snap = k->snap;
+      j->disks.writable = FALSE;
+      if (!open_session (j, error))
+        {
+          k->session = NULL;
+          kept_close (j->rs, k);
+          return FALSE;
+        }
+      k->session = j->session;
+      k->opened_us = g_get_monotonic_time ();
+    }
+  else
+    {
+      j->session = k->session;
+      say (j, "reusing the appliance on snapshot %s (%.0f s old)", k->snap,
+           (g_get_monotonic_time () - k->opened_us) / 1e6);
+      result_int (j, "launch_ms", 0);
+    }
+  result_string (j, "snapshot", k->snap);
+  gint64 t = g_get_monotonic_time ();
+  gboolean ok = j->op->run (j, error);
+  result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
+  j->session = NULL;
+  /* An appliance that failed at the libguestfs level may be dead. */
+  if (!ok && error != NULL && *error != NULL && (*error)->domain == LODGE_GUESTFS_ERROR
+      && (*error)->code != LODGE_GUESTFS_ERROR_INVALID)
+    keep = FALSE;
+  k->used_us = g_get_monotonic_time ();
+  k->busy = FALSE;
+  if (keep && j->rs->idle_s > 0)
+    {
+      g_mutex_lock (&j->rs->lock);
+      Kept *other = g_hash_table_lookup (j->rs->kept, j->name);
+      if (other == NULL || other == k)
+        {
+          g_hash_table_steal (j->rs->kept, j->name);
+          g_hash_table_insert (j->rs->kept, g_strdup (j->name), k);
+          k = NULL;
+        }
+      g_mutex_unlock (&j->rs->lock);
+    }
+  if (k != NULL)
+    {
+      g_mutex_lock (&j->rs->lock);
+      if (g_hash_table_lookup (j->rs->kept, j->name) == k)
+        g_hash_table_steal (j->rs->kept, j->name);
+      g_mutex_unlock (&j->rs->lock);
+      kept_close (j->rs, k);
+    }
+  return ok;
+}
+
+/* A writing operation: claim, snapshot, appliance on the disk, the
+ * operation, close (every write on the disk); any failure rolls the disk
+ * back to the snapshot. */
+static gboolean
+run_write (Job *j, GError **error)
+{
+  LodgeRados *rados = rados_of (j->rs);
+  g_autofree char *what = g_strdup_printf ("repair %s", j->op->name);
+  g_autofree char *running = NULL;
+  if (!lodge_ctl_try_begin (j->rs->ctl, j->name, what, &running))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is busy (%s); try again when that is done", j->name, running);
+      return FALSE;
+    }
+  lodge_repairs_release (j->rs, j->name); /* a kept reading appliance would be stale */
+  g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
+  g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
+  gboolean ok = snap != NULL && claim (j, j->op->kind == KIND_WRITE ? snap : NULL, error);
+  if (!ok)
+    {
+      lodge_ctl_end (j->rs->ctl, j->name);
+      return FALSE;
+    }
+  if (j->op->kind == KIND_DISK)
+    {
+      ok = j->op->run (j, error);
+      release_claim (j->rs, j->name, j->rs->owner);
+      lodge_ctl_end (j->rs->ctl, j->name);
+      return ok;
+    }
+  ok = lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
+  if (ok)
+    {
+      say (j, "snapshot %s taken (undo returns to it)", snap);
+      result_string (j, "snapshot", snap);
+      j->disks.snap = NULL;
+      j->disks.writable = TRUE;
+      gint64 t = 0;
+      ok = open_session (j, error) && (t = g_get_monotonic_time (), j->op->run (j, error));
+      if (t != 0)
+        result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
+      g_autoptr (GError) close_error = NULL;
+      if (j->session != NULL && !lodge_repair_close (j->session, ok ? error : &close_error))
+        ok = FALSE;
+      g_clear_pointer (&j->session, lodge_repair_free);
+      if (!ok)
+        {
+          g_autoptr (GError) undo_error = NULL;
+          if (lodge_rbd_snap_rollback (rados, j->disks.pool, j->disks.image, snap, NULL, NULL,
+                                       &undo_error)
+              && lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, &undo_error))
+            g_prefix_error (error, "nothing changed (the disk was rolled back): ");
+          else
+            g_prefix_error (error, "the disk could not be rolled back to %s (%s): ", snap,
+                            undo_error->message);
+        }
+      else
+        prune (j);
+    }
+  release_claim (j->rs, j->name, j->rs->owner);
+  lodge_ctl_end (j->rs->ctl, j->name);
+  return ok;
+}
+
+/* "shell": claims the VE like a writing repair and keeps a writable
+ * appliance for "sh" commands until "exit" (or SHELL_IDLE_S idle). */
+static gboolean
+op_shell (Job *j, GError **error)
+{
+  return TRUE;
+}
+
+static gboolean
+run_shell (Job *j, GError **error)
+{
+  const char *id = arg_string (j, "shell");
+  if (strcmp (j->op->name, "shell") == 0)
+    {
+      Job open = *j;
+      static const Op shell_op = { "shell", KIND_WRITE, op_shell, NULL };
+      open.op = &shell_op;
+      /* Claim, snapshot and launch as a writing repair would, but keep
+       * the appliance: the claim stands until exit. */
+      LodgeRados *rados = rados_of (j->rs);
+      g_autofree char *running = NULL;
+      if (!lodge_ctl_try_begin (j->rs->ctl, j->name, "repair shell", &running))
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                       "environment %s is busy (%s); try again when that is done", j->name, running);
+          return FALSE;
+        }
+      lodge_repairs_release (j->rs, j->name);
+      g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
+      g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
+      gboolean ok = snap != NULL && claim (&open, snap, error)
+                    && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
+      if (ok)
+        {
+          j->disks.snap = NULL;
+          j->disks.writable = TRUE;
+          ok = open_session (j, error);
+          if (!ok)
+            lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, NULL);
+        }
+      lodge_ctl_end (j->rs->ctl, j->name);
+      if (!ok)
+        {
+          release_claim (j->rs, j->name, j->rs->owner);
+          return FALSE;
+        }
+      Kept *k = g_new0 (Kept, 1);
+      k->ve = g_strdup (j->name);
+      k->session = g_steal_pointer (&j->session);
+      k->shell_id = g_uuid_string_random ();
+      k->opened_us = k->used_us = g_get_monotonic_time ();
+      result_string (j, "shell", k->shell_id);
+      result_string (j, "snapshot", snap);
+      say (j, "shell open on the disk of %s (snapshot %s; undo returns to it)", j->name, snap);
+      g_mutex_lock (&j->rs->lock);
+      g_hash_table_insert (j->rs->kept, g_strdup (k->shell_id), k);
+      g_mutex_unlock (&j->rs->lock);
+      return TRUE;
+    }
+
+  if (id == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair %s needs \"shell\" (the id shell gave)",
+                   j->op->name);
+      return FALSE;
+    }
+  g_mutex_lock (&j->rs->lock);
+  Kept *k = g_hash_table_lookup (j->rs->kept, id);
+  if (k != NULL && (k->busy || strcmp (k->ve, j->name) != 0))
+    k = NULL;
+  if (k != NULL)
+    {
+      k->busy = TRUE;
+      if (strcmp (j->op->name, "exit") == 0)
+        g_hash_table_steal (j->rs->kept, id);
+    }
+  g_mutex_unlock (&j->rs->lock);
+  if (k == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "no open repair shell %s on %s (closed after %u s idle?)", id, j->name, SHELL_IDLE_S);
+      return FALSE;
+    }
+  if (strcmp (j->op->name, "exit") == 0)
+    {
+      gboolean ok = lodge_repair_close (k->session, error);
+      kept_free (k);
+      release_claim (j->rs, j->name, j->rs->owner);
+      if (ok)
+        say (j, "shell closed; every change is on the disk");
+      return ok;
+    }
+  j->session = k->session;
+  gboolean ok = op_sh (j, error);
+  j->session = NULL;
+  k->used_us = g_get_monotonic_time ();
+  k->busy = FALSE;
+  return ok;
+}
+
+char *
+lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, JsonObject *args,
+                   const char *who, LodgeRepairOutput out, gpointer out_data,
+                   LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+{
+  const Op *op = find_op (op_name);
+  if (op == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "unknown repair operation '%s' (ls, cat, find, log, df, diff, write, revert, "
+                   "rm, chmod, reset-root, fsck, undo, history, shell, close)", op_name);
+      return NULL;
+    }
+  lodge_repairs_expire (rs);
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (rs->ctl, name, error);
+  if (xml == NULL)
+    return NULL;
+  g_autoptr (LodgeEnvDef) def =
+    lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
+  if (def == NULL)
+    return NULL;
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (rs->ctl, name, error);
+  if (rt == NULL)
+    return NULL;
+  if (rt->disk_pool == NULL || rt->disk_image == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "environment %s has no disk yet (it was never started): nothing to repair", name);
+      return NULL;
+    }
+  LodgeRados *rados = rados_of (rs);
+  g_auto (LodgeRbdInfo) info = { 0 };
+  if (!lodge_rbd_stat (rados, rt->disk_pool, rt->disk_image, &info, error))
+    return NULL;
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  Job j = {
+    .rs = rs, .op = op, .name = name, .args = args, .who = who != NULL ? who : "someone",
+    .out = out, .out_data = out_data, .progress = progress, .progress_data = progress_data,
+    .def = def, .result = b, .t0 = g_get_monotonic_time (),
+  };
+  j.disks.client_id = rs->opts->client_id;
+  j.disks.pool = rt->disk_pool;
+  j.disks.image = rt->disk_image;
+  j.disks.tmpl_pool = info.parent_pool;
+  j.disks.tmpl_image = info.parent_image;
+  j.disks.tmpl_snap = info.parent_snap;
+  result_string (&j, "op", op->name);
+  if (info.parent_image != NULL)
+    {
+      g_autofree char *from = g_strdup_printf ("%s/%s@%s", info.parent_pool, info.parent_image,
+                                               info.parent_snap);
+      result_string (&j, "template", from);
+    }
+
+  if (op->check != NULL && !op->check (&j, error))
+    return NULL;
+  gboolean ok;
+  switch (op->kind)
+    {
+    case KIND_READ:
+      ok = run_read (&j, error);
+      break;
+    case KIND_SHELL:
+      ok = run_shell (&j, error);
+      break;
+    case KIND_META:
+      ok = op->run (&j, error);
+      break;
+    default:
+      ok = run_write (&j, error);
+      break;
+    }
+  if (!ok)
+    return NULL;
+  result_int (&j, "total_ms", (g_get_monotonic_time () - j.t0) / 1000);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}

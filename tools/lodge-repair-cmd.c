@@ -1,0 +1,547 @@
+/* lodge repair NAME OP ...: offline repair of a VE's disk through the
+ * control center (which runs libguestfs on it; nothing is mounted here). */
+#include "lodge-repair-cmd.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "lodge-ve-cmd.h"
+
+/* The JSON body is capped at 1 MiB; base64 makes 3 bytes 4. */
+#define WRITE_MAX (768 << 10)
+
+typedef struct {
+  const char *name;
+  const char *params;
+  const char *summary;
+  const char *description;
+  gboolean writes;
+} RepairOp;
+
+static const RepairOp repair_ops[] = {
+  { "ls", "[PATH]", "List a directory (or one file) of the VE",
+    "Type and mode, owner, size, modification time and name of each entry;\n"
+    "symbolic links with their targets. PATH defaults to /.", FALSE },
+  { "cat", "PATH", "Print a file of the VE",
+    "The file's bytes, streamed (a huge file is never held in memory).", FALSE },
+  { "find", "PATTERN [DIR]", "Find files by name",
+    "Every path under DIR (default /) whose name matches the glob PATTERN; a\n"
+    "PATTERN with a '/' matches the whole path (\"/etc/*.conf\").", FALSE },
+  { "log", "[FILE]", "Show the VE's logs",
+    "Without FILE, the files under /var/log with their sizes; with FILE\n"
+    "(relative to /var/log, or absolute), its last lines.", FALSE },
+  { "df", "", "Show the use of the VE's filesystem", "Size, used, available, inodes.", FALSE },
+  { "diff", "[PATH]", "Compare the VE with its template",
+    "Added (+), removed (-) and changed (M) files against the template\n"
+    "version the VE was cloned from, with types, modes, owners and sizes,\n"
+    "then a unified diff of each changed text file. Files Lodge writes at\n"
+    "every boot (hostname, hosts, resolv.conf, timezone, /root/.ssh, and\n"
+    "root's entry in /etc/shadow) are left out. PATH limits it to a subtree.", FALSE },
+  { "write", "PATH [--mode MODE]", "Replace a file with standard input",
+    "At most 768 KiB; a new file gets MODE (default 0644).", TRUE },
+  { "edit", "PATH", "Edit a file of the VE with $EDITOR",
+    "The file is fetched, opened in $EDITOR (default vi), and written back\n"
+    "only if it changed.", TRUE },
+  { "revert", "PATH...", "Restore files as the template has them",
+    "Content, type, mode, owner and times (a directory: all of it). A path the\n"
+    "template does not have is removed.", TRUE },
+  { "rm", "PATH [--recursive]", "Remove a file (a symlink itself, not its target)", "", TRUE },
+  { "chmod", "MODE PATH", "Change a file's mode (octal)", "", TRUE },
+  { "reset-root", "[--password-stdin|--password-hash HASH] [--authorized-key KEY...]",
+    "Set a new root credential",
+    "Written into the VE's /etc/shadow (and /root/.ssh/authorized_keys) and\n"
+    "into its definition, so every later boot keeps it. --password-stdin\n"
+    "reads the password from standard input and hashes it here (SHA-512\n"
+    "crypt); the clear text never leaves this machine.", TRUE },
+  { "fsck", "", "Check and repair the VE's filesystem", "It reports what it fixed.", TRUE },
+  { "undo", "", "Roll the disk back to before the last repair",
+    "Every writing repair takes a snapshot first; undo restores the newest one\n"
+    "and removes it. `history` lists them.", TRUE },
+  { "history", "", "List the repair snapshots", "Oldest first; undo returns to the last one.", FALSE },
+  { "close", "", "Close the kept appliance now",
+    "Reading operations keep their appliance (and its snapshot) for 60 s idle,\n"
+    "so the next one answers at once; close ends that now and removes the\n"
+    "snapshot.", FALSE },
+  { "shell", "", "An interactive shell on the VE's disk",
+    "Runs in the repair appliance (its own busybox shell, never the guest's\n"
+    "programs) with the VE's tree at /sysroot/ve, read-write. The VE cannot\n"
+    "start while the shell is open; exit (or end of input) closes it.", TRUE },
+};
+
+static const RepairOp *
+find_repair_op (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (repair_ops); i++)
+    if (strcmp (repair_ops[i].name, name) == 0)
+      return &repair_ops[i];
+  return NULL;
+}
+
+static void
+print_repair_help (FILE *out)
+{
+  fprintf (out,
+           "Usage: lodge repair NAME OPERATION [ARGS...]\n\n"
+           "Repair a VE's disk offline, without booting it: the control center opens the\n"
+           "disk in a libguestfs appliance (never on a host kernel). Reading operations\n"
+           "work on a snapshot, also while the VE runs; writing ones need it stopped,\n"
+           "take a snapshot first (undo returns to it), and hold the VE: it cannot\n"
+           "start until they are done.\n\nReading:\n");
+  for (guint i = 0; i < G_N_ELEMENTS (repair_ops); i++)
+    if (!repair_ops[i].writes)
+      fprintf (out, "  %-10s %-22s %s\n", repair_ops[i].name, repair_ops[i].params, repair_ops[i].summary);
+  fprintf (out, "\nWriting (the VE stopped):\n");
+  for (guint i = 0; i < G_N_ELEMENTS (repair_ops); i++)
+    if (repair_ops[i].writes)
+      fprintf (out, "  %-10s %-22s %s\n", repair_ops[i].name,
+               strlen (repair_ops[i].params) > 22 ? "[OPTIONS]" : repair_ops[i].params,
+               repair_ops[i].summary);
+  fprintf (out, "\n`lodge repair NAME OPERATION --help` tells more of one.\n\n" LODGE_EXIT_CODES_HELP);
+}
+
+typedef struct {
+  gboolean quiet;
+  gboolean any_output;
+  FILE *out;
+} Printer;
+
+static void
+on_step (const char *step, gint64 ms, gpointer user_data)
+{
+  Printer *p = user_data;
+  if (!p->quiet)
+    g_printerr ("  [%6.2f s] %s\n", ms / 1000.0, step);
+}
+
+static gboolean
+on_data (const char *data, gsize len, gpointer user_data)
+{
+  Printer *p = user_data;
+  p->any_output = TRUE;
+  return fwrite (data, 1, len, p->out) == len;
+}
+
+/* POSTs @op with @args (taken) for @name; output to @p. The result object
+ * (NULL on error). */
+static JsonObject *
+run_op (LodgeClient *c, const char *name, const char *op, JsonBuilder *args, Printer *p,
+        JsonParser *parser, GError **error)
+{
+  json_builder_end_object (args);
+  g_autoptr (JsonNode) root = json_builder_get_root (args);
+  gsize len = 0;
+  g_autofree char *text = json_to_string (root, FALSE);
+  len = strlen (text);
+  g_autoptr (GBytes) body = g_bytes_new_take (g_steal_pointer (&text), len);
+  g_autofree char *q = g_uri_escape_string (name, NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/environments/%s/repair/%s", q, op);
+  g_autoptr (GBytes) answer = lodge_client_request_stream (c, "POST", path, "application/json", body,
+                                                           on_step, on_data, p, error);
+  fflush (p->out);
+  if (answer == NULL)
+    return NULL;
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
+                                   (gssize) g_bytes_get_size (answer), error)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_clear_error (error);
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_FAILED, "the answer is not a JSON object");
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
+static void
+add_string (JsonBuilder *b, const char *key, const char *value)
+{
+  json_builder_set_member_name (b, key);
+  json_builder_add_string_value (b, value);
+}
+
+static gboolean
+read_stdin (GString *into, gsize max, GError **error)
+{
+  char buf[65536];
+  size_t n;
+  while ((n = fread (buf, 1, sizeof buf, stdin)) > 0)
+    {
+      if (into->len + n > max)
+        {
+          g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID,
+                       "standard input is over %zu KiB: too big for repair write", max >> 10);
+          return FALSE;
+        }
+      g_string_append_len (into, buf, n);
+    }
+  if (ferror (stdin))
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_FAILED, "cannot read standard input");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* A SHA-512 crypt(5) hash of the password on standard input (its first
+ * line). */
+static char *
+hash_password_stdin (GError **error)
+{
+  g_autoptr (GString) in = g_string_new (NULL);
+  if (!read_stdin (in, 4096, error))
+    return NULL;
+  char *nl = strchr (in->str, '\n');
+  if (nl != NULL)
+    g_string_truncate (in, nl - in->str);
+  if (in->len == 0)
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID, "an empty password");
+      return NULL;
+    }
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (crypt_gensalt_rn ("$6$", 0, NULL, 0, salt, sizeof salt) == NULL)
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_FAILED, "cannot make a salt: %s",
+                   g_strerror (errno));
+      return NULL;
+    }
+  struct crypt_data data = { 0 };
+  char *hash = crypt_r (in->str, salt, &data);
+  explicit_bzero (in->str, in->len);
+  if (hash == NULL || hash[0] == '*')
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_FAILED, "cannot hash the password");
+      return NULL;
+    }
+  return g_strdup (hash);
+}
+
+static int
+summarize (const char *op, JsonObject *result)
+{
+  const char *snap = json_object_get_string_member_with_default (result, "snapshot", NULL);
+  if (strcmp (op, "diff") == 0)
+    g_printerr ("%" G_GINT64_FORMAT " changed, %" G_GINT64_FORMAT " added, %" G_GINT64_FORMAT
+                " removed (%" G_GINT64_FORMAT " compared, %" G_GINT64_FORMAT " contents read) in %.1f s\n",
+                json_object_get_int_member_with_default (result, "changed", 0),
+                json_object_get_int_member_with_default (result, "added", 0),
+                json_object_get_int_member_with_default (result, "removed", 0),
+                json_object_get_int_member_with_default (result, "compared", 0),
+                json_object_get_int_member_with_default (result, "content_reads", 0),
+                json_object_get_int_member_with_default (result, "total_ms", 0) / 1000.0);
+  else if (find_repair_op (op)->writes && strcmp (op, "undo") != 0 && snap != NULL)
+    g_printerr ("done; `lodge repair NAME undo` returns the disk to %s\n", snap);
+  return LODGE_EXIT_OK;
+}
+
+/* The interactive shell: one "sh" request per line. */
+static int
+run_shell (LodgeClient *c, const char *name, Printer *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonBuilder) open = json_builder_new ();
+  json_builder_begin_object (open);
+  JsonObject *result = run_op (c, name, "shell", open, p, parser, &error);
+  if (result == NULL)
+    return lodge_cli_fail (error);
+  g_autofree char *id = g_strdup (json_object_get_string_member_with_default (result, "shell", ""));
+  gboolean tty = isatty (0);
+  if (tty)
+    g_printerr ("The VE's tree is at /sysroot/ve (read-write). `exit` closes the shell.\n");
+  Printer quiet = *p;
+  quiet.quiet = TRUE;
+  for (;;)
+    {
+      if (tty)
+        g_printerr ("repair:%s> ", name);
+      char line[8192];
+      if (fgets (line, sizeof line, stdin) == NULL)
+        break;
+      g_strstrip (line);
+      if (line[0] == '\0')
+        continue;
+      if (strcmp (line, "exit") == 0 || strcmp (line, "quit") == 0)
+        break;
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      add_string (b, "shell", id);
+      add_string (b, "command", line);
+      g_autoptr (JsonParser) pp = json_parser_new ();
+      if (run_op (c, name, "sh", b, &quiet, pp, &error) == NULL)
+        {
+          g_printerr ("lodge: %s\n", error->message);
+          g_clear_error (&error);
+        }
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_string (b, "shell", id);
+  g_autoptr (JsonParser) pp = json_parser_new ();
+  if (run_op (c, name, "exit", b, p, pp, &error) == NULL)
+    return lodge_cli_fail (error);
+  return LODGE_EXIT_OK;
+}
+
+static int
+run_edit (LodgeClient *c, const char *name, const char *path, Printer *p)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = NULL;
+  int fd = g_file_open_tmp ("lodge-edit-XXXXXX", &tmp, &error);
+  if (fd < 0)
+    return lodge_cli_fail (error);
+  Printer to_file = *p;
+  to_file.out = fdopen (fd, "w");
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_string (b, "path", path);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gboolean ok = run_op (c, name, "cat", b, &to_file, parser, &error) != NULL;
+  fclose (to_file.out);
+  g_autofree char *before = NULL;
+  gsize before_len = 0;
+  if (ok)
+    ok = g_file_get_contents (tmp, &before, &before_len, &error);
+  if (ok)
+    {
+      const char *editor = g_getenv ("VISUAL") ? g_getenv ("VISUAL")
+                           : g_getenv ("EDITOR") ? g_getenv ("EDITOR") : "vi";
+      g_auto (GStrv) words = NULL;
+      int status = 0;
+      ok = g_shell_parse_argv (editor, NULL, &words, &error);
+      if (ok)
+        {
+          g_autoptr (GStrvBuilder) sb = g_strv_builder_new ();
+          g_strv_builder_addv (sb, (const char **) words);
+          g_strv_builder_add (sb, tmp);
+          g_auto (GStrv) full = g_strv_builder_end (sb);
+          ok = g_spawn_sync (NULL, full, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN,
+                             NULL, NULL, NULL, NULL, &status, &error)
+               && g_spawn_check_wait_status (status, &error);
+          if (!ok)
+            g_prefix_error (&error, "%s: ", editor);
+        }
+    }
+  g_autofree char *after = NULL;
+  gsize after_len = 0;
+  if (ok)
+    ok = g_file_get_contents (tmp, &after, &after_len, &error);
+  g_unlink (tmp);
+  if (!ok)
+    return lodge_cli_fail (error);
+  if (after_len == before_len && memcmp (after, before, after_len) == 0)
+    {
+      g_printerr ("no change: nothing written\n");
+      return LODGE_EXIT_OK;
+    }
+  if (after_len > WRITE_MAX)
+    return lodge_cli_usage_error ("the edited file is over 768 KiB: too big for repair edit");
+  g_autoptr (JsonBuilder) w = json_builder_new ();
+  json_builder_begin_object (w);
+  add_string (w, "path", path);
+  g_autofree char *b64 = g_base64_encode ((const guchar *) after, after_len);
+  add_string (w, "content", b64);
+  g_autoptr (JsonParser) wp = json_parser_new ();
+  JsonObject *result = run_op (c, name, "write", w, p, wp, &error);
+  if (result == NULL)
+    return lodge_cli_fail (error);
+  return summarize ("write", result);
+}
+
+int
+lodge_repair_cmd (int argc, char **argv)
+{
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      print_repair_help (stdout);
+      return LODGE_EXIT_OK;
+    }
+  /* NAME and OPERATION are the first two words that are not options
+   * (options may come anywhere: `lodge repair -q web1 cat /etc/x`). */
+  int word[2] = { 0, 0 }, found = 0;
+  for (int i = 1; i < argc && found < 2; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        break;
+      if (argv[i][0] == '-' && argv[i][1] != '\0')
+        {
+          if (strcmp (argv[i], "-C") == 0 || strcmp (argv[i], "--connect") == 0)
+            i++; /* its value */
+          continue;
+        }
+      word[found++] = i;
+    }
+  if (found < 2)
+    {
+      print_repair_help (stderr);
+      return LODGE_EXIT_USAGE;
+    }
+  const char *name = argv[word[0]];
+  const RepairOp *op = find_repair_op (argv[word[1]]);
+  if (op == NULL)
+    return lodge_cli_usage_error ("unknown repair operation '%s' (lodge repair --help lists them)",
+                                  argv[word[1]]);
+
+  gboolean quiet = FALSE, recursive = FALSE, password_stdin = FALSE;
+  g_autofree char *mode = NULL, *password_hash = NULL;
+  g_auto (GStrv) keys = NULL;
+  int lines = 0;
+  GOptionEntry common[] = {
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not show the steps on standard error", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  GOptionEntry extra[4] = { G_OPTION_ENTRY_NULL, G_OPTION_ENTRY_NULL, G_OPTION_ENTRY_NULL,
+                            G_OPTION_ENTRY_NULL };
+  if (strcmp (op->name, "write") == 0)
+    extra[0] = (GOptionEntry) { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
+                                "The mode of a new file (octal, default 0644)", "MODE" };
+  else if (strcmp (op->name, "rm") == 0)
+    extra[0] = (GOptionEntry) { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
+                                "Remove a directory and everything under it", NULL };
+  else if (strcmp (op->name, "log") == 0)
+    extra[0] = (GOptionEntry) { "lines", 'n', 0, G_OPTION_ARG_INT, &lines,
+                                "How many of the last lines (default 50)", "N" };
+  else if (strcmp (op->name, "reset-root") == 0)
+    {
+      extra[0] = (GOptionEntry) { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
+                                  "Read the new password from standard input", NULL };
+      extra[1] = (GOptionEntry) { "password-hash", 0, 0, G_OPTION_ARG_STRING, &password_hash,
+                                  "A crypt(5) hash ($6$ or $y$) to set as it is", "HASH" };
+      extra[2] = (GOptionEntry) { "authorized-key", 'k', 0, G_OPTION_ARG_STRING_ARRAY, &keys,
+                                  "An OpenSSH public key line for root (repeatable; replaces "
+                                  "the keys)", "KEY" };
+    }
+  g_autofree char *cmd = g_strdup_printf ("repair NAME %s", op->name);
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (cmd, op->params, op->summary,
+                                                         op->description, common);
+  g_option_context_add_main_entries (ctx, extra, NULL);
+  /* Parse the rest: everything but NAME and OPERATION. */
+  g_autofree char **rest = g_new0 (char *, argc + 1);
+  int sub_argc = 0;
+  rest[sub_argc++] = argv[0];
+  for (int i = 1; i < argc; i++)
+    if (i != word[0] && i != word[1])
+      rest[sub_argc++] = argv[i];
+  char **sub_argv = rest;
+  int rc;
+  if (!lodge_cli_parse (ctx, &sub_argc, &sub_argv, &rc))
+    return rc;
+  char **args = sub_argv + 1;
+  int nargs = sub_argc - 1;
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
+  if (c == NULL)
+    return lodge_cli_fail (error);
+  Printer p = { quiet, FALSE, stdout };
+  if (strcmp (op->name, "shell") == 0)
+    return nargs == 0 ? run_shell (c, name, &p) : lodge_cli_usage_error ("shell takes no arguments");
+  if (strcmp (op->name, "edit") == 0)
+    return nargs == 1 ? run_edit (c, name, args[0], &p) : lodge_cli_usage_error ("edit takes one PATH");
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  const char *op_name = op->name;
+  if (strcmp (op_name, "ls") == 0 || strcmp (op_name, "diff") == 0)
+    {
+      if (nargs > 1)
+        return lodge_cli_usage_error ("%s takes at most one PATH", op_name);
+      if (nargs == 1)
+        add_string (b, "path", args[0]);
+    }
+  else if (strcmp (op_name, "cat") == 0 || strcmp (op_name, "write") == 0
+           || strcmp (op_name, "rm") == 0)
+    {
+      if (nargs != 1)
+        return lodge_cli_usage_error ("%s takes one PATH", op_name);
+      add_string (b, "path", args[0]);
+      if (mode != NULL)
+        add_string (b, "mode", mode);
+      if (recursive)
+        {
+          json_builder_set_member_name (b, "recursive");
+          json_builder_add_boolean_value (b, TRUE);
+        }
+      if (strcmp (op_name, "write") == 0)
+        {
+          g_autoptr (GString) in = g_string_new (NULL);
+          if (!read_stdin (in, WRITE_MAX, &error))
+            return lodge_cli_fail (error);
+          g_autofree char *b64 = g_base64_encode ((const guchar *) in->str, in->len);
+          add_string (b, "content", b64);
+        }
+    }
+  else if (strcmp (op_name, "find") == 0)
+    {
+      if (nargs < 1 || nargs > 2)
+        return lodge_cli_usage_error ("find takes a PATTERN and at most one DIR");
+      add_string (b, "pattern", args[0]);
+      if (nargs == 2)
+        add_string (b, "dir", args[1]);
+    }
+  else if (strcmp (op_name, "log") == 0)
+    {
+      if (nargs > 1)
+        return lodge_cli_usage_error ("log takes at most one FILE");
+      if (nargs == 1)
+        add_string (b, "file", args[0]);
+      if (lines < 0 || lines > 100000)
+        return lodge_cli_usage_error ("--lines: give 1 to 100000");
+      if (lines > 0)
+        {
+          g_autofree char *n = g_strdup_printf ("%d", lines);
+          add_string (b, "lines", n);
+        }
+    }
+  else if (strcmp (op_name, "revert") == 0)
+    {
+      if (nargs < 1)
+        return lodge_cli_usage_error ("revert takes one PATH or more");
+      json_builder_set_member_name (b, "paths");
+      json_builder_begin_array (b);
+      for (int i = 0; i < nargs; i++)
+        json_builder_add_string_value (b, args[i]);
+      json_builder_end_array (b);
+    }
+  else if (strcmp (op_name, "chmod") == 0)
+    {
+      if (nargs != 2)
+        return lodge_cli_usage_error ("chmod takes a MODE and a PATH");
+      add_string (b, "mode", args[0]);
+      add_string (b, "path", args[1]);
+    }
+  else if (strcmp (op_name, "reset-root") == 0)
+    {
+      if (nargs != 0)
+        return lodge_cli_usage_error ("reset-root takes options only");
+      if (password_stdin && password_hash != NULL)
+        return lodge_cli_usage_error ("--password-stdin or --password-hash, not both");
+      if (!password_stdin && password_hash == NULL && keys == NULL)
+        return lodge_cli_usage_error ("give --password-stdin, --password-hash or --authorized-key");
+      if (password_stdin && (password_hash = hash_password_stdin (&error)) == NULL)
+        return lodge_cli_fail (error);
+      if (password_hash != NULL)
+        add_string (b, "password_hash", password_hash);
+      if (keys != NULL)
+        {
+          json_builder_set_member_name (b, "authorized_keys");
+          json_builder_begin_array (b);
+          for (guint i = 0; keys[i] != NULL; i++)
+            json_builder_add_string_value (b, keys[i]);
+          json_builder_end_array (b);
+        }
+    }
+  else if (nargs != 0)
+    return lodge_cli_usage_error ("%s takes no arguments", op_name);
+
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *result = run_op (c, name, op_name, b, &p, parser, &error);
+  if (result == NULL)
+    return lodge_cli_fail (error);
+  return summarize (op_name, result);
+}
