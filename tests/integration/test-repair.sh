@@ -96,8 +96,10 @@ expect 0 "the definition holds the new hash" 'lodgerepair' -- "$lodge" show "$ve
 
 echo "# undo: the exact bytes of before"
 before=$(disk_sum)
-echo "hello from support" | "$lodge" repair -q "$ve" write /etc/motd >/dev/null 2>&1
-check "repair write changed the disk" [ "$(disk_sum)" != "$before" ]
+# edit: fetch, $EDITOR (here a script that appends a line), write back.
+EDITOR="sh -c 'echo \"edited by support\" >> \"\$1\"' sh" "$lodge" repair -q "$ve" edit /etc/profile \
+  >"$tmp/edit" 2>&1 && ok "repair edit" || { not_ok "repair edit"; show <"$tmp/edit"; }
+check "repair edit changed the disk" [ "$(disk_sum)" != "$before" ]
 expect 0 "repair history lists the snapshots" 'repair-[0-9]{8}T[0-9]{6}Z.*undo goes back' -- \
   "$lodge" repair -q "$ve" history
 expect 0 "repair undo" 'the disk is back to repair-' -- "$lodge" repair -q "$ve" undo
