@@ -1,4 +1,4 @@
-#include "lodge-repairs.h"
+#include "lodge-repairs-private.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -13,29 +13,6 @@
 #define RO_PREFIX "lodge-ro-"
 #define REPAIR_PREFIX "repair-"
 #define SHELL_IDLE_S 600
-
-/* Files lodge-init writes at every boot from the definition: a diff
- * against the template leaves them out. */
-static const char *const boot_written[] = {
-  "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/timezone",
-  "/etc/localtime", "/root/.ssh", NULL
-};
-
-/* READ: on a snapshot; WRITE: claim, snapshot, appliance on the disk;
- * DISK: claim, no appliance (undo); META: neither (history); SHELL: a
- * kept writable appliance. */
-typedef enum { KIND_READ, KIND_WRITE, KIND_DISK, KIND_META, KIND_SHELL } Kind;
-
-typedef struct _Job Job;
-typedef gboolean (*OpFunc) (Job *j, GError **error);
-
-typedef struct {
-  const char *name;
-  Kind kind;
-  OpFunc run;
-  /* Checks the arguments before anything is claimed or launched. */
-  OpFunc check;
-} Op;
 
 /* A kept appliance: read-only on a snapshot (for the reading verbs of
  * one VE), or a shell's, writable, on the disk itself. */
@@ -55,23 +32,6 @@ struct _LodgeRepairs {
   char *owner; /* this controller, in claims */
   GMutex lock;
   GHashTable *kept; /* VE name (reading) or shell id -> Kept */
-};
-
-struct _Job {
-  LodgeRepairs *rs;
-  const Op *op;
-  const char *name;
-  JsonObject *args;
-  const char *who;
-  LodgeRepairOutput out;
-  gpointer out_data;
-  LodgeLifecycleProgress progress;
-  gpointer progress_data;
-  LodgeEnvDef *def;
-  LodgeRepairDisks disks;
-  LodgeRepair *session;
-  JsonBuilder *result; /* inside the result object */
-  gint64 t0;
 };
 
 static void
@@ -195,408 +155,13 @@ lodge_repairs_expire (LodgeRepairs *rs)
     }
 }
 
-/* ---- arguments and output ---- */
-
-static const char *
-arg_string (Job *j, const char *key)
-{
-  if (j->args == NULL || !json_object_has_member (j->args, key))
-    return NULL;
-  JsonNode *n = json_object_get_member (j->args, key);
-  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-           ? json_node_get_string (n) : NULL;
-}
-
-static gboolean
-arg_required (Job *j, const char *key, const char **ret, GError **error)
-{
-  *ret = arg_string (j, key);
-  if (*ret == NULL || (*ret)[0] == '\0')
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair %s needs \"%s\"",
-                   j->op->name, key);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* A string array argument, NULL-terminated; NULL when absent. */
-static char **
-arg_strv (Job *j, const char *key, GError **error)
-{
-  if (j->args == NULL || !json_object_has_member (j->args, key))
-    return NULL;
-  JsonNode *n = json_object_get_member (j->args, key);
-  if (!JSON_NODE_HOLDS_ARRAY (n))
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "\"%s\" must be a list of strings", key);
-      return NULL;
-    }
-  JsonArray *a = json_node_get_array (n);
-  GStrvBuilder *b = g_strv_builder_new ();
-  for (guint i = 0; i < json_array_get_length (a); i++)
-    {
-      JsonNode *e = json_array_get_element (a, i);
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-        {
-          g_strv_builder_unref (b);
-          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "\"%s\" must be a list of strings",
-                       key);
-          return NULL;
-        }
-      g_strv_builder_add (b, json_node_get_string (e));
-    }
-  char **v = g_strv_builder_end (b);
-  g_strv_builder_unref (b);
-  return v;
-}
-
-static gboolean
-arg_bool (Job *j, const char *key)
-{
-  if (j->args == NULL || !json_object_has_member (j->args, key))
-    return FALSE;
-  JsonNode *n = json_object_get_member (j->args, key);
-  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_BOOLEAN
-         && json_node_get_boolean (n);
-}
-
-G_GNUC_PRINTF (2, 3) static void
-say (Job *j, const char *fmt, ...)
-{
-  if (j->progress == NULL)
-    return;
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  j->progress (msg, j->progress_data);
-}
-
-static void
-result_int (Job *j, const char *key, gint64 v)
-{
-  json_builder_set_member_name (j->result, key);
-  json_builder_add_int_value (j->result, v);
-}
-
-static void
-result_string (Job *j, const char *key, const char *v)
-{
-  json_builder_set_member_name (j->result, key);
-  json_builder_add_string_value (j->result, v);
-}
-
-/* ---- the operations ---- */
-
-static gboolean
-op_ls (Job *j, GError **error)
-{
-  const char *path = arg_string (j, "path");
-  return lodge_repair_ls (j->session, path != NULL ? path : "/", j->out, j->out_data, error);
-}
-
-static gboolean
-op_cat (Job *j, GError **error)
-{
-  const char *path;
-  return arg_required (j, "path", &path, error)
-         && lodge_repair_cat (j->session, path, j->out, j->out_data, error);
-}
-
-static gboolean
-op_find (Job *j, GError **error)
-{
-  const char *pattern;
-  guint count = 0;
-  if (!arg_required (j, "pattern", &pattern, error)
-      || !lodge_repair_find (j->session, pattern, arg_string (j, "dir"), j->out, j->out_data,
-                             &count, error))
-    return FALSE;
-  result_int (j, "matches", count);
-  return TRUE;
-}
-
-static gboolean
-op_log (Job *j, GError **error)
-{
-  const char *lines_s = arg_string (j, "lines");
-  guint64 lines = 50;
-  if (lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 1, 100000, &lines, NULL))
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "--lines %s: a number of lines from 1 to 100000", lines_s);
-      return FALSE;
-    }
-  return lodge_repair_log (j->session, arg_string (j, "file"), (guint) lines, j->out, j->out_data,
-                           error);
-}
-
-static gboolean
-op_df (Job *j, GError **error)
-{
-  return lodge_repair_df (j->session, j->out, j->out_data, error);
-}
-
-static gboolean
-op_diff (Job *j, GError **error)
-{
-  LodgeRepairDiffOptions opts = { boot_written, j->def->root_password_hash };
-  LodgeRepairDiffStats stats = { 0 };
-  if (!lodge_repair_diff (j->session, arg_string (j, "path"), &opts, j->out, j->out_data, &stats,
-                          error))
-    return FALSE;
-  result_int (j, "added", stats.added);
-  result_int (j, "removed", stats.removed);
-  result_int (j, "changed", stats.changed);
-  result_int (j, "compared", stats.compared);
-  result_int (j, "content_reads", stats.content_reads);
-  return TRUE;
-}
-
-static gboolean
-parse_mode (const char *s, guint *ret, GError **error)
-{
-  guint64 v = 0;
-  if (s == NULL || !g_ascii_string_to_unsigned (s, 8, 0, 07777, &v, NULL))
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "mode '%s': an octal file mode from 0 to 7777 (such as 0644)", s ? s : "");
-      return FALSE;
-    }
-  *ret = (guint) v;
-  return TRUE;
-}
-
-static gboolean
-check_write (Job *j, GError **error)
-{
-  const char *path;
-  guint mode = 0;
-  if (!arg_required (j, "path", &path, error))
-    return FALSE;
-  if (arg_string (j, "content") == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair write needs \"content\" (base64)");
-      return FALSE;
-    }
-  return arg_string (j, "mode") == NULL || parse_mode (arg_string (j, "mode"), &mode, error);
-}
-
-static gboolean
-check_path (Job *j, GError **error)
-{
-  const char *path;
-  return arg_required (j, "path", &path, error);
-}
-
-static gboolean
-check_chmod (Job *j, GError **error)
-{
-  const char *path;
-  guint mode;
-  return arg_required (j, "path", &path, error) && parse_mode (arg_string (j, "mode"), &mode, error);
-}
-
-static gboolean
-check_revert (Job *j, GError **error)
-{
-  g_auto (GStrv) paths = arg_strv (j, "paths", error);
-  if (paths != NULL && paths[0] != NULL)
-    return TRUE;
-  if (error == NULL || *error == NULL)
-    g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair revert needs one PATH or more");
-  return FALSE;
-}
-
-static gboolean
-op_write (Job *j, GError **error)
-{
-  const char *path, *content;
-  guint mode = 0;
-  if (!arg_required (j, "path", &path, error))
-    return FALSE;
-  content = arg_string (j, "content");
-  if (content == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair write needs \"content\" (base64)");
-      return FALSE;
-    }
-  if (arg_string (j, "mode") != NULL && !parse_mode (arg_string (j, "mode"), &mode, error))
-    return FALSE;
-  gsize len = 0;
-  g_autofree guchar *data = g_base64_decode (content, &len);
-  if (!lodge_repair_write (j->session, path, (const char *) data, len, mode, error))
-    return FALSE;
-  result_int (j, "bytes", (gint64) len);
-  return TRUE;
-}
-
-static gboolean
-op_revert (Job *j, GError **error)
-{
-  g_auto (GStrv) paths = arg_strv (j, "paths", error);
-  if (paths == NULL || paths[0] == NULL)
-    {
-      if (error == NULL || *error == NULL)
-        g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair revert needs one PATH or more");
-      return FALSE;
-    }
-  return lodge_repair_revert (j->session, (const char *const *) paths, j->out, j->out_data, error);
-}
-
-static gboolean
-op_rm (Job *j, GError **error)
-{
-  const char *path;
-  return arg_required (j, "path", &path, error)
-         && lodge_repair_rm (j->session, path, arg_bool (j, "recursive"), error);
-}
-
-static gboolean
-op_chmod (Job *j, GError **error)
-{
-  const char *path;
-  guint mode;
-  return arg_required (j, "path", &path, error) && parse_mode (arg_string (j, "mode"), &mode, error)
-         && lodge_repair_chmod (j->session, mode, path, error);
-}
-
-static gboolean
-op_fsck (Job *j, GError **error)
-{
-  g_autofree char *outcome = lodge_repair_fsck (j->session, error);
-  if (outcome == NULL)
-    return FALSE;
-  result_string (j, "fsck", outcome);
-  g_autofree char *line = g_strconcat (outcome, "\n", NULL);
-  return j->out (line, strlen (line), j->out_data);
-}
-
-/* The definition with the new root credential, checked as a definition
- * would be at define time, before the disk is touched. */
-static char *
-def_with_root (Job *j, const char *hash, char **keys, GError **error)
-{
-  if (hash != NULL)
-    {
-      g_free (j->def->root_password_hash);
-      j->def->root_password_hash = g_strdup (hash);
-    }
-  if (keys != NULL)
-    {
-      g_ptr_array_set_size (j->def->authorized_keys, 0);
-      for (guint i = 0; keys[i] != NULL; i++)
-        g_ptr_array_add (j->def->authorized_keys, g_strdup (keys[i]));
-    }
-  g_autofree char *xml = lodge_env_def_format (j->def);
-  g_autoptr (LodgeEnvDef) check = lodge_env_def_load (xml, strlen (xml), j->name, error);
-  if (check == NULL)
-    return NULL;
-  return g_steal_pointer (&xml);
-}
-
-static gboolean
-check_reset_root (Job *j, GError **error)
-{
-  const char *hash = arg_string (j, "password_hash");
-  g_auto (GStrv) keys = arg_strv (j, "authorized_keys", error);
-  if (error != NULL && *error != NULL)
-    return FALSE;
-  if (hash == NULL && keys == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "repair reset-root needs a password hash or authorized keys");
-      return FALSE;
-    }
-  g_autofree char *xml = def_with_root (j, hash, keys, error);
-  return xml != NULL;
-}
-
-static gboolean
-op_reset_root (Job *j, GError **error)
-{
-  const char *hash = arg_string (j, "password_hash");
-  g_auto (GStrv) keys = arg_strv (j, "authorized_keys", error);
-  if (error != NULL && *error != NULL)
-    return FALSE;
-  if (hash == NULL && keys == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "repair reset-root needs a password hash or authorized keys");
-      return FALSE;
-    }
-  g_autofree char *xml = def_with_root (j, hash, keys, error);
-  if (xml == NULL)
-    return FALSE;
-  if (!lodge_repair_reset_root (j->session, hash, (const char *const *) keys, error))
-    return FALSE;
-  /* The definition too: lodge-init writes it at every boot. */
-  if (!lodge_ctl_define (j->rs->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, j->name,
-                         NULL, NULL, error))
-    {
-      g_prefix_error (error, "the disk was changed but the definition could not be: ");
-      return FALSE;
-    }
-  say (j, "definition of %s updated", j->name);
-  result_string (j, "root", hash != NULL && keys != NULL ? "password and keys"
-                            : hash != NULL ? "password" : "keys");
-  return TRUE;
-}
-
-static gboolean
-op_sh (Job *j, GError **error)
-{
-  const char *command;
-  return arg_required (j, "command", &command, error)
-         && lodge_repair_sh (j->session, command, j->out, j->out_data, error);
-}
-
-static gboolean
-op_close (Job *j, GError **error)
+gboolean
+lodge_repairs_op_close (LodgeRepairJob *j, GError **error)
 {
   lodge_repairs_release (j->rs, j->name);
   return TRUE;
 }
 
-static gboolean op_undo (Job *j, GError **error);
-static gboolean op_history (Job *j, GError **error);
-static gboolean op_shell (Job *j, GError **error);
-
-static const Op ops[] = {
-  { "ls", KIND_READ, op_ls, NULL },
-  { "cat", KIND_READ, op_cat, NULL },
-  { "find", KIND_READ, op_find, NULL },
-  { "log", KIND_READ, op_log, NULL },
-  { "df", KIND_READ, op_df, NULL },
-  { "diff", KIND_READ, op_diff, NULL },
-  { "write", KIND_WRITE, op_write, check_write },
-  { "revert", KIND_WRITE, op_revert, check_revert },
-  { "rm", KIND_WRITE, op_rm, check_path },
-  { "chmod", KIND_WRITE, op_chmod, check_chmod },
-  { "reset-root", KIND_WRITE, op_reset_root, check_reset_root },
-  { "fsck", KIND_WRITE, op_fsck, NULL },
-  { "undo", KIND_DISK, op_undo, NULL },
-  { "history", KIND_META, op_history, NULL },
-  { "close", KIND_META, op_close, NULL },
-  { "shell", KIND_SHELL, op_shell, NULL },  /* opens a shell; "sh" runs in it, "exit" ends it */
-  { "sh", KIND_SHELL, op_sh, NULL },
-  { "exit", KIND_SHELL, NULL, NULL },
-};
-
-static const Op *
-find_op (const char *name)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (ops); i++)
-    if (strcmp (ops[i].name, name) == 0)
-      return &ops[i];
-  return NULL;
-}
-
-gboolean
-lodge_repairs_is_op (const char *op)
-{
-  return op != NULL && find_op (op) != NULL;
-}
 
 /* ---- snapshots ---- */
 
@@ -616,7 +181,7 @@ new_repair_snapshot (GPtrArray *existing)
 }
 
 static GPtrArray *
-repair_snapshots (Job *j, GError **error)
+repair_snapshots (LodgeRepairJob *j, GError **error)
 {
   g_autoptr (GPtrArray) all = lodge_rbd_snap_list (rados_of (j->rs), j->disks.pool, j->disks.image, error);
   if (all == NULL)
@@ -628,8 +193,8 @@ repair_snapshots (Job *j, GError **error)
   return mine; /* oldest first */
 }
 
-static gboolean
-op_history (Job *j, GError **error)
+gboolean
+lodge_repairs_op_history (LodgeRepairJob *j, GError **error)
 {
   g_autoptr (GPtrArray) snaps = repair_snapshots (j, error);
   if (snaps == NULL)
@@ -641,20 +206,20 @@ op_history (Job *j, GError **error)
       if (!j->out (line, strlen (line), j->out_data))
         break;
     }
-  result_int (j, "snapshots", snaps->len);
+  lodge_job_result_int (j, "snapshots", snaps->len);
   return TRUE;
 }
 
 static void
 rollback_progress (guint64 done, guint64 total, gpointer user_data)
 {
-  Job *j = user_data;
+  LodgeRepairJob *j = user_data;
   if (total > 0 && (done == total || done % MAX (total / 4, 1) == 0))
-    say (j, "rolling back: %" G_GUINT64_FORMAT "%%", done * 100 / total);
+    lodge_job_say (j, "rolling back: %" G_GUINT64_FORMAT "%%", done * 100 / total);
 }
 
-static gboolean
-op_undo (Job *j, GError **error)
+gboolean
+lodge_repairs_op_undo (LodgeRepairJob *j, GError **error)
 {
   g_autoptr (GPtrArray) snaps = repair_snapshots (j, error);
   if (snaps == NULL)
@@ -671,12 +236,12 @@ op_undo (Job *j, GError **error)
       || !lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, last, error))
     return FALSE;
   g_autofree char *line = g_strdup_printf ("the disk is back to %s\n", last);
-  result_string (j, "snapshot", last);
+  lodge_job_result_string (j, "snapshot", last);
   return j->out (line, strlen (line), j->out_data);
 }
 
 static void
-prune (Job *j)
+prune (LodgeRepairJob *j)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) snaps = repair_snapshots (j, &error);
@@ -695,7 +260,7 @@ prune (Job *j)
 /* Removes snapshots "lodge-ro-*" of the disk that no kept appliance of
  * this controller uses: left by a controller that died. */
 static void
-remove_stale_ro (Job *j)
+remove_stale_ro (LodgeRepairJob *j)
 {
   g_autoptr (GPtrArray) all = lodge_rbd_snap_list (rados_of (j->rs), j->disks.pool, j->disks.image, NULL);
   for (guint i = 0; all != NULL && i < all->len; i++)
@@ -722,7 +287,7 @@ remove_stale_ro (Job *j)
  * unclaimed; a claim of a controller that is gone is settled first (its
  * half-done repair rolled back). */
 static gboolean
-claim (Job *j, const char *snapshot, GError **error)
+claim (LodgeRepairJob *j, const char *snapshot, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (j->rs->ctl);
   for (int attempt = 0; attempt < 5; attempt++)
@@ -752,7 +317,7 @@ claim (Job *j, const char *snapshot, GError **error)
       if (rt->repair != NULL && rt->repair_snapshot != NULL)
         {
           /* Its controller died in the middle: back to before it. */
-          say (j, "a repair left unfinished (%s) is rolled back to %s", rt->repair,
+          lodge_job_say (j, "a repair left unfinished (%s) is rolled back to %s", rt->repair,
                rt->repair_snapshot);
           if (!lodge_rbd_snap_rollback (rados_of (j->rs), j->disks.pool, j->disks.image,
                                         rt->repair_snapshot, NULL, NULL, error))
@@ -847,23 +412,23 @@ lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
 /* ---- running ---- */
 
 static gboolean
-open_session (Job *j, GError **error)
+open_session (LodgeRepairJob *j, GError **error)
 {
   gint64 t = g_get_monotonic_time ();
-  say (j, "starting the repair appliance");
+  lodge_job_say (j, "starting the repair appliance");
   j->session = lodge_repair_open (&j->disks, error);
   if (j->session == NULL)
     return FALSE;
   gint64 ms = (g_get_monotonic_time () - t) / 1000;
-  say (j, "appliance ready in %.1f s", ms / 1000.0);
-  result_int (j, "launch_ms", ms);
+  lodge_job_say (j, "appliance ready in %.1f s", ms / 1000.0);
+  lodge_job_result_int (j, "launch_ms", ms);
   return TRUE;
 }
 
 /* A reading operation: on a kept appliance of this VE when there is one,
  * else on a new snapshot (kept for the next one). */
 static gboolean
-run_read (Job *j, GError **error)
+run_read (LodgeRepairJob *j, GError **error)
 {
   Kept *k = NULL;
   g_mutex_lock (&j->rs->lock);
@@ -889,7 +454,7 @@ run_read (Job *j, GError **error)
           kept_free (k);
           return FALSE;
         }
-      say (j, "snapshot %s taken", k->snap);
+      lodge_job_say (j, "snapshot %s taken", k->snap);
       j->disks.snap = k->snap;
       j->disks.writable = FALSE;
       if (!open_session (j, error))
@@ -904,14 +469,14 @@ run_read (Job *j, GError **error)
   else
     {
       j->session = k->session;
-      say (j, "reusing the appliance on snapshot %s (%.0f s old)", k->snap,
+      lodge_job_say (j, "reusing the appliance on snapshot %s (%.0f s old)", k->snap,
            (g_get_monotonic_time () - k->opened_us) / 1e6);
-      result_int (j, "launch_ms", 0);
+      lodge_job_result_int (j, "launch_ms", 0);
     }
-  result_string (j, "snapshot", k->snap);
+  lodge_job_result_string (j, "snapshot", k->snap);
   gint64 t = g_get_monotonic_time ();
   gboolean ok = j->op->run (j, error);
-  result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
+  lodge_job_result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
   j->session = NULL;
   /* An appliance that failed at the libguestfs level may be dead. */
   if (!ok && error != NULL && *error != NULL && (*error)->domain == LODGE_GUESTFS_ERROR
@@ -946,7 +511,7 @@ run_read (Job *j, GError **error)
  * operation, close (every write on the disk); any failure rolls the disk
  * back to the snapshot. */
 static gboolean
-run_write (Job *j, GError **error)
+run_write (LodgeRepairJob *j, GError **error)
 {
   LodgeRados *rados = rados_of (j->rs);
   g_autofree char *what = g_strdup_printf ("repair %s", j->op->name);
@@ -960,13 +525,13 @@ run_write (Job *j, GError **error)
   lodge_repairs_release (j->rs, j->name); /* a kept reading appliance would be stale */
   g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
   g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
-  gboolean ok = snap != NULL && claim (j, j->op->kind == KIND_WRITE ? snap : NULL, error);
+  gboolean ok = snap != NULL && claim (j, j->op->kind == LODGE_REPAIR_KIND_WRITE ? snap : NULL, error);
   if (!ok)
     {
       lodge_ctl_end (j->rs->ctl, j->name);
       return FALSE;
     }
-  if (j->op->kind == KIND_DISK)
+  if (j->op->kind == LODGE_REPAIR_KIND_DISK)
     {
       ok = j->op->run (j, error);
       release_claim (j->rs, j->name, j->rs->owner);
@@ -976,14 +541,14 @@ run_write (Job *j, GError **error)
   ok = lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
   if (ok)
     {
-      say (j, "snapshot %s taken (undo returns to it)", snap);
-      result_string (j, "snapshot", snap);
+      lodge_job_say (j, "snapshot %s taken (undo returns to it)", snap);
+      lodge_job_result_string (j, "snapshot", snap);
       j->disks.snap = NULL;
       j->disks.writable = TRUE;
       gint64 t = 0;
       ok = open_session (j, error) && (t = g_get_monotonic_time (), j->op->run (j, error));
       if (t != 0)
-        result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
+        lodge_job_result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
       g_autoptr (GError) close_error = NULL;
       if (j->session != NULL && !lodge_repair_close (j->session, ok ? error : &close_error))
         ok = FALSE;
@@ -1009,20 +574,20 @@ run_write (Job *j, GError **error)
 
 /* "shell": claims the VE like a writing repair and keeps a writable
  * appliance for "sh" commands until "exit" (or SHELL_IDLE_S idle). */
-static gboolean
-op_shell (Job *j, GError **error)
+gboolean
+lodge_repairs_op_shell (LodgeRepairJob *j, GError **error)
 {
   return TRUE;
 }
 
 static gboolean
-run_shell (Job *j, GError **error)
+run_shell (LodgeRepairJob *j, GError **error)
 {
-  const char *id = arg_string (j, "shell");
+  const char *id = lodge_job_arg_string (j, "shell");
   if (strcmp (j->op->name, "shell") == 0)
     {
-      Job open = *j;
-      static const Op shell_op = { "shell", KIND_WRITE, op_shell, NULL };
+      LodgeRepairJob open = *j;
+      static const LodgeRepairOp shell_op = { "shell", LODGE_REPAIR_KIND_WRITE, lodge_repairs_op_shell, NULL };
       open.op = &shell_op;
       /* Claim, snapshot and launch as a writing repair would, but keep
        * the appliance: the claim stands until exit. */
@@ -1058,9 +623,9 @@ run_shell (Job *j, GError **error)
       k->session = g_steal_pointer (&j->session);
       k->shell_id = g_uuid_string_random ();
       k->opened_us = k->used_us = g_get_monotonic_time ();
-      result_string (j, "shell", k->shell_id);
-      result_string (j, "snapshot", snap);
-      say (j, "shell open on the disk of %s (snapshot %s; undo returns to it)", j->name, snap);
+      lodge_job_result_string (j, "shell", k->shell_id);
+      lodge_job_result_string (j, "snapshot", snap);
+      lodge_job_say (j, "shell open on the disk of %s (snapshot %s; undo returns to it)", j->name, snap);
       g_mutex_lock (&j->rs->lock);
       g_hash_table_insert (j->rs->kept, g_strdup (k->shell_id), k);
       g_mutex_unlock (&j->rs->lock);
@@ -1096,11 +661,11 @@ run_shell (Job *j, GError **error)
       kept_free (k);
       release_claim (j->rs, j->name, j->rs->owner);
       if (ok)
-        say (j, "shell closed; every change is on the disk");
+        lodge_job_say (j, "shell closed; every change is on the disk");
       return ok;
     }
   j->session = k->session;
-  gboolean ok = op_sh (j, error);
+  gboolean ok = lodge_repair_op_sh (j, error);
   j->session = NULL;
   k->used_us = g_get_monotonic_time ();
   k->busy = FALSE;
@@ -1112,7 +677,7 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
                    const char *who, LodgeRepairOutput out, gpointer out_data,
                    LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
 {
-  const Op *op = find_op (op_name);
+  const LodgeRepairOp *op = lodge_repair_op_find (op_name);
   if (op == NULL)
     {
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
@@ -1144,8 +709,8 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
-  Job j = {
-    .rs = rs, .op = op, .name = name, .args = args, .who = who != NULL ? who : "someone",
+  LodgeRepairJob j = {
+    .rs = rs, .ctl = rs->ctl, .op = op, .name = name, .args = args, .who = who != NULL ? who : "someone",
     .out = out, .out_data = out_data, .progress = progress, .progress_data = progress_data,
     .def = def, .result = b, .t0 = g_get_monotonic_time (),
   };
@@ -1155,12 +720,12 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
   j.disks.tmpl_pool = info.parent_pool;
   j.disks.tmpl_image = info.parent_image;
   j.disks.tmpl_snap = info.parent_snap;
-  result_string (&j, "op", op->name);
+  lodge_job_result_string (&j, "op", op->name);
   if (info.parent_image != NULL)
     {
       g_autofree char *from = g_strdup_printf ("%s/%s@%s", info.parent_pool, info.parent_image,
                                                info.parent_snap);
-      result_string (&j, "template", from);
+      lodge_job_result_string (&j, "template", from);
     }
 
   if (op->check != NULL && !op->check (&j, error))
@@ -1168,13 +733,13 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
   gboolean ok;
   switch (op->kind)
     {
-    case KIND_READ:
+    case LODGE_REPAIR_KIND_READ:
       ok = run_read (&j, error);
       break;
-    case KIND_SHELL:
+    case LODGE_REPAIR_KIND_SHELL:
       ok = run_shell (&j, error);
       break;
-    case KIND_META:
+    case LODGE_REPAIR_KIND_META:
       ok = op->run (&j, error);
       break;
     default:
@@ -1183,7 +748,7 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
     }
   if (!ok)
     return NULL;
-  result_int (&j, "total_ms", (g_get_monotonic_time () - j.t0) / 1000);
+  lodge_job_result_int (&j, "total_ms", (g_get_monotonic_time () - j.t0) / 1000);
   json_builder_end_object (b);
   g_autoptr (JsonNode) root = json_builder_get_root (b);
   return json_to_string (root, FALSE);

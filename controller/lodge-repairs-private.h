@@ -1,0 +1,77 @@
+/* What lodge-repairs.c (jobs: claims, snapshots, kept appliances) and
+ * lodge-repair-ops.c (the operations) share. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "lodge-env.h"
+#include "lodge-repairs.h"
+
+G_BEGIN_DECLS
+
+/* READ: on a snapshot; WRITE: claim, snapshot, appliance on the disk;
+ * DISK: claim, no appliance (undo); META: neither (history); SHELL: a
+ * kept writable appliance. */
+typedef enum {
+  LODGE_REPAIR_KIND_READ,
+  LODGE_REPAIR_KIND_WRITE,
+  LODGE_REPAIR_KIND_DISK,
+  LODGE_REPAIR_KIND_META,
+  LODGE_REPAIR_KIND_SHELL,
+} LodgeRepairKind;
+
+typedef struct _LodgeRepairJob LodgeRepairJob;
+typedef gboolean (*LodgeRepairOpFunc) (LodgeRepairJob *j, GError **error);
+
+typedef struct {
+  const char *name;
+  LodgeRepairKind kind;
+  LodgeRepairOpFunc run;
+  /* Checks the arguments before anything is claimed or launched. */
+  LodgeRepairOpFunc check;
+} LodgeRepairOp;
+
+struct _LodgeRepairJob {
+  LodgeCtl *ctl;
+  LodgeRepairs *rs;
+  const LodgeRepairOp *op;
+  const char *name;
+  JsonObject *args;
+  const char *who;
+  LodgeRepairOutput out;
+  gpointer out_data;
+  LodgeLifecycleProgress progress;
+  gpointer progress_data;
+  LodgeEnvDef *def;
+  LodgeRepairDisks disks;
+  LodgeRepair *session;
+  JsonBuilder *result; /* inside the result object */
+  gint64 t0;
+};
+
+/* Files lodge-init writes at every boot: a diff leaves them out. */
+extern const char *const lodge_repair_boot_written[];
+
+const LodgeRepairOp *lodge_repair_op_find (const char *name);
+
+/* Arguments of the job (NULL or FALSE when absent; _required sets the
+ * error naming the missing one). */
+const char *lodge_job_arg_string (LodgeRepairJob *j, const char *key);
+gboolean lodge_job_arg_required (LodgeRepairJob *j, const char *key, const char **ret,
+                                 GError **error);
+char **lodge_job_arg_strv (LodgeRepairJob *j, const char *key, GError **error);
+gboolean lodge_job_arg_bool (LodgeRepairJob *j, const char *key);
+/* A progress line; members of the result object. */
+G_GNUC_PRINTF (2, 3) void lodge_job_say (LodgeRepairJob *j, const char *fmt, ...);
+void lodge_job_result_int (LodgeRepairJob *j, const char *key, gint64 v);
+void lodge_job_result_string (LodgeRepairJob *j, const char *key, const char *v);
+gboolean lodge_repair_op_sh (LodgeRepairJob *j, GError **error);
+
+/* The operations that work on the job's disk or appliances rather than
+ * on files (lodge-repairs.c). */
+gboolean lodge_repairs_op_undo (LodgeRepairJob *j, GError **error);
+gboolean lodge_repairs_op_history (LodgeRepairJob *j, GError **error);
+gboolean lodge_repairs_op_shell (LodgeRepairJob *j, GError **error);
+gboolean lodge_repairs_op_close (LodgeRepairJob *j, GError **error);
+
+G_END_DECLS
