@@ -61,6 +61,8 @@ struct _Stream {
   gboolean gone;
 };
 
+/* For @msg, whose client asked for a stream (Accept: application/x-ndjson). */
+Stream *lodge_api_stream_new (SoupServerMessage *msg);
 Stream *lodge_api_stream_ref (Stream *st);
 void lodge_api_stream_unref (Stream *st);
 /* In the main loop: appends @line (taken) to the streamed response. */
