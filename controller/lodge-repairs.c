@@ -14,15 +14,18 @@
 #define REPAIR_PREFIX "repair-"
 #define SHELL_IDLE_S 600
 
-/* A kept appliance: read-only on a snapshot (for the reading verbs of
- * one VE), or a shell's, writable, on the disk itself. */
+/* A kept appliance, at most one per VE (a shell's aside): read-only on a
+ * snapshot (@snap) for the reading verbs, or writable on the disk itself
+ * after a writing verb, holding the VE's claim until it is closed; or a
+ * shell's (writable, claimed, found by @shell_id). */
 typedef struct {
   char *ve;
   char *pool, *image, *snap;
   LodgeRepair *session;
   gint64 opened_us, used_us;
   gboolean busy;
-  char *shell_id; /* a shell's */
+  gboolean claimed; /* the VE's repair claim is this appliance's */
+  char *shell_id;
 } Kept;
 
 struct _LodgeRepairs {
@@ -68,18 +71,30 @@ rados_of (LodgeRepairs *rs)
   return lodge_store_get_rados (lodge_ctl_get_store (rs->ctl));
 }
 
-/* Closes @k's appliance and removes its snapshot (a reading one's). */
-static void
-kept_close (LodgeRepairs *rs, Kept *k)
+static void release_claim (LodgeRepairs *rs, const char *name, const char *owner);
+
+/* Closes @k's appliance (every write on the disk), removes its snapshot
+ * (a reading one's) and releases its claim (a writing one's). */
+static gboolean
+kept_close (LodgeRepairs *rs, Kept *k, GError **error)
 {
-  g_autoptr (GError) error = NULL;
-  if (k->session != NULL && !lodge_repair_close (k->session, &error))
-    g_warning ("repair of %s: closing the appliance: %s", k->ve, error->message);
+  g_autoptr (GError) local = NULL;
+  gboolean ok = TRUE;
+  if (k->session != NULL && !lodge_repair_close (k->session, &local))
+    {
+      g_warning ("repair of %s: closing the appliance: %s", k->ve, local->message);
+      if (error != NULL)
+        g_propagate_error (error, g_steal_pointer (&local));
+      ok = FALSE;
+    }
   g_clear_pointer (&k->session, lodge_repair_free);
-  g_clear_error (&error);
-  if (k->snap != NULL && !lodge_rbd_snap_remove (rados_of (rs), k->pool, k->image, k->snap, &error))
-    g_warning ("repair of %s: removing snapshot %s: %s", k->ve, k->snap, error->message);
+  g_clear_error (&local);
+  if (k->snap != NULL && !lodge_rbd_snap_remove (rados_of (rs), k->pool, k->image, k->snap, &local))
+    g_warning ("repair of %s: removing snapshot %s: %s", k->ve, k->snap, local->message);
+  if (k->claimed)
+    release_claim (rs, k->ve, rs->owner);
   kept_free (k);
+  return ok;
 }
 
 void
@@ -93,7 +108,7 @@ lodge_repairs_free (LodgeRepairs *rs)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       g_hash_table_iter_steal (&it);
-      kept_close (rs, value);
+      kept_close (rs, value, NULL);
     }
   g_hash_table_unref (rs->kept);
   g_mutex_clear (&rs->lock);
@@ -132,10 +147,8 @@ lodge_repairs_release (LodgeRepairs *rs, const char *name)
 {
   g_autoptr (GPtrArray) taken = take_kept (rs, name, 0);
   for (guint i = 0; i < taken->len; i++)
-    kept_close (rs, taken->pdata[i]);
+    kept_close (rs, taken->pdata[i], NULL);
 }
-
-static void release_claim (LodgeRepairs *rs, const char *name, const char *owner);
 
 void
 lodge_repairs_expire (LodgeRepairs *rs)
@@ -145,13 +158,12 @@ lodge_repairs_expire (LodgeRepairs *rs)
   for (guint i = 0; i < taken->len; i++)
     {
       Kept *k = taken->pdata[i];
-      g_autofree char *ve = g_strdup (k->ve);
-      gboolean shell = k->shell_id != NULL;
-      if (shell)
-        g_message ("repair shell of %s closed after %u s idle", ve, SHELL_IDLE_S);
-      kept_close (rs, k);
-      if (shell)
-        release_claim (rs, ve, rs->owner);
+      if (k->shell_id != NULL)
+        g_message ("repair shell of %s closed after %u s idle", k->ve, SHELL_IDLE_S);
+      else if (k->claimed)
+        g_message ("repair appliance of %s closed after %u s idle; its claim released", k->ve,
+                   rs->idle_s);
+      kept_close (rs, k, NULL);
     }
 }
 
@@ -284,10 +296,12 @@ remove_stale_ro (LodgeRepairJob *j)
 /* ---- claims ---- */
 
 /* Claims VE @name for a writing repair: it must be stopped and
- * unclaimed; a claim of a controller that is gone is settled first (its
- * half-done repair rolled back). */
+ * unclaimed (or, with @renew, claimed by the kept appliance this job
+ * reuses); a claim of a controller that is gone is settled first (its
+ * half-done repair rolled back). The claim names @snapshot, what a
+ * successor rolls back to should this controller die. */
 static gboolean
-claim (LodgeRepairJob *j, const char *snapshot, GError **error)
+claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (j->rs->ctl);
   for (int attempt = 0; attempt < 5; attempt++)
@@ -308,7 +322,7 @@ claim (LodgeRepairJob *j, const char *snapshot, GError **error)
                        rt->node ? rt->node : "", j->op->name, j->name);
           return FALSE;
         }
-      if (rt->repair != NULL && g_strcmp0 (rt->repair_owner, j->rs->owner) == 0)
+      if (rt->repair != NULL && g_strcmp0 (rt->repair_owner, j->rs->owner) == 0 && !renew)
         {
           g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
                        "environment %s is held by another repair (%s)", j->name, rt->repair);
@@ -387,6 +401,20 @@ lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
     return TRUE;
   if (g_strcmp0 (rt->repair_owner, rs->owner) == 0)
     {
+      /* An idle appliance kept after a writing repair is closed (its
+       * writes on the disk) and the start goes on; a repair at work or an
+       * open shell holds the VE. */
+      Kept *idle = NULL;
+      g_mutex_lock (&rs->lock);
+      Kept *k = g_hash_table_lookup (rs->kept, name);
+      if (k != NULL && k->claimed && !k->busy && k->shell_id == NULL)
+        {
+          g_hash_table_steal (rs->kept, name);
+          idle = k;
+        }
+      g_mutex_unlock (&rs->lock);
+      if (idle != NULL)
+        return kept_close (rs, idle, error);
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
                    "environment %s is held by a repair (%s); start it when the repair is done",
                    name, rt->repair);
@@ -425,21 +453,62 @@ open_session (LodgeRepairJob *j, GError **error)
   return TRUE;
 }
 
-/* A reading operation: on a kept appliance of this VE when there is one,
- * else on a new snapshot (kept for the next one). */
-static gboolean
-run_read (LodgeRepairJob *j, GError **error)
+/* Takes the kept appliance of @j's VE for the job (busy), if it is free;
+ * *@ret_busy when one is at work for another job. */
+static Kept *
+borrow_kept (LodgeRepairJob *j, gboolean *ret_busy)
 {
-  Kept *k = NULL;
   g_mutex_lock (&j->rs->lock);
-  k = g_hash_table_lookup (j->rs->kept, j->name);
+  Kept *k = g_hash_table_lookup (j->rs->kept, j->name);
+  *ret_busy = k != NULL && k->busy;
   if (k != NULL && !k->busy)
     k->busy = TRUE;
   else
     k = NULL;
   g_mutex_unlock (&j->rs->lock);
+  return k;
+}
 
-  gboolean keep = TRUE;
+/* Gives @k back after a job: kept for the next one (idle time counting
+ * from now), or, when @keep is FALSE or another appliance took its
+ * place meanwhile, closed. */
+static void
+return_kept (LodgeRepairJob *j, Kept *k, gboolean keep)
+{
+  k->used_us = g_get_monotonic_time ();
+  g_mutex_lock (&j->rs->lock);
+  Kept *there = g_hash_table_lookup (j->rs->kept, j->name);
+  if (keep && j->rs->idle_s > 0 && (there == NULL || there == k))
+    {
+      if (there == NULL)
+        g_hash_table_insert (j->rs->kept, g_strdup (j->name), k);
+      k->busy = FALSE;
+      k = NULL;
+    }
+  else if (there == k)
+    g_hash_table_steal (j->rs->kept, j->name);
+  g_mutex_unlock (&j->rs->lock);
+  if (k != NULL)
+    kept_close (j->rs, k, NULL);
+}
+
+/* An appliance that failed at the libguestfs level may be dead. */
+static gboolean
+appliance_may_be_dead (GError **error)
+{
+  return error != NULL && *error != NULL && (*error)->domain == LODGE_GUESTFS_ERROR
+         && (*error)->code != LODGE_GUESTFS_ERROR_INVALID
+         && (*error)->code != LODGE_GUESTFS_ERROR_NOT_FOUND;
+}
+
+/* A reading operation: on the kept appliance of this VE when there is
+ * one (a reading one on its snapshot, or the writable one a writing
+ * repair left, on the disk itself), else on a new snapshot. */
+static gboolean
+run_read (LodgeRepairJob *j, GError **error)
+{
+  gboolean busy;
+  Kept *k = borrow_kept (j, &busy);
   if (k == NULL)
     {
       remove_stale_ro (j);
@@ -459,8 +528,7 @@ run_read (LodgeRepairJob *j, GError **error)
       j->disks.writable = FALSE;
       if (!open_session (j, error))
         {
-          k->session = NULL;
-          kept_close (j->rs, k);
+          kept_close (j->rs, k, NULL);
           return FALSE;
         }
       k->session = j->session;
@@ -469,51 +537,139 @@ run_read (LodgeRepairJob *j, GError **error)
   else
     {
       j->session = k->session;
-      lodge_job_say (j, "reusing the appliance on snapshot %s (%.0f s old)", k->snap,
-           (g_get_monotonic_time () - k->opened_us) / 1e6);
+      if (k->snap != NULL)
+        lodge_job_say (j, "reusing the appliance on snapshot %s (%.0f s old)", k->snap,
+                       (g_get_monotonic_time () - k->opened_us) / 1e6);
+      else
+        lodge_job_say (j, "reusing the repair appliance on the disk");
       lodge_job_result_int (j, "launch_ms", 0);
     }
-  lodge_job_result_string (j, "snapshot", k->snap);
+  if (k->snap != NULL)
+    lodge_job_result_string (j, "snapshot", k->snap);
   gint64 t = g_get_monotonic_time ();
   gboolean ok = j->op->run (j, error);
   lodge_job_result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
   j->session = NULL;
-  /* An appliance that failed at the libguestfs level may be dead. */
-  if (!ok && error != NULL && *error != NULL && (*error)->domain == LODGE_GUESTFS_ERROR
-      && (*error)->code != LODGE_GUESTFS_ERROR_INVALID)
-    keep = FALSE;
-  k->used_us = g_get_monotonic_time ();
-  k->busy = FALSE;
-  if (keep && j->rs->idle_s > 0)
+  return_kept (j, k, ok || !appliance_may_be_dead (error));
+  return ok;
+}
+
+/* undo: the disk rolled back to the newest repair snapshot; no
+ * appliance may have it open meanwhile. */
+static gboolean
+run_disk (LodgeRepairJob *j, GError **error)
+{
+  lodge_repairs_release (j->rs, j->name);
+  gboolean ok = claim (j, NULL, FALSE, error);
+  if (ok)
     {
-      g_mutex_lock (&j->rs->lock);
-      Kept *other = g_hash_table_lookup (j->rs->kept, j->name);
-      if (other == NULL || other == k)
-        {
-          g_hash_table_steal (j->rs->kept, j->name);
-          g_hash_table_insert (j->rs->kept, g_strdup (j->name), k);
-          k = NULL;
-        }
-      g_mutex_unlock (&j->rs->lock);
-    }
-  if (k != NULL)
-    {
-      g_mutex_lock (&j->rs->lock);
-      if (g_hash_table_lookup (j->rs->kept, j->name) == k)
-        g_hash_table_steal (j->rs->kept, j->name);
-      g_mutex_unlock (&j->rs->lock);
-      kept_close (j->rs, k);
+      ok = j->op->run (j, error);
+      release_claim (j->rs, j->name, j->rs->owner);
     }
   return ok;
 }
 
-/* A writing operation: claim, snapshot, appliance on the disk, the
- * operation, close (every write on the disk); any failure rolls the disk
- * back to the snapshot. */
+/* A writing operation: the VE claimed, a snapshot "repair-<time>" taken
+ * of a clean filesystem, the operation on the writable appliance, every
+ * write flushed to the disk. The appliance (and the claim) are kept for
+ * the next operation of the session: a second writing repair pays no
+ * launch (its snapshot is taken with the filesystem unmounted). Any
+ * failure closes the appliance and rolls the disk back to the snapshot. */
+static gboolean
+run_writing (LodgeRepairJob *j, GError **error)
+{
+  LodgeRados *rados = rados_of (j->rs);
+  gboolean busy;
+  Kept *k = borrow_kept (j, &busy);
+  if (busy)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s has a repair at work; try again when it is done", j->name);
+      return FALSE;
+    }
+  if (k != NULL && k->snap != NULL)
+    {
+      /* A reading appliance on an old snapshot: of no use for writing. */
+      return_kept (j, k, FALSE);
+      k = NULL;
+    }
+  g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
+  g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
+  if (snap == NULL || !claim (j, snap, k != NULL, error))
+    {
+      if (k != NULL)
+        return_kept (j, k, TRUE);
+      return FALSE;
+    }
+  gboolean ok;
+  if (k != NULL)
+    {
+      j->session = k->session;
+      ok = lodge_repair_quiesce (k->session, error)
+           && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error)
+           && lodge_repair_resume (k->session, error);
+      if (ok)
+        {
+          lodge_job_say (j, "snapshot %s taken (undo returns to it); reusing the appliance", snap);
+          lodge_job_result_int (j, "launch_ms", 0);
+        }
+    }
+  else
+    {
+      ok = lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
+      k = g_new0 (Kept, 1);
+      k->ve = g_strdup (j->name);
+      k->busy = TRUE;
+      k->claimed = TRUE;
+      if (ok)
+        {
+          lodge_job_say (j, "snapshot %s taken (undo returns to it)", snap);
+          j->disks.snap = NULL;
+          j->disks.writable = TRUE;
+          ok = open_session (j, error);
+          k->session = j->session;
+          k->opened_us = g_get_monotonic_time ();
+        }
+    }
+  lodge_job_result_string (j, "snapshot", snap);
+  if (ok)
+    {
+      gint64 t = g_get_monotonic_time ();
+      ok = j->op->run (j, error) && lodge_repair_sync (j->session, error);
+      lodge_job_result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
+    }
+  j->session = NULL;
+  if (ok)
+    {
+      prune (j);
+      return_kept (j, k, TRUE);
+      return TRUE;
+    }
+  /* Nothing of a failed repair stays: the appliance goes (its writes
+   * with it), then the disk goes back to the snapshot. */
+  gboolean snapped = FALSE;
+  g_autoptr (GPtrArray) now = repair_snapshots (j, NULL);
+  snapped = now != NULL && g_ptr_array_find_with_equal_func (now, snap, g_str_equal, NULL);
+  k->claimed = FALSE;
+  return_kept (j, k, FALSE);
+  g_autoptr (GError) undo_error = NULL;
+  if (!snapped)
+    g_prefix_error (error, "nothing changed: ");
+  else if (lodge_rbd_snap_rollback (rados, j->disks.pool, j->disks.image, snap, NULL, NULL,
+                                    &undo_error)
+           && lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, &undo_error))
+    g_prefix_error (error, "nothing changed (the disk was rolled back): ");
+  else
+    g_prefix_error (error, "the disk could not be rolled back to %s (%s): ", snap,
+                    undo_error->message);
+  release_claim (j->rs, j->name, j->rs->owner);
+  return FALSE;
+}
+
+/* The writing kinds, as one operation per VE in this controller. */
 static gboolean
 run_write (LodgeRepairJob *j, GError **error)
 {
-  LodgeRados *rados = rados_of (j->rs);
   g_autofree char *what = g_strdup_printf ("repair %s", j->op->name);
   g_autofree char *running = NULL;
   if (!lodge_ctl_try_begin (j->rs->ctl, j->name, what, &running))
@@ -522,52 +678,7 @@ run_write (LodgeRepairJob *j, GError **error)
                    "environment %s is busy (%s); try again when that is done", j->name, running);
       return FALSE;
     }
-  lodge_repairs_release (j->rs, j->name); /* a kept reading appliance would be stale */
-  g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
-  g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
-  gboolean ok = snap != NULL && claim (j, j->op->kind == LODGE_REPAIR_KIND_WRITE ? snap : NULL, error);
-  if (!ok)
-    {
-      lodge_ctl_end (j->rs->ctl, j->name);
-      return FALSE;
-    }
-  if (j->op->kind == LODGE_REPAIR_KIND_DISK)
-    {
-      ok = j->op->run (j, error);
-      release_claim (j->rs, j->name, j->rs->owner);
-      lodge_ctl_end (j->rs->ctl, j->name);
-      return ok;
-    }
-  ok = lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
-  if (ok)
-    {
-      lodge_job_say (j, "snapshot %s taken (undo returns to it)", snap);
-      lodge_job_result_string (j, "snapshot", snap);
-      j->disks.snap = NULL;
-      j->disks.writable = TRUE;
-      gint64 t = 0;
-      ok = open_session (j, error) && (t = g_get_monotonic_time (), j->op->run (j, error));
-      if (t != 0)
-        lodge_job_result_int (j, "work_ms", (g_get_monotonic_time () - t) / 1000);
-      g_autoptr (GError) close_error = NULL;
-      if (j->session != NULL && !lodge_repair_close (j->session, ok ? error : &close_error))
-        ok = FALSE;
-      g_clear_pointer (&j->session, lodge_repair_free);
-      if (!ok)
-        {
-          g_autoptr (GError) undo_error = NULL;
-          if (lodge_rbd_snap_rollback (rados, j->disks.pool, j->disks.image, snap, NULL, NULL,
-                                       &undo_error)
-              && lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, &undo_error))
-            g_prefix_error (error, "nothing changed (the disk was rolled back): ");
-          else
-            g_prefix_error (error, "the disk could not be rolled back to %s (%s): ", snap,
-                            undo_error->message);
-        }
-      else
-        prune (j);
-    }
-  release_claim (j->rs, j->name, j->rs->owner);
+  gboolean ok = j->op->kind == LODGE_REPAIR_KIND_DISK ? run_disk (j, error) : run_writing (j, error);
   lodge_ctl_end (j->rs->ctl, j->name);
   return ok;
 }
@@ -587,7 +698,8 @@ run_shell (LodgeRepairJob *j, GError **error)
   if (strcmp (j->op->name, "shell") == 0)
     {
       LodgeRepairJob open = *j;
-      static const LodgeRepairOp shell_op = { "shell", LODGE_REPAIR_KIND_WRITE, lodge_repairs_op_shell, NULL };
+      static const LodgeRepairOp shell_op = { "shell", LODGE_REPAIR_KIND_WRITE,
+                                              lodge_repairs_op_shell, NULL };
       open.op = &shell_op;
       /* Claim, snapshot and launch as a writing repair would, but keep
        * the appliance: the claim stands until exit. */
@@ -602,7 +714,7 @@ run_shell (LodgeRepairJob *j, GError **error)
       lodge_repairs_release (j->rs, j->name);
       g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
       g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
-      gboolean ok = snap != NULL && claim (&open, snap, error)
+      gboolean ok = snap != NULL && claim (&open, snap, FALSE, error)
                     && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
       if (ok)
         {
@@ -622,6 +734,7 @@ run_shell (LodgeRepairJob *j, GError **error)
       k->ve = g_strdup (j->name);
       k->session = g_steal_pointer (&j->session);
       k->shell_id = g_uuid_string_random ();
+      k->claimed = TRUE;
       k->opened_us = k->used_us = g_get_monotonic_time ();
       lodge_job_result_string (j, "shell", k->shell_id);
       lodge_job_result_string (j, "snapshot", snap);
@@ -657,9 +770,7 @@ run_shell (LodgeRepairJob *j, GError **error)
     }
   if (strcmp (j->op->name, "exit") == 0)
     {
-      gboolean ok = lodge_repair_close (k->session, error);
-      kept_free (k);
-      release_claim (j->rs, j->name, j->rs->owner);
+      gboolean ok = kept_close (j->rs, k, error);
       if (ok)
         lodge_job_say (j, "shell closed; every change is on the disk");
       return ok;

@@ -16,6 +16,7 @@ G_DEFINE_QUARK (lodge-guestfs-error-quark, lodge_guestfs_error)
 struct _LodgeGuestfs {
   guestfs_h *g;
   gboolean launched;
+  gboolean durable; /* writable drives flush to the disk when asked */
   char *mountpoint_device;
 };
 
@@ -96,10 +97,17 @@ lodge_guestfs_add_rbd (LodgeGuestfs *g, const char *pool, const char *image, con
                                   GUESTFS_ADD_DRIVE_OPTS_PROTOCOL, "rbd",
                                   GUESTFS_ADD_DRIVE_OPTS_USERNAME, client_id,
                                   GUESTFS_ADD_DRIVE_OPTS_READONLY, readonly || snap != NULL,
-                                  GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, "unsafe", -1);
+                                  GUESTFS_ADD_DRIVE_OPTS_CACHEMODE,
+                                  g->durable ? "writeback" : "unsafe", -1);
   if (r < 0)
     return fail (g, error, "cannot add RBD image %s", name);
   return TRUE;
+}
+
+void
+lodge_guestfs_set_durable (LodgeGuestfs *g, gboolean durable)
+{
+  g->durable = durable;
 }
 
 gboolean

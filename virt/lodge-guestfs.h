@@ -32,6 +32,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeGuestfs, lodge_guestfs_free)
 gboolean lodge_guestfs_add_rbd (LodgeGuestfs *g, const char *pool, const char *image,
                                 const char *snap, const char *client_id, gboolean readonly,
                                 GError **error);
+/* Drives added from now on honour flushes (cache=writeback): a sync in
+ * the appliance puts every write on the disk, so the disk can be
+ * snapshotted while the appliance stays. Without it (cache=unsafe, for
+ * building templates) writes reach the disk only at shutdown. */
+void lodge_guestfs_set_durable (LodgeGuestfs *g, gboolean durable);
 gboolean lodge_guestfs_add_file (LodgeGuestfs *g, const char *path, gboolean readonly,
                                  GError **error);
 gboolean lodge_guestfs_launch (LodgeGuestfs *g, GError **error);

@@ -69,6 +69,7 @@ lodge_repair_open (const LodgeRepairDisks *d, GError **error)
   r->h = lodge_guestfs_handle (r->g);
   r->writable = d->writable;
   r->has_template = d->tmpl_image != NULL;
+  lodge_guestfs_set_durable (r->g, d->writable);
   if (!lodge_guestfs_add_rbd (r->g, d->pool, d->image, d->snap, d->client_id, !d->writable, error))
     return NULL;
   if (r->has_template
@@ -89,6 +90,34 @@ gboolean
 lodge_repair_close (LodgeRepair *r, GError **error)
 {
   return lodge_guestfs_shutdown (r->g, error);
+}
+
+gboolean
+lodge_repair_sync (LodgeRepair *r, GError **error)
+{
+  if (guestfs_sync (r->h) < 0)
+    return lodge_repair_failf (r, error, "cannot flush the VE's filesystem to its disk");
+  return TRUE;
+}
+
+gboolean
+lodge_repair_quiesce (LodgeRepair *r, GError **error)
+{
+  if (r->mounted && guestfs_umount (r->h, VE_ROOT) < 0)
+    return lodge_repair_failf (r, error, "cannot unmount the VE's filesystem");
+  r->mounted = FALSE;
+  return lodge_repair_sync (r, error);
+}
+
+gboolean
+lodge_repair_resume (LodgeRepair *r, GError **error)
+{
+  if (r->mounted)
+    return TRUE;
+  if (guestfs_mount (r->h, "/dev/sda", VE_ROOT) < 0)
+    return lodge_repair_failf (r, error, "cannot mount the VE's filesystem again");
+  r->mounted = TRUE;
+  return TRUE;
 }
 
 void

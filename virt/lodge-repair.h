@@ -44,6 +44,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeRepair, lodge_repair_free)
 
 gboolean lodge_repair_is_writable (LodgeRepair *r);
 
+/* A writable session kept between operations: sync puts every write on
+ * the disk; quiesce also unmounts (a snapshot taken then is a clean
+ * filesystem), resume mounts it again. */
+gboolean lodge_repair_sync (LodgeRepair *r, GError **error);
+gboolean lodge_repair_quiesce (LodgeRepair *r, GError **error);
+gboolean lodge_repair_resume (LodgeRepair *r, GError **error);
+
 /* @path resolved inside the VE's root ("/etc/../etc/x" -> "/etc/x"), with
  * the last component followed when it is a symlink and @follow_last. A
  * missing last component is fine (a file to create); a missing directory

@@ -88,25 +88,34 @@ else
 fi
 wait $revert_pid && ok "repair revert" || { not_ok "repair revert"; show <"$tmp/revert"; }
 check "revert says what it restored" grep -q '/usr/sbin/httpd: recreated from the template' "$tmp/revert"
-check "the claim is gone after it" bash -c "! $lodge status $ve -o json | grep -q '\"repair\"'"
-
-expect 0 "repair reset-root --password-hash" 'undo' -- \
-  "$lodge" repair "$ve" reset-root --password-hash "$new_hash"
-expect 0 "the definition holds the new hash" 'lodgerepair' -- "$lodge" show "$ve"
+check "the appliance is kept after it, and the claim with it" held revert
+expect 0 "repair close ends both" '' -- "$lodge" repair -q "$ve" close
+check "the claim is gone after close" bash -c "! $lodge status $ve -o json | grep -q '\"repair\"'"
 
 echo "# undo: the exact bytes of before"
 before=$(disk_sum)
-# edit: fetch, $EDITOR (here a script that appends a line), write back.
-EDITOR="sh -c 'echo \"edited by support\" >> \"\$1\"' sh" "$lodge" repair -q "$ve" edit /etc/profile \
-  >"$tmp/edit" 2>&1 && ok "repair edit" || { not_ok "repair edit"; show <"$tmp/edit"; }
-check "repair edit changed the disk" [ "$(disk_sum)" != "$before" ]
+echo "hello from support" | "$lodge" repair -q "$ve" write /etc/motd >/dev/null 2>&1
+check "repair write changed the disk" [ "$(disk_sum)" != "$before" ]
 expect 0 "repair history lists the snapshots" 'repair-[0-9]{8}T[0-9]{6}Z.*undo goes back' -- \
   "$lodge" repair -q "$ve" history
 expect 0 "repair undo" 'the disk is back to repair-' -- "$lodge" repair -q "$ve" undo
 check "undo restores the exact bytes (sha256 of the whole disk)" [ "$(disk_sum)" = "$before" ]
 
+echo "# a session of writing repairs pays one appliance launch"
+expect 0 "repair reset-root --password-hash" 'undo' -- \
+  "$lodge" repair "$ve" reset-root --password-hash "$new_hash"
+expect 0 "the definition holds the new hash" 'lodgerepair' -- "$lodge" show "$ve"
+# edit: fetch, $EDITOR (here a script that appends a line), write back.
+EDITOR="sh -c 'echo \"edited by support\" >> \"\$1\"' sh" "$lodge" repair "$ve" edit /etc/profile \
+  >"$tmp/edit" 2>&1 && ok "repair edit" || { not_ok "repair edit"; show <"$tmp/edit"; }
+check "edit reused the appliance reset-root left" grep -q 'reusing the appliance' "$tmp/edit"
+check "edit launched none" bash -c "! grep -q 'starting the repair appliance' $tmp/edit"
+expect 0 "the edit is there" '^edited by support$' -- "$lodge" repair -q "$ve" cat /etc/profile
+expect 0 "revert undoes it" 'restored from the template' -- "$lodge" repair -q "$ve" revert /etc/profile
+
 echo "# back in service"
-expect 0 "start after the repair" "running" -- "$lodge" start "$ve"
+expect 0 "a start closes the appliance a finished repair kept, and starts" "running" -- \
+  "$lodge" start "$ve"
 check "its web server answers again" wait_for 20 answers
 pid=$(qemu_pid "$ve")
 expect 0 "repair diff of the running VE: nothing left of the breakage" \
