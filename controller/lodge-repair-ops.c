@@ -329,22 +329,13 @@ check_reset_root (LodgeRepairJob *j, GError **error)
   return xml != NULL;
 }
 
+/* After check_reset_root: the arguments are valid, and j->def has them. */
 static gboolean
 op_reset_root (LodgeRepairJob *j, GError **error)
 {
   const char *hash = lodge_job_arg_string (j, "password_hash");
-  g_auto (GStrv) keys = lodge_job_arg_strv (j, "authorized_keys", error);
-  if (error != NULL && *error != NULL)
-    return FALSE;
-  if (hash == NULL && keys == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "repair reset-root needs a password hash or authorized keys");
-      return FALSE;
-    }
-  g_autofree char *xml = def_with_root (j, hash, keys, error);
-  if (xml == NULL)
-    return FALSE;
+  g_auto (GStrv) keys = lodge_job_arg_strv (j, "authorized_keys", NULL);
+  g_autofree char *xml = lodge_env_def_format (j->def);
   if (!lodge_repair_reset_root (j->session, hash, (const char *const *) keys, error))
     return FALSE;
   /* The definition too: lodge-init writes it at every boot. */

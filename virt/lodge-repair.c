@@ -27,9 +27,8 @@ lodge_repair_refuse (GError **error, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  g_propagate_error (error, g_error_new_valist (LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID, fmt, ap));
   va_end (ap);
-  g_set_error_literal (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID, msg);
   return FALSE;
 }
 
@@ -38,9 +37,8 @@ lodge_repair_missing (GError **error, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  g_propagate_error (error, g_error_new_valist (LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_NOT_FOUND, fmt, ap));
   va_end (ap);
-  g_set_error_literal (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_NOT_FOUND, msg);
   return FALSE;
 }
 
