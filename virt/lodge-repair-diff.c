@@ -11,6 +11,10 @@
 #include "lodge-textdiff.h"
 
 #define DIFF_TEXT_MAX (256 << 10) /* larger files are not diffed line by line */
+/* Line diffs shown at most: each costs two reads from the appliance (tens
+ * of ms under TCG), and a thousand of them help nobody; `diff PATH`
+ * shows any one. */
+#define DIFF_SHOW_MAX 50
 
 typedef struct {
   struct guestfs_statns st;
@@ -63,12 +67,21 @@ stat_tree (LodgeRepair *r, const char *top_full, const char *guest_top, GError *
       struct guestfs_statns_list *l = guestfs_lstatnslist (r->h, full, (char **) names->pdata);
       if (l == NULL)
         return lodge_repair_failf (r, error, "cannot look at the files of %s", full), NULL;
-      char **links = guestfs_readlinklist (r->h, full, (char **) names->pdata);
-      if (links == NULL)
+      /* The targets of the links among them, in one more call (none when
+       * the directory holds no link: every call is a round trip). */
+      g_autoptr (GPtrArray) link_names = g_ptr_array_new ();
+      for (guint i = 0; i < l->len && i + 1 < names->len; i++)
+        if (l->val[i].st_ino != -1 && S_ISLNK (l->val[i].st_mode))
+          g_ptr_array_add (link_names, names->pdata[i]);
+      g_ptr_array_add (link_names, NULL);
+      g_auto (GStrv) links = NULL;
+      if (link_names->len > 1
+          && (links = guestfs_readlinklist (r->h, full, (char **) link_names->pdata)) == NULL)
         {
           guestfs_free_statns_list (l);
           return lodge_repair_failf (r, error, "cannot read the links of %s", full), NULL;
         }
+      guint next_link = 0;
       for (guint i = 0; i < l->len && i + 1 < names->len; i++)
         {
           if (l->val[i].st_ino == -1)
@@ -76,14 +89,13 @@ stat_tree (LodgeRepair *r, const char *top_full, const char *guest_top, GError *
           Entry *e = g_new0 (Entry, 1);
           e->st = l->val[i];
           if (S_ISLNK (e->st.st_mode))
-            e->link = g_strdup (links[i]);
+            e->link = g_strdup (links[next_link++]);
           const char *base = names->pdata[i];
           const char *sep = strcmp (guest_top, "/") == 0 ? "" : guest_top;
           char *guest = dir[0] != '\0' ? g_strconcat (sep, "/", dir, "/", base, NULL)
                                        : g_strconcat (sep, "/", base, NULL);
           g_hash_table_insert (entries, guest, e);
         }
-      g_strfreev (links);
       guestfs_free_statns_list (l);
     }
   return g_steal_pointer (&entries);
@@ -371,13 +383,18 @@ lodge_repair_diff (LodgeRepair *r, const char *path, const LodgeRepairDiffOption
       if (!lodge_repair_emitf (out, user_data, error, "M %s  (%s)\n", q, what->str + 2))
         return FALSE;
     }
-  for (guint i = 0; i < text->len; i++)
+  for (guint i = 0; i < MIN (text->len, DIFF_SHOW_MAX); i++)
     {
       const char *p = text->pdata[i];
       if (!show_text_diff (r, p, g_hash_table_lookup (tmpl, p), g_hash_table_lookup (ve, p), out,
                            user_data, error))
         return FALSE;
     }
+  if (text->len > DIFF_SHOW_MAX
+      && !lodge_repair_emitf (out, user_data, error,
+                              "\n(%u more changed files not shown line by line: `repair diff "
+                              "PATH` shows one)\n", text->len - DIFF_SHOW_MAX))
+    return FALSE;
   if (ret_stats != NULL)
     *ret_stats = stats;
   return TRUE;
