@@ -65,6 +65,8 @@ struct _Stream {
 Stream *lodge_api_stream_new (SoupServerMessage *msg);
 Stream *lodge_api_stream_ref (Stream *st);
 void lodge_api_stream_unref (Stream *st);
+/* Whether the client of @st went away (its message is finished). */
+gboolean lodge_api_stream_is_gone (Stream *st);
 /* In the main loop: appends @line (taken) to the streamed response. */
 void lodge_api_stream_write (Stream *st, char *line);
 /* From a worker: queues @line (taken) for the client, first waiting while

@@ -61,9 +61,23 @@ lodge_api_stream_new (SoupServerMessage *msg)
 }
 
 /* In the main loop: the response begins (200, chunked) at the first line. */
+gboolean
+lodge_api_stream_is_gone (Stream *st)
+{
+  g_mutex_lock (&st->lock);
+  gboolean gone = st->gone;
+  g_mutex_unlock (&st->lock);
+  return gone;
+}
+
 void
 lodge_api_stream_write (Stream *st, char *line)
 {
+  if (lodge_api_stream_is_gone (st))
+    {
+      g_free (line); /* the client went away: nobody to write to */
+      return;
+    }
   if (!st->started)
     {
       st->started = TRUE;

@@ -548,7 +548,9 @@ worker_done (GObject *source, GAsyncResult *result, gpointer data)
   LodgeApi *api = r->api;
   gsize len = 0;
   const char *body = r->response != NULL ? g_bytes_get_data (r->response, &len) : "";
-  if (r->stream != NULL && r->stream->started)
+  if (r->stream != NULL && lodge_api_stream_is_gone (r->stream))
+    ; /* the client went away: its message is finished already */
+  else if (r->stream != NULL && r->stream->started)
     {
       /* The status is sent already: the outcome is the last line. */
       g_autofree char *text = g_strndup (body, len);

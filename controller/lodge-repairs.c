@@ -328,7 +328,8 @@ claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
                        "environment %s is held by another repair (%s)", j->name, rt->repair);
           return FALSE;
         }
-      if (rt->repair != NULL && rt->repair_snapshot != NULL)
+      if (rt->repair != NULL && rt->repair_snapshot != NULL
+          && g_strcmp0 (rt->repair_owner, j->rs->owner) != 0)
         {
           /* Its controller died in the middle: back to before it. */
           lodge_job_say (j, "a repair left unfinished (%s) is rolled back to %s", rt->repair,

@@ -23,6 +23,7 @@ if "$lodge" node list -o json | grep -q '"accel":"tcg"'; then
   export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 fi
 
+log_start=$(wc -l <"$LODGE_CLUSTER_DIR/log/lodged.log")
 ve=rp1 ip=10.77.0.41
 new_hash='$6$lodgerepair$Y4o0oZOYtiW5wUWyjEO9l9ZsV9NQ7Zk6w0uSmXjgqkTCoZP6j4zZ2WvHnH5xVQkGYg2ZbYxrsSxkL6QZzQk3x/'
 # httpd drops to www-data: it needs /etc/passwd, and /usr/sbin/httpd.
@@ -191,5 +192,7 @@ expect 1 "an impossible mode" "octal file mode" -- "$lodge" repair -q "$ve" chmo
 expect 1 "a bad hash" "password" -- "$lodge" repair -q "$ve" reset-root --password-hash "plaintext"
 check "the refused writes left no snapshot" [ "$(snapshots | grep -c repair-)" = "$repairs_before" ]
 "$lodge" repair -q "$ve" close >/dev/null 2>&1
+check "lodged logged no assertion failure meanwhile" \
+  bash -c "! tail -n +$((log_start + 1)) '$LODGE_CLUSTER_DIR/log/lodged.log' | grep -Ei 'assertion|critical'"
 
 finish
