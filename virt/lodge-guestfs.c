@@ -221,10 +221,8 @@ type_of_mode (guint64 mode)
     }
 }
 
-/* Paths of every file under /, read with find0 into a local temporary
- * file (names may hold any byte but NUL and '/'). */
-static GPtrArray *
-list_paths (LodgeGuestfs *g, GError **error)
+GPtrArray *
+lodge_guestfs_find (LodgeGuestfs *g, const char *dir, gboolean skip_lost_found, GError **error)
 {
   g_autofree char *tmp = NULL;
   int fd = g_file_open_tmp ("lodge-find0-XXXXXX", &tmp, NULL);
@@ -235,22 +233,27 @@ list_paths (LodgeGuestfs *g, GError **error)
       return NULL;
     }
   close (fd);
-  int r = guestfs_find0 (g->g, "/", tmp);
+  int r = guestfs_find0 (g->g, dir, tmp);
   g_autofree char *data = NULL;
   gsize len = 0;
   gboolean ok = r >= 0 && g_file_get_contents (tmp, &data, &len, NULL);
   g_unlink (tmp);
   if (!ok)
-    return fail (g, error, "cannot list the files of the guest"), NULL;
+    return fail (g, error, "cannot list the files under %s", dir), NULL;
 
   GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
   for (gsize i = 0; i < len;)
     {
       const char *name = data + i;
       gsize n = strnlen (name, len - i);
-      if (!g_str_has_prefix (name, "lost+found"))
-        g_ptr_array_add (paths, g_strconcat ("/", name, NULL));
       i += n + 1;
+      while (n > 0 && name[0] == '/') /* find0 may start names with the '/' after @dir */
+        name++, n--;
+      if (n == 0)
+        continue;
+      gboolean lost = g_str_has_prefix (name, "lost+found") && (name[10] == '\0' || name[10] == '/');
+      if (!(skip_lost_found && lost))
+        g_ptr_array_add (paths, g_strndup (name, n));
     }
   g_ptr_array_sort (paths, lodge_compare_strings);
   return paths;
@@ -259,7 +262,7 @@ list_paths (LodgeGuestfs *g, GError **error)
 GPtrArray *
 lodge_guestfs_manifest (LodgeGuestfs *g, gboolean checksums, GError **error)
 {
-  g_autoptr (GPtrArray) paths = list_paths (g, error);
+  g_autoptr (GPtrArray) paths = lodge_guestfs_find (g, "/", TRUE, error);
   if (paths == NULL)
     return NULL;
 
@@ -267,7 +270,7 @@ lodge_guestfs_manifest (LodgeGuestfs *g, gboolean checksums, GError **error)
     g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_file_entry_free);
   for (guint i = 0; i < paths->len; i++)
     {
-      const char *path = paths->pdata[i];
+      g_autofree char *path = g_strconcat ("/", (const char *) paths->pdata[i], NULL);
       struct guestfs_statns *st = guestfs_lstatns (g->g, path);
       if (st == NULL)
         return fail (g, error, "cannot lstat %s in the guest", path), NULL;

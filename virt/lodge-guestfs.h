@@ -84,6 +84,12 @@ typedef struct {
 void lodge_file_entry_free (LodgeFileEntry *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeFileEntry, lodge_file_entry_free)
 
+/* Every path under directory @dir of the appliance, relative to it
+ * ("etc/passwd"; names may hold any byte but NUL and '/'), sorted; with
+ * @skip_lost_found, without @dir's lost+found and what is in it. */
+GPtrArray *lodge_guestfs_find (LodgeGuestfs *g, const char *dir, gboolean skip_lost_found,
+                               GError **error);
+
 /* Every file under the mounted root except lost+found, sorted by path,
  * with content checksums when @checksums. */
 GPtrArray *lodge_guestfs_manifest (LodgeGuestfs *g, gboolean checksums, GError **error);

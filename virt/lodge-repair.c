@@ -482,35 +482,8 @@ lodge_repair_cat (LodgeRepair *r, const char *path, LodgeRepairOutput out, gpoin
 GPtrArray *
 lodge_repair_list_tree (LodgeRepair *r, const char *top, GError **error)
 {
-  g_autofree char *tmp = NULL;
-  int fd = g_file_open_tmp ("lodge-repair-XXXXXX", &tmp, NULL);
-  if (fd < 0)
-    return lodge_repair_refuse (error, "cannot create a temporary file"), NULL;
-  close (fd);
-  int rc = guestfs_find0 (r->h, top, tmp);
-  g_autofree char *data = NULL;
-  gsize len = 0;
-  gboolean ok = rc >= 0 && g_file_get_contents (tmp, &data, &len, NULL);
-  g_unlink (tmp);
-  if (!ok)
-    return lodge_repair_failf (r, error, "cannot list the files under %s", top), NULL;
-  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
-  for (gsize i = 0; i < len;)
-    {
-      const char *name = data + i;
-      gsize n = strnlen (name, len - i);
-      i += n + 1;
-      while (n > 0 && name[0] == '/') /* find0 may start names with the '/' after @top */
-        name++, n--;
-      if (n == 0)
-        continue;
-      gboolean at_root = strcmp (top, VE_ROOT) == 0 || strcmp (top, TMPL_ROOT) == 0;
-      gboolean lost = g_str_has_prefix (name, "lost+found") && (name[10] == '\0' || name[10] == '/');
-      if (!(at_root && lost))
-        g_ptr_array_add (paths, g_strndup (name, n));
-    }
-  g_ptr_array_sort (paths, lodge_compare_strings);
-  return paths;
+  gboolean at_root = strcmp (top, VE_ROOT) == 0 || strcmp (top, TMPL_ROOT) == 0;
+  return lodge_guestfs_find (r->g, top, at_root, error);
 }
 
 gboolean
