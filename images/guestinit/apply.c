@@ -145,8 +145,11 @@ lodge_apply_hostname_files (const char *root, const char *hostname)
   return rc;
 }
 
-int
-lodge_apply_root_hash (const char *root, const char *hash)
+/* Sets @user's hash field in <root>/etc/shadow. A missing line (and a
+ * missing file) is added when @add_missing, else -2 is returned and
+ * nothing written. */
+static int
+edit_shadow_hash (const char *root, const char *user, const char *hash, int add_missing)
 {
   char *path = path_of (root, "/etc/shadow");
   struct stat st;
@@ -159,26 +162,34 @@ lodge_apply_root_hash (const char *root, const char *hash)
       free (path);
       return -1;
     }
-  size_t cap = len + strlen (hash) + 128;
+  size_t ulen = strlen (user);
+  size_t cap = len + ulen + strlen (hash) + 128;
   char *out = malloc (cap);
+  if (out == NULL)
+    {
+      free (shadow);
+      free (path);
+      return -1;
+    }
   size_t o = 0;
   int found = 0;
+  long today = (long) (time (NULL) / 86400);
   for (char *l = shadow; l != NULL && *l != '\0';)
     {
       char *nl = strchr (l, '\n');
       size_t ll = nl != NULL ? (size_t) (nl - l) : strlen (l);
-      if (strncmp (l, "root:", 5) == 0 && !found)
+      if (!found && ll > ulen && strncmp (l, user, ulen) == 0 && l[ulen] == ':')
         {
-          /* root:HASH:rest -> root:NEW:rest */
-          const char *rest = memchr (l + 5, ':', ll - 5);
-          o += snprintf (out + o, cap - o, "root:%s", hash);
+          /* user:HASH:rest -> user:NEW:rest */
+          const char *rest = memchr (l + ulen + 1, ':', ll - ulen - 1);
+          o += snprintf (out + o, cap - o, "%s:%s", user, hash);
           if (rest != NULL)
             {
               memcpy (out + o, rest, ll - (rest - l));
               o += ll - (rest - l);
             }
           else
-            o += snprintf (out + o, cap - o, ":%ld:0:99999:7:::", (long) (time (NULL) / 86400));
+            o += snprintf (out + o, cap - o, ":%ld:0:99999:7:::", today);
           found = 1;
         }
       else
@@ -189,15 +200,32 @@ lodge_apply_root_hash (const char *root, const char *hash)
       out[o++] = '\n';
       l = nl != NULL ? nl + 1 : NULL;
     }
-  if (!found)
-    o += snprintf (out + o, cap - o, "root:%s:%ld:0:99999:7:::\n", hash,
-                   (long) (time (NULL) / 86400));
-  int rc = lodge_write_file (path, out, o, have ? st.st_mode & 07777 : 0600, have ? (int) st.st_uid : 0,
-                             have ? (int) st.st_gid : 0);
+  int rc;
+  if (!found && !add_missing)
+    rc = -2;
+  else
+    {
+      if (!found)
+        o += snprintf (out + o, cap - o, "%s:%s:%ld:0:99999:7:::\n", user, hash, today);
+      rc = lodge_write_file (path, out, o, have ? st.st_mode & 07777 : 0600,
+                             have ? (int) st.st_uid : 0, have ? (int) st.st_gid : 0);
+    }
   free (out);
   free (shadow);
   free (path);
   return rc;
+}
+
+int
+lodge_apply_root_hash (const char *root, const char *hash)
+{
+  return edit_shadow_hash (root, "root", hash, 1);
+}
+
+int
+lodge_apply_user_hash (const char *root, const char *user, const char *hash)
+{
+  return edit_shadow_hash (root, user, hash, 0);
 }
 
 int

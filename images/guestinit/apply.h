@@ -8,6 +8,10 @@
 
 int lodge_apply_hostname_files (const char *root, const char *hostname);
 int lodge_apply_root_hash (const char *root, const char *hash);
+/* Sets the hash of an existing @user in /etc/shadow (root's is added when
+ * missing, by lodge_apply_root_hash; other users' are not). Returns 0, -1
+ * (said why), or -2 when @user has no line (nothing written). */
+int lodge_apply_user_hash (const char *root, const char *user, const char *hash);
 int lodge_apply_authorized_keys (const char *root, const char *const *keys, int n_keys);
 int lodge_apply_sysctls (const char *root, const struct lodge_cfg *cfg);
 int lodge_apply_dns (const char *root, const struct lodge_cfg *cfg);

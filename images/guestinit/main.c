@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "apply.h"
 #include "config.h"
 #include "net.h"
@@ -324,10 +325,13 @@ main (int argc, char **argv)
 {
   if (argc == 3 && strcmp (argv[1], "--check") == 0)
     return check_mode (argv[2]);
+  if (argc >= 2 && strcmp (argv[1], "--agent") == 0)
+    return lodge_agent_main (argc, argv);
   if (getpid () != 1)
     {
       fprintf (stderr, "Usage: lodge-init (as PID 1: init=/sbin/lodge-init)\n"
-                       "       lodge-init --check FILE\n");
+                       "       lodge-init --check FILE\n"
+                       "       lodge-init --agent [--device PATH | --stdio] [--root DIR]\n");
       return 2;
     }
 

@@ -1,0 +1,934 @@
+/* lodge-init --agent: the QGA protocol on the guest agent's channel.
+ *
+ * Framing, as qemu-ga does it: a request is one JSON object; it ends where
+ * its braces balance (or, for anything that is not an object, at the end
+ * of its line). A 0xFF byte drops whatever was read so far (libvirt sends
+ * one before guest-sync-delimited to resynchronise). A request over 8 MiB
+ * gets an error reply and everything up to the next newline or 0xFF is
+ * dropped. Every reply is one line:
+ *   {"return":VALUE[,"id":ID]}   or
+ *   {"error":{"class":"GenericError"|"CommandNotFound","desc":"..."}[,"id":ID]}
+ * guest-sync-delimited's reply is preceded by a 0xFF byte; guest-shutdown
+ * sends none, as qemu-ga. */
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent-private.h"
+#include "apply.h"
+
+#ifndef LODGE_VERSION
+#define LODGE_VERSION "0"
+#endif
+
+#define HUP_PAUSE_NS (200 * 1000000L)
+#define FILE_READ_MAX (48 * 1024 * 1024)
+#define FILE_READ_CAP (4 * 1024 * 1024)
+
+long
+lodge_agent_now_ms (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int
+lodge_agent_find_port (char *path, size_t len)
+{
+  DIR *d = opendir ("/sys/class/virtio-ports");
+  struct dirent *de;
+  int found = 0;
+  while (d != NULL && !found && (de = readdir (d)) != NULL)
+    {
+      if (de->d_name[0] == '.')
+        continue;
+      char name_path[512], name[128] = "";
+      snprintf (name_path, sizeof name_path, "/sys/class/virtio-ports/%s/name", de->d_name);
+      int fd = open (name_path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0)
+        continue;
+      ssize_t n = read (fd, name, sizeof name - 1);
+      close (fd);
+      name[n > 0 ? n : 0] = '\0';
+      name[strcspn (name, "\n")] = '\0';
+      if (strcmp (name, LODGE_AGENT_PORT_NAME) == 0)
+        {
+          snprintf (path, len, "/dev/%s", de->d_name);
+          found = access (path, F_OK) == 0;
+        }
+    }
+  if (d != NULL)
+    closedir (d);
+  if (found)
+    return 0;
+  snprintf (path, len, "/dev/virtio-ports/%s", LODGE_AGENT_PORT_NAME);
+  return access (path, F_OK) == 0 ? 0 : -1;
+}
+
+/* ---- arguments ---- */
+
+static int arg_fail (char *err, size_t err_len, const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+
+static int
+arg_fail (char *err, size_t err_len, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  vsnprintf (err, err_len, fmt, ap);
+  va_end (ap);
+  return -1;
+}
+
+static const struct lodge_json *
+arg_get (const struct lodge_json *args, const char *name)
+{
+  const struct lodge_json *v = lodge_json_get (args, name);
+  return v != NULL && v->type == LODGE_JSON_NULL ? NULL : v;
+}
+
+int
+lodge_agent_arg_int (const struct lodge_json *args, const char *name, int required, int64_t def,
+                     int64_t *ret, char *err, size_t err_len)
+{
+  const struct lodge_json *v = arg_get (args, name);
+  *ret = def;
+  if (v == NULL)
+    return required ? arg_fail (err, err_len, "Parameter '%s' is missing", name) : 1;
+  if (v->type != LODGE_JSON_INT)
+    return arg_fail (err, err_len, "Parameter '%s' expects an integer", name);
+  *ret = v->i;
+  return 0;
+}
+
+int
+lodge_agent_arg_str (const struct lodge_json *args, const char *name, int required,
+                     const char *def, const char **ret, char *err, size_t err_len)
+{
+  const struct lodge_json *v = arg_get (args, name);
+  *ret = def;
+  if (v == NULL)
+    return required ? arg_fail (err, err_len, "Parameter '%s' is missing", name) : 1;
+  if (v->type != LODGE_JSON_STRING)
+    return arg_fail (err, err_len, "Parameter '%s' expects a string", name);
+  *ret = v->s;
+  return 0;
+}
+
+int
+lodge_agent_arg_bool (const struct lodge_json *args, const char *name, int required, int def,
+                      int *ret, char *err, size_t err_len)
+{
+  const struct lodge_json *v = arg_get (args, name);
+  *ret = def;
+  if (v == NULL)
+    return required ? arg_fail (err, err_len, "Parameter '%s' is missing", name) : 1;
+  if (v->type != LODGE_JSON_BOOL)
+    return arg_fail (err, err_len, "Parameter '%s' expects a boolean", name);
+  *ret = (int) v->i;
+  return 0;
+}
+
+/* ---- simple commands ---- */
+
+static int
+cmd_sync (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+          size_t err_len)
+{
+  int64_t id;
+  if (lodge_agent_arg_int (args, "id", 1, 0, &id, err, err_len) < 0)
+    return -1;
+  lodge_buf_printf (ret, "%lld", (long long) id);
+  return 0;
+}
+
+static int
+cmd_ping (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+          size_t err_len)
+{
+  lodge_buf_puts (ret, "{}");
+  return 0;
+}
+
+static int
+cmd_host_name (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+               size_t err_len)
+{
+  char name[256];
+  if (gethostname (name, sizeof name) < 0)
+    {
+      snprintf (err, err_len, "cannot get the host name: %s", strerror (errno));
+      return -1;
+    }
+  name[sizeof name - 1] = '\0';
+  lodge_buf_puts (ret, "{\"host-name\":");
+  lodge_buf_json_string (ret, name, strlen (name));
+  lodge_buf_puts (ret, "}");
+  return 0;
+}
+
+static void
+put_member (struct lodge_buf *b, int *first, const char *key, const char *value, size_t len)
+{
+  lodge_buf_printf (b, "%s\"%s\":", *first ? "" : ",", key);
+  lodge_buf_json_string (b, value, len);
+  *first = 0;
+}
+
+static int
+cmd_osinfo (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+            size_t err_len)
+{
+  static const char *const keys[][2] = {
+    { "ID", "id" },           { "NAME", "name" },
+    { "PRETTY_NAME", "pretty-name" }, { "VERSION", "version" },
+    { "VERSION_ID", "version-id" },   { "VARIANT", "variant" },
+    { "VARIANT_ID", "variant-id" },
+  };
+  int first = 1;
+  lodge_buf_puts (ret, "{");
+  struct utsname u;
+  if (uname (&u) == 0)
+    {
+      put_member (ret, &first, "kernel-release", u.release, strlen (u.release));
+      put_member (ret, &first, "kernel-version", u.version, strlen (u.version));
+      put_member (ret, &first, "machine", u.machine, strlen (u.machine));
+    }
+  char path[4096];
+  snprintf (path, sizeof path, "%s/etc/os-release", a->root);
+  FILE *f = fopen (path, "re");
+  if (f == NULL)
+    {
+      snprintf (path, sizeof path, "%s/usr/lib/os-release", a->root);
+      f = fopen (path, "re");
+    }
+  char line[1024];
+  while (f != NULL && fgets (line, sizeof line, f) != NULL)
+    {
+      line[strcspn (line, "\r\n")] = '\0';
+      char *eq = strchr (line, '=');
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      char *value = eq + 1;
+      size_t vlen = strlen (value);
+      if (vlen >= 2 && (value[0] == '"' || value[0] == '\'') && value[vlen - 1] == value[0])
+        {
+          value++;
+          vlen -= 2;
+        }
+      for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp (line, keys[i][0]) == 0)
+          put_member (ret, &first, keys[i][1], value, vlen);
+    }
+  if (f != NULL)
+    fclose (f);
+  lodge_buf_puts (ret, "}");
+  return 0;
+}
+
+static int
+cmd_shutdown (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+              size_t err_len)
+{
+  const char *mode;
+  if (lodge_agent_arg_str (args, "mode", 0, "powerdown", &mode, err, err_len) < 0)
+    return -1;
+  /* The signals lodge-init's supervise() (and busybox init) understand. */
+  int sig = strcmp (mode, "powerdown") == 0 ? SIGUSR2
+            : strcmp (mode, "halt") == 0    ? SIGUSR1
+            : strcmp (mode, "reboot") == 0  ? SIGTERM
+                                            : 0;
+  if (sig == 0)
+    return arg_fail (err, err_len, "Invalid parameter 'mode': '%s'", mode);
+  if (a->test_mode)
+    return arg_fail (err, err_len, "guest-shutdown is refused in %s mode", "--stdio/--root");
+  if (kill (1, sig) < 0)
+    {
+      snprintf (err, err_len, "cannot signal init: %s", strerror (errno));
+      return -1;
+    }
+  return 1; /* no reply, as qemu-ga */
+}
+
+static int
+cmd_fsfreeze_status (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                     size_t err_len)
+{
+  lodge_buf_puts (ret, a->frozen ? "\"frozen\"" : "\"thawed\"");
+  return 0;
+}
+
+static int
+freeze_root (Agent *a, int freeze, char *err, size_t err_len)
+{
+  if (a->test_mode)
+    return arg_fail (err, err_len, "file system freezing is refused in %s mode",
+                     "--stdio/--root");
+  int fd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || ioctl (fd, freeze ? FIFREEZE : FITHAW, 0) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      /* Thawing what is not frozen is no error; nothing was thawed. */
+      if (!freeze && e == EINVAL)
+        return 0;
+      snprintf (err, err_len, "cannot %s /: %s", freeze ? "freeze" : "thaw", strerror (e));
+      return -1;
+    }
+  close (fd);
+  return 1;
+}
+
+static int
+cmd_fsfreeze_freeze (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                     size_t err_len)
+{
+  if (a->frozen)
+    return arg_fail (err, err_len, "%s", "the file systems are already frozen");
+  int n = freeze_root (a, 1, err, err_len);
+  if (n < 0)
+    return -1;
+  a->frozen = 1;
+  lodge_buf_printf (ret, "%d", n);
+  return 0;
+}
+
+static int
+cmd_fsfreeze_thaw (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                   size_t err_len)
+{
+  int n = freeze_root (a, 0, err, err_len);
+  if (n < 0)
+    return -1;
+  a->frozen = 0;
+  lodge_buf_printf (ret, "%d", n);
+  return 0;
+}
+
+static int
+cmd_set_user_password (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                       size_t err_len)
+{
+  const char *user, *b64;
+  int crypted;
+  if (lodge_agent_arg_str (args, "username", 1, NULL, &user, err, err_len) < 0
+      || lodge_agent_arg_str (args, "password", 1, NULL, &b64, err, err_len) < 0
+      || lodge_agent_arg_bool (args, "crypted", 1, 0, &crypted, err, err_len) < 0)
+    return -1;
+  if (!crypted)
+    return arg_fail (err, err_len, "%s",
+                     "plain text passwords are not supported; send a crypt(5) hash with "
+                     "crypted=true");
+  if (user[0] == '\0' || strlen (user) > 64 || strpbrk (user, ":\n/") != NULL)
+    return arg_fail (err, err_len, "Invalid parameter 'username': '%.64s'", user);
+  size_t len;
+  char *hash = (char *) lodge_base64_decode (b64, strlen (b64), &len);
+  if (hash == NULL)
+    return arg_fail (err, err_len, "%s", "Parameter 'password' is not valid base64");
+  int ok = len > 1 && len < 512 && hash[0] == '$' && memchr (hash, ':', len) == NULL
+           && memchr (hash, '\n', len) == NULL && memchr (hash, '\0', len) == NULL;
+  int rc = ok ? lodge_apply_user_hash (a->root, user, hash) : -1;
+  free (hash);
+  if (!ok)
+    return arg_fail (err, err_len, "%s",
+                     "Parameter 'password' is not a crypt(5) hash ('$id$...', no ':' or "
+                     "line break)");
+  if (rc == -2)
+    return arg_fail (err, err_len, "user '%s' does not exist in /etc/shadow", user);
+  if (rc < 0)
+    return arg_fail (err, err_len, "cannot update the password of '%s' in /etc/shadow", user);
+  lodge_buf_puts (ret, "{}");
+  return 0;
+}
+
+/* ---- guest-file-* ---- */
+
+static AgentFile *
+file_of (Agent *a, const struct lodge_json *args, char *err, size_t err_len)
+{
+  int64_t h;
+  if (lodge_agent_arg_int (args, "handle", 1, 0, &h, err, err_len) < 0)
+    return NULL;
+  for (int i = 0; i < AGENT_MAX_FILES; i++)
+    if (a->files[i].handle != 0 && a->files[i].handle == h)
+      return &a->files[i];
+  snprintf (err, err_len, "handle '%lld' has not been found", (long long) h);
+  return NULL;
+}
+
+static int
+cmd_file_open (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+               size_t err_len)
+{
+  const char *path, *mode;
+  if (lodge_agent_arg_str (args, "path", 1, NULL, &path, err, err_len) < 0
+      || lodge_agent_arg_str (args, "mode", 0, "r", &mode, err, err_len) < 0)
+    return -1;
+  char m[4] = "";
+  size_t ml = 0;
+  for (const char *p = mode; *p != '\0' && ml < sizeof m - 1; p++)
+    if (*p != 'b')
+      m[ml++] = *p;
+  m[ml] = '\0';
+  static const struct {
+    const char *mode;
+    int flags;
+  } modes[] = {
+    { "r", O_RDONLY },
+    { "r+", O_RDWR },
+    { "w", O_WRONLY | O_CREAT | O_TRUNC },
+    { "w+", O_RDWR | O_CREAT | O_TRUNC },
+    { "a", O_WRONLY | O_CREAT | O_APPEND },
+    { "a+", O_RDWR | O_CREAT | O_APPEND },
+  };
+  int flags = -1;
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    if (strcmp (m, modes[i].mode) == 0 && strlen (mode) <= 3)
+      flags = modes[i].flags;
+  if (flags < 0)
+    return arg_fail (err, err_len, "Invalid parameter 'mode': '%.16s'", mode);
+  AgentFile *slot = NULL;
+  for (int i = 0; i < AGENT_MAX_FILES && slot == NULL; i++)
+    if (a->files[i].handle == 0)
+      slot = &a->files[i];
+  if (slot == NULL)
+    return arg_fail (err, err_len, "too many open files (at most %s)", "64");
+  /* Non-blocking: a FIFO must not stall the agent. */
+  int fd = open (path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+  if (fd < 0)
+    {
+      snprintf (err, err_len, "failed to open file '%.256s' (mode: '%s'): %s", path, mode,
+                strerror (errno));
+      return -1;
+    }
+  slot->fd = fd;
+  slot->handle = a->next_handle++;
+  lodge_buf_printf (ret, "%lld", (long long) slot->handle);
+  return 0;
+}
+
+static int
+cmd_file_close (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                size_t err_len)
+{
+  AgentFile *f = file_of (a, args, err, err_len);
+  if (f == NULL)
+    return -1;
+  int rc = close (f->fd);
+  int e = errno;
+  f->handle = 0;
+  f->fd = -1;
+  if (rc < 0 && e != EINTR)
+    {
+      snprintf (err, err_len, "failed to close the handle: %s", strerror (e));
+      return -1;
+    }
+  lodge_buf_puts (ret, "{}");
+  return 0;
+}
+
+static int
+cmd_file_flush (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                size_t err_len)
+{
+  /* Writes are unbuffered: they reached the kernel already. */
+  if (file_of (a, args, err, err_len) == NULL)
+    return -1;
+  lodge_buf_puts (ret, "{}");
+  return 0;
+}
+
+static int
+cmd_file_read (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+               size_t err_len)
+{
+  AgentFile *f = file_of (a, args, err, err_len);
+  int64_t count;
+  if (f == NULL || lodge_agent_arg_int (args, "count", 0, 4096, &count, err, err_len) < 0)
+    return -1;
+  if (count < 0 || count > FILE_READ_MAX)
+    return arg_fail (err, err_len, "Invalid parameter 'count': at most %s bytes",
+                     "50331648");
+  if (count > FILE_READ_CAP)
+    count = FILE_READ_CAP;
+  char *buf = malloc ((size_t) count + 1);
+  if (buf == NULL)
+    return arg_fail (err, err_len, "%s", "out of memory");
+  size_t got = 0;
+  int eof = 0;
+  while (got < (size_t) count)
+    {
+      ssize_t n = read (f->fd, buf + got, (size_t) count - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          snprintf (err, err_len, "failed to read the file: %s", strerror (errno));
+          free (buf);
+          return -1;
+        }
+      if (n == 0)
+        {
+          eof = 1;
+          break;
+        }
+      got += (size_t) n;
+    }
+  lodge_buf_printf (ret, "{\"count\":%zu,\"buf-b64\":\"", got);
+  lodge_buf_base64 (ret, buf, got);
+  lodge_buf_printf (ret, "\",\"eof\":%s}", eof ? "true" : "false");
+  free (buf);
+  return 0;
+}
+
+static int
+cmd_file_write (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                size_t err_len)
+{
+  AgentFile *f = file_of (a, args, err, err_len);
+  const char *b64;
+  if (f == NULL || lodge_agent_arg_str (args, "buf-b64", 1, NULL, &b64, err, err_len) < 0)
+    return -1;
+  size_t len;
+  unsigned char *data = lodge_base64_decode (b64, strlen (b64), &len);
+  if (data == NULL)
+    return arg_fail (err, err_len, "%s", "Parameter 'buf-b64' is not valid base64");
+  int64_t count;
+  if (lodge_agent_arg_int (args, "count", 0, (int64_t) len, &count, err, err_len) < 0
+      || count < 0 || (uint64_t) count > len)
+    {
+      free (data);
+      if (count < 0 || (uint64_t) count > len)
+        snprintf (err, err_len, "Invalid parameter 'count'");
+      return -1;
+    }
+  size_t done = 0;
+  while (done < (size_t) count)
+    {
+      ssize_t n = write (f->fd, data + done, (size_t) count - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += (size_t) n;
+    }
+  int e = errno;
+  free (data);
+  if (done == 0 && count > 0)
+    {
+      snprintf (err, err_len, "failed to write to the file: %s", strerror (e));
+      return -1;
+    }
+  lodge_buf_printf (ret, "{\"count\":%zu,\"eof\":false}", done);
+  return 0;
+}
+
+static int
+cmd_file_seek (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+               size_t err_len)
+{
+  AgentFile *f = file_of (a, args, err, err_len);
+  int64_t offset;
+  if (f == NULL || lodge_agent_arg_int (args, "offset", 1, 0, &offset, err, err_len) < 0)
+    return -1;
+  const struct lodge_json *w = arg_get (args, "whence");
+  int whence = -1;
+  if (w == NULL)
+    return arg_fail (err, err_len, "Parameter '%s' is missing", "whence");
+  if (w->type == LODGE_JSON_INT && w->i >= 0 && w->i <= 2)
+    whence = (int) w->i == 0 ? SEEK_SET : w->i == 1 ? SEEK_CUR : SEEK_END;
+  else if (w->type == LODGE_JSON_STRING)
+    whence = strcmp (w->s, "set") == 0   ? SEEK_SET
+             : strcmp (w->s, "cur") == 0 ? SEEK_CUR
+             : strcmp (w->s, "end") == 0 ? SEEK_END
+                                         : -1;
+  if (whence < 0)
+    return arg_fail (err, err_len, "Invalid parameter '%s'", "whence");
+  off_t pos = lseek (f->fd, (off_t) offset, whence);
+  if (pos < 0)
+    {
+      snprintf (err, err_len, "failed to seek the file: %s", strerror (errno));
+      return -1;
+    }
+  lodge_buf_printf (ret, "{\"position\":%lld,\"eof\":false}", (long long) pos);
+  return 0;
+}
+
+/* ---- dispatch ---- */
+
+static int cmd_info (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+                     size_t err_len);
+
+static const struct {
+  const char *name;
+  AgentCommand fn;
+} commands[] = {
+  { "guest-sync", cmd_sync },
+  { "guest-sync-delimited", cmd_sync },
+  { "guest-ping", cmd_ping },
+  { "guest-info", cmd_info },
+  { "guest-exec", lodge_agent_exec },
+  { "guest-exec-status", lodge_agent_exec_status },
+  { "guest-file-open", cmd_file_open },
+  { "guest-file-close", cmd_file_close },
+  { "guest-file-read", cmd_file_read },
+  { "guest-file-write", cmd_file_write },
+  { "guest-file-seek", cmd_file_seek },
+  { "guest-file-flush", cmd_file_flush },
+  { "guest-set-user-password", cmd_set_user_password },
+  { "guest-get-host-name", cmd_host_name },
+  { "guest-get-osinfo", cmd_osinfo },
+  { "guest-shutdown", cmd_shutdown },
+  { "guest-fsfreeze-status", cmd_fsfreeze_status },
+  { "guest-fsfreeze-freeze", cmd_fsfreeze_freeze },
+  { "guest-fsfreeze-thaw", cmd_fsfreeze_thaw },
+};
+
+static int
+cmd_info (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
+          size_t err_len)
+{
+  lodge_buf_puts (ret, "{\"version\":\"lodge-" LODGE_VERSION "\",\"supported_commands\":[");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    lodge_buf_printf (ret, "%s{\"name\":\"%s\",\"enabled\":true,\"success-response\":%s}",
+                      i ? "," : "", commands[i].name,
+                      strcmp (commands[i].name, "guest-shutdown") == 0 ? "false" : "true");
+  lodge_buf_puts (ret, "]}");
+  return 0;
+}
+
+static void
+flush_output (Agent *a)
+{
+  while (a->out.len > 0)
+    {
+      ssize_t n = write (a->out_fd, a->out.data, a->out.len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return; /* EAGAIN: poll says when; other errors: HUP handling */
+      lodge_buf_consume (&a->out, (size_t) n);
+    }
+}
+
+static void
+reply (Agent *a, int delimited, const char *class, const char *desc, const struct lodge_buf *ret,
+       const struct lodge_json *id)
+{
+  if (delimited)
+    lodge_buf_add (&a->out, "\xff", 1);
+  if (class != NULL)
+    {
+      lodge_buf_printf (&a->out, "{\"error\":{\"class\":\"%s\",\"desc\":", class);
+      lodge_buf_json_string (&a->out, desc, strlen (desc));
+      lodge_buf_puts (&a->out, "}");
+    }
+  else
+    {
+      lodge_buf_puts (&a->out, "{\"return\":");
+      lodge_buf_add (&a->out, ret->data, ret->len);
+    }
+  if (id != NULL)
+    {
+      lodge_buf_puts (&a->out, ",\"id\":");
+      lodge_buf_json_value (&a->out, id);
+    }
+  lodge_buf_puts (&a->out, "}\n");
+  if (a->out.failed)
+    {
+      /* Out of memory: drop the queue rather than send half a reply. */
+      lodge_buf_clear (&a->out);
+      lodge_say ("agent: out of memory; replies dropped");
+    }
+  flush_output (a);
+}
+
+static void
+reset_input (Agent *a)
+{
+  a->in.len = 0;
+  a->in_depth = a->in_string = a->in_escape = a->in_discarding = 0;
+  if (a->in.cap > 1024 * 1024)
+    lodge_buf_clear (&a->in);
+}
+
+static void
+process (Agent *a)
+{
+  char err[512];
+  struct lodge_json *req = lodge_json_parse (a->in.data, a->in.len, err, sizeof err);
+  reset_input (a);
+  if (req == NULL)
+    {
+      char desc[600];
+      snprintf (desc, sizeof desc, "Invalid JSON: %s", err);
+      reply (a, 0, "GenericError", desc, NULL, NULL);
+      return;
+    }
+  const struct lodge_json *id = lodge_json_get (req, "id");
+  const struct lodge_json *execute = lodge_json_get (req, "execute");
+  const struct lodge_json *args = lodge_json_get (req, "arguments");
+  if (req->type != LODGE_JSON_OBJECT)
+    reply (a, 0, "GenericError", "Expected a JSON object", NULL, NULL);
+  else if (execute == NULL || execute->type != LODGE_JSON_STRING)
+    reply (a, 0, "GenericError", "Missing or invalid 'execute'", NULL, id);
+  else if (args != NULL && args->type != LODGE_JSON_OBJECT && args->type != LODGE_JSON_NULL)
+    reply (a, 0, "GenericError", "'arguments' must be an object", NULL, id);
+  else
+    {
+      size_t i = 0;
+      while (i < sizeof commands / sizeof commands[0] && strcmp (commands[i].name, execute->s) != 0)
+        i++;
+      if (i == sizeof commands / sizeof commands[0])
+        {
+          snprintf (err, sizeof err, "The command %.128s has not been found", execute->s);
+          reply (a, 0, "CommandNotFound", err, NULL, id);
+        }
+      else
+        {
+          struct lodge_buf ret = { 0 };
+          err[0] = '\0';
+          int rc = commands[i].fn (a, args, &ret, err, sizeof err);
+          int delimited = strcmp (execute->s, "guest-sync-delimited") == 0;
+          if (rc == 0 && ret.failed)
+            reply (a, delimited, "GenericError", "out of memory", NULL, id);
+          else if (rc == 0)
+            reply (a, delimited, NULL, NULL, &ret, id);
+          else if (rc < 0)
+            reply (a, delimited, "GenericError", err, NULL, id);
+          lodge_buf_clear (&ret);
+        }
+    }
+  lodge_json_free (req);
+}
+
+static void
+feed (Agent *a, const unsigned char *data, size_t len)
+{
+  for (size_t i = 0; i < len; i++)
+    {
+      unsigned char c = data[i];
+      if (c == 0xFF)
+        {
+          reset_input (a);
+          continue;
+        }
+      if (a->in_discarding)
+        {
+          if (c == '\n')
+            reset_input (a);
+          continue;
+        }
+      if (a->in.len == 0 && (c == ' ' || c == '\t' || c == '\r' || c == '\n'))
+        continue;
+      if (a->in.len >= AGENT_MAX_REQUEST)
+        {
+          reset_input (a);
+          a->in_discarding = c != '\n';
+          reply (a, 0, "GenericError",
+                 "request larger than 8 MiB: dropped up to the next line break or 0xFF", NULL,
+                 NULL);
+          continue;
+        }
+      lodge_buf_add (&a->in, &c, 1);
+      if (a->in.failed)
+        {
+          reset_input (a);
+          lodge_buf_clear (&a->in);
+          a->in_discarding = 1;
+          reply (a, 0, "GenericError", "out of memory: request dropped", NULL, NULL);
+          continue;
+        }
+      if (a->in_string)
+        {
+          if (a->in_escape)
+            a->in_escape = 0;
+          else if (c == '\\')
+            a->in_escape = 1;
+          else if (c == '"')
+            a->in_string = 0;
+          if (c != '\n')
+            continue;
+          a->in_string = a->in_escape = 0; /* no raw line break in a JSON string */
+        }
+      if (c == '"')
+        a->in_string = 1;
+      else if (c == '{' || c == '[')
+        a->in_depth++;
+      else if ((c == '}' || c == ']') && --a->in_depth <= 0)
+        process (a);
+      else if (c == '\n' && a->in_depth <= 0)
+        process (a);
+    }
+}
+
+static void
+pause_after_hup (void)
+{
+  struct timespec ts = { 0, HUP_PAUSE_NS };
+  nanosleep (&ts, NULL);
+}
+
+static int
+run (Agent *a)
+{
+  sigset_t mask;
+  sigemptyset (&mask);
+  sigaddset (&mask, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &mask, NULL);
+  int sfd = signalfd (-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0)
+    {
+      lodge_say ("agent: signalfd: %s", strerror (errno));
+      return 1;
+    }
+  signal (SIGPIPE, SIG_IGN);
+
+  for (;;)
+    {
+      struct pollfd fds[3 + 2 * AGENT_MAX_EXECS];
+      AgentExec *owner[3 + 2 * AGENT_MAX_EXECS];
+      int nfds = 0;
+      fds[nfds++] = (struct pollfd) { sfd, POLLIN, 0 };
+      int in_at = nfds;
+      fds[nfds++] = (struct pollfd) { a->in_fd, POLLIN, 0 };
+      int out_at = in_at;
+      if (a->out_fd != a->in_fd)
+        {
+          out_at = nfds;
+          /* Only while something waits: a closed stdout would wake us. */
+          fds[nfds++] = (struct pollfd) { a->out.len > 0 ? a->out_fd : -1, POLLOUT, 0 };
+        }
+      else if (a->out.len > 0)
+        fds[out_at].events |= POLLOUT;
+      for (int i = 0; i < AGENT_MAX_EXECS; i++)
+        {
+          AgentExec *e = &a->execs[i];
+          if (e->pid != 0 && e->out_fd >= 0)
+            {
+              owner[nfds] = e;
+              fds[nfds++] = (struct pollfd) { e->out_fd, POLLIN, 0 };
+            }
+          if (e->pid != 0 && e->err_fd >= 0)
+            {
+              owner[nfds] = e;
+              fds[nfds++] = (struct pollfd) { e->err_fd, POLLIN, 0 };
+            }
+        }
+      if (poll (fds, (nfds_t) nfds, -1) < 0)
+        {
+          if (errno != EINTR)
+            pause_after_hup ();
+          continue;
+        }
+      if (fds[0].revents & POLLIN)
+        {
+          struct signalfd_siginfo si;
+          while (read (sfd, &si, sizeof si) == (ssize_t) sizeof si)
+            ;
+          lodge_agent_exec_reap (a);
+        }
+      for (int i = (out_at == in_at ? 2 : 3); i < nfds; i++)
+        if (fds[i].revents != 0)
+          lodge_agent_exec_drain (owner[i], fds[i].fd);
+      if (fds[out_at].revents & POLLOUT)
+        flush_output (a);
+
+      short rev = fds[in_at].revents;
+      if (rev & POLLIN)
+        {
+          static unsigned char chunk[65536];
+          ssize_t n = read (a->in_fd, chunk, sizeof chunk);
+          if (n > 0)
+            feed (a, chunk, (size_t) n);
+          else if (n == 0 && a->stdio)
+            {
+              flush_output (a); /* stdout is blocking */
+              return 0;
+            }
+          else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            rev |= POLLHUP;
+        }
+      if ((rev & (POLLHUP | POLLERR | POLLNVAL)) && !(rev & POLLIN))
+        {
+          if (a->stdio)
+            return 0;
+          /* virtio-serial with no host side: POLLHUP until one connects;
+           * whatever was half read or unsent belongs to the gone peer. */
+          reset_input (a);
+          a->out.len = 0;
+          pause_after_hup ();
+        }
+    }
+}
+
+int
+lodge_agent_main (int argc, char **argv)
+{
+  const char *device = NULL;
+  Agent a = { .in_fd = -1, .out_fd = -1, .root = "", .next_handle = 1000 };
+  for (int i = 2; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--stdio") == 0)
+        a.stdio = 1;
+      else if (strcmp (argv[i], "--device") == 0 && i + 1 < argc)
+        device = argv[++i];
+      else if (strcmp (argv[i], "--root") == 0 && i + 1 < argc)
+        a.root = argv[++i];
+      else
+        {
+          fprintf (stderr, "Usage: lodge-init --agent [--device PATH | --stdio] [--root DIR]\n");
+          return 2;
+        }
+    }
+  a.test_mode = a.stdio || a.root[0] != '\0';
+  for (int i = 0; i < AGENT_MAX_EXECS; i++)
+    a.execs[i].out_fd = a.execs[i].err_fd = -1;
+  for (int i = 0; i < AGENT_MAX_FILES; i++)
+    a.files[i].fd = -1;
+
+  if (a.stdio)
+    {
+      a.in_fd = 0;
+      a.out_fd = 1;
+    }
+  else
+    {
+      char path[512];
+      if (device == NULL && lodge_agent_find_port (path, sizeof path) < 0)
+        {
+          fprintf (stderr, "lodge-init: no guest agent port (%s) in /sys/class/virtio-ports "
+                           "or /dev/virtio-ports\n",
+                   LODGE_AGENT_PORT_NAME);
+          return 1;
+        }
+      if (device == NULL)
+        device = path;
+      a.in_fd = a.out_fd = open (device, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (a.in_fd < 0)
+        {
+          fprintf (stderr, "lodge-init: cannot open %s: %s\n", device, strerror (errno));
+          return 1;
+        }
+    }
+  return run (&a);
+}
