@@ -17,18 +17,14 @@ static char *
 show (const char *text)
 {
   GString *out = g_string_new (NULL);
-  glong n = 0;
   const char *p = text;
-  for (; *p != '\0' && n < 100; p = g_utf8_next_char (p), n++)
+  for (guint n = 0; *p != '\0' && n < 100; n++)
     {
       gunichar c = g_utf8_get_char_validated (p, -1);
       if (c == (gunichar) -1 || c == (gunichar) -2)
         {
           g_string_append_printf (out, "\\x%02x", (guchar) *p);
           p++;
-          n++;
-          if (*p == '\0')
-            break;
           continue;
         }
       if (c == '\n')
@@ -37,6 +33,7 @@ show (const char *text)
         g_string_append_printf (out, "\\x%02x", c);
       else
         g_string_append_unichar (out, c);
+      p = g_utf8_next_char (p);
     }
   if (*p != '\0')
     g_string_append (out, "...");
@@ -617,6 +614,31 @@ read_config (Reader *r, xmlNode *config, LodgeAppManifest *m, GHashTable *claime
   return TRUE;
 }
 
+/* A <file> is a regular file: no destination can lie below it. */
+static gboolean
+check_nothing_below_files (Reader *r, const LodgeAppManifest *m, GHashTable *claimed)
+{
+  g_autoptr (GPtrArray) destinations = sorted_keys (claimed);
+  for (guint i = 0; i < m->files->len; i++)
+    {
+      const LodgeAppFile *f = m->files->pdata[i];
+      gsize n = strlen (f->path);
+      for (guint j = 0; j < destinations->len; j++)
+        {
+          const char *d = destinations->pdata[j];
+          if (strncmp (d, f->path, n) == 0 && d[n] == '/')
+            {
+              g_autofree char *shown = show (f->path);
+              g_autofree char *below = show (d);
+              return reader_fail (r, "file", f->line,
+                                  "'%s' is a file, but the %s puts '%s' below it", shown,
+                                  (const char *) g_hash_table_lookup (claimed, d), below);
+            }
+        }
+    }
+  return TRUE;
+}
+
 /* Reads the command <@name> into *@ret (NULL when absent) and checks that
  * its placeholders name declared parameters. */
 static gboolean
@@ -665,6 +687,8 @@ lodge_app_manifest_parse (const char *xml, gsize len, const char *origin, GError
   if ((n = lodge_xml_child (top, "files")) != NULL && !read_files (&r, n, m, claimed))
     return NULL;
   if ((n = lodge_xml_child (top, "config")) != NULL && !read_config (&r, n, m, claimed))
+    return NULL;
+  if (!check_nothing_below_files (&r, m, claimed))
     return NULL;
   if (!read_command (&r, top, "launch", m, &m->launch)
       || !read_command (&r, top, "reload", m, &m->reload)

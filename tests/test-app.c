@@ -224,6 +224,13 @@ test_values_control (void)
       g_assert_nonnull (strstr (error->message, "line break or other control character"));
       g_assert_null (strchr (error->message, '\n')); /* shown escaped */
     }
+  g_autoptr (GError) utf8_error = NULL;
+  g_autoptr (GHashTable) not_utf8 = given_table ("greeting", "caf\xe9", NULL);
+  g_autoptr (GHashTable) u = lodge_app_manifest_values (m, not_utf8, "web", &utf8_error);
+  g_assert_null (u);
+  g_assert_cmpstr (utf8_error->message, ==,
+                   "application web: value 'caf\\xe9' for 'greeting' is not valid UTF-8");
+
   g_autoptr (GError) error = NULL;
   g_autoptr (GHashTable) given = given_table ("greeting", "Hello\nWorld", NULL);
   g_autoptr (GHashTable) v = lodge_app_manifest_values (m, given, "web", &error);
