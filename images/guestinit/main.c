@@ -9,7 +9,33 @@
  * configuration never stops the boot: it is reported, and the VE comes up
  * with its template's defaults.
  *
+ * When the VE has a guest agent port (virtio-serial org.qemu.guest_agent.0),
+ * the supervisor also keeps "lodge-init --agent" running (agent.c).
+ *
  *   lodge-init --check FILE   parses FILE as a configuration and prints it
+ *   lodge-init --agent ...    the guest agent (agent.h)
+ *
+ * Application status files. For every supervised application, lodge-init
+ * keeps /run/lodge/apps/<name>.json, rewritten (temporary file + rename)
+ * at every start and every exit; the host reads it over the guest agent
+ * (guest-file-open/guest-file-read). One JSON object on one line:
+ *
+ *   {"name":"web","state":"running","pid":123,"restarts":2,
+ *    "started":1767225600,"last_exit":"exited with status 1",
+ *    "command":"/usr/bin/web --port 80"}
+ *
+ *   name       the application's name from the configuration
+ *   state      "running"; "restarting" (exited, started again after the
+ *              backoff delay: 1 s doubling to 30 s, back to 1 s after a
+ *              minute of running); "failed-to-start" (as "restarting", but
+ *              the last attempt could not fork, or the shell exited 126 or
+ *              127: command not executable or not found)
+ *   pid        the running process (its own session), null when none
+ *   restarts   starts after the first one
+ *   started    CLOCK_REALTIME seconds of the last start
+ *   last_exit  "exited with status N", "killed by signal N", or null before
+ *              the first exit
+ *   command    the shell command line (run with /bin/sh -c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +56,7 @@
 #include "agent.h"
 #include "apply.h"
 #include "config.h"
+#include "json.h"
 #include "net.h"
 
 #define CONFIG_PATH "/sys/firmware/qemu_fw_cfg/by_name/opt/lodge/config/raw"
@@ -131,7 +158,52 @@ typedef struct {
   long next_start_ms;
   int delay_ms;
   long started_ms;
+  const char *command; /* applications only: they get a status file */
+  int restarts;
+  long started_real;
+  int failed_to_start;
+  char last_exit[48];
 } Service;
+
+#define APPS_STATUS_DIR "/run/lodge/apps"
+
+/* /run/lodge/apps/<name>.json; see the top of this file. */
+static void
+write_app_status (const Service *s)
+{
+  if (s->command == NULL)
+    return;
+  if (!lodge_cfg_safe_path_part (s->name) || strchr (s->name, '/') != NULL)
+    {
+      lodge_say ("%s: no status file for an application of that name", s->name);
+      return;
+    }
+  mkdir ("/run/lodge", 0755);
+  mkdir (APPS_STATUS_DIR, 0755);
+  struct lodge_buf b = { 0 };
+  lodge_buf_puts (&b, "{\"name\":");
+  lodge_buf_json_string (&b, s->name, strlen (s->name));
+  lodge_buf_printf (&b, ",\"state\":\"%s\"",
+                    s->pid > 0 ? "running" : s->failed_to_start ? "failed-to-start" : "restarting");
+  if (s->pid > 0)
+    lodge_buf_printf (&b, ",\"pid\":%d", (int) s->pid);
+  else
+    lodge_buf_puts (&b, ",\"pid\":null");
+  lodge_buf_printf (&b, ",\"restarts\":%d,\"started\":%ld,\"last_exit\":", s->restarts,
+                    s->started_real);
+  if (s->last_exit[0] != '\0')
+    lodge_buf_json_string (&b, s->last_exit, strlen (s->last_exit));
+  else
+    lodge_buf_puts (&b, "null");
+  lodge_buf_puts (&b, ",\"command\":");
+  lodge_buf_json_string (&b, s->command, strlen (s->command));
+  lodge_buf_puts (&b, "}\n");
+  char path[300];
+  snprintf (path, sizeof path, APPS_STATUS_DIR "/%s.json", s->name);
+  if (!b.failed)
+    lodge_write_file (path, b.data, b.len, 0644, -1, -1);
+  lodge_buf_clear (&b);
+}
 
 static pid_t
 spawn (Service *s)
@@ -150,8 +222,19 @@ spawn (Service *s)
     }
   if (pid < 0)
     lodge_say ("%s: cannot fork: %s", s->name, strerror (errno));
+  if (s->started_real != 0)
+    s->restarts++;
   s->pid = pid > 0 ? pid : 0;
   s->started_ms = uptime_ms ();
+  s->started_real = (long) time (NULL);
+  s->failed_to_start = pid < 0;
+  if (pid < 0)
+    {
+      /* Tried again after the delay, as after an exit. */
+      s->next_start_ms = s->started_ms + s->delay_ms;
+      s->delay_ms = s->delay_ms * 2 > MAX_RESTART_DELAY_MS ? MAX_RESTART_DELAY_MS : s->delay_ms * 2;
+    }
+  write_app_status (s);
   return pid;
 }
 
@@ -212,7 +295,8 @@ supervise (const struct lodge_cfg *cfg, int have_cfg)
 {
   static char *sh_argv[LODGE_CFG_MAX_APPS][4];
   static char *getty_argv[] = { "/sbin/getty", "-L", "115200", "ttyS0", "vt100", NULL };
-  Service services[LODGE_CFG_MAX_APPS + 1];
+  static char *agent_argv[] = { "/sbin/lodge-init", "--agent", NULL };
+  Service services[LODGE_CFG_MAX_APPS + 2];
   int n = 0;
 
   for (int i = 0; have_cfg && i < cfg->n_apps; i++)
@@ -222,10 +306,14 @@ supervise (const struct lodge_cfg *cfg, int have_cfg)
         sh_argv[i][1] = "-c";
         sh_argv[i][2] = (char *) cfg->apps[i].command;
         sh_argv[i][3] = NULL;
-        services[n++] = (Service) { cfg->apps[i].name, sh_argv[i], 0, 0, 1000, 0 };
+        services[n++] = (Service) { .name = cfg->apps[i].name, .argv = sh_argv[i],
+                                    .delay_ms = 1000, .command = cfg->apps[i].command };
       }
   if (access ("/sbin/getty", X_OK) == 0)
-    services[n++] = (Service) { "console login", getty_argv, 0, 0, 1000, 0 };
+    services[n++] = (Service) { .name = "console login", .argv = getty_argv, .delay_ms = 1000 };
+  char port[512];
+  if (lodge_agent_find_port (port, sizeof port) == 0)
+    services[n++] = (Service) { .name = "guest agent", .argv = agent_argv, .delay_ms = 1000 };
 
   sigset_t mask;
   sigemptyset (&mask);
@@ -283,6 +371,14 @@ supervise (const struct lodge_cfg *cfg, int have_cfg)
               if (now - s->started_ms > 60000)
                 s->delay_ms = 1000;
               if (WIFEXITED (status))
+                snprintf (s->last_exit, sizeof s->last_exit, "exited with status %d",
+                          WEXITSTATUS (status));
+              else
+                snprintf (s->last_exit, sizeof s->last_exit, "killed by signal %d",
+                          WTERMSIG (status));
+              s->failed_to_start
+                = WIFEXITED (status) && (WEXITSTATUS (status) == 126 || WEXITSTATUS (status) == 127);
+              if (WIFEXITED (status))
                 lodge_say ("%s exited with status %d; starting it again in %d s", s->name,
                            WEXITSTATUS (status), s->delay_ms / 1000);
               else
@@ -292,6 +388,7 @@ supervise (const struct lodge_cfg *cfg, int have_cfg)
               s->next_start_ms = now + s->delay_ms;
               s->delay_ms = s->delay_ms * 2 > MAX_RESTART_DELAY_MS ? MAX_RESTART_DELAY_MS
                                                                    : s->delay_ms * 2;
+              write_app_status (s);
             }
     }
 }
