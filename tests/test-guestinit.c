@@ -1,13 +1,14 @@
 /* The guest init shim's config parser and file editing, on the host: the
  * blob the control center formats is parsed back; truncated, oversized,
- * garbage and hostile blobs are refused whole; edits of /etc/shadow,
- * authorized_keys, hosts, resolv.conf and the time zone happen in a
- * scratch root. */
+ * garbage and hostile blobs are refused whole; edits of /etc/shadow (root's
+ * and other users' hashes), authorized_keys, hosts, resolv.conf and the
+ * time zone, and the application status files, happen in a scratch root. */
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "appstatus.h"
 #include "apply.h"
 #include "config.h"
 #include "lodge-env.h"
@@ -254,6 +255,74 @@ test_root_hash (Root *r, gconstpointer data)
 }
 
 static void
+test_user_hash (Root *r, gconstpointer data)
+{
+  const char *before = "root:*:19000:0:99999:7:::\nbob:!:19000:0:99999:7:::\nbobby:!:1::::::\n";
+  write_rel (r, "/etc/shadow", before, 0640);
+  g_assert_cmpint (lodge_apply_user_hash (r->root, "bob", "$6$s$B"), ==, 0);
+  g_autofree char *shadow = read_rel (r, "/etc/shadow");
+  g_assert_cmpstr (shadow, ==,
+                   "root:*:19000:0:99999:7:::\nbob:$6$s$B:19000:0:99999:7:::\nbobby:!:1::::::\n");
+  /* Another user's line is never added, and the file is left alone. */
+  g_assert_cmpint (lodge_apply_user_hash (r->root, "bo", "$6$s$X"), ==, -2);
+  g_assert_cmpint (lodge_apply_user_hash (r->root, "alice", "$6$s$X"), ==, -2);
+  g_autofree char *same = read_rel (r, "/etc/shadow");
+  g_assert_cmpstr (same, ==, shadow);
+  /* A line without fields after the hash gets the usual ones. */
+  write_rel (r, "/etc/shadow", "bob:old\n", 0600);
+  g_assert_cmpint (lodge_apply_user_hash (r->root, "bob", "$y$j$H"), ==, 0);
+  g_autofree char *filled = read_rel (r, "/etc/shadow");
+  g_assert_true (g_str_has_prefix (filled, "bob:$y$j$H:"));
+  g_assert_true (g_str_has_suffix (filled, ":0:99999:7:::\n"));
+  /* No file: nothing to set, nothing made. */
+  g_autofree char *p = g_strconcat (r->root, "/etc/shadow", NULL);
+  g_unlink (p);
+  g_assert_cmpint (lodge_apply_user_hash (r->root, "bob", "$6$s$B"), ==, -2);
+  g_assert_false (g_file_test (p, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_app_status (Root *r, gconstpointer data)
+{
+  g_autofree char *dir = g_strconcat (r->root, "/run/lodge/apps", NULL);
+  struct lodge_app_status st = {
+    .name = "web",
+    .command = "/usr/bin/web --title \"a\\b\"\t",
+    .state = LODGE_APP_RUNNING,
+    .pid = 123,
+    .restarts = 0,
+    .started = 1767225600,
+  };
+  g_assert_cmpint (lodge_app_status_write (dir, &st), ==, 0);
+  g_autofree char *running = read_rel (r, "/run/lodge/apps/web.json");
+  g_assert_cmpstr (running, ==,
+                   "{\"name\":\"web\",\"state\":\"running\",\"pid\":123,\"restarts\":0,"
+                   "\"started\":1767225600,\"last_exit\":null,"
+                   "\"command\":\"/usr/bin/web --title \\\"a\\\\b\\\"\\t\"}\n");
+
+  st.state = LODGE_APP_RESTARTING;
+  st.pid = 0;
+  st.restarts = 2;
+  st.last_exit = "killed by signal 9";
+  g_assert_cmpint (lodge_app_status_write (dir, &st), ==, 0);
+  g_autofree char *restarting = read_rel (r, "/run/lodge/apps/web.json");
+  g_assert_nonnull (strstr (restarting, "\"state\":\"restarting\",\"pid\":null,\"restarts\":2,"));
+  g_assert_nonnull (strstr (restarting, "\"last_exit\":\"killed by signal 9\""));
+  st.state = LODGE_APP_FAILED_TO_START;
+  g_assert_cmpint (lodge_app_status_write (dir, &st), ==, 0);
+  g_autofree char *failed = read_rel (r, "/run/lodge/apps/web.json");
+  g_assert_nonnull (strstr (failed, "\"state\":\"failed-to-start\""));
+
+  /* A name that is no plain file name gets no file. */
+  st.name = "../../etc/passwd";
+  g_assert_cmpint (lodge_app_status_write (dir, &st), ==, -1);
+  st.name = "a/b";
+  g_assert_cmpint (lodge_app_status_write (dir, &st), ==, -1);
+  g_autofree char *passwd = g_strconcat (r->root, "/run/etc/passwd.json", NULL);
+  g_assert_false (g_file_test (passwd, G_FILE_TEST_EXISTS));
+}
+
+static void
 test_authorized_keys (Root *r, gconstpointer data)
 {
   g_autofree char *ssh = g_strconcat (r->root, "/root/.ssh", NULL);
@@ -332,6 +401,8 @@ main (int argc, char **argv)
   g_test_add_func ("/guestinit/unknown-keywords", test_unknown_keywords);
   g_test_add_func ("/guestinit/mutations", test_mutations);
   g_test_add ("/guestinit/root-hash", Root, NULL, root_setup, test_root_hash, root_teardown);
+  g_test_add ("/guestinit/user-hash", Root, NULL, root_setup, test_user_hash, root_teardown);
+  g_test_add ("/guestinit/app-status", Root, NULL, root_setup, test_app_status, root_teardown);
   g_test_add ("/guestinit/authorized-keys", Root, NULL, root_setup, test_authorized_keys,
               root_teardown);
   g_test_add ("/guestinit/hosts-dns-timezone-sysctl", Root, NULL, root_setup,

@@ -1,5 +1,5 @@
-/* The guest agent's state, shared by agent.c (channel, dispatch, files,
- * users, system) and agent-exec.c (guest-exec). */
+/* The guest agent's state, shared by agent.c (channel, dispatch, users,
+ * system), agent-file.c (guest-file-*) and agent-exec.c (guest-exec). */
 #pragma once
 
 #include <stdint.h>
@@ -53,6 +53,20 @@ int lodge_agent_exec_status (Agent *a, const struct lodge_json *args, struct lod
 void lodge_agent_exec_drain (AgentExec *e, int fd);
 /* Reaps exited children (SIGCHLD came). */
 void lodge_agent_exec_reap (Agent *a);
+
+/* guest-file-* (agent-file.c). */
+int lodge_agent_file_open (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
+                          char *err, size_t err_len);
+int lodge_agent_file_close (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
+                          char *err, size_t err_len);
+int lodge_agent_file_flush (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
+                          char *err, size_t err_len);
+int lodge_agent_file_read (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
+                          char *err, size_t err_len);
+int lodge_agent_file_write (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
+                          char *err, size_t err_len);
+int lodge_agent_file_seek (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
+                          char *err, size_t err_len);
 
 /* Argument helpers: 0, 1 when absent and optional (the default is set), or
  * -1 with a qemu-ga style reason ("Parameter 'pid' is missing"). */

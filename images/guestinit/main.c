@@ -55,8 +55,8 @@
 
 #include "agent.h"
 #include "apply.h"
+#include "appstatus.h"
 #include "config.h"
-#include "json.h"
 #include "net.h"
 
 #define CONFIG_PATH "/sys/firmware/qemu_fw_cfg/by_name/opt/lodge/config/raw"
@@ -165,44 +165,24 @@ typedef struct {
   char last_exit[48];
 } Service;
 
-#define APPS_STATUS_DIR "/run/lodge/apps"
-
 /* /run/lodge/apps/<name>.json; see the top of this file. */
 static void
 write_app_status (const Service *s)
 {
   if (s->command == NULL)
     return;
-  if (!lodge_cfg_safe_path_part (s->name) || strchr (s->name, '/') != NULL)
-    {
-      lodge_say ("%s: no status file for an application of that name", s->name);
-      return;
-    }
-  mkdir ("/run/lodge", 0755);
-  mkdir (APPS_STATUS_DIR, 0755);
-  struct lodge_buf b = { 0 };
-  lodge_buf_puts (&b, "{\"name\":");
-  lodge_buf_json_string (&b, s->name, strlen (s->name));
-  lodge_buf_printf (&b, ",\"state\":\"%s\"",
-                    s->pid > 0 ? "running" : s->failed_to_start ? "failed-to-start" : "restarting");
-  if (s->pid > 0)
-    lodge_buf_printf (&b, ",\"pid\":%d", (int) s->pid);
-  else
-    lodge_buf_puts (&b, ",\"pid\":null");
-  lodge_buf_printf (&b, ",\"restarts\":%d,\"started\":%ld,\"last_exit\":", s->restarts,
-                    s->started_real);
-  if (s->last_exit[0] != '\0')
-    lodge_buf_json_string (&b, s->last_exit, strlen (s->last_exit));
-  else
-    lodge_buf_puts (&b, "null");
-  lodge_buf_puts (&b, ",\"command\":");
-  lodge_buf_json_string (&b, s->command, strlen (s->command));
-  lodge_buf_puts (&b, "}\n");
-  char path[300];
-  snprintf (path, sizeof path, APPS_STATUS_DIR "/%s.json", s->name);
-  if (!b.failed)
-    lodge_write_file (path, b.data, b.len, 0644, -1, -1);
-  lodge_buf_clear (&b);
+  struct lodge_app_status st = {
+    .name = s->name,
+    .command = s->command,
+    .state = s->pid > 0          ? LODGE_APP_RUNNING
+             : s->failed_to_start ? LODGE_APP_FAILED_TO_START
+                                  : LODGE_APP_RESTARTING,
+    .pid = (int) s->pid,
+    .restarts = s->restarts,
+    .started = s->started_real,
+    .last_exit = s->last_exit[0] != '\0' ? s->last_exit : NULL,
+  };
+  lodge_app_status_write (LODGE_APP_STATUS_DIR, &st);
 }
 
 static pid_t
@@ -376,8 +356,9 @@ supervise (const struct lodge_cfg *cfg, int have_cfg)
               else
                 snprintf (s->last_exit, sizeof s->last_exit, "killed by signal %d",
                           WTERMSIG (status));
-              s->failed_to_start
-                = WIFEXITED (status) && (WEXITSTATUS (status) == 126 || WEXITSTATUS (status) == 127);
+              /* sh -c: 126 not executable, 127 not found */
+              s->failed_to_start = WIFEXITED (status)
+                                   && (WEXITSTATUS (status) == 126 || WEXITSTATUS (status) == 127);
               if (WIFEXITED (status))
                 lodge_say ("%s exited with status %d; starting it again in %d s", s->name,
                            WEXITSTATUS (status), s->delay_ms / 1000);
