@@ -9,7 +9,9 @@
  *   {"return":VALUE[,"id":ID]}   or
  *   {"error":{"class":"GenericError"|"CommandNotFound","desc":"..."}[,"id":ID]}
  * guest-sync-delimited's reply is preceded by a 0xFF byte; guest-shutdown
- * sends none, as qemu-ga. */
+ * sends none, as qemu-ga. While the root file system is frozen
+ * (guest-fsfreeze-freeze), only queries and guest-fsfreeze-thaw are
+ * accepted: anything that could write would stall the agent itself. */
 #include "agent.h"
 
 #include <dirent.h>
@@ -364,26 +366,27 @@ static int cmd_info (Agent *a, const struct lodge_json *args, struct lodge_buf *
 static const struct {
   const char *name;
   AgentCommand fn;
+  int while_frozen; /* allowed while frozen: nothing that writes */
 } commands[] = {
-  { "guest-sync", cmd_sync },
-  { "guest-sync-delimited", cmd_sync },
-  { "guest-ping", cmd_ping },
-  { "guest-info", cmd_info },
-  { "guest-exec", lodge_agent_exec },
-  { "guest-exec-status", lodge_agent_exec_status },
-  { "guest-file-open", lodge_agent_file_open },
-  { "guest-file-close", lodge_agent_file_close },
-  { "guest-file-read", lodge_agent_file_read },
-  { "guest-file-write", lodge_agent_file_write },
-  { "guest-file-seek", lodge_agent_file_seek },
-  { "guest-file-flush", lodge_agent_file_flush },
-  { "guest-set-user-password", cmd_set_user_password },
-  { "guest-get-host-name", cmd_host_name },
-  { "guest-get-osinfo", cmd_osinfo },
-  { "guest-shutdown", cmd_shutdown },
-  { "guest-fsfreeze-status", cmd_fsfreeze_status },
-  { "guest-fsfreeze-freeze", cmd_fsfreeze_freeze },
-  { "guest-fsfreeze-thaw", cmd_fsfreeze_thaw },
+  { "guest-sync", cmd_sync, 1 },
+  { "guest-sync-delimited", cmd_sync, 1 },
+  { "guest-ping", cmd_ping, 1 },
+  { "guest-info", cmd_info, 1 },
+  { "guest-exec", lodge_agent_exec, 0 },
+  { "guest-exec-status", lodge_agent_exec_status, 1 },
+  { "guest-file-open", lodge_agent_file_open, 0 },
+  { "guest-file-close", lodge_agent_file_close, 0 },
+  { "guest-file-read", lodge_agent_file_read, 0 },
+  { "guest-file-write", lodge_agent_file_write, 0 },
+  { "guest-file-seek", lodge_agent_file_seek, 0 },
+  { "guest-file-flush", lodge_agent_file_flush, 0 },
+  { "guest-set-user-password", cmd_set_user_password, 0 },
+  { "guest-get-host-name", cmd_host_name, 1 },
+  { "guest-get-osinfo", cmd_osinfo, 1 },
+  { "guest-shutdown", cmd_shutdown, 0 },
+  { "guest-fsfreeze-status", cmd_fsfreeze_status, 1 },
+  { "guest-fsfreeze-freeze", cmd_fsfreeze_freeze, 0 },
+  { "guest-fsfreeze-thaw", cmd_fsfreeze_thaw, 1 },
 };
 
 static int
@@ -486,6 +489,10 @@ process (Agent *a)
           snprintf (err, sizeof err, "The command %.128s has not been found", execute->s);
           reply (a, 0, "CommandNotFound", err, NULL, id);
         }
+      else if (a->frozen && !commands[i].while_frozen)
+        reply (a, 0, "GenericError",
+               "the file systems are frozen: only guest-fsfreeze-thaw and queries until then",
+               NULL, id);
       else
         {
           struct lodge_buf ret = { 0 };
