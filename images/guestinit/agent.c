@@ -720,5 +720,13 @@ lodge_agent_main (int argc, char **argv)
           return 1;
         }
     }
-  return run (&a);
+  int rc = run (&a);
+  lodge_buf_clear (&a.in);
+  lodge_buf_clear (&a.out);
+  for (int i = 0; i < AGENT_MAX_EXECS; i++)
+    {
+      lodge_buf_clear (&a.execs[i].out);
+      lodge_buf_clear (&a.execs[i].err);
+    }
+  return rc;
 }
