@@ -183,6 +183,56 @@ lodge_rbd_remove (LodgeRados *rados, const char *pool, const char *image,
   return TRUE;
 }
 
+char *
+lodge_rbd_meta_get (LodgeRados *rados, const char *pool, const char *image, const char *key,
+                    GError **error)
+{
+  g_autoptr (Image) img = image_open (rados, pool, image, error);
+  if (img == NULL)
+    return NULL;
+  size_t len = 256;
+  for (int tries = 0; tries < 4; tries++)
+    {
+      g_autofree char *buf = g_malloc0 (len + 1);
+      size_t got = len;
+      int r = rbd_metadata_get (img->image, key, buf, &got);
+      if (r == -ENOENT)
+        return NULL;
+      if (r == -ERANGE)
+        {
+          len = MAX (got, len * 2);
+          continue;
+        }
+      if (r < 0)
+        {
+          lodge_storage_set_error (error, r, "cannot read metadata %s of RBD image %s/%s", key, pool,
+                                   image);
+          return NULL;
+        }
+      return g_steal_pointer (&buf);
+    }
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+               "metadata %s of RBD image %s/%s keeps growing", key, pool, image);
+  return NULL;
+}
+
+gboolean
+lodge_rbd_meta_set (LodgeRados *rados, const char *pool, const char *image, const char *key,
+                    const char *value, GError **error)
+{
+  g_autoptr (Image) img = image_open (rados, pool, image, error);
+  if (img == NULL)
+    return FALSE;
+  int r = value != NULL ? rbd_metadata_set (img->image, key, value)
+                        : rbd_metadata_remove (img->image, key);
+  if (r == -ENOENT && value == NULL)
+    return TRUE;
+  if (r < 0)
+    return lodge_storage_set_error (error, r, "cannot %s metadata %s of RBD image %s/%s",
+                                    value != NULL ? "set" : "remove", key, pool, image);
+  return TRUE;
+}
+
 gboolean
 lodge_rbd_grow (LodgeRados *rados, const char *pool, const char *image, guint64 size,
                 GError **error)

@@ -38,6 +38,14 @@ gboolean lodge_rbd_grow (LodgeRados *rados, const char *pool, const char *image,
                          GError **error);
 GPtrArray *lodge_rbd_list (LodgeRados *rados, const char *pool, GError **error);
 
+/* Image metadata (key/value strings kept with the image, gone with it).
+ * get: NULL without an error when @key is not set. set with @value NULL
+ * removes @key (not set is fine). */
+char *lodge_rbd_meta_get (LodgeRados *rados, const char *pool, const char *image, const char *key,
+                          GError **error);
+gboolean lodge_rbd_meta_set (LodgeRados *rados, const char *pool, const char *image,
+                             const char *key, const char *value, GError **error);
+
 gboolean lodge_rbd_snap_create (LodgeRados *rados, const char *pool, const char *image,
                                 const char *snap, gboolean protect, GError **error);
 /* Unprotects (if protected) and removes; BUSY naming the clones if any. */
