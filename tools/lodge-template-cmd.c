@@ -110,9 +110,12 @@ static int
 cmd_import (int argc, char **argv)
 {
   g_autofree char *version = NULL;
+  g_autofree char *kind = NULL;
   GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_STRING, &version,
       "Version to create (default: one more than the highest numeric version)", "VERSION" },
+    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind,
+      "os (default): a VE's root tree; application: a tree with lodge-app.xml", "KIND" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = lodge_cli_context (
@@ -124,13 +127,24 @@ cmd_import (int argc, char **argv)
     "symlinks, hard links, FIFOs and extended attributes kept; then the version\n"
     "becomes a protected snapshot that VE disks are cloned from. An archive with\n"
     "absolute or '..' paths, or with device nodes, is refused before anything is\n"
-    "written. NAME is created on its first import.\n\n" LODGE_EXIT_CODES_HELP,
+    "written. NAME is created on its first import.\n\n"
+    "With --kind application, PATH is a directory with a manifest, lodge-app.xml,\n"
+    "at its top (see docs/application.md): it is checked first (the paths it\n"
+    "copies and the config file templates it renders must be in the tree), and\n"
+    "its config file templates are kept with the version, so configuring a VE\n"
+    "needs no appliance. VEs name it in <application><source template=.../>.\n\n"
+    LODGE_EXIT_CODES_HELP,
     entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
   if (argc != 3)
     return lodge_cli_usage_error (argc < 3 ? "give NAME and PATH" : "too many arguments");
+  int k = kind != NULL ? lodge_template_kind_from_string (kind) : LODGE_TEMPLATE_KIND_OS;
+  if (k < 0)
+    {
+      return lodge_cli_usage_error ("unknown --kind '%s' (os or application)", kind);
+    }
 
   g_autoptr (GError) error = NULL;
   g_auto (Session) s = { 0 };
@@ -138,9 +152,14 @@ cmd_import (int argc, char **argv)
     return lodge_cli_fail (error);
 
   ImportView view = { isatty (STDERR_FILENO), LODGE_IMPORT_LAST, 0 };
-  g_printerr ("Importing %s as template %s\n", argv[2], argv[1]);
-  g_autoptr (LodgeTemplateVersion) v = lodge_template_import (
-    s.store, s.config->client_id, argv[1], argv[2], version, import_progress, &view, &error);
+  g_printerr ("Importing %s as %s template %s\n", argv[2],
+              k == LODGE_TEMPLATE_KIND_OS ? "OS" : "application", argv[1]);
+  g_autoptr (LodgeTemplateVersion) v =
+    k == LODGE_TEMPLATE_KIND_OS
+      ? lodge_template_import (s.store, s.config->client_id, argv[1], argv[2], version,
+                               import_progress, &view, &error)
+      : lodge_template_import_application (s.store, s.config->client_id, argv[1], argv[2],
+                                           version, import_progress, &view, &error);
   if (view.tty)
     g_printerr ("\r\033[K");
   if (v == NULL)
@@ -229,13 +248,15 @@ cmd_list (int argc, char **argv)
       print_json (b);
       return LODGE_EXIT_OK;
     }
-  g_print ("%-24s %-8s %-12s %10s  %s\n", "NAME", "VERSIONS", "NEWEST", "SIZE", "CREATED");
+  g_print ("%-24s %-12s %-8s %-12s %10s  %s\n", "NAME", "KIND", "VERSIONS", "NEWEST", "SIZE",
+           "CREATED");
   for (guint i = 0; i < templates->len; i++)
     {
       LodgeTemplate *t = templates->pdata[i];
       const LodgeTemplateVersion *v = lodge_template_find_version (t, NULL, NULL);
       g_autofree char *size = v != NULL ? lodge_units_format_approx (v->bytes) : g_strdup ("-");
-      g_print ("%-24s %-8u %-12s %10s  %s\n", t->name, t->versions->len,
+      g_print ("%-24s %-12s %-8u %-12s %10s  %s\n", t->name, lodge_template_kind_to_string (t->kind),
+               t->versions->len,
                v != NULL ? v->version : "-", size, v != NULL ? v->created : "-");
     }
   return LODGE_EXIT_OK;
@@ -277,10 +298,13 @@ cmd_show (int argc, char **argv)
   json_builder_set_member_name (b, "image");
   g_autofree char *image = g_strdup_printf ("%s/%s", t->pool, t->image);
   json_builder_add_string_value (b, image);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, lodge_template_kind_to_string (t->kind));
   json_builder_set_member_name (b, "versions");
   json_builder_begin_array (b);
   if (!json)
-    g_print ("template %s (RBD image %s)\n%-12s %8s %10s %10s  %-20s %s\n", t->name, image,
+    g_print ("%s template %s (RBD image %s)\n%-12s %8s %10s %10s  %-20s %s\n", t->kind == LODGE_TEMPLATE_KIND_OS ? "OS" : "application",
+             t->name, image,
              "VERSION", "FILES", "SIZE", "IMAGE", "CREATED", "CLONES");
   for (guint i = 0; i < t->versions->len; i++)
     {

@@ -1,10 +1,12 @@
 #include "lodge-template.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "lodge-app.h"
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
 #include "lodge-json.h"
@@ -13,7 +15,9 @@
 #include "lodge-storage-error.h"
 #include "lodge-tar.h"
 #include "lodge-tier.h"
+#include "lodge-xml.h"
 
+LODGE_ENUM_IMPL (lodge_template_kind, LODGE_TEMPLATE_KIND_LAST, "os", "application");
 LODGE_ENUM_IMPL (lodge_import_stage, LODGE_IMPORT_LAST,
                  "check", "archive", "image", "launch", "copy", "snapshot");
 
@@ -33,6 +37,8 @@ lodge_template_version_free (LodgeTemplateVersion *v)
   g_free (v->snapshot);
   g_free (v->created);
   g_free (v->source);
+  g_free (v->manifest);
+  g_clear_pointer (&v->config_templates, g_hash_table_unref);
   g_free (v);
 }
 
@@ -45,6 +51,8 @@ version_copy (const LodgeTemplateVersion *v)
   c->snapshot = g_strdup (v->snapshot);
   c->created = g_strdup (v->created);
   c->source = g_strdup (v->source);
+  c->manifest = g_strdup (v->manifest);
+  c->config_templates = v->config_templates != NULL ? g_hash_table_ref (v->config_templates) : NULL;
   return c;
 }
 
@@ -132,6 +140,36 @@ lodge_template_version_add_json (JsonBuilder *b, const LodgeTemplateVersion *v)
   json_builder_add_int_value (b, (gint64) v->image_size);
 }
 
+/* What only the record holds: the manifest and the config file templates. */
+static void
+version_add_app_json (JsonBuilder *b, const LodgeTemplateVersion *v)
+{
+  if (v->manifest == NULL)
+    return;
+  json_builder_set_member_name (b, "manifest");
+  json_builder_add_string_value (b, v->manifest);
+  json_builder_set_member_name (b, "config_templates");
+  json_builder_begin_object (b);
+  GHashTableIter it;
+  gpointer key, value;
+  g_hash_table_iter_init (&it, v->config_templates);
+  while (g_hash_table_iter_next (&it, &key, &value))
+    {
+      gsize len = 0;
+      const guchar *data = g_bytes_get_data (value, &len);
+      g_autofree char *b64 = g_base64_encode (data, len);
+      json_builder_set_member_name (b, key);
+      json_builder_add_string_value (b, b64);
+    }
+  json_builder_end_object (b);
+}
+
+static GHashTable *
+config_templates_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+}
+
 static GBytes *
 template_to_json (const LodgeTemplate *t)
 {
@@ -143,12 +181,15 @@ template_to_json (const LodgeTemplate *t)
   json_builder_add_string_value (b, t->pool);
   json_builder_set_member_name (b, "image");
   json_builder_add_string_value (b, t->image);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, lodge_template_kind_to_string (t->kind));
   json_builder_set_member_name (b, "versions");
   json_builder_begin_array (b);
   for (guint i = 0; i < t->versions->len; i++)
     {
       json_builder_begin_object (b);
       lodge_template_version_add_json (b, t->versions->pdata[i]);
+      version_add_app_json (b, t->versions->pdata[i]);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -168,6 +209,16 @@ template_from_json (const char *name, GBytes *json, GError **error)
   t->pool = g_strdup (json_object_get_string_member_with_default (o, "pool", LODGE_TEMPLATE_POOL));
   g_free (t->image);
   t->image = g_strdup (json_object_get_string_member_with_default (o, "image", t->image));
+  int kind = lodge_template_kind_from_string (
+    json_object_get_string_member_with_default (o, "kind", "os"));
+  if (kind < 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "template %s: unknown kind '%s' in its record", name,
+                   json_object_get_string_member (o, "kind"));
+      return NULL;
+    }
+  t->kind = kind;
   JsonArray *versions = json_object_has_member (o, "versions")
                           ? json_object_get_array_member (o, "versions") : NULL;
   for (guint i = 0; versions != NULL && i < json_array_get_length (versions); i++)
@@ -183,6 +234,24 @@ template_from_json (const char *name, GBytes *json, GError **error)
       v->bytes = json_object_get_int_member_with_default (vo, "bytes", 0);
       v->files = json_object_get_int_member_with_default (vo, "files", 0);
       v->image_size = json_object_get_int_member_with_default (vo, "image_size", 0);
+      const char *manifest = json_object_get_string_member_with_default (vo, "manifest", NULL);
+      JsonObject *files = json_object_has_member (vo, "config_templates")
+                            ? json_object_get_object_member (vo, "config_templates") : NULL;
+      if (manifest != NULL)
+        {
+          v->manifest = g_strdup (manifest);
+          v->config_templates = config_templates_new ();
+          GList *members = files != NULL ? json_object_get_members (files) : NULL;
+          for (GList *l = members; l != NULL; l = l->next)
+            {
+              gsize len = 0;
+              guchar *data = g_base64_decode (
+                json_object_get_string_member_with_default (files, l->data, ""), &len);
+              g_hash_table_insert (v->config_templates, g_strdup (l->data),
+                                   g_bytes_new_take (data, len));
+            }
+          g_list_free (members);
+        }
       g_ptr_array_add (t->versions, v);
     }
   return g_steal_pointer (&t);
@@ -203,6 +272,22 @@ load (LodgeStore *store, const char *name, guint64 *ret_version, GError **error)
       return NULL;
     }
   return template_from_json (name, json, error);
+}
+
+LodgeTemplate *
+lodge_template_get_kind (LodgeStore *store, const char *name, LodgeTemplateKind kind,
+                         GError **error)
+{
+  g_autoptr (LodgeTemplate) t = lodge_template_get (store, name, error);
+  if (t != NULL && t->kind != kind)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "template '%s' is an %s template, not an %s template", name,
+                   t->kind == LODGE_TEMPLATE_KIND_OS ? "OS" : "application",
+                   kind == LODGE_TEMPLATE_KIND_OS ? "OS" : "application");
+      return NULL;
+    }
+  return g_steal_pointer (&t);
 }
 
 LodgeTemplate *
@@ -395,9 +480,17 @@ typedef struct {
   gboolean temporary;
 } ImportState;
 
+/* What an application template adds to a version. */
+typedef struct {
+  LodgeTemplateKind kind;
+  char *manifest;
+  GHashTable *config_templates;
+} ImportKind;
+
 static LodgeTemplateVersion *
 import_locked (LodgeStore *store, const char *client_id, const char *name, const char *source,
-               const char *version, Progress *p, ImportState *st, GError **error)
+               const char *version, const ImportKind *kind, Progress *p, ImportState *st,
+               GError **error)
 {
   LodgeRados *rados = lodge_store_get_rados (store);
   g_autoptr (GError) local = NULL;
@@ -410,7 +503,18 @@ import_locked (LodgeStore *store, const char *client_id, const char *name, const
     }
   gboolean is_new = t == NULL;
   if (is_new)
-    t = template_new (name);
+    {
+      t = template_new (name);
+      t->kind = kind->kind;
+    }
+  else if (t->kind != kind->kind)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "template %s is an %s template; import the %s under another name", name,
+                   t->kind == LODGE_TEMPLATE_KIND_OS ? "OS" : "application",
+                   kind->kind == LODGE_TEMPLATE_KIND_OS ? "OS tree" : "application");
+      return NULL;
+    }
   st->pool = g_strdup (t->pool);
   st->image = g_strdup (t->image);
 
@@ -471,6 +575,9 @@ import_locked (LodgeStore *store, const char *client_id, const char *name, const
   v->bytes = stats.bytes;
   v->files = stats.files;
   v->image_size = info.size;
+  v->manifest = g_strdup (kind->manifest);
+  v->config_templates = kind->config_templates != NULL ? g_hash_table_ref (kind->config_templates)
+                                                        : NULL;
   g_ptr_array_add (t->versions, v);
 
   g_autoptr (GBytes) json = template_to_json (t);
@@ -483,10 +590,10 @@ import_locked (LodgeStore *store, const char *client_id, const char *name, const
   return version_copy (v);
 }
 
-LodgeTemplateVersion *
-lodge_template_import (LodgeStore *store, const char *client_id, const char *name,
-                       const char *source, const char *version, LodgeImportProgress progress,
-                       gpointer user_data, GError **error)
+static LodgeTemplateVersion *
+import_kind (LodgeStore *store, const char *client_id, const char *name, const char *source,
+             const char *version, const ImportKind *kind, LodgeImportProgress progress,
+             gpointer user_data, GError **error)
 {
   g_return_val_if_fail (store != NULL && source != NULL && client_id != NULL, NULL);
   if (!lodge_template_check_name (name, error)
@@ -505,7 +612,7 @@ lodge_template_import (LodgeStore *store, const char *client_id, const char *nam
 
   ImportState st = { 0 };
   LodgeTemplateVersion *result =
-    import_locked (store, client_id, name, source, version, &p, &st, error);
+    import_locked (store, client_id, name, source, version, kind, &p, &st, error);
   if (result == NULL)
     {
       /* Nothing new stays behind. */
@@ -523,6 +630,103 @@ lodge_template_import (LodgeStore *store, const char *client_id, const char *nam
   g_free (st.tarfile);
   lodge_lease_release (store, lease, holder, NULL);
   return result;
+}
+
+LodgeTemplateVersion *
+lodge_template_import (LodgeStore *store, const char *client_id, const char *name,
+                       const char *source, const char *version, LodgeImportProgress progress,
+                       gpointer user_data, GError **error)
+{
+  ImportKind kind = { LODGE_TEMPLATE_KIND_OS, NULL, NULL };
+  return import_kind (store, client_id, name, source, version, &kind, progress, user_data, error);
+}
+
+/* @rel inside directory @top, which no symlink may lead out of; its real
+ * path, or NULL with @error naming @rel. */
+static char *
+tree_path (const char *top_real, const char *top, const char *rel, GError **error)
+{
+  g_autofree char *joined = g_build_filename (top, rel, NULL);
+  g_autofree char *real = realpath (joined, NULL);
+  if (real == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, saved == ENOENT ? LODGE_ERROR_INVALID : LODGE_ERROR_IO,
+                   "%s: %s is not in the tree: %s", LODGE_APP_MANIFEST_NAME, rel,
+                   g_strerror (saved));
+      return NULL;
+    }
+  gsize n = strlen (top_real);
+  if (strncmp (real, top_real, n) != 0 || (real[n] != '/' && real[n] != '\0'))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "%s: %s leads out of the tree (to %s) through a symlink",
+                   LODGE_APP_MANIFEST_NAME, rel, real);
+      return NULL;
+    }
+  return g_steal_pointer (&real);
+}
+
+LodgeTemplateVersion *
+lodge_template_import_application (LodgeStore *store, const char *client_id, const char *name,
+                                   const char *source, const char *version,
+                                   LodgeImportProgress progress, gpointer user_data,
+                                   GError **error)
+{
+  if (!g_file_test (source, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "%s: an application template is imported from a directory (with %s at "
+                   "its top)", source, LODGE_APP_MANIFEST_NAME);
+      return NULL;
+    }
+  g_autofree char *top_real = realpath (source, NULL);
+  if (top_real == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s", source, g_strerror (saved));
+      return NULL;
+    }
+  g_autofree char *manifest_path = tree_path (top_real, source, LODGE_APP_MANIFEST_NAME, error);
+  gsize len = 0;
+  g_autofree char *xml = manifest_path != NULL
+                           ? lodge_xml_read_file (manifest_path, LODGE_XML_MAX_BYTES, &len, error)
+                           : NULL;
+  if (xml == NULL)
+    return NULL;
+  g_autofree char *origin = g_build_filename (source, LODGE_APP_MANIFEST_NAME, NULL);
+  g_autoptr (LodgeAppManifest) m = lodge_app_manifest_parse (xml, len, origin, error);
+  if (m == NULL)
+    return NULL;
+  for (guint i = 0; i < m->copies->len; i++)
+    {
+      const LodgeAppCopy *c = m->copies->pdata[i];
+      g_autofree char *real = tree_path (top_real, source, c->from, error);
+      if (real == NULL)
+        return NULL;
+    }
+  g_autoptr (GHashTable) templates = config_templates_new ();
+  for (guint i = 0; i < m->files->len; i++)
+    {
+      const LodgeAppFile *f = m->files->pdata[i];
+      g_autofree char *real = tree_path (top_real, source, f->template_path, error);
+      char *data = NULL;
+      gsize size = 0;
+      if (real == NULL || !g_file_get_contents (real, &data, &size, error))
+        return NULL;
+      if (size > LODGE_APP_MAX_TEMPLATE_BYTES)
+        {
+          g_free (data);
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                       "%s: config file template %s is %" G_GSIZE_FORMAT " bytes; at most %d are "
+                       "allowed", LODGE_APP_MANIFEST_NAME, f->template_path, size,
+                       LODGE_APP_MAX_TEMPLATE_BYTES);
+          return NULL;
+        }
+      g_hash_table_insert (templates, g_strdup (f->template_path), g_bytes_new_take (data, size));
+    }
+  ImportKind kind = { LODGE_TEMPLATE_KIND_APPLICATION, xml, templates };
+  return import_kind (store, client_id, name, source, version, &kind, progress, user_data, error);
 }
 
 /* ---- delete ---- */

@@ -12,6 +12,16 @@
 
 G_BEGIN_DECLS
 
+/* An OS template is what a VE's root disk is cloned from; an application
+ * template is a tree (with a lodge-app.xml manifest) laid into VE disks
+ * by lodge_app_install(). */
+typedef enum {
+  LODGE_TEMPLATE_KIND_OS,
+  LODGE_TEMPLATE_KIND_APPLICATION,
+  LODGE_TEMPLATE_KIND_LAST
+} LodgeTemplateKind;
+LODGE_ENUM_DECL (lodge_template_kind); /* "os", "application" */
+
 typedef struct {
   char *version;
   char *snapshot;    /* "v-<version>" */
@@ -20,12 +30,18 @@ typedef struct {
   guint64 bytes;     /* content of the tree */
   guint64 files;     /* regular files */
   guint64 image_size;
+  /* Application templates: the manifest as imported, and the config file
+   * templates it names (tree path -> GBytes), so configuring a VE needs
+   * no appliance. NULL for OS templates. */
+  char *manifest;
+  GHashTable *config_templates;
 } LodgeTemplateVersion;
 
 typedef struct {
   char *name;
   char *pool;
   char *image; /* "tmpl-<name>" */
+  LodgeTemplateKind kind;
   GPtrArray *versions; /* LodgeTemplateVersion, oldest first */
 } LodgeTemplate;
 
@@ -57,11 +73,24 @@ LodgeTemplateVersion *lodge_template_import (LodgeStore *store, const char *clie
                                              const char *name, const char *source,
                                              const char *version, LodgeImportProgress progress,
                                              gpointer user_data, GError **error);
+/* The same for an application template: @source is a directory whose
+ * lodge-app.xml is read and checked first (every copied path and config
+ * file template must be in the tree, none may leave it through a
+ * symlink); then the tree is imported as above. A name already used by an
+ * OS template is refused, and the other way round. */
+LodgeTemplateVersion *lodge_template_import_application (LodgeStore *store, const char *client_id,
+                                                         const char *name, const char *source,
+                                                         const char *version,
+                                                         LodgeImportProgress progress,
+                                                         gpointer user_data, GError **error);
 void lodge_template_version_free (LodgeTemplateVersion *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeTemplateVersion, lodge_template_version_free)
 
 /* LODGE_STORAGE_ERROR_NOT_FOUND names an unknown template. */
 LodgeTemplate *lodge_template_get (LodgeStore *store, const char *name, GError **error);
+/* The same, refused (LODGE_STORAGE_ERROR_INVALID) when it is not of @kind. */
+LodgeTemplate *lodge_template_get_kind (LodgeStore *store, const char *name, LodgeTemplateKind kind,
+                                        GError **error);
 GPtrArray *lodge_template_list (LodgeStore *store, GError **error); /* LodgeTemplate */
 /* The version to clone: @version, or the newest when NULL. */
 const LodgeTemplateVersion *lodge_template_find_version (const LodgeTemplate *tmpl,
