@@ -293,6 +293,14 @@ add_console (xmlNode *devices, const LodgePlacement *p)
   xmlNode *target = add_empty (console, "target");
   lodge_xml_set (target, "type", "serial");
   lodge_xml_set (target, "port", "0");
+
+  /* The guest agent's virtio-serial port; libvirt makes the host socket
+   * and speaks the protocol (lodge exec, app state, passwords). */
+  xmlNode *channel = add_empty (devices, "channel");
+  lodge_xml_set (channel, "type", "unix");
+  xmlNode *ch_target = add_empty (channel, "target");
+  lodge_xml_set (ch_target, "type", "virtio");
+  lodge_xml_set (ch_target, "name", "org.qemu.guest_agent.0");
 }
 
 static void

@@ -1,8 +1,9 @@
 #include "lodge-libvirt.h"
 
 #include <string.h>
-#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+
+#include "lodge-libvirt-private.h"
 
 #include "lodge-strings.h"
 #include "lodge-xml.h"
@@ -10,12 +11,6 @@
 G_DEFINE_QUARK (lodge-libvirt-error-quark, lodge_libvirt_error)
 
 
-struct _LodgeLibvirt {
-  virConnectPtr conn;
-  char *uri;
-};
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (virSecret, virSecretFree)
 
 static void
@@ -51,8 +46,8 @@ ensure_init (void)
 static void set_error_from (virErrorPtr err, GError **error, const char *context);
 
 /* The one place virGetLastError() is read. */
-G_GNUC_PRINTF (3, 4) static gboolean
-fail (LodgeLibvirt *lv, GError **error, const char *fmt, ...)
+gboolean
+lodge_libvirt_fail (LodgeLibvirt *lv, GError **error, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -82,6 +77,10 @@ set_error_from (virErrorPtr err, GError **error, const char *context)
       case VIR_ERR_CONFIG_UNSUPPORTED:
       case VIR_ERR_INVALID_ARG:
         code = LODGE_LIBVIRT_ERROR_INVALID;
+        break;
+      case VIR_ERR_AGENT_UNRESPONSIVE:
+      case VIR_ERR_AGENT_UNSYNCED:
+        code = LODGE_LIBVIRT_ERROR_AGENT;
         break;
       case VIR_ERR_SYSTEM_ERROR:
       case VIR_ERR_RPC:
@@ -210,12 +209,12 @@ lodge_libvirt_uri (LodgeLibvirt *lv)
   return lv->uri;
 }
 
-static virDomainPtr
-lookup (LodgeLibvirt *lv, const char *name, GError **error)
+virDomainPtr
+lodge_libvirt_lookup (LodgeLibvirt *lv, const char *name, GError **error)
 {
   virDomainPtr dom = virDomainLookupByName (lv->conn, name);
   if (dom == NULL)
-    fail (lv, error, "%s: domain %s", lv->uri, name);
+    lodge_libvirt_fail (lv, error, "%s: domain %s", lv->uri, name);
   return dom;
 }
 
@@ -234,11 +233,11 @@ lodge_libvirt_define_and_start (LodgeLibvirt *lv, const char *xml, GError **erro
   if (dom == NULL)
     {
       g_autofree char *name = domain_name_of (xml);
-      return fail (lv, error, "%s: cannot define domain %s", lv->uri, name != NULL ? name : "?");
+      return lodge_libvirt_fail (lv, error, "%s: cannot define domain %s", lv->uri, name != NULL ? name : "?");
     }
   if (virDomainCreate (dom) < 0)
     {
-      fail (lv, error, "%s: cannot start domain %s", lv->uri, virDomainGetName (dom));
+      lodge_libvirt_fail (lv, error, "%s: cannot start domain %s", lv->uri, virDomainGetName (dom));
       virDomainUndefine (dom);
       virResetLastError ();
       return FALSE;
@@ -271,12 +270,12 @@ gboolean
 lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
                      GError **error)
 {
-  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
   int state = 0, reason = 0;
   if (virDomainGetState (dom, &state, &reason, 0) < 0)
-    return fail (lv, error, "%s: cannot read the state of %s", lv->uri, name);
+    return lodge_libvirt_fail (lv, error, "%s: cannot read the state of %s", lv->uri, name);
   *ret_state = map_state (state);
   return TRUE;
 }
@@ -288,7 +287,7 @@ lodge_libvirt_list (LodgeLibvirt *lv, GError **error)
   int n = virConnectListAllDomains (lv->conn, &doms, 0);
   if (n < 0)
     {
-      fail (lv, error, "%s: cannot list domains", lv->uri);
+      lodge_libvirt_fail (lv, error, "%s: cannot list domains", lv->uri);
       return NULL;
     }
   GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
@@ -308,13 +307,13 @@ lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gbo
 {
   if (ret_forced != NULL)
     *ret_forced = FALSE;
-  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
   if (!virDomainIsActive (dom))
     return TRUE;
   if (virDomainShutdown (dom) < 0)
-    return fail (lv, error, "%s: cannot ask %s to shut down", lv->uri, name);
+    return lodge_libvirt_fail (lv, error, "%s: cannot ask %s to shut down", lv->uri, name);
 
   /* Poll the domain's state until it is off or the deadline passes. */
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
@@ -331,7 +330,7 @@ lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gbo
   if (ret_forced != NULL)
     *ret_forced = TRUE;
   if (virDomainDestroy (dom) < 0 && virDomainIsActive (dom) == 1)
-    return fail (lv, error, "%s: cannot stop %s", lv->uri, name);
+    return lodge_libvirt_fail (lv, error, "%s: cannot stop %s", lv->uri, name);
   virResetLastError ();
   return TRUE;
 }
@@ -339,11 +338,11 @@ lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gbo
 gboolean
 lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **error)
 {
-  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
   if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
-    return fail (lv, error, "%s: cannot destroy %s", lv->uri, name);
+    return lodge_libvirt_fail (lv, error, "%s: cannot destroy %s", lv->uri, name);
   return TRUE;
 }
 
@@ -382,7 +381,7 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
                        LodgeMigrationStats *ret_stats, GError **error)
 {
   g_return_val_if_fail (dest_uri != NULL, FALSE);
-  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
   if (virDomainIsActive (dom) != 1)
@@ -392,7 +391,7 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
       return FALSE;
     }
   if (max_downtime_ms > 0 && virDomainMigrateSetMaxDowntime (dom, max_downtime_ms, 0) < 0)
-    return fail (lv, error, "%s: cannot set the maximum downtime of %s", lv->uri, name);
+    return lodge_libvirt_fail (lv, error, "%s: cannot set the maximum downtime of %s", lv->uri, name);
 
   Migration m = { 0 };
   m.dom = dom;
@@ -401,7 +400,7 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
   if (migrate_uri != NULL
       && virTypedParamsAddString (&m.params, &m.n_params, &max_params, VIR_MIGRATE_PARAM_URI,
                                   migrate_uri) < 0)
-    return fail (lv, error, "cannot prepare the migration of %s", name);
+    return lodge_libvirt_fail (lv, error, "cannot prepare the migration of %s", name);
   m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
             | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_AUTO_CONVERGE | VIR_MIGRATE_ABORT_ON_ERROR;
   g_mutex_init (&m.lock);
@@ -480,7 +479,7 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
 gboolean
 lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error)
 {
-  g_autoptr (virDomain) dom = lookup (lv, name, error);
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
   if (virDomainIsActive (dom) == 1)
@@ -491,7 +490,7 @@ lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error)
     }
   if (virDomainUndefineFlags (dom, VIR_DOMAIN_UNDEFINE_NVRAM) < 0
       && virDomainUndefine (dom) < 0)
-    return fail (lv, error, "%s: cannot undefine %s", lv->uri, name);
+    return lodge_libvirt_fail (lv, error, "%s: cannot undefine %s", lv->uri, name);
   return TRUE;
 }
 
@@ -525,9 +524,9 @@ lodge_libvirt_set_ceph_secret (LodgeLibvirt *lv, const char *uuid, const char *c
 
   g_autoptr (virSecret) s = virSecretDefineXML (lv->conn, xml, 0);
   if (s == NULL)
-    return fail (lv, error, "%s: cannot define the Ceph secret %s", lv->uri, uuid);
+    return lodge_libvirt_fail (lv, error, "%s: cannot define the Ceph secret %s", lv->uri, uuid);
   if (virSecretSetValue (s, key, key_len, 0) < 0)
-    return fail (lv, error, "%s: cannot store the Ceph key in secret %s", lv->uri, uuid);
+    return lodge_libvirt_fail (lv, error, "%s: cannot store the Ceph key in secret %s", lv->uri, uuid);
   return TRUE;
 }
 
@@ -593,7 +592,7 @@ lodge_libvirt_watch (LodgeLibvirt *lv, LodgeDomainEventFunc func, gpointer user_
   if (id < 0)
     {
       g_free (w);
-      fail (lv, error, "%s: cannot watch domain events", lv->uri);
+      lodge_libvirt_fail (lv, error, "%s: cannot watch domain events", lv->uri);
     }
   return id;
 }

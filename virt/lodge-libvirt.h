@@ -19,6 +19,7 @@ typedef enum {
   LODGE_LIBVIRT_ERROR_STATE,       /* the domain is not in a state that allows it */
   LODGE_LIBVIRT_ERROR_INVALID,     /* libvirt refused the XML */
   LODGE_LIBVIRT_ERROR_TIMEOUT,     /* a deadline passed */
+  LODGE_LIBVIRT_ERROR_AGENT,       /* the guest agent does not answer */
 } LodgeLibvirtErrorCode;
 
 
@@ -95,5 +96,48 @@ typedef void (*LodgeDomainEventFunc) (const char *domain, LodgeDomainState state
 int lodge_libvirt_watch (LodgeLibvirt *lv, LodgeDomainEventFunc func, gpointer user_data,
                          GError **error);
 void lodge_libvirt_unwatch (LodgeLibvirt *lv, int handle);
+
+/* ---- the guest agent (lodge-libvirt-agent.c) ----
+ *
+ * The VE's virtio-serial channel org.qemu.guest_agent.0, through
+ * libvirt: an agent that speaks the QEMU guest agent protocol answers in
+ * the guest (lodge-init --agent in the busybox template, qemu-guest-agent
+ * in Debian's). LODGE_LIBVIRT_ERROR_AGENT when none answers. */
+
+/* Waits up to @timeout_s for the guest's agent to answer a ping (it
+ * starts a moment after the guest's ready line). */
+gboolean lodge_libvirt_guest_ping (LodgeLibvirt *lv, const char *domain, guint timeout_s,
+                                   GError **error);
+
+/* What a command run in the guest did. */
+typedef struct {
+  gboolean timed_out;  /* killed at the deadline (with its process group) */
+  int exit_code;       /* -1 when killed by a signal */
+  int signal;          /* 0 when it exited */
+  GBytes *out, *err;   /* what it wrote, at most 16 MiB of each */
+  gboolean out_truncated, err_truncated;
+  guint64 pid;         /* in the guest */
+} LodgeGuestExec;
+
+void lodge_guest_exec_free (LodgeGuestExec *x);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeGuestExec, lodge_guest_exec_free)
+
+/* Runs @argv (argv[0] a path, or a name looked up in the guest's PATH) in
+ * the guest with @input (may be NULL) on its standard input, and waits for
+ * it up to @timeout_s; then kills it. */
+LodgeGuestExec *lodge_libvirt_guest_exec (LodgeLibvirt *lv, const char *domain,
+                                          const char *const *argv, GBytes *input,
+                                          guint timeout_s, GError **error);
+/* The whole of file @path in the guest, at most @max bytes (more is an
+ * error); LODGE_LIBVIRT_ERROR_NOT_FOUND when it does not exist. */
+GBytes *lodge_libvirt_guest_read (LodgeLibvirt *lv, const char *domain, const char *path,
+                                  gsize max, GError **error);
+/* Replaces file @path in the guest with @data (created with the agent's
+ * umask when missing). */
+gboolean lodge_libvirt_guest_write (LodgeLibvirt *lv, const char *domain, const char *path,
+                                    GBytes *data, GError **error);
+/* Sets @user's password in the guest to the crypt(5) hash @hash. */
+gboolean lodge_libvirt_guest_set_password (LodgeLibvirt *lv, const char *domain, const char *user,
+                                           const char *hash, GError **error);
 
 G_END_DECLS
