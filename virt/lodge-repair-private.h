@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 /* Where the disks are mounted inside the appliance. */
 #define VE_ROOT "/ve"
 #define TMPL_ROOT "/tmpl"
+#define APPS_ROOT "/apps" /* application templates: /apps/0, /apps/1, ... */
 
 struct _LodgeRepair {
   LodgeGuestfs *g;
@@ -17,7 +18,11 @@ struct _LodgeRepair {
   gboolean writable;
   gboolean has_template;
   gboolean mounted;
+  guint n_apps;
 };
+
+/* Where application template @index is mounted in the appliance. */
+char *lodge_repair_app_root (guint index);
 
 /* @error from libguestfs's last error, after "@fmt: ". */
 G_GNUC_PRINTF (3, 4) gboolean lodge_repair_failf (LodgeRepair *r, GError **error,

@@ -44,6 +44,12 @@ lodge_repair_missing (GError **error, const char *fmt, ...)
 
 /* ---- opening ---- */
 
+char *
+lodge_repair_app_root (guint index)
+{
+  return g_strdup_printf (APPS_ROOT "/%u", index);
+}
+
 static gboolean
 mount_all (LodgeRepair *r, GError **error)
 {
@@ -52,6 +58,13 @@ mount_all (LodgeRepair *r, GError **error)
     return lodge_repair_failf (r, error, "cannot mount the VE's filesystem");
   if (r->has_template && guestfs_mount_ro (r->h, "/dev/sdb", TMPL_ROOT) < 0)
     return lodge_repair_failf (r, error, "cannot mount the template's filesystem");
+  for (guint i = 0; i < r->n_apps; i++)
+    {
+      g_autofree char *dev = g_strdup_printf ("/dev/sd%c", 'a' + 1 + r->has_template + i);
+      g_autofree char *dir = lodge_repair_app_root (i);
+      if (guestfs_mount_ro (r->h, dev, dir) < 0)
+        return lodge_repair_failf (r, error, "cannot mount the application template's filesystem");
+    }
   r->mounted = TRUE;
   return TRUE;
 }
@@ -74,11 +87,27 @@ lodge_repair_open (const LodgeRepairDisks *d, GError **error)
       && !lodge_guestfs_add_rbd (r->g, d->tmpl_pool, d->tmpl_image, d->tmpl_snap, d->client_id,
                                  TRUE, error))
     return NULL;
+  for (guint i = 0; d->apps != NULL && d->apps[i] != NULL; i++)
+    {
+      g_auto (GStrv) parts = g_strsplit_set (d->apps[i], "/@", 3);
+      if (g_strv_length (parts) != 3)
+        return lodge_repair_refuse (error, "not pool/image@snap: %s", d->apps[i]), NULL;
+      if (!lodge_guestfs_add_rbd (r->g, parts[0], parts[1], parts[2], d->client_id, TRUE, error))
+        return NULL;
+      r->n_apps++;
+    }
   if (!lodge_guestfs_launch (r->g, error))
     return NULL;
   if (guestfs_mkmountpoint (r->h, VE_ROOT) < 0
-      || (r->has_template && guestfs_mkmountpoint (r->h, TMPL_ROOT) < 0))
+      || (r->has_template && guestfs_mkmountpoint (r->h, TMPL_ROOT) < 0)
+      || (r->n_apps > 0 && guestfs_mkmountpoint (r->h, APPS_ROOT) < 0))
     return lodge_repair_failf (r, error, "cannot make the mount points in the appliance"), NULL;
+  for (guint i = 0; i < r->n_apps; i++)
+    {
+      g_autofree char *dir = lodge_repair_app_root (i);
+      if (guestfs_mkmountpoint (r->h, dir) < 0)
+        return lodge_repair_failf (r, error, "cannot make the mount points in the appliance"), NULL;
+    }
   if (!mount_all (r, error))
     return NULL;
   return g_steal_pointer (&r);

@@ -15,6 +15,8 @@
 
 #include <glib.h>
 
+#include "lodge-app.h"
+
 G_BEGIN_DECLS
 
 typedef struct _LodgeRepair LodgeRepair;
@@ -27,6 +29,9 @@ typedef struct {
   /* The template version the disk is a clone of; NULL when unknown (no
    * diff or revert then). */
   const char *tmpl_pool, *tmpl_image, *tmpl_snap;
+  /* Application template versions, read-only, for lodge_repair_app_install
+   * (NULL-terminated "pool/image@snap" strings; NULL: none). */
+  const char *const *apps;
 } LodgeRepairDisks;
 
 /* Output of an operation, in pieces: returns FALSE to stop (the reader
@@ -136,5 +141,39 @@ char *lodge_repair_fsck (LodgeRepair *r, GError **error);
  * tree at /sysroot/ve; its output and exit status. */
 gboolean lodge_repair_sh (LodgeRepair *r, const char *command, LodgeRepairOutput out,
                           gpointer user_data, GError **error);
+
+/* ---- applications (lodge-repair-app.c) ---- */
+
+/* Application @name of the VE, from the template version given as
+ * disks->apps[@app_index] when the session was opened, with its manifest,
+ * the config file templates it names
+ * (tree path -> GBytes), the values of its parameters and its rendered
+ * launch command. */
+typedef struct {
+  const char *name;
+  const char *source; /* "template@version", for the record in the VE */
+  guint app_index;
+  const LodgeAppManifest *manifest;
+  GHashTable *config_templates;
+  GHashTable *values;
+  const char *launch;
+  gboolean autostart;
+} LodgeRepairApp;
+
+/* Lays the application into the VE: each copy of the manifest (what was
+ * at a destination goes first), its config files rendered, a systemd unit
+ * when the VE's template boots systemd (enabled with autostart), and
+ * /etc/lodge/apps/NAME.json saying what was installed. Destinations are
+ * resolved inside the VE's root like every repair path. */
+gboolean lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
+                                   gpointer user_data, GError **error);
+/* Renders and writes the application's config files only (a new
+ * configuration of a stopped VE). */
+gboolean lodge_repair_app_configure (LodgeRepair *r, const LodgeRepairApp *app, GError **error);
+/* Renders the application's config files: guest path -> GBytes, and the
+ * mode and owner of each as "MODE UID GID" (for writing them through the
+ * guest agent). */
+gboolean lodge_app_render_files (const LodgeRepairApp *app, GHashTable **ret_contents,
+                                 GHashTable **ret_modes, GError **error);
 
 G_END_DECLS

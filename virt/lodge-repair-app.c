@@ -1,0 +1,249 @@
+/* Applications laid into a VE's disk in the repair appliance: the
+ * template tree is mounted read-only at /apps/N, every destination is
+ * resolved inside the VE's root (lodge_repair_resolve), so neither the
+ * manifest nor anything the guest holds can point a write outside it. */
+#include "lodge-repair.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lodge-repair-private.h"
+
+#define SYSTEMD_UNIT_DIR "/etc/systemd/system"
+#define APPS_RECORD_DIR "/etc/lodge/apps"
+
+/* @dir (a guest path) as a directory of the VE, made where missing, one
+ * component at a time; its resolved path. */
+static char *
+ensure_dir (LodgeRepair *r, const char *dir, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (dir, "/", -1);
+  g_autofree char *cur = g_strdup ("/");
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (*parts[i] == '\0')
+        continue;
+      g_autofree char *next = g_build_filename (cur, parts[i], NULL);
+      g_autofree char *resolved = lodge_repair_resolve (r, next, TRUE, error);
+      if (resolved == NULL)
+        return NULL;
+      g_autofree char *full = lodge_repair_in_ve (resolved);
+      struct guestfs_statns *st = lodge_repair_lstat (r, full, error);
+      if (st == NULL && error != NULL && *error != NULL)
+        return NULL;
+      gboolean is_dir = st != NULL && S_ISDIR (st->st_mode), exists = st != NULL;
+      guestfs_free_statns (st);
+      if (exists && !is_dir)
+        {
+          g_autofree char *q = lodge_repair_quote (resolved);
+          return lodge_repair_refuse (error, "%s is in the way: not a directory", q), NULL;
+        }
+      if (!exists && guestfs_mkdir_mode (r->h, full, 0755) < 0)
+        return lodge_repair_failf (r, error, "cannot make directory %s", resolved), NULL;
+      g_free (cur);
+      cur = g_steal_pointer (&resolved);
+    }
+  return g_steal_pointer (&cur);
+}
+
+/* Where @path (a guest path) goes: its directory made and resolved, its
+ * last component not followed; what was there (a file, a symlink, a
+ * tree) removed. The appliance's path. */
+static char *
+clear_destination (LodgeRepair *r, const char *path, GError **error)
+{
+  g_autofree char *parent = g_path_get_dirname (path);
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *dir = ensure_dir (r, parent, error);
+  if (dir == NULL)
+    return NULL;
+  g_autofree char *dest = g_build_filename (dir, base, NULL);
+  g_autofree char *full = lodge_repair_in_ve (dest);
+  struct guestfs_statns *st = lodge_repair_lstat (r, full, error);
+  if (st == NULL && error != NULL && *error != NULL)
+    return NULL;
+  gboolean exists = st != NULL;
+  guestfs_free_statns (st);
+  if (exists && guestfs_rm_rf (r->h, full) < 0)
+    return lodge_repair_failf (r, error, "cannot remove %s", dest), NULL;
+  return g_steal_pointer (&full);
+}
+
+static gboolean
+write_file (LodgeRepair *r, const char *path, GBytes *data, guint mode, guint uid, guint gid,
+            GError **error)
+{
+  g_autofree char *full = clear_destination (r, path, error);
+  if (full == NULL)
+    return FALSE;
+  gsize len = 0;
+  const char *bytes = g_bytes_get_data (data, &len);
+  if (guestfs_write (r->h, full, bytes != NULL ? bytes : "", len) < 0
+      || guestfs_chmod (r->h, (int) mode, full) < 0
+      || guestfs_lchown (r->h, (int) uid, (int) gid, full) < 0)
+    return lodge_repair_failf (r, error, "cannot write %s", path);
+  return TRUE;
+}
+
+gboolean
+lodge_app_render_files (const LodgeRepairApp *app, GHashTable **ret_contents,
+                        GHashTable **ret_modes, GError **error)
+{
+  g_autoptr (GHashTable) contents =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
+  g_autoptr (GHashTable) modes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; i < app->manifest->files->len; i++)
+    {
+      const LodgeAppFile *f = app->manifest->files->pdata[i];
+      GBytes *tmpl = app->config_templates != NULL
+                       ? g_hash_table_lookup (app->config_templates, f->template_path) : NULL;
+      if (tmpl == NULL)
+        {
+          g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID,
+                       "application %s: config file template %s is not in its template version",
+                       app->name, f->template_path);
+          return FALSE;
+        }
+      gsize len = 0;
+      const char *data = g_bytes_get_data (tmpl, &len);
+      g_autofree char *text = g_strndup (data != NULL ? data : "", len);
+      char *out = lodge_app_render (text, app->values, FALSE, f->template_path, error);
+      if (out == NULL)
+        {
+          g_prefix_error (error, "application %s: ", app->name);
+          return FALSE;
+        }
+      g_hash_table_insert (contents, g_strdup (f->path), g_bytes_new_take (out, strlen (out)));
+      g_hash_table_insert (modes, g_strdup (f->path),
+                           g_strdup_printf ("%04o %u %u", f->mode, f->uid, f->gid));
+    }
+  *ret_contents = g_steal_pointer (&contents);
+  if (ret_modes != NULL)
+    *ret_modes = g_steal_pointer (&modes);
+  return TRUE;
+}
+
+gboolean
+lodge_repair_app_configure (LodgeRepair *r, const LodgeRepairApp *app, GError **error)
+{
+  if (!lodge_repair_is_writable (r))
+    return lodge_repair_refuse (error, "the VE's disk is not open for writing");
+  g_autoptr (GHashTable) contents = NULL;
+  if (!lodge_app_render_files (app, &contents, NULL, error))
+    return FALSE;
+  for (guint i = 0; i < app->manifest->files->len; i++)
+    {
+      const LodgeAppFile *f = app->manifest->files->pdata[i];
+      if (!write_file (r, f->path, g_hash_table_lookup (contents, f->path), f->mode, f->uid,
+                       f->gid, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Whether the VE's template boots systemd: its /sbin/init leads to it. */
+static gboolean
+boots_systemd (LodgeRepair *r)
+{
+  g_autofree char *init = lodge_repair_resolve (r, "/sbin/init", TRUE, NULL);
+  return init != NULL && g_str_has_suffix (init, "/systemd");
+}
+
+/* @s in double quotes for a systemd unit: '\\' and '"' escaped, '%' and
+ * '$' doubled (specifiers and variables of systemd are not expanded). */
+static char *
+unit_quote (const char *s)
+{
+  GString *q = g_string_new ("\"");
+  for (const char *p = s; *p != '\0'; p++)
+    {
+      if (*p == '\\' || *p == '"')
+        g_string_append_c (q, '\\');
+      else if (*p == '%' || *p == '$')
+        g_string_append_c (q, *p);
+      g_string_append_c (q, *p);
+    }
+  g_string_append_c (q, '"');
+  return g_string_free (q, FALSE);
+}
+
+static gboolean
+install_unit (LodgeRepair *r, const LodgeRepairApp *app, GError **error)
+{
+  g_autofree char *unit = g_strdup_printf ("lodge-app-%s.service", app->name);
+  g_autofree char *unit_path = g_build_filename (SYSTEMD_UNIT_DIR, unit, NULL);
+  g_autofree char *cmd = unit_quote (app->launch);
+  g_autofree char *text = g_strdup_printf (
+    "# Written by Lodge for application %s (%s); `lodge app` manages it.\n"
+    "[Unit]\nDescription=Lodge application %s\nAfter=network.target\n\n"
+    "[Service]\nExecStart=/bin/sh -c %s\nRestart=always\nRestartSec=1\n\n"
+    "[Install]\nWantedBy=multi-user.target\n",
+    app->name, app->source, app->name, cmd);
+  g_autoptr (GBytes) data = g_bytes_new_static (text, strlen (text));
+  if (!write_file (r, unit_path, data, 0644, 0, 0, error))
+    return FALSE;
+  g_autofree char *wants = g_build_filename (SYSTEMD_UNIT_DIR, "multi-user.target.wants", unit, NULL);
+  g_autofree char *link = clear_destination (r, wants, error);
+  if (link == NULL)
+    return FALSE;
+  if (app->autostart && guestfs_ln_s (r->h, unit_path, link) < 0)
+    return lodge_repair_failf (r, error, "cannot enable %s", unit);
+  return TRUE;
+}
+
+gboolean
+lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
+                          gpointer user_data, GError **error)
+{
+  if (!lodge_repair_is_writable (r))
+    return lodge_repair_refuse (error, "the VE's disk is not open for writing");
+  if (app->app_index >= r->n_apps)
+    return lodge_repair_refuse (error, "application %s: its template is not in the appliance",
+                                app->name);
+  g_autofree char *root = lodge_repair_app_root (app->app_index);
+  for (guint i = 0; i < app->manifest->copies->len; i++)
+    {
+      const LodgeAppCopy *c = app->manifest->copies->pdata[i];
+      g_autofree char *src = g_build_filename (root, c->from, NULL);
+      struct guestfs_statns *st = lodge_repair_lstat (r, src, error);
+      if (st == NULL)
+        {
+          if (error != NULL && *error == NULL)
+            lodge_repair_missing (error, "application %s: %s is not in template %s", app->name,
+                                  c->from, app->source);
+          return FALSE;
+        }
+      guestfs_free_statns (st);
+      g_autofree char *dest = clear_destination (r, c->to, error);
+      if (dest == NULL)
+        return FALSE;
+      if (guestfs_cp_a (r->h, src, dest) < 0)
+        return lodge_repair_failf (r, error, "cannot copy %s to %s", c->from, c->to);
+      if (!lodge_repair_emitf (out, user_data, error, "  %s -> %s\n", c->from, c->to))
+        return FALSE;
+    }
+  if (!lodge_repair_app_configure (r, app, error))
+    return FALSE;
+  for (guint i = 0; i < app->manifest->files->len; i++)
+    {
+      const LodgeAppFile *f = app->manifest->files->pdata[i];
+      if (!lodge_repair_emitf (out, user_data, error, "  %s rendered to %s\n", f->template_path,
+                               f->path))
+        return FALSE;
+    }
+  if (boots_systemd (r))
+    {
+      if (!install_unit (r, app, error))
+        return FALSE;
+      if (!lodge_repair_emitf (out, user_data, error, "  systemd unit lodge-app-%s.service%s\n",
+                               app->name, app->autostart ? ", enabled" : ""))
+        return FALSE;
+    }
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+  g_autofree char *record = g_strdup_printf (
+    "{\"name\":\"%s\",\"source\":\"%s\",\"installed\":\"%s\"}\n", app->name, app->source, when);
+  g_autofree char *record_path = g_strdup_printf (APPS_RECORD_DIR "/%s.json", app->name);
+  g_autoptr (GBytes) data = g_bytes_new_static (record, strlen (record));
+  return write_file (r, record_path, data, 0644, 0, 0, error);
+}
