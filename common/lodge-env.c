@@ -23,7 +23,7 @@ lodge_env_ip_free (LodgeEnvIp *ip)
   g_free (ip);
 }
 
-static void
+void
 lodge_env_param_free (LodgeEnvParam *p)
 {
   if (p == NULL)
@@ -45,7 +45,7 @@ lodge_env_interface_free (LodgeEnvInterface *iface)
   g_free (iface);
 }
 
-static void
+void
 lodge_env_application_free (LodgeEnvApplication *app)
 {
   if (app == NULL)
@@ -56,6 +56,43 @@ lodge_env_application_free (LodgeEnvApplication *app)
   g_ptr_array_unref (app->params);
   g_free (app->launch);
   g_free (app);
+}
+
+LodgeEnvApplication *
+lodge_env_application_new (const char *name)
+{
+  LodgeEnvApplication *app = g_new0 (LodgeEnvApplication, 1);
+  app->name = g_strdup (name);
+  app->params = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_env_param_free);
+  return app;
+}
+
+void
+lodge_env_application_set_param (LodgeEnvApplication *app, const char *name, const char *value)
+{
+  for (guint i = 0; i < app->params->len; i++)
+    {
+      LodgeEnvParam *p = app->params->pdata[i];
+      if (strcmp (p->name, name) == 0)
+        {
+          g_free (p->value);
+          p->value = g_strdup (value);
+          return;
+        }
+    }
+  LodgeEnvParam *p = g_new0 (LodgeEnvParam, 1);
+  p->name = g_strdup (name);
+  p->value = g_strdup (value);
+  g_ptr_array_add (app->params, p);
+}
+
+LodgeEnvApplication *
+lodge_env_def_find_application (const LodgeEnvDef *def, const char *name)
+{
+  for (guint i = 0; i < def->applications->len; i++)
+    if (strcmp (((LodgeEnvApplication *) def->applications->pdata[i])->name, name) == 0)
+      return def->applications->pdata[i];
+  return NULL;
 }
 
 LodgeEnvDef *

@@ -118,6 +118,15 @@ LodgeEnvDef *lodge_env_def_load_file (const char *path, GError **error);
 
 char *lodge_env_def_format (const LodgeEnvDef *def);
 
+/* Editing a definition's applications (then format and load it again to
+ * check it). */
+void lodge_env_param_free (LodgeEnvParam *p);
+LodgeEnvApplication *lodge_env_application_new (const char *name);
+void lodge_env_application_free (LodgeEnvApplication *app);
+void lodge_env_application_set_param (LodgeEnvApplication *app, const char *name,
+                                      const char *value);
+LodgeEnvApplication *lodge_env_def_find_application (const LodgeEnvDef *def, const char *name);
+
 guint64 lodge_env_def_effective_current_memory (const LodgeEnvDef *def);
 guint lodge_env_def_effective_replicas (const LodgeEnvDef *def);
 LodgeRestartPolicy lodge_env_def_effective_restart (const LodgeEnvDef *def);

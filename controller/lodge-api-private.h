@@ -2,9 +2,11 @@
  * environments, nodes and metrics) and lodge-api-repair.c (repairs). */
 #pragma once
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 #include "lodge-api.h"
+#include "lodge-apps.h"
 #include "lodge-repairs.h"
 
 G_BEGIN_DECLS
@@ -23,6 +25,7 @@ struct _LodgeApi {
   guint64 op_count[4], op_failed[4];
   double op_sum_s[4];
   LodgeRepairs *repairs;
+  LodgeApps apps;
   guint expire_source;
   gint expiring; /* a thread closes idle repair appliances */
 };
@@ -79,7 +82,26 @@ void lodge_api_respond_error (Request *r, const GError *error);
 void lodge_api_respond_json (Request *r, guint status, GBytes *json);
 char *lodge_api_json_escape (const char *s);
 
+/* Who asks: X-Lodge-User, and the peer's uid on the UNIX socket. */
+char *lodge_api_requester (Request *r);
+/* The request's body as a JSON object (NULL without a body); FALSE after
+ * answering 400. */
+gboolean lodge_api_body_object (Request *r, JsonParser *parser, JsonObject **ret_args);
+
+/* A job with output and progress (a repair, an application's install):
+ * streamed when the client asked for it, else collected into the result
+ * object's "output" (base64); @what names it in the log on failure. */
+typedef char *(*LodgeApiJobFunc) (Request *r, const char *name, gpointer data,
+                                  LodgeRepairOutput out, gpointer out_data,
+                                  LodgeLifecycleProgress progress, gpointer progress_data,
+                                  GError **error);
+void lodge_api_run_job (Request *r, const char *name, const char *what, LodgeApiJobFunc job,
+                        gpointer data);
+
 /* POST /v1/environments/NAME/repair/OP */
 void lodge_api_route_repair (Request *r, const char *name, const char *op);
+/* GET .../apps, POST .../apps/APP/install|configure, POST .../exec,
+ * POST .../passwd (lodge-api-app.c) */
+void lodge_api_route_guest (Request *r, const char *name, const char *action);
 
 G_END_DECLS

@@ -59,8 +59,8 @@ sink_step (const char *what, gpointer user_data)
 /* Who asks, for the claim a start would be refused with and the log: the
  * name the client gives (X-Lodge-User), and on the UNIX socket the uid
  * the kernel vouches for. */
-static char *
-requester (Request *r)
+char *
+lodge_api_requester (Request *r)
 {
   const char *given = soup_message_headers_get_one (
     soup_server_message_get_request_headers (r->msg), "X-Lodge-User");
@@ -83,6 +83,71 @@ requester (Request *r)
   return name != NULL ? g_strdup_printf ("%s (API token)", name) : g_strdup ("an API token holder");
 }
 
+gboolean
+lodge_api_body_object (Request *r, JsonParser *parser, JsonObject **ret_args)
+{
+  *ret_args = NULL;
+  if (r->body == NULL || g_bytes_get_size (r->body) == 0)
+    return TRUE;
+  if (!json_parser_load_from_data (parser, g_bytes_get_data (r->body, NULL),
+                                   (gssize) g_bytes_get_size (r->body), NULL))
+    {
+      lodge_api_respond_error_code (r, 400, "invalid", "the body is not JSON");
+      return FALSE;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      lodge_api_respond_error_code (r, 400, "invalid", "the body must be a JSON object of arguments");
+      return FALSE;
+    }
+  *ret_args = json_node_get_object (root);
+  return TRUE;
+}
+
+typedef struct {
+  const char *op;
+  JsonObject *args;
+  const char *who;
+} RepairCall;
+
+static char *
+repair_job (Request *r, const char *name, gpointer data, LodgeRepairOutput out, gpointer out_data,
+            LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+{
+  RepairCall *c = data;
+  return lodge_repairs_run (r->api->repairs, name, c->op, c->args, c->who, out, out_data, progress,
+                            progress_data, error);
+}
+
+void
+lodge_api_run_job (Request *r, const char *name, const char *what, LodgeApiJobFunc job,
+                   gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  Sink sink = { r, g_string_new (NULL), FALSE };
+  g_autofree char *result = job (r, name, data, sink_out, &sink, sink_step, &sink, &error);
+  g_autoptr (GString) collected = sink.collected;
+  if (result == NULL && sink.overflow)
+    return lodge_api_respond_error_code (
+      r, 413, "invalid",
+      "the output is over 16 MiB: ask for it as a stream (Accept: application/x-ndjson)");
+  if (result == NULL)
+    {
+      g_message ("%s failed: %s", what, error->message);
+      return lodge_api_respond_error (r, error);
+    }
+  if (r->stream != NULL)
+    return lodge_api_respond_json (r, 200, g_bytes_new_take (g_strconcat (result, "\n", NULL),
+                                                              strlen (result) + 1));
+  /* The output goes into the result object. */
+  g_autoptr (JsonNode) node = json_from_string (result, NULL);
+  g_autofree char *b64 = g_base64_encode ((const guchar *) collected->str, collected->len);
+  json_object_set_string_member (json_node_get_object (node), "output", b64);
+  g_autofree char *text = json_to_string (node, FALSE);
+  lodge_api_respond_json (r, 200, g_bytes_new_take (g_strconcat (text, "\n", NULL), strlen (text) + 1));
+}
+
 void
 lodge_api_route_repair (Request *r, const char *name, const char *op)
 {
@@ -96,39 +161,11 @@ lodge_api_route_repair (Request *r, const char *name, const char *op)
     }
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *args = NULL;
-  if (r->body != NULL && g_bytes_get_size (r->body) > 0)
-    {
-      if (!json_parser_load_from_data (parser, g_bytes_get_data (r->body, NULL),
-                                       (gssize) g_bytes_get_size (r->body), &error))
-        return lodge_api_respond_error_code (r, 400, "invalid", "the body is not JSON");
-      JsonNode *root = json_parser_get_root (parser);
-      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-        return lodge_api_respond_error_code (r, 400, "invalid",
-                                             "the body must be a JSON object of arguments");
-      args = json_node_get_object (root);
-    }
-  g_autofree char *who = requester (r);
-  Sink sink = { r, g_string_new (NULL), FALSE };
+  if (!lodge_api_body_object (r, parser, &args))
+    return;
+  g_autofree char *who = lodge_api_requester (r);
   g_message ("repair %s %s by %s", name, op, who);
-  g_autofree char *result = lodge_repairs_run (r->api->repairs, name, op, args, who, sink_out,
-                                               &sink, sink_step, &sink, &error);
-  g_autoptr (GString) collected = sink.collected;
-  if (result == NULL && sink.overflow)
-    return lodge_api_respond_error_code (
-      r, 413, "invalid",
-      "the output is over 16 MiB: ask for it as a stream (Accept: application/x-ndjson)");
-  if (result == NULL)
-    {
-      g_message ("repair %s %s failed: %s", name, op, error->message);
-      return lodge_api_respond_error (r, error);
-    }
-  if (r->stream != NULL)
-    return lodge_api_respond_json (r, 200, g_bytes_new_take (g_strconcat (result, "\n", NULL),
-                                                              strlen (result) + 1));
-  /* The output goes into the result object. */
-  g_autoptr (JsonNode) node = json_from_string (result, NULL);
-  g_autofree char *b64 = g_base64_encode ((const guchar *) collected->str, collected->len);
-  json_object_set_string_member (json_node_get_object (node), "output", b64);
-  g_autofree char *text = json_to_string (node, FALSE);
-  lodge_api_respond_json (r, 200, g_bytes_new_take (g_strconcat (text, "\n", NULL), strlen (text) + 1));
+  g_autofree char *what = g_strdup_printf ("repair %s %s", name, op);
+  RepairCall call = { op, args, who };
+  lodge_api_run_job (r, name, what, repair_job, &call);
 }

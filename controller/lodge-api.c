@@ -392,6 +392,9 @@ route_environments (Request *r)
     return route_console (r, name);
   if (n == 5 && strcmp (action, "repair") == 0 && strcmp (r->method, "POST") == 0)
     return lodge_api_route_repair (r, name, r->parts[4]);
+  if (n >= 4 && n <= 6 && (strcmp (action, "apps") == 0 || strcmp (action, "exec") == 0
+                           || strcmp (action, "passwd") == 0))
+    return lodge_api_route_guest (r, name, action);
   if (n == 4 && strcmp (r->method, "POST") == 0
       && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
           || g_strcmp0 (action, "restart") == 0 || g_strcmp0 (action, "migrate") == 0))
@@ -683,6 +686,7 @@ lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle, const char
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
   api->repairs = lodge_repairs_new (ctl, lifecycle, REPAIR_IDLE_S);
+  api->apps = (LodgeApps) { ctl, api->repairs, lifecycle };
   api->expire_source = g_timeout_add_seconds (5, expire_repairs_cb, api);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "lodge-apps.h"
 #include "lodge-disk.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
@@ -129,8 +130,12 @@ lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mod
       return FALSE;
     }
   /* The template (and version) must exist now, not at first start. */
-  g_autoptr (LodgeTemplate) tmpl = lodge_template_get (ctl->store, def->template_name, error);
-  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL)
+  g_autoptr (LodgeTemplate) tmpl =
+    lodge_template_get_kind (ctl->store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);
+  /* So must its applications, with every configuration value fitting. */
+  g_autoptr (GPtrArray) plans = NULL;
+  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL
+      || (plans = lodge_apps_plan (ctl->store, def, error)) == NULL)
     {
       g_prefix_error (error, "environment %s: ", def->name);
       return FALSE;

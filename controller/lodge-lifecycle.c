@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "lodge-apps.h"
 #include "lodge-disk.h"
 #include "lodge-domain.h"
 #include "lodge-env.h"
@@ -102,7 +103,8 @@ ensure_disk (LodgeCtl *ctl, const LodgeEnvDef *def, LodgeRuntimeRecord *rt, GErr
     return FALSE;
   if (!exists)
     {
-      g_autoptr (LodgeTemplate) tmpl = lodge_template_get (store, def->template_name, error);
+      g_autoptr (LodgeTemplate) tmpl =
+        lodge_template_get_kind (store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);
       const LodgeTemplateVersion *v =
         tmpl != NULL ? lodge_template_find_version (tmpl, def->template_version, error) : NULL;
       if (v == NULL
@@ -277,7 +279,7 @@ load_runtime (LodgeStore *store, const char *name, guint64 *version, GError **er
 
 /* Clones the disk if need be, runs the VE on @node, records the outcome. */
 static gboolean
-finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef *def,
+finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def,
               LodgeRuntimeRecord *rt, guint64 *version, const LodgeNodeRecord *node,
               gboolean resume, LodgeLifecycleProgress progress, gpointer user_data, GError **error)
 {
@@ -285,6 +287,8 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDe
   g_autoptr (GError) local = NULL;
   gboolean ok = ensure_disk (ctl, def, rt, &local)
                 && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
+                && lodge_apps_prepare_start (store, opts->client_id, def, rt->disk_pool,
+                                             rt->disk_image, progress, user_data, &local)
                 && run_on_node (opts, store, def, node, rt, resume, progress, user_data, &local);
   rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
   rt->since_us = g_get_real_time ();

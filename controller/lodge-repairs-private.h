@@ -47,7 +47,16 @@ struct _LodgeRepairJob {
   LodgeRepair *session;
   JsonBuilder *result; /* inside the result object */
   gint64 t0;
+  gpointer op_data; /* what the caller of lodge_repairs_run_op gave */
 };
+
+/* lodge_repairs_run() with an operation of the caller's own (the
+ * application operations of lodge-apps.c) and its data. */
+char *lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *op,
+                            gpointer op_data, JsonObject *args, const char *who,
+                            LodgeRepairOutput out, gpointer out_data,
+                            LodgeLifecycleProgress progress, gpointer progress_data,
+                            GError **error);
 
 /* Files lodge-init writes at every boot: a diff leaves them out. */
 extern const char *const lodge_repair_boot_written[];

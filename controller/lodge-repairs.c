@@ -588,9 +588,10 @@ run_writing (LodgeRepairJob *j, GError **error)
                    "environment %s has a repair at work; try again when it is done", j->name);
       return FALSE;
     }
-  if (k != NULL && k->snap != NULL)
+  if (k != NULL && (k->snap != NULL || j->disks.apps != NULL))
     {
-      /* A reading appliance on an old snapshot: of no use for writing. */
+      /* A reading appliance on an old snapshot: of no use for writing;
+       * nor is one without the application templates the job needs. */
       return_kept (j, k, FALSE);
       k = NULL;
     }
@@ -797,6 +798,16 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
                    "rm, chmod, reset-root, fsck, undo, history, shell, close)", op_name);
       return NULL;
     }
+  return lodge_repairs_run_op (rs, name, op, NULL, args, who, out, out_data, progress,
+                               progress_data, error);
+}
+
+char *
+lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *op,
+                      gpointer op_data, JsonObject *args, const char *who, LodgeRepairOutput out,
+                      gpointer out_data, LodgeLifecycleProgress progress, gpointer progress_data,
+                      GError **error)
+{
   lodge_repairs_expire (rs);
   g_autoptr (GBytes) xml = lodge_ctl_get_definition (rs->ctl, name, error);
   if (xml == NULL)
@@ -824,7 +835,7 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
   LodgeRepairJob j = {
     .rs = rs, .ctl = rs->ctl, .op = op, .name = name, .args = args, .who = who != NULL ? who : "someone",
     .out = out, .out_data = out_data, .progress = progress, .progress_data = progress_data,
-    .def = def, .result = b, .t0 = g_get_monotonic_time (),
+    .def = def, .result = b, .t0 = g_get_monotonic_time (), .op_data = op_data,
   };
   j.disks.client_id = rs->opts->client_id;
   j.disks.pool = rt->disk_pool;

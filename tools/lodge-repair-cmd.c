@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -186,13 +187,59 @@ read_stdin (GString *into, gsize max, GError **error)
   return TRUE;
 }
 
-/* A SHA-512 crypt(5) hash of the password on standard input (its first
- * line). */
-static char *
-hash_password_stdin (GError **error)
+/* A line of the terminal, not echoed. */
+static gboolean
+ask_hidden (const char *prompt, GString *into, GError **error)
+{
+  FILE *tty = fopen ("/dev/tty", "r+");
+  if (tty == NULL)
+    {
+      g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID,
+                   "no terminal to ask for the password on");
+      return FALSE;
+    }
+  struct termios old, quiet;
+  gboolean restore = tcgetattr (fileno (tty), &old) == 0;
+  quiet = old;
+  quiet.c_lflag &= ~(tcflag_t) ECHO;
+  if (restore)
+    tcsetattr (fileno (tty), TCSAFLUSH, &quiet);
+  fputs (prompt, tty);
+  fflush (tty);
+  char buf[4096];
+  gboolean ok = fgets (buf, sizeof buf, tty) != NULL;
+  if (restore)
+    tcsetattr (fileno (tty), TCSAFLUSH, &old);
+  fputs ("\n", tty);
+  fclose (tty);
+  if (ok)
+    g_string_append (into, buf);
+  explicit_bzero (buf, sizeof buf);
+  if (!ok)
+    g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID, "no password given");
+  return ok;
+}
+
+char *
+lodge_cli_hash_password (gboolean ask, GError **error)
 {
   g_autoptr (GString) in = g_string_new (NULL);
-  if (!read_stdin (in, 4096, error))
+  if (ask)
+    {
+      g_autoptr (GString) again = g_string_new (NULL);
+      if (!ask_hidden ("New password: ", in, error) || !ask_hidden ("Again: ", again, error))
+        return NULL;
+      gboolean same = g_string_equal (in, again);
+      explicit_bzero (again->str, again->len);
+      if (!same)
+        {
+          explicit_bzero (in->str, in->len);
+          g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID,
+                       "the two passwords differ; nothing changed");
+          return NULL;
+        }
+    }
+  else if (!read_stdin (in, 4096, error))
     return NULL;
   char *nl = strchr (in->str, '\n');
   if (nl != NULL)
@@ -523,7 +570,7 @@ lodge_repair_cmd (int argc, char **argv)
         return lodge_cli_usage_error ("--password-stdin or --password-hash, not both");
       if (!password_stdin && password_hash == NULL && keys == NULL)
         return lodge_cli_usage_error ("give --password-stdin, --password-hash or --authorized-key");
-      if (password_stdin && (password_hash = hash_password_stdin (&error)) == NULL)
+      if (password_stdin && (password_hash = lodge_cli_hash_password (FALSE, &error)) == NULL)
         return lodge_cli_fail (error);
       if (password_hash != NULL)
         add_string (b, "password_hash", password_hash);

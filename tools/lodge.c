@@ -13,6 +13,7 @@
 #include "lodge-cli.h"
 #include "lodge-error.h"
 #include "lodge-guest-config.h"
+#include "lodge-app-cmd.h"
 #include "lodge-repair-cmd.h"
 #include "lodge-template-cmd.h"
 #include "lodge-ve-cmd.h"
@@ -165,6 +166,10 @@ static const LodgeCommand commands[] = {
   { "template", "COMMAND ...", "Import, list, show and delete templates", lodge_template_cmd },
   { "repair", "NAME OPERATION ...", "Repair a VE's disk offline (diff, revert, reset-root, ...)",
     lodge_repair_cmd },
+  { "app", "COMMAND ...", "Install, configure and list a VE's applications", lodge_app_cmd },
+  { "exec", "NAME [--] COMMAND...", "Run a command in a running VE (guest agent)", lodge_exec_cmd },
+  { "passwd", "NAME", "Change a VE's root password (live, and in its definition)",
+    lodge_passwd_cmd },
 };
 
 int

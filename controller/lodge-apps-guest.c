@@ -1,0 +1,538 @@
+/* The running VE through its guest agent: live configuration of an
+ * application, its state as the guest reports it, `lodge exec` and
+ * `lodge passwd`. Every call is logged with who asked. */
+#include "lodge-apps.h"
+
+#include <string.h>
+
+#include "lodge-apps-private.h"
+#include "lodge-error.h"
+#include "lodge-libvirt.h"
+#include "lodge-rbd.h"
+#include "lodge-storage-error.h"
+
+#define AGENT_WAIT_S 30        /* an agent that is still coming up after boot */
+#define STATE_MAX (64 << 10)   /* an application's status file */
+#define HEALTH_TIMEOUT_S 10
+#define RELOAD_TIMEOUT_S 60
+#define EXEC_DEFAULT_TIMEOUT_S 60
+#define EXEC_MAX_TIMEOUT_S 3600
+#define EXEC_MAX_INPUT (8 << 20)
+
+static LodgeEnvDef *
+load_def (LodgeCtl *ctl, const char *name, GError **error)
+{
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (ctl, name, error);
+  if (xml == NULL)
+    return NULL;
+  return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
+}
+
+/* The libvirt of the node VE @name runs on, its agent answering; a VE
+ * that does not run is LODGE_LIBVIRT_ERROR_STATE naming its phase. */
+static LodgeLibvirt *
+open_running (LodgeCtl *ctl, const char *name, const char *what, GError **error)
+{
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (ctl, name, error);
+  if (rt == NULL)
+    return NULL;
+  if (rt->phase != LODGE_PHASE_RUNNING || rt->node == NULL)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_STATE,
+                   "environment %s is %s: %s needs it running", name,
+                   lodge_phase_to_string (rt->phase), what);
+      return NULL;
+    }
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  LodgeNodeRecord *node = nodes != NULL ? lodge_ctl_find_node (nodes, rt->node) : NULL;
+  if (node == NULL)
+    {
+      if (nodes != NULL)
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "node %s of environment %s is not known", rt->node, name);
+      return NULL;
+    }
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
+  if (lv == NULL || !lodge_libvirt_guest_ping (lv, name, AGENT_WAIT_S, error))
+    {
+      g_prefix_error (error, "%s: ", what);
+      return NULL;
+    }
+  return g_steal_pointer (&lv);
+}
+
+static char *
+quote_argv (const char *const *argv)
+{
+  GString *s = g_string_new (NULL);
+  for (guint i = 0; argv[i] != NULL; i++)
+    {
+      g_autofree char *q = g_shell_quote (argv[i]);
+      g_string_append_printf (s, "%s%s", i ? " " : "", q);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Runs @argv in the guest; a non-zero exit is an error naming @what with
+ * what it wrote on stderr. */
+static gboolean
+run_checked (LodgeLibvirt *lv, const char *name, const char *const *argv, guint timeout_s,
+             const char *what, GError **error)
+{
+  g_autoptr (LodgeGuestExec) x = lodge_libvirt_guest_exec (lv, name, argv, NULL, timeout_s, error);
+  if (x == NULL)
+    return FALSE;
+  if (x->exit_code == 0 && !x->timed_out)
+    return TRUE;
+  gsize len = 0;
+  const char *err = g_bytes_get_data (x->err, &len);
+  g_autofree char *text = g_strstrip (g_strndup (err != NULL ? err : "", MIN (len, 500)));
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_FAILED, "%s %s in %s%s%s", what,
+               x->timed_out ? "was cut at its deadline" : "failed", name,
+               *text ? ": " : "", text);
+  return FALSE;
+}
+
+/* The status lodge-init keeps of @app, or NULL (no such file: a template
+ * with an init of its own). */
+static JsonNode *
+guest_state (LodgeLibvirt *lv, const char *name, const char *app, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/run/lodge/apps/%s.json", app);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) data = lodge_libvirt_guest_read (lv, name, path, STATE_MAX, &local);
+  if (data == NULL)
+    {
+      if (!g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+        g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  g_autofree char *text = g_strndup (g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  JsonNode *node = json_from_string (text, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_clear_pointer (&node, json_node_unref);
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_FAILED, "%s in %s is not a JSON object", path,
+                   name);
+    }
+  return node;
+}
+
+/* The state of a systemd unit, as the same members lodge-init writes. */
+static JsonNode *
+unit_state (LodgeLibvirt *lv, const char *name, const char *app, GError **error)
+{
+  g_autofree char *unit = g_strdup_printf ("lodge-app-%s.service", app);
+  const char *argv[] = { "systemctl", "show", "-p", "ActiveState", "-p", "MainPID", "-p",
+                         "NRestarts", unit, NULL };
+  g_autoptr (LodgeGuestExec) x = lodge_libvirt_guest_exec (lv, name, argv, NULL, HEALTH_TIMEOUT_S,
+                                                           error);
+  if (x == NULL)
+    return NULL;
+  g_autofree char *text = g_strndup (g_bytes_get_data (x->out, NULL), g_bytes_get_size (x->out));
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *eq = strchr (lines[i], '=');
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      if (strcmp (lines[i], "ActiveState") == 0)
+        {
+          json_builder_set_member_name (b, "state");
+          json_builder_add_string_value (b, strcmp (eq + 1, "active") == 0 ? "running" : eq + 1);
+        }
+      else if (strcmp (lines[i], "MainPID") == 0 || strcmp (lines[i], "NRestarts") == 0)
+        {
+          json_builder_set_member_name (b, lines[i][0] == 'M' ? "pid" : "restarts");
+          json_builder_add_int_value (b, g_ascii_strtoll (eq + 1, NULL, 10));
+        }
+    }
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+/* Reload after a live change: the manifest's reload command, or a
+ * restart (lodge-init starts a killed application again; systemd is
+ * asked to restart the unit). */
+static gboolean
+reload (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan, GError **error)
+{
+  const char *app = plan->app->name;
+  if (plan->manifest->reload != NULL)
+    {
+      g_autofree char *cmd = lodge_app_render (plan->manifest->reload, plan->values, TRUE,
+                                               "reload", error);
+      const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+      return cmd != NULL && run_checked (lv, name, argv, RELOAD_TIMEOUT_S, "the reload command", error);
+    }
+  g_autoptr (JsonNode) st = guest_state (lv, name, app, error);
+  if (st == NULL && error != NULL && *error != NULL)
+    return FALSE;
+  if (st == NULL)
+    {
+      g_autofree char *unit = g_strdup_printf ("lodge-app-%s.service", app);
+      const char *argv[] = { "systemctl", "restart", unit, NULL };
+      return run_checked (lv, name, argv, RELOAD_TIMEOUT_S, "restarting the application", error);
+    }
+  gint64 pid = json_object_get_int_member_with_default (json_node_get_object (st), "pid", 0);
+  if (pid <= 1)
+    return TRUE; /* not running now: it starts with the new files */
+  g_autofree char *pid_s = g_strdup_printf ("%" G_GINT64_FORMAT, pid);
+  const char *argv[] = { "kill", pid_s, NULL };
+  return run_checked (lv, name, argv, HEALTH_TIMEOUT_S, "stopping the application for a restart",
+                      error);
+}
+
+static gboolean
+configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange *c,
+                LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+{
+  LodgeRepairApp ra;
+  lodge_app_plan_repair_app (c->plan, 0, &ra);
+  g_autoptr (GHashTable) contents = NULL, modes = NULL;
+  if (!lodge_app_render_files (&ra, &contents, &modes, error))
+    return FALSE;
+  for (guint i = 0; i < c->plan->manifest->files->len; i++)
+    {
+      const LodgeAppFile *f = c->plan->manifest->files->pdata[i];
+      g_autofree char *mode = g_strdup_printf ("%04o", f->mode);
+      g_autofree char *owner = g_strdup_printf ("%u:%u", f->uid, f->gid);
+      const char *chmod_argv[] = { "chmod", mode, f->path, NULL };
+      const char *chown_argv[] = { "chown", owner, f->path, NULL };
+      if (!lodge_libvirt_guest_write (lv, name, f->path, g_hash_table_lookup (contents, f->path),
+                                      error)
+          || !run_checked (lv, name, chmod_argv, HEALTH_TIMEOUT_S, "chmod", error)
+          || !run_checked (lv, name, chown_argv, HEALTH_TIMEOUT_S, "chown", error))
+        return FALSE;
+      if (progress != NULL)
+        {
+          g_autofree char *line = g_strdup_printf ("%s written in the guest", f->path);
+          progress (line, progress_data);
+        }
+    }
+  if (!reload (lv, name, c->plan, error))
+    return FALSE;
+  if (progress != NULL)
+    progress (c->plan->manifest->reload != NULL ? "reloaded" : "restarted", progress_data);
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  return rt != NULL && lodge_app_change_commit (a->ctl, c, rt->disk_pool, rt->disk_image, error);
+}
+
+char *
+lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
+                      const char *who, LodgeRepairOutput out, gpointer out_data,
+                      LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+{
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  if (rt == NULL)
+    return NULL;
+  if (rt->phase != LODGE_PHASE_RUNNING)
+    {
+      if (rt->disk_image != NULL)
+        return lodge_apps_configure_offline (a, name, app, args, who, out, out_data, progress,
+                                             progress_data, error);
+      /* No disk yet: the first start renders the files. */
+      g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+      g_autoptr (LodgeAppChange) c =
+        def != NULL ? lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, FALSE, error)
+                    : NULL;
+      if (c == NULL || !lodge_app_change_commit (a->ctl, c, NULL, NULL, error))
+        return NULL;
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "application");
+      json_builder_add_string_value (b, app);
+      json_builder_set_member_name (b, "deferred");
+      json_builder_add_boolean_value (b, TRUE);
+      return lodge_app_result (b);
+    }
+
+  g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+  if (def == NULL)
+    return NULL;
+  g_autoptr (LodgeAppChange) c =
+    lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, FALSE, error);
+  if (c == NULL)
+    return NULL;
+  g_autofree char *what = g_strdup_printf ("app configure %s", app);
+  g_autofree char *running = NULL;
+  if (!lodge_ctl_try_begin (a->ctl, name, what, &running))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is busy (%s); try again when that is done", name, running);
+      return NULL;
+    }
+  g_message ("app configure %s %s by %s (live)", name, app, who);
+  g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "a live configuration", error);
+  gboolean ok = lv != NULL && configure_live (a, lv, name, c, progress, progress_data, error);
+  lodge_ctl_end (a->ctl, name);
+  if (!ok)
+    return NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "application");
+  json_builder_add_string_value (b, app);
+  json_builder_set_member_name (b, "live");
+  json_builder_add_boolean_value (b, TRUE);
+  return lodge_app_result (b);
+}
+
+/* ---- list ---- */
+
+static void
+add_live_state (JsonBuilder *b, LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) st = guest_state (lv, name, plan->app->name, &error);
+  if (st == NULL && error == NULL)
+    st = unit_state (lv, name, plan->app->name, &error);
+  json_builder_set_member_name (b, "guest");
+  if (st != NULL)
+    json_builder_add_value (b, g_steal_pointer (&st));
+  else
+    {
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "error");
+      json_builder_add_string_value (b, error->message);
+      json_builder_end_object (b);
+    }
+  if (plan->manifest->health == NULL)
+    return;
+  g_clear_error (&error);
+  g_autofree char *cmd = lodge_app_render (plan->manifest->health, plan->values, TRUE, "health",
+                                           &error);
+  const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+  g_autoptr (LodgeGuestExec) x =
+    cmd != NULL ? lodge_libvirt_guest_exec (lv, name, argv, NULL, HEALTH_TIMEOUT_S, &error) : NULL;
+  json_builder_set_member_name (b, "health");
+  g_autofree char *health =
+    x == NULL ? g_strdup_printf ("unknown (%s)", error->message)
+    : x->timed_out ? g_strdup_printf ("failing (no answer within %d s)", HEALTH_TIMEOUT_S)
+    : x->exit_code == 0 ? g_strdup ("ok")
+    : x->signal != 0 ? g_strdup_printf ("failing (killed by signal %d)", x->signal)
+                     : g_strdup_printf ("failing (exit status %d)", x->exit_code);
+  json_builder_add_string_value (b, health);
+}
+
+char *
+lodge_apps_list (LodgeApps *a, const char *name, GError **error)
+{
+  g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+  if (def == NULL)
+    return NULL;
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  if (rt == NULL)
+    return NULL;
+  LodgeStore *store = lodge_ctl_get_store (a->ctl);
+  LodgeRados *rados = lodge_store_get_rados (store);
+  g_autoptr (GError) live_error = NULL;
+  g_autoptr (LodgeLibvirt) lv = NULL;
+  if (rt->phase == LODGE_PHASE_RUNNING && def->applications->len > 0)
+    lv = open_running (a->ctl, name, "the applications' state", &live_error);
+
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "phase");
+  json_builder_add_string_value (b, lodge_phase_to_string (rt->phase));
+  if (live_error != NULL)
+    {
+      json_builder_set_member_name (b, "guest_error");
+      json_builder_add_string_value (b, live_error->message);
+    }
+  json_builder_set_member_name (b, "applications");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < def->applications->len; i++)
+    {
+      const LodgeEnvApplication *app = def->applications->pdata[i];
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, app->name);
+      json_builder_set_member_name (b, "autostart");
+      json_builder_add_boolean_value (b, app->autostart);
+      g_autoptr (GError) plan_error = NULL;
+      g_autoptr (LodgeAppPlan) plan = lodge_app_plan_new (store, app, &plan_error);
+      if (plan == NULL)
+        {
+          json_builder_set_member_name (b, "error");
+          json_builder_add_string_value (b, plan_error->message);
+          json_builder_end_object (b);
+          continue;
+        }
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, plan->source);
+      json_builder_set_member_name (b, "launch");
+      json_builder_add_string_value (b, plan->launch);
+      json_builder_set_member_name (b, "config");
+      json_builder_begin_object (b);
+      for (guint k = 0; k < plan->manifest->params->len; k++)
+        {
+          const LodgeAppParam *p = plan->manifest->params->pdata[k];
+          json_builder_set_member_name (b, p->name);
+          json_builder_add_string_value (b, g_hash_table_lookup (plan->values, p->name));
+        }
+      json_builder_end_object (b);
+      const char *disk_state = "not installed (the first start lays it in)";
+      g_autofree char *have = NULL;
+      if (rt->disk_image != NULL)
+        {
+          g_autofree char *key = lodge_app_meta_key (app->name);
+          have = lodge_rbd_meta_get (rados, rt->disk_pool, rt->disk_image, key, NULL);
+          disk_state = have == NULL ? "not installed (the next start lays it in)"
+                       : strcmp (have, plan->stamp) == 0 ? "installed"
+                       : g_str_has_prefix (have, plan->source) ? "installed, configuration pending (the next start writes it)"
+                                                               : "another version installed (the next start lays this one in)";
+        }
+      json_builder_set_member_name (b, "disk");
+      json_builder_add_string_value (b, disk_state);
+      if (lv != NULL)
+        add_live_state (b, lv, name, plan);
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+  return lodge_app_result (b);
+}
+
+/* ---- exec, passwd ---- */
+
+char *
+lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *who, GError **error)
+{
+  JsonArray *argv_json = args != NULL && json_object_has_member (args, "argv")
+                             && JSON_NODE_HOLDS_ARRAY (json_object_get_member (args, "argv"))
+                           ? json_object_get_array_member (args, "argv") : NULL;
+  guint n = argv_json != NULL ? json_array_get_length (argv_json) : 0;
+  if (n == 0)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "exec needs \"argv\": the command and its arguments, as strings");
+      return NULL;
+    }
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *e = json_array_get_element (argv_json, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING
+          || (i == 0 && *json_node_get_string (e) == '\0'))
+        {
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                       "exec: argv[%u] must be a string (and the command not empty)", i);
+          return NULL;
+        }
+      g_ptr_array_add (argv, (gpointer) json_node_get_string (e));
+    }
+  g_ptr_array_add (argv, NULL);
+  gint64 timeout = json_object_get_int_member_with_default (args, "timeout", EXEC_DEFAULT_TIMEOUT_S);
+  if (timeout < 1 || timeout > EXEC_MAX_TIMEOUT_S)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "exec: timeout %" G_GINT64_FORMAT " s is out of range (1 to %d)", timeout,
+                   EXEC_MAX_TIMEOUT_S);
+      return NULL;
+    }
+  g_autoptr (GBytes) input = NULL;
+  const char *input_b64 = json_object_get_string_member_with_default (args, "input", NULL);
+  if (input_b64 != NULL)
+    {
+      gsize len = 0;
+      guchar *data = g_base64_decode (input_b64, &len);
+      input = g_bytes_new_take (data, len);
+      if (len > EXEC_MAX_INPUT)
+        {
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_TOO_LARGE,
+                       "exec: standard input is over %d MiB", EXEC_MAX_INPUT >> 20);
+          return NULL;
+        }
+    }
+  g_autofree char *cmdline = quote_argv ((const char *const *) argv->pdata);
+  g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "exec", error);
+  if (lv == NULL)
+    return NULL;
+  g_message ("exec in %s by %s: %s", name, who, cmdline);
+  gint64 t0 = g_get_monotonic_time ();
+  g_autoptr (LodgeGuestExec) x = lodge_libvirt_guest_exec (lv, name, (const char *const *) argv->pdata,
+                                                           input, (guint) timeout, error);
+  if (x == NULL)
+    {
+      g_message ("exec in %s by %s failed: %s", name, who, (*error)->message);
+      return NULL;
+    }
+  g_message ("exec in %s by %s: pid %" G_GUINT64_FORMAT ", %s %d after %.1f s", name, who, x->pid,
+             x->timed_out ? "cut at the deadline," : x->signal != 0 ? "signal" : "exit status",
+             x->signal != 0 ? x->signal : x->exit_code, (g_get_monotonic_time () - t0) / 1e6);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "pid");
+  json_builder_add_int_value (b, (gint64) x->pid);
+  json_builder_set_member_name (b, "exit_code");
+  json_builder_add_int_value (b, x->exit_code);
+  json_builder_set_member_name (b, "signal");
+  json_builder_add_int_value (b, x->signal);
+  json_builder_set_member_name (b, "timed_out");
+  json_builder_add_boolean_value (b, x->timed_out);
+  const struct { const char *key, *trunc; GBytes *data; gboolean truncated; } outs[] = {
+    { "stdout", "stdout_truncated", x->out, x->out_truncated },
+    { "stderr", "stderr_truncated", x->err, x->err_truncated },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (outs); i++)
+    {
+      gsize len = 0;
+      const guchar *data = g_bytes_get_data (outs[i].data, &len);
+      g_autofree char *b64 = g_base64_encode (data, len);
+      json_builder_set_member_name (b, outs[i].key);
+      json_builder_add_string_value (b, b64);
+      json_builder_set_member_name (b, outs[i].trunc);
+      json_builder_add_boolean_value (b, outs[i].truncated);
+    }
+  json_builder_set_member_name (b, "ms");
+  json_builder_add_int_value (b, (g_get_monotonic_time () - t0) / 1000);
+  return lodge_app_result (b);
+}
+
+char *
+lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char *who, GError **error)
+{
+  const char *hash = args != NULL ? json_object_get_string_member_with_default (args, "password_hash", NULL) : NULL;
+  if (hash == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "passwd needs \"password_hash\": a crypt(5) hash ($6$ or $y$)");
+      return NULL;
+    }
+  /* Checked as the definition would be, before the guest is touched. */
+  g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+  if (def == NULL)
+    return NULL;
+  g_free (def->root_password_hash);
+  def->root_password_hash = g_strdup (hash);
+  g_autofree char *xml = lodge_env_def_format (def);
+  g_autoptr (LodgeEnvDef) check = lodge_env_def_load (xml, strlen (xml), name, error);
+  if (check == NULL)
+    return NULL;
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  if (rt == NULL)
+    return NULL;
+  gboolean live = rt->phase == LODGE_PHASE_RUNNING;
+  g_message ("passwd %s by %s (%s)", name, who, live ? "live and definition" : "definition");
+  if (live)
+    {
+      g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "passwd", error);
+      if (lv == NULL || !lodge_libvirt_guest_set_password (lv, name, "root", hash, error))
+        return NULL;
+    }
+  if (!lodge_ctl_define (a->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, name, NULL,
+                         NULL, error))
+    {
+      g_prefix_error (error, "%s: ", live ? "the guest has the new password, but the definition "
+                                            "could not be updated (the next boot would undo it)"
+                                          : "the definition could not be updated");
+      return NULL;
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "live");
+  json_builder_add_boolean_value (b, live);
+  return lodge_app_result (b);
+}

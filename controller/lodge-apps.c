@@ -1,0 +1,504 @@
+/* Applications: planning from the definition, laying them into disks at
+ * start and on `lodge app install`, offline configuration. The guest side
+ * (live configuration, state, exec, passwd) is in lodge-apps-guest.c. */
+#include "lodge-apps.h"
+
+#include <string.h>
+
+#include "lodge-apps-private.h"
+#include "lodge-error.h"
+#include "lodge-rbd.h"
+#include "lodge-repairs-private.h"
+#include "lodge-storage-error.h"
+
+#define META_PREFIX "lodge.app."
+
+void
+lodge_app_plan_free (LodgeAppPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  lodge_template_free (plan->tmpl);
+  lodge_app_manifest_free (plan->manifest);
+  g_clear_pointer (&plan->values, g_hash_table_unref);
+  g_free (plan->launch);
+  g_free (plan->source);
+  g_free (plan->disk);
+  g_free (plan->stamp);
+  g_free (plan);
+}
+
+/* What the disk's metadata says once the plan is laid in: the source, and
+ * a digest of the values (a change of them rewrites the config files). */
+static char *
+stamp_of (const LodgeAppPlan *plan)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autoptr (GList) keys = g_hash_table_get_keys (plan->values);
+  keys = g_list_sort (keys, (GCompareFunc) strcmp);
+  for (GList *l = keys; l != NULL; l = l->next)
+    {
+      const char *v = g_hash_table_lookup (plan->values, l->data);
+      g_checksum_update (sum, l->data, -1);
+      g_checksum_update (sum, (const guchar *) "=", 1);
+      g_checksum_update (sum, (const guchar *) v, -1);
+      g_checksum_update (sum, (const guchar *) "\n", 1);
+    }
+  g_autofree char *hex = g_strndup (g_checksum_get_string (sum), 16);
+  return g_strdup_printf ("%s values=%s", plan->source, hex);
+}
+
+LodgeAppPlan *
+lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *app, GError **error)
+{
+  g_autoptr (LodgeAppPlan) plan = g_new0 (LodgeAppPlan, 1);
+  plan->app = app;
+  plan->tmpl = lodge_template_get_kind (store, app->source_template,
+                                        LODGE_TEMPLATE_KIND_APPLICATION, error);
+  if (plan->tmpl == NULL)
+    return NULL;
+  plan->version = lodge_template_find_version (plan->tmpl, app->source_version, error);
+  if (plan->version == NULL)
+    return NULL;
+  if (plan->version->manifest == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "template %s@%s has no manifest in its record", plan->tmpl->name,
+                   plan->version->version);
+      return NULL;
+    }
+  plan->source = g_strdup_printf ("%s@%s", plan->tmpl->name, plan->version->version);
+  g_autofree char *origin = g_strdup_printf ("%s/" LODGE_APP_MANIFEST_NAME, plan->source);
+  plan->manifest = lodge_app_manifest_parse (plan->version->manifest,
+                                             strlen (plan->version->manifest), origin, error);
+  if (plan->manifest == NULL)
+    return NULL;
+  g_autoptr (GHashTable) given = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < app->params->len; i++)
+    {
+      LodgeEnvParam *p = app->params->pdata[i];
+      g_hash_table_insert (given, p->name, p->value);
+    }
+  plan->values = lodge_app_manifest_values (plan->manifest, given, app->name, error);
+  if (plan->values == NULL)
+    return NULL;
+  plan->launch = app->launch != NULL
+                   ? g_strdup (app->launch)
+                   : lodge_app_render (plan->manifest->launch, plan->values, TRUE, "launch", error);
+  if (plan->launch == NULL)
+    return NULL;
+  plan->disk = g_strdup_printf ("%s/%s@%s", plan->tmpl->pool, plan->tmpl->image,
+                                plan->version->snapshot);
+  plan->stamp = stamp_of (plan);
+  return g_steal_pointer (&plan);
+}
+
+GPtrArray *
+lodge_apps_plan (LodgeStore *store, const LodgeEnvDef *def, GError **error)
+{
+  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_app_plan_free);
+  for (guint i = 0; i < def->applications->len; i++)
+    {
+      const LodgeEnvApplication *app = def->applications->pdata[i];
+      LodgeAppPlan *plan = lodge_app_plan_new (store, app, error);
+      if (plan == NULL)
+        {
+          g_prefix_error (error, "application %s: ", app->name);
+          return NULL;
+        }
+      g_ptr_array_add (plans, plan);
+    }
+  return g_steal_pointer (&plans);
+}
+
+void
+lodge_app_plan_repair_app (const LodgeAppPlan *plan, guint app_index, LodgeRepairApp *ret)
+{
+  *ret = (LodgeRepairApp) {
+    .name = plan->app->name,
+    .source = plan->source,
+    .app_index = app_index,
+    .manifest = plan->manifest,
+    .config_templates = plan->version->config_templates,
+    .values = plan->values,
+    .launch = plan->launch,
+    .autostart = plan->app->autostart,
+  };
+}
+
+char *
+lodge_app_meta_key (const char *app)
+{
+  return g_strconcat (META_PREFIX, app, NULL);
+}
+
+/* Whether the disk holds @plan's version ("install"), only other values
+ * ("configure"), or it as planned (NULL). */
+static const char *
+pending_work (LodgeRados *rados, const char *pool, const char *image, const LodgeAppPlan *plan,
+              GError **error)
+{
+  g_autofree char *key = lodge_app_meta_key (plan->app->name);
+  g_autofree char *have = lodge_rbd_meta_get (rados, pool, image, key, error);
+  if (have == NULL)
+    return error != NULL && *error != NULL ? NULL : "install";
+  if (strcmp (have, plan->stamp) == 0)
+    return NULL;
+  g_autofree char *prefix = g_strconcat (plan->source, " ", NULL);
+  return g_str_has_prefix (have, prefix) ? "configure" : "install";
+}
+
+static gboolean
+discard_output (const char *data, gsize len, gpointer user_data)
+{
+  return TRUE;
+}
+
+/* Lays @plans (with @work "install" or "configure" each) into the disk
+ * in one appliance. */
+static gboolean
+lay_in (const char *client_id, const char *pool, const char *image, GPtrArray *plans,
+        const char *const *work, GError **error)
+{
+  g_autoptr (GPtrArray) drives = g_ptr_array_new ();
+  g_autoptr (GArray) index = g_array_new (FALSE, TRUE, sizeof (guint));
+  for (guint i = 0; i < plans->len; i++)
+    {
+      guint at = drives->len;
+      if (strcmp (work[i], "install") == 0)
+        g_ptr_array_add (drives, ((LodgeAppPlan *) plans->pdata[i])->disk);
+      g_array_append_val (index, at);
+    }
+  g_ptr_array_add (drives, NULL);
+  LodgeRepairDisks disks = {
+    .client_id = client_id, .pool = pool, .image = image, .writable = TRUE,
+    .apps = drives->len > 1 ? (const char *const *) drives->pdata : NULL,
+  };
+  g_autoptr (LodgeRepair) r = lodge_repair_open (&disks, error);
+  if (r == NULL)
+    return FALSE;
+  for (guint i = 0; i < plans->len; i++)
+    {
+      LodgeAppPlan *plan = plans->pdata[i];
+      LodgeRepairApp ra;
+      lodge_app_plan_repair_app (plan, g_array_index (index, guint, i), &ra);
+      gboolean ok = strcmp (work[i], "install") == 0
+                      ? lodge_repair_app_install (r, &ra, discard_output, NULL, error)
+                      : lodge_repair_app_configure (r, &ra, error);
+      if (!ok)
+        {
+          g_prefix_error (error, "application %s: ", plan->app->name);
+          return FALSE;
+        }
+    }
+  return lodge_repair_close (r, error);
+}
+
+gboolean
+lodge_apps_prepare_start (LodgeStore *store, const char *client_id, LodgeEnvDef *def,
+                          const char *pool, const char *image, LodgeLifecycleProgress progress,
+                          gpointer user_data, GError **error)
+{
+  if (def->applications->len == 0)
+    return TRUE;
+  g_autoptr (GPtrArray) plans = lodge_apps_plan (store, def, error);
+  if (plans == NULL)
+    return FALSE;
+  LodgeRados *rados = lodge_store_get_rados (store);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  g_autoptr (GPtrArray) work = g_ptr_array_new ();
+  g_autoptr (GString) what = g_string_new (NULL);
+  for (guint i = 0; i < plans->len; i++)
+    {
+      LodgeAppPlan *plan = plans->pdata[i];
+      /* The boot configuration carries each launch command. */
+      LodgeEnvApplication *app = def->applications->pdata[i];
+      g_free (app->launch);
+      app->launch = g_strdup (plan->launch);
+      const char *w = pending_work (rados, pool, image, plan, error);
+      if (w == NULL && error != NULL && *error != NULL)
+        return FALSE;
+      if (w == NULL)
+        continue;
+      g_ptr_array_add (todo, plan);
+      g_ptr_array_add (work, (gpointer) w);
+      g_string_append_printf (what, "%s%s %s (%s)", what->len ? ", " : "",
+                              strcmp (w, "install") == 0 ? "installing" : "configuring",
+                              plan->app->name, plan->source);
+    }
+  if (todo->len == 0)
+    return TRUE;
+  if (progress != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("applications: %s", what->str);
+      progress (line, user_data);
+    }
+  g_autofree char *snap = g_strdup_printf ("lodge-apps-%" G_GINT64_FORMAT, g_get_real_time () / 1000);
+  if (!lodge_rbd_snap_create (rados, pool, image, snap, FALSE, error))
+    return FALSE;
+  g_autoptr (GError) local = NULL;
+  if (!lay_in (client_id, pool, image, todo, (const char *const *) work->pdata, &local))
+    {
+      g_autoptr (GError) undo = NULL;
+      if (lodge_rbd_snap_rollback (rados, pool, image, snap, NULL, NULL, &undo)
+          && lodge_rbd_snap_remove (rados, pool, image, snap, &undo))
+        g_prefix_error (&local, "the disk was rolled back: ");
+      else
+        g_prefix_error (&local, "the disk could not be rolled back to %s (%s): ", snap,
+                        undo->message);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (!lodge_rbd_snap_remove (rados, pool, image, snap, &local))
+    g_warning ("cannot remove snapshot %s of %s/%s: %s", snap, pool, image, local->message);
+  for (guint i = 0; i < todo->len; i++)
+    {
+      LodgeAppPlan *plan = todo->pdata[i];
+      g_autofree char *key = lodge_app_meta_key (plan->app->name);
+      if (!lodge_rbd_meta_set (rados, pool, image, key, plan->stamp, error))
+        return FALSE;
+    }
+  if (progress != NULL)
+    progress ("applications laid into the disk", user_data);
+  return TRUE;
+}
+
+/* ---- `lodge app install|configure` ---- */
+
+void
+lodge_app_change_free (LodgeAppChange *c)
+{
+  if (c == NULL)
+    return;
+  lodge_env_def_free (c->def);
+  g_clear_pointer (&c->plans, g_ptr_array_unref);
+  g_free (c->xml);
+  g_free (c);
+}
+
+LodgeAppChange *
+lodge_app_change_new (LodgeStore *store, const LodgeEnvDef *current, const char *app,
+                      JsonObject *args, gboolean install, GError **error)
+{
+  g_autofree char *xml0 = lodge_env_def_format (current);
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml0, strlen (xml0), current->name, error);
+  if (def == NULL)
+    return NULL;
+  const char *template = args != NULL ? json_object_get_string_member_with_default (args, "template", NULL) : NULL;
+  const char *version = args != NULL ? json_object_get_string_member_with_default (args, "version", NULL) : NULL;
+  JsonObject *params = args != NULL && json_object_has_member (args, "params")
+                           && JSON_NODE_HOLDS_OBJECT (json_object_get_member (args, "params"))
+                         ? json_object_get_object_member (args, "params") : NULL;
+  LodgeEnvApplication *a = lodge_env_def_find_application (def, app);
+  if (a == NULL && !install)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "environment %s has no application '%s'", current->name, app);
+      return NULL;
+    }
+  if (a == NULL)
+    {
+      if (!lodge_template_check_name (app, error))
+        {
+          g_prefix_error (error, "application name: ");
+          return NULL;
+        }
+      a = lodge_env_application_new (app);
+      a->source_template = g_strdup (template != NULL ? template : app);
+      g_ptr_array_add (def->applications, a);
+    }
+  else if (template != NULL && strcmp (template, a->source_template) != 0)
+    {
+      g_free (a->source_template);
+      a->source_template = g_strdup (template);
+      g_clear_pointer (&a->source_version, g_free);
+    }
+  if (version != NULL)
+    {
+      g_free (a->source_version);
+      a->source_version = g_strdup (version);
+    }
+  if (args != NULL && json_object_has_member (args, "autostart"))
+    a->autostart = json_object_get_boolean_member_with_default (args, "autostart", FALSE);
+  GList *members = params != NULL ? json_object_get_members (params) : NULL;
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *v = json_object_get_member (params, l->data);
+      if (!JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
+        {
+          g_list_free (members);
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                       "application %s: the value of '%s' must be a string", app,
+                       (const char *) l->data);
+          return NULL;
+        }
+      lodge_env_application_set_param (a, l->data, json_node_get_string (v));
+    }
+  g_list_free (members);
+  if (!install && params == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "application %s: give at least one KEY=VALUE to configure", app);
+      return NULL;
+    }
+
+  /* Checked as a definition, then against the template. */
+  g_autoptr (LodgeAppChange) c = g_new0 (LodgeAppChange, 1);
+  c->xml = lodge_env_def_format (def);
+  c->def = lodge_env_def_load (c->xml, strlen (c->xml), current->name, error);
+  if (c->def == NULL)
+    return NULL;
+  c->plans = lodge_apps_plan (store, c->def, error);
+  if (c->plans == NULL)
+    return NULL;
+  for (guint i = 0; i < c->plans->len; i++)
+    if (strcmp (((LodgeAppPlan *) c->plans->pdata[i])->app->name, app) == 0)
+      c->plan = c->plans->pdata[i];
+  g_assert (c->plan != NULL);
+  c->drives[0] = c->plan->disk;
+  return g_steal_pointer (&c);
+}
+
+/* The definition, then the disk's record of what it holds. */
+gboolean
+lodge_app_change_commit (LodgeCtl *ctl, LodgeAppChange *c, const char *pool, const char *image,
+                         GError **error)
+{
+  if (!lodge_ctl_define (ctl, c->xml, strlen (c->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
+                         c->def->name, NULL, NULL, error))
+    {
+      g_prefix_error (error, "the definition could not be updated: ");
+      return FALSE;
+    }
+  if (pool == NULL)
+    return TRUE;
+  g_autofree char *key = lodge_app_meta_key (c->plan->app->name);
+  g_autoptr (GError) local = NULL;
+  if (!lodge_rbd_meta_set (lodge_store_get_rados (lodge_ctl_get_store (ctl)), pool, image, key,
+                           c->plan->stamp, &local))
+    /* The next start lays it in again: no harm, some time. */
+    g_warning ("cannot record application %s on %s/%s: %s", c->plan->app->name, pool, image,
+               local->message);
+  return TRUE;
+}
+
+static gboolean
+check_change (LodgeRepairJob *j, gboolean install, GError **error)
+{
+  LodgeAppJob *aj = j->op_data;
+  aj->change = lodge_app_change_new (lodge_ctl_get_store (j->ctl), j->def, aj->app, j->args,
+                                     install, error);
+  if (aj->change == NULL)
+    return FALSE;
+  if (install)
+    j->disks.apps = (const char *const *) aj->change->drives;
+  return TRUE;
+}
+
+static gboolean
+check_install (LodgeRepairJob *j, GError **error)
+{
+  return check_change (j, TRUE, error);
+}
+
+static gboolean
+check_configure (LodgeRepairJob *j, GError **error)
+{
+  return check_change (j, FALSE, error);
+}
+
+static gboolean
+op_install (LodgeRepairJob *j, GError **error)
+{
+  LodgeAppJob *aj = j->op_data;
+  LodgeRepairApp ra;
+  lodge_app_plan_repair_app (aj->change->plan, 0, &ra);
+  lodge_job_say (j, "laying %s (%s) into the disk", ra.name, ra.source);
+  if (!lodge_repair_app_install (j->session, &ra, j->out, j->out_data, error)
+      || !lodge_app_change_commit (j->ctl, aj->change, j->disks.pool, j->disks.image, error))
+    return FALSE;
+  lodge_job_result_string (j, "application", ra.name);
+  lodge_job_result_string (j, "source", ra.source);
+  return TRUE;
+}
+
+static gboolean
+op_configure (LodgeRepairJob *j, GError **error)
+{
+  LodgeAppJob *aj = j->op_data;
+  LodgeRepairApp ra;
+  lodge_app_plan_repair_app (aj->change->plan, 0, &ra);
+  if (!lodge_repair_app_configure (j->session, &ra, error)
+      || !lodge_app_change_commit (j->ctl, aj->change, j->disks.pool, j->disks.image, error))
+    return FALSE;
+  lodge_job_say (j, "config files of %s written to the disk", ra.name);
+  lodge_job_result_string (j, "application", ra.name);
+  return TRUE;
+}
+
+static const LodgeRepairOp install_op = { "app install", LODGE_REPAIR_KIND_WRITE, op_install,
+                                          check_install };
+static const LodgeRepairOp configure_op = { "app configure", LODGE_REPAIR_KIND_WRITE, op_configure,
+                                            check_configure };
+
+char *
+lodge_app_result (JsonBuilder *b)
+{
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+char *
+lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject *args,
+                    const char *who, LodgeRepairOutput out, gpointer out_data,
+                    LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+{
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  if (rt == NULL)
+    return NULL;
+  if (rt->disk_image == NULL)
+    {
+      /* Never started: the definition is enough; the first start lays
+       * the application in. */
+      g_autoptr (GBytes) xml = lodge_ctl_get_definition (a->ctl, name, error);
+      g_autoptr (LodgeEnvDef) def =
+        xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error)
+                    : NULL;
+      if (def == NULL)
+        return NULL;
+      g_autoptr (LodgeAppChange) c =
+        lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, TRUE, error);
+      if (c == NULL || !lodge_app_change_commit (a->ctl, c, NULL, NULL, error))
+        return NULL;
+      if (progress != NULL)
+        progress ("the VE has no disk yet: its first start lays the application in", progress_data);
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "application");
+      json_builder_add_string_value (b, app);
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, c->plan->source);
+      json_builder_set_member_name (b, "deferred");
+      json_builder_add_boolean_value (b, TRUE);
+      return lodge_app_result (b);
+    }
+  LodgeAppJob aj = { a, app, NULL };
+  char *result = lodge_repairs_run_op (a->repairs, name, &install_op, &aj, args, who, out,
+                                       out_data, progress, progress_data, error);
+  lodge_app_change_free (aj.change);
+  return result;
+}
+
+char *
+lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app, JsonObject *args,
+                              const char *who, LodgeRepairOutput out, gpointer out_data,
+                              LodgeLifecycleProgress progress, gpointer progress_data,
+                              GError **error)
+{
+  LodgeAppJob aj = { a, app, NULL };
+  char *result = lodge_repairs_run_op (a->repairs, name, &configure_op, &aj, args, who, out,
+                                       out_data, progress, progress_data, error);
+  lodge_app_change_free (aj.change);
+  return result;
+}
