@@ -33,6 +33,7 @@ say "bringing up a 3-node cluster in $LODGE_CLUSTER_DIR"
 inns() { "$cluster" exec "$@"; }
 "$top/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$work/bb" 2>/dev/null
 inns "$lodge" template import busybox "$work/bb" >/dev/null 2>&1
+inns "$lodge" template import --kind application busybox-httpd "$top/images/apps/busybox-httpd" >/dev/null 2>&1
 
 ve_xml() { # NAME INDEX
   cat <<X

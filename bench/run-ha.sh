@@ -37,6 +37,7 @@ say "bringing up a 3-node cluster in $LODGE_CLUSTER_DIR"
 "$cluster" up --memstore --nodes 3 --node-memory 4096 --memory-ratio 2 >/dev/null
 "$top/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$work/bb" 2>/dev/null
 inns "$lodge" template import busybox "$work/bb" >/dev/null 2>&1
+inns "$lodge" template import --kind application busybox-httpd "$top/images/apps/busybox-httpd" >/dev/null 2>&1
 
 ve() { # NAME IP MEMORY_MIB LAUNCH
   cat >"$work/$1.xml" <<X

@@ -55,16 +55,15 @@ lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *app, GError **
   plan->app = app;
   plan->tmpl = lodge_template_get_kind (store, app->source_template,
                                         LODGE_TEMPLATE_KIND_APPLICATION, error);
-  if (plan->tmpl == NULL)
-    return NULL;
-  plan->version = lodge_template_find_version (plan->tmpl, app->source_version, error);
-  if (plan->version == NULL)
-    return NULL;
-  if (plan->version->manifest == NULL)
+  plan->version = plan->tmpl != NULL
+                    ? lodge_template_find_version (plan->tmpl, app->source_version, error) : NULL;
+  if (plan->version != NULL && plan->version->manifest == NULL)
+    g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                 "template %s@%s has no manifest in its record", plan->tmpl->name,
+                 plan->version->version);
+  if (plan->version == NULL || plan->version->manifest == NULL)
     {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                   "template %s@%s has no manifest in its record", plan->tmpl->name,
-                   plan->version->version);
+      g_prefix_error (error, "application %s: ", app->name);
       return NULL;
     }
   plan->source = g_strdup_printf ("%s@%s", plan->tmpl->name, plan->version->version);
@@ -72,13 +71,17 @@ lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *app, GError **
   plan->manifest = lodge_app_manifest_parse (plan->version->manifest,
                                              strlen (plan->version->manifest), origin, error);
   if (plan->manifest == NULL)
-    return NULL;
+    {
+      g_prefix_error (error, "application %s: ", app->name);
+      return NULL;
+    }
   g_autoptr (GHashTable) given = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; i < app->params->len; i++)
     {
       LodgeEnvParam *p = app->params->pdata[i];
       g_hash_table_insert (given, p->name, p->value);
     }
+  /* Its errors name the application. */
   plan->values = lodge_app_manifest_values (plan->manifest, given, app->name, error);
   if (plan->values == NULL)
     return NULL;
@@ -86,7 +89,10 @@ lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *app, GError **
                    ? g_strdup (app->launch)
                    : lodge_app_render (plan->manifest->launch, plan->values, TRUE, "launch", error);
   if (plan->launch == NULL)
-    return NULL;
+    {
+      g_prefix_error (error, "application %s: ", app->name);
+      return NULL;
+    }
   plan->disk = g_strdup_printf ("%s/%s@%s", plan->tmpl->pool, plan->tmpl->image,
                                 plan->version->snapshot);
   plan->stamp = stamp_of (plan);
@@ -102,10 +108,7 @@ lodge_apps_plan (LodgeStore *store, const LodgeEnvDef *def, GError **error)
       const LodgeEnvApplication *app = def->applications->pdata[i];
       LodgeAppPlan *plan = lodge_app_plan_new (store, app, error);
       if (plan == NULL)
-        {
-          g_prefix_error (error, "application %s: ", app->name);
-          return NULL;
-        }
+        return NULL;
       g_ptr_array_add (plans, plan);
     }
   return g_steal_pointer (&plans);
@@ -121,9 +124,13 @@ lodge_app_plan_repair_app (const LodgeAppPlan *plan, guint app_index, LodgeRepai
     .manifest = plan->manifest,
     .config_templates = plan->version->config_templates,
     .values = plan->values,
-    .launch = plan->launch,
-    .autostart = plan->app->autostart,
   };
+}
+
+gboolean
+lodge_app_plan_writes_disk (const LodgeAppPlan *plan, gboolean install)
+{
+  return plan->manifest->files->len > 0 || (install && plan->manifest->copies->len > 0);
 }
 
 char *
@@ -220,6 +227,14 @@ lodge_apps_prepare_start (LodgeStore *store, const char *client_id, LodgeEnvDef 
         return FALSE;
       if (w == NULL)
         continue;
+      if (!lodge_app_plan_writes_disk (plan, strcmp (w, "install") == 0))
+        {
+          /* Nothing of it goes on the disk: no appliance for it. */
+          g_autofree char *key = lodge_app_meta_key (plan->app->name);
+          if (!lodge_rbd_meta_set (rados, pool, image, key, plan->stamp, error))
+            return FALSE;
+          continue;
+        }
       g_ptr_array_add (todo, plan);
       g_ptr_array_add (work, (gpointer) w);
       g_string_append_printf (what, "%s%s %s (%s)", what->len ? ", " : "",
@@ -449,6 +464,53 @@ lodge_app_result (JsonBuilder *b)
   return json_to_string (root, FALSE);
 }
 
+/* An install or configuration of a stopped VE with a disk: a repair job
+ * (claim, snapshot, appliance) when files go on the disk, else only the
+ * definition and the disk's record. */
+static char *
+run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, gboolean install,
+            const char *who, LodgeRepairOutput out, gpointer out_data,
+            LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+{
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  g_autoptr (GBytes) xml = rt != NULL ? lodge_ctl_get_definition (a->ctl, name, error) : NULL;
+  g_autoptr (LodgeEnvDef) def =
+    xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error)
+                : NULL;
+  g_autoptr (LodgeAppChange) c =
+    def != NULL ? lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, install, error)
+                : NULL;
+  if (c == NULL)
+    return NULL;
+  if (lodge_app_plan_writes_disk (c->plan, install))
+    {
+      LodgeAppJob aj = { a, app, NULL };
+      char *result = lodge_repairs_run_op (a->repairs, name, install ? &install_op : &configure_op,
+                                           &aj, args, who, out, out_data, progress,
+                                           progress_data, error);
+      lodge_app_change_free (aj.change);
+      return result;
+    }
+  if (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is %s; %s it when it is stopped", name,
+                   lodge_phase_to_string (rt->phase), install ? "install into" : "configure");
+      return NULL;
+    }
+  if (!lodge_app_change_commit (a->ctl, c, rt->disk_pool, rt->disk_image, error))
+    return NULL;
+  if (progress != NULL)
+    progress ("nothing of it goes on the disk: the definition has it", progress_data);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "application");
+  json_builder_add_string_value (b, app);
+  json_builder_set_member_name (b, "source");
+  json_builder_add_string_value (b, c->plan->source);
+  return lodge_app_result (b);
+}
+
 char *
 lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                     const char *who, LodgeRepairOutput out, gpointer out_data,
@@ -483,11 +545,7 @@ lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject 
       json_builder_add_boolean_value (b, TRUE);
       return lodge_app_result (b);
     }
-  LodgeAppJob aj = { a, app, NULL };
-  char *result = lodge_repairs_run_op (a->repairs, name, &install_op, &aj, args, who, out,
-                                       out_data, progress, progress_data, error);
-  lodge_app_change_free (aj.change);
-  return result;
+  return run_change (a, name, app, args, TRUE, who, out, out_data, progress, progress_data, error);
 }
 
 char *
@@ -496,9 +554,5 @@ lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app, J
                               LodgeLifecycleProgress progress, gpointer progress_data,
                               GError **error)
 {
-  LodgeAppJob aj = { a, app, NULL };
-  char *result = lodge_repairs_run_op (a->repairs, name, &configure_op, &aj, args, who, out,
-                                       out_data, progress, progress_data, error);
-  lodge_app_change_free (aj.change);
-  return result;
+  return run_change (a, name, app, args, FALSE, who, out, out_data, progress, progress_data, error);
 }

@@ -392,6 +392,33 @@ test_hosts_dns_timezone_sysctl (Root *r, gconstpointer data)
   g_assert_cmpstr (somaxconn, ==, "4096");
 }
 
+static void
+test_systemd_units (Root *r, gconstpointer data)
+{
+  char blob[] = "lodge-config 1\nname x\nhostname x\n"
+                "application web yes httpd -f -p 80 -h \"/srv/$HOME\" 100%\n"
+                "application batch no /usr/bin/batch\n"
+                "application plain yes\nend\n";
+  struct lodge_cfg cfg;
+  char err[256] = "";
+  g_assert_cmpint (parse (blob, &cfg, err), ==, 0);
+  g_assert_cmpint (lodge_apply_systemd_units (r->root, &cfg), ==, 0);
+  g_autofree char *web = read_rel (r, "/run/systemd/system/lodge-app-web.service");
+  /* Quotes escaped, $ and % doubled: systemd passes the command to sh as it is. */
+  g_assert_nonnull (strstr (web, "ExecStart=/bin/sh -c \"httpd -f -p 80 -h \\\"/srv/$$HOME\\\" 100%%\"\n"));
+  g_assert_nonnull (strstr (web, "Restart=always\n"));
+  g_autofree char *link = g_strconcat (r->root, "/run/systemd/system/multi-user.target.wants/lodge-app-web.service", NULL);
+  g_autofree char *target = g_file_read_link (link, NULL);
+  g_assert_cmpstr (target, ==, "/run/systemd/system/lodge-app-web.service");
+  /* Not autostart: a unit, not wanted; no launch command: no unit. */
+  g_autofree char *batch = read_rel (r, "/run/systemd/system/lodge-app-batch.service");
+  g_assert_nonnull (strstr (batch, "ExecStart=/bin/sh -c \"/usr/bin/batch\"\n"));
+  g_autofree char *batch_link = g_strconcat (r->root, "/run/systemd/system/multi-user.target.wants/lodge-app-batch.service", NULL);
+  g_assert_false (g_file_test (batch_link, G_FILE_TEST_EXISTS | G_FILE_TEST_IS_SYMLINK));
+  g_autofree char *plain = g_strconcat (r->root, "/run/systemd/system/lodge-app-plain.service", NULL);
+  g_assert_false (g_file_test (plain, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -404,6 +431,8 @@ main (int argc, char **argv)
   g_test_add ("/guestinit/user-hash", Root, NULL, root_setup, test_user_hash, root_teardown);
   g_test_add ("/guestinit/app-status", Root, NULL, root_setup, test_app_status, root_teardown);
   g_test_add ("/guestinit/authorized-keys", Root, NULL, root_setup, test_authorized_keys,
+              root_teardown);
+  g_test_add ("/guestinit/systemd-units", Root, NULL, root_setup, test_systemd_units,
               root_teardown);
   g_test_add ("/guestinit/hosts-dns-timezone-sysctl", Root, NULL, root_setup,
               test_hosts_dns_timezone_sysctl, root_teardown);

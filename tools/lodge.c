@@ -14,9 +14,11 @@
 #include "lodge-error.h"
 #include "lodge-guest-config.h"
 #include "lodge-app-cmd.h"
+#include "lodge-app.h"
 #include "lodge-repair-cmd.h"
 #include "lodge-template-cmd.h"
 #include "lodge-ve-cmd.h"
+#include "lodge-xml.h"
 
 /* ---- validate ---- */
 
@@ -35,7 +37,9 @@ cmd_validate (int argc, char **argv)
     "then checked for values and combinations Lodge refuses (memory committed\n"
     "beyond the memory the guest sees, an address used twice, ...). Errors are\n"
     "printed as FILE:LINE: message, one per invalid file; every file is checked.\n"
-    "Use - to read standard input.\n\n" LODGE_EXIT_CODES_HELP,
+    "Use - to read standard input. An application template's manifest\n"
+    "(lodge-app.xml, <application-template>) is checked against\n"
+    "schemas/application.rng and the manifest's own rules instead.\n\n" LODGE_EXIT_CODES_HELP,
     entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -47,27 +51,45 @@ cmd_validate (int argc, char **argv)
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (LodgeEnvDef) def = NULL;
+      g_autofree char *data = NULL;
+      gsize len = 0;
+      const char *origin = strcmp (argv[i], "-") == 0 ? "<stdin>" : argv[i];
       if (strcmp (argv[i], "-") == 0)
         {
-          g_autofree char *data = NULL;
-          gsize len = 0;
           g_autoptr (GIOChannel) in = g_io_channel_unix_new (0);
           g_io_channel_set_encoding (in, NULL, NULL);
-          if (g_io_channel_read_to_end (in, &data, &len, &error) == G_IO_STATUS_NORMAL)
-            def = lodge_env_def_load (data, len, "<stdin>", &error);
+          if (g_io_channel_read_to_end (in, &data, &len, &error) != G_IO_STATUS_NORMAL)
+            g_clear_pointer (&data, g_free);
+          else if (len > LODGE_XML_MAX_BYTES)
+            {
+              g_clear_pointer (&data, g_free);
+              g_set_error (&error, LODGE_ERROR, LODGE_ERROR_TOO_LARGE,
+                           "<stdin>: larger than %d bytes", LODGE_XML_MAX_BYTES);
+            }
         }
       else
-        def = lodge_env_def_load_file (argv[i], &error);
+        data = lodge_xml_read_file (argv[i], LODGE_XML_MAX_BYTES, &len, &error);
 
-      if (def == NULL)
+      /* An application template's manifest, or else an environment. */
+      gboolean manifest = data != NULL && strstr (data, "<application-template") != NULL;
+      g_autoptr (LodgeEnvDef) def = NULL;
+      g_autoptr (LodgeAppManifest) m = NULL;
+      if (data != NULL && manifest)
+        m = lodge_app_manifest_parse (data, len, origin, &error);
+      else if (data != NULL)
+        def = lodge_env_def_load (data, len, origin, &error);
+
+      if (def == NULL && m == NULL)
         {
           g_printerr ("%s\n", error->message);
           status = LODGE_EXIT_INVALID;
         }
-      else if (!quiet)
+      else if (!quiet && def != NULL)
         g_print ("%s: valid (environment %s, template %s)\n", argv[i], def->name,
                  def->template_name);
+      else if (!quiet)
+        g_print ("%s: valid (application template manifest: %u copies, %u parameters, %u "
+                 "config files)\n", argv[i], m->copies->len, m->params->len, m->files->len);
     }
   return status;
 }

@@ -9,7 +9,6 @@
 
 #include "lodge-repair-private.h"
 
-#define SYSTEMD_UNIT_DIR "/etc/systemd/system"
 #define APPS_RECORD_DIR "/etc/lodge/apps"
 
 /* @dir (a guest path) as a directory of the VE, made where missing, one
@@ -141,56 +140,6 @@ lodge_repair_app_configure (LodgeRepair *r, const LodgeRepairApp *app, GError **
   return TRUE;
 }
 
-/* Whether the VE's template boots systemd: its /sbin/init leads to it. */
-static gboolean
-boots_systemd (LodgeRepair *r)
-{
-  g_autofree char *init = lodge_repair_resolve (r, "/sbin/init", TRUE, NULL);
-  return init != NULL && g_str_has_suffix (init, "/systemd");
-}
-
-/* @s in double quotes for a systemd unit: '\\' and '"' escaped, '%' and
- * '$' doubled (specifiers and variables of systemd are not expanded). */
-static char *
-unit_quote (const char *s)
-{
-  GString *q = g_string_new ("\"");
-  for (const char *p = s; *p != '\0'; p++)
-    {
-      if (*p == '\\' || *p == '"')
-        g_string_append_c (q, '\\');
-      else if (*p == '%' || *p == '$')
-        g_string_append_c (q, *p);
-      g_string_append_c (q, *p);
-    }
-  g_string_append_c (q, '"');
-  return g_string_free (q, FALSE);
-}
-
-static gboolean
-install_unit (LodgeRepair *r, const LodgeRepairApp *app, GError **error)
-{
-  g_autofree char *unit = g_strdup_printf ("lodge-app-%s.service", app->name);
-  g_autofree char *unit_path = g_build_filename (SYSTEMD_UNIT_DIR, unit, NULL);
-  g_autofree char *cmd = unit_quote (app->launch);
-  g_autofree char *text = g_strdup_printf (
-    "# Written by Lodge for application %s (%s); `lodge app` manages it.\n"
-    "[Unit]\nDescription=Lodge application %s\nAfter=network.target\n\n"
-    "[Service]\nExecStart=/bin/sh -c %s\nRestart=always\nRestartSec=1\n\n"
-    "[Install]\nWantedBy=multi-user.target\n",
-    app->name, app->source, app->name, cmd);
-  g_autoptr (GBytes) data = g_bytes_new_static (text, strlen (text));
-  if (!write_file (r, unit_path, data, 0644, 0, 0, error))
-    return FALSE;
-  g_autofree char *wants = g_build_filename (SYSTEMD_UNIT_DIR, "multi-user.target.wants", unit, NULL);
-  g_autofree char *link = clear_destination (r, wants, error);
-  if (link == NULL)
-    return FALSE;
-  if (app->autostart && guestfs_ln_s (r->h, unit_path, link) < 0)
-    return lodge_repair_failf (r, error, "cannot enable %s", unit);
-  return TRUE;
-}
-
 gboolean
 lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
                           gpointer user_data, GError **error)
@@ -229,14 +178,6 @@ lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepair
       const LodgeAppFile *f = app->manifest->files->pdata[i];
       if (!lodge_repair_emitf (out, user_data, error, "  %s rendered to %s\n", f->template_path,
                                f->path))
-        return FALSE;
-    }
-  if (boots_systemd (r))
-    {
-      if (!install_unit (r, app, error))
-        return FALSE;
-      if (!lodge_repair_emitf (out, user_data, error, "  systemd unit lodge-app-%s.service%s\n",
-                               app->name, app->autostart ? ", enabled" : ""))
         return FALSE;
     }
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();

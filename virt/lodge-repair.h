@@ -147,8 +147,7 @@ gboolean lodge_repair_sh (LodgeRepair *r, const char *command, LodgeRepairOutput
 /* Application @name of the VE, from the template version given as
  * disks->apps[@app_index] when the session was opened, with its manifest,
  * the config file templates it names
- * (tree path -> GBytes), the values of its parameters and its rendered
- * launch command. */
+ * (tree path -> GBytes) and the values of its parameters. */
 typedef struct {
   const char *name;
   const char *source; /* "template@version", for the record in the VE */
@@ -156,15 +155,14 @@ typedef struct {
   const LodgeAppManifest *manifest;
   GHashTable *config_templates;
   GHashTable *values;
-  const char *launch;
-  gboolean autostart;
 } LodgeRepairApp;
 
 /* Lays the application into the VE: each copy of the manifest (what was
- * at a destination goes first), its config files rendered, a systemd unit
- * when the VE's template boots systemd (enabled with autostart), and
+ * at a destination goes first), its config files rendered, and
  * /etc/lodge/apps/NAME.json saying what was installed. Destinations are
- * resolved inside the VE's root like every repair path. */
+ * resolved inside the VE's root like every repair path. (How it starts is
+ * not on the disk: lodge-init runs it, or writes a systemd unit for it,
+ * at every boot, from the launch command in the boot configuration.) */
 gboolean lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
                                    gpointer user_data, GError **error);
 /* Renders and writes the application's config files only (a new

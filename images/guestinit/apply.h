@@ -16,6 +16,10 @@ int lodge_apply_authorized_keys (const char *root, const char *const *keys, int 
 int lodge_apply_sysctls (const char *root, const struct lodge_cfg *cfg);
 int lodge_apply_dns (const char *root, const struct lodge_cfg *cfg);
 int lodge_apply_timezone (const char *root, const char *tz);
+/* For a template that boots systemd: one runtime unit per application
+ * with a launch command, /run/systemd/system/lodge-app-NAME.service
+ * (Restart=always), wanted by multi-user.target when it autostarts. */
+int lodge_apply_systemd_units (const char *root, const struct lodge_cfg *cfg);
 
 /* Writes @len bytes to @path through a temporary file and rename(), with
  * @mode and owner (uid/gid; -1 keeps root). */

@@ -426,6 +426,13 @@ main (int argc, char **argv)
 
   if (access ("/sbin/init", X_OK) == 0)
     {
+      /* systemd starts the applications; lodge-init, not being PID 1 any
+       * more, cannot. */
+      char init_target[256];
+      ssize_t n = readlink ("/sbin/init", init_target, sizeof init_target - 1);
+      init_target[n > 0 ? n : 0] = '\0';
+      if (have_cfg && cfg.n_apps > 0 && strstr (init_target, "systemd") != NULL)
+        lodge_apply_systemd_units ("", &cfg);
       char *init_argv[] = { "/sbin/init", NULL };
       execv ("/sbin/init", init_argv);
       lodge_say ("cannot run /sbin/init: %s; staying PID 1", strerror (errno));

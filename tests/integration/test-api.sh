@@ -49,6 +49,10 @@ wait_for "$tmp/b.log" "standby: .* is active" 20 && ok "a second lodged waits as
 "$src/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$tmp/bb" 2>/dev/null
 "$lodge" template show busybox >/dev/null 2>&1 || "$lodge" template import busybox "$tmp/bb" >/dev/null 2>&1
 expect 0 "busybox template present" 'busybox' -- "$lodge" template show busybox
+# examples/web.xml runs the static-web application.
+"$lodge" template show static-web >/dev/null 2>&1 ||
+  "$lodge" template import --kind application static-web "$src/images/apps/static-web" >/dev/null 2>&1
+expect 0 "static-web application template present" 'application template static-web' -- "$lodge" template show static-web
 
 sed 's/<name>web1</<name>api-web</' "$src/examples/web.xml" >"$tmp/web.xml"
 expect 0 "define" 'environment api-web defined' -- "$lodge" define "$tmp/web.xml"
