@@ -459,9 +459,12 @@ lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *w
       g_message ("exec in %s by %s failed: %s", name, who, (*error)->message);
       return NULL;
     }
-  g_message ("exec in %s by %s: pid %" G_GUINT64_FORMAT ", %s %d after %.1f s", name, who, x->pid,
-             x->timed_out ? "cut at the deadline," : x->signal != 0 ? "signal" : "exit status",
-             x->signal != 0 ? x->signal : x->exit_code, (g_get_monotonic_time () - t0) / 1e6);
+  g_autofree char *outcome =
+    x->timed_out ? g_strdup ("killed at the deadline")
+    : x->signal != 0 ? g_strdup_printf ("killed by signal %d", x->signal)
+                     : g_strdup_printf ("exit status %d", x->exit_code);
+  g_message ("exec in %s by %s: pid %" G_GUINT64_FORMAT ", %s after %.1f s", name, who, x->pid,
+             outcome, (g_get_monotonic_time () - t0) / 1e6);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "pid");
