@@ -8,7 +8,8 @@ usage() {
   cat <<'USAGE'
 Usage: images/templates/debian-12/build.sh LODGE_INIT OUT_DIR [--tar FILE]
 
-Runs debootstrap (variant minbase, with systemd, openssh-server, iproute2
+Runs debootstrap (variant minbase, with systemd, openssh-server, the QEMU
+guest agent (lodge exec, lodge passwd, lodge app list), iproute2
 and a few basics) into OUT_DIR (made anew), installs LODGE_INIT as
 /sbin/lodge-init, and makes the tree fit to be cloned many times: no SSH
 host keys (each VE makes its own at first boot), an empty machine-id, a
@@ -40,7 +41,7 @@ rm -rf "$out"
 mkdir -p "$out"
 echo "build.sh: debootstrap bookworm from $mirror into $out" >&2
 debootstrap --variant=minbase \
-  --include=systemd,systemd-sysv,dbus,openssh-server,iproute2,iputils-ping,procps,less,ca-certificates,netbase \
+  --include=systemd,systemd-sysv,udev,dbus,openssh-server,qemu-guest-agent,iproute2,iputils-ping,procps,less,ca-certificates,netbase \
   bookworm "$out" "$mirror" >&2
 
 install -m 0755 "$init" "$out/sbin/lodge-init"
