@@ -2,19 +2,22 @@
  *   GET  /v1/environments/NAME/apps                  each application and its state
  *   POST /v1/environments/NAME/apps/APP/install      {template, version, autostart, params}
  *   POST /v1/environments/NAME/apps/APP/configure    {params}
+ *   POST /v1/environments/NAME/apps/APP/remove
  *   POST /v1/environments/NAME/exec                  {argv, input (base64), timeout}
  *   POST /v1/environments/NAME/passwd                {password_hash}
- * install and configure stream like repairs; the others answer one JSON
+ * install, configure and remove stream like repairs; the others answer one JSON
  * object. Every call is logged with who asked. */
 #include <string.h>
 
 #include "lodge-api-private.h"
 
+typedef enum { APP_INSTALL, APP_CONFIGURE, APP_REMOVE } AppVerb;
+
 typedef struct {
   const char *app;
   JsonObject *args;
   const char *who;
-  gboolean install;
+  AppVerb verb;
 } AppCall;
 
 static char *
@@ -23,10 +26,18 @@ app_job (Request *r, const char *name, gpointer data, LodgeRepairOutput out, gpo
 {
   AppCall *c = data;
   LodgeApps *apps = &r->api->apps;
-  return c->install ? lodge_apps_install (apps, name, c->app, c->args, c->who, out, out_data,
-                                          progress, progress_data, error)
-                    : lodge_apps_configure (apps, name, c->app, c->args, c->who, out, out_data,
-                                            progress, progress_data, error);
+  switch (c->verb)
+    {
+    case APP_INSTALL:
+      return lodge_apps_install (apps, name, c->app, c->args, c->who, out, out_data, progress,
+                                 progress_data, error);
+    case APP_CONFIGURE:
+      return lodge_apps_configure (apps, name, c->app, c->args, c->who, out, out_data, progress,
+                                   progress_data, error);
+    default:
+      return lodge_apps_remove (apps, name, c->app, c->who, out, out_data, progress, progress_data,
+                                error);
+    }
 }
 
 static void
@@ -54,10 +65,12 @@ lodge_api_route_guest (Request *r, const char *name, const char *action)
   if (post && !lodge_api_body_object (r, parser, &args))
     return;
   g_autofree char *who = lodge_api_requester (r);
-  if (strcmp (action, "apps") == 0 && n == 6 && post
-      && (strcmp (r->parts[5], "install") == 0 || strcmp (r->parts[5], "configure") == 0))
+  static const char *const verbs[] = { "install", "configure", "remove" };
+  for (guint v = 0; strcmp (action, "apps") == 0 && n == 6 && post && v < G_N_ELEMENTS (verbs); v++)
     {
-      AppCall call = { r->parts[4], args, who, strcmp (r->parts[5], "install") == 0 };
+      if (strcmp (r->parts[5], verbs[v]) != 0)
+        continue;
+      AppCall call = { r->parts[4], args, who, (AppVerb) v };
       g_message ("app %s %s %s by %s", r->parts[5], name, call.app, who);
       g_autofree char *what = g_strdup_printf ("app %s %s %s", r->parts[5], name, call.app);
       return lodge_api_run_job (r, name, what, app_job, &call);

@@ -43,8 +43,6 @@ LodgeAppPlan *lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *
 void lodge_app_plan_repair_app (const LodgeAppPlan *plan, guint app_index, LodgeRepairApp *ret);
 /* Whether laying in (@install) or configuring the plan writes files. */
 gboolean lodge_app_plan_writes_disk (const LodgeAppPlan *plan, gboolean install);
-/* The RBD metadata key of application @app. */
-char *lodge_app_meta_key (const char *app);
 /* Ends the object @b was building and returns it as text. */
 char *lodge_app_result (JsonBuilder *b);
 

@@ -556,3 +556,99 @@ lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app, J
 {
   return run_change (a, name, app, args, FALSE, who, out, out_data, progress, progress_data, error);
 }
+
+/* ---- `lodge app remove` ---- */
+
+typedef struct {
+  LodgeAppPlan *plan; /* of the application, in the current definition */
+  char *xml;          /* the definition without it */
+} RemoveJob;
+
+static gboolean
+op_remove (LodgeRepairJob *j, GError **error)
+{
+  RemoveJob *rj = j->op_data;
+  LodgeRepairApp ra;
+  lodge_app_plan_repair_app (rj->plan, 0, &ra);
+  lodge_job_say (j, "taking %s (%s) out of the disk", ra.name, ra.source);
+  if (!lodge_repair_app_remove (j->session, &ra, j->out, j->out_data, error))
+    return FALSE;
+  if (!lodge_ctl_define (j->ctl, rj->xml, strlen (rj->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
+                         j->name, NULL, NULL, error))
+    {
+      g_prefix_error (error, "the definition could not be updated: ");
+      return FALSE;
+    }
+  g_autofree char *key = lodge_app_meta_key (ra.name);
+  g_autoptr (GError) local = NULL;
+  if (!lodge_rbd_meta_set (lodge_store_get_rados (lodge_ctl_get_store (j->ctl)), j->disks.pool,
+                           j->disks.image, key, NULL, &local))
+    g_warning ("cannot clear the record of %s on %s/%s: %s", ra.name, j->disks.pool,
+               j->disks.image, local->message);
+  lodge_job_result_string (j, "application", ra.name);
+  return TRUE;
+}
+
+static const LodgeRepairOp remove_op = { "app remove", LODGE_REPAIR_KIND_WRITE, op_remove, NULL };
+
+char *
+lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
+                   LodgeRepairOutput out, gpointer out_data, LodgeLifecycleProgress progress,
+                   gpointer progress_data, GError **error)
+{
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
+  g_autoptr (GBytes) xml = rt != NULL ? lodge_ctl_get_definition (a->ctl, name, error) : NULL;
+  g_autoptr (LodgeEnvDef) def =
+    xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error)
+                : NULL;
+  if (def == NULL)
+    return NULL;
+  LodgeEnvApplication *found = lodge_env_def_find_application (def, app);
+  if (found == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "environment %s has no application '%s'", name, app);
+      return NULL;
+    }
+  if (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is %s; remove %s when it is stopped", name,
+                   lodge_phase_to_string (rt->phase), app);
+      return NULL;
+    }
+  /* Its files are known from its template; a template gone meanwhile
+   * leaves them on the disk (said so), and the definition loses it. */
+  g_autoptr (GError) plan_error = NULL;
+  g_autoptr (LodgeAppPlan) plan = lodge_app_plan_new (lodge_ctl_get_store (a->ctl), found, &plan_error);
+  g_ptr_array_remove (def->applications, found);
+  RemoveJob rj = { plan, lodge_env_def_format (def) };
+  g_autofree char *new_xml = rj.xml;
+  g_autoptr (LodgeEnvDef) check = lodge_env_def_load (new_xml, strlen (new_xml), name, error);
+  if (check == NULL)
+    return NULL;
+  if (rt->disk_image != NULL && plan != NULL && lodge_app_plan_writes_disk (plan, TRUE))
+    return lodge_repairs_run_op (a->repairs, name, &remove_op, &rj, NULL, who, out, out_data,
+                                 progress, progress_data, error);
+  if (!lodge_ctl_define (a->ctl, new_xml, strlen (new_xml), LODGE_DEFINE_CREATE_OR_REPLACE, name,
+                         NULL, NULL, error))
+    return NULL;
+  if (rt->disk_image != NULL)
+    {
+      g_autofree char *key = lodge_app_meta_key (app);
+      if (!lodge_rbd_meta_set (lodge_store_get_rados (lodge_ctl_get_store (a->ctl)), rt->disk_pool,
+                               rt->disk_image, key, NULL, error))
+        return NULL;
+    }
+  if (progress != NULL && plan == NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("its template is gone (%s): its files stay on the disk",
+                                               plan_error->message);
+      progress (line, progress_data);
+    }
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "application");
+  json_builder_add_string_value (b, app);
+  return lodge_app_result (b);
+}

@@ -22,6 +22,9 @@
 
 G_BEGIN_DECLS
 
+/* The RBD metadata key that says what the disk holds of application @app. */
+char *lodge_app_meta_key (const char *app);
+
 /* One application of a definition, resolved. */
 typedef struct {
   const LodgeEnvApplication *app; /* in the definition it was made from */
@@ -65,12 +68,18 @@ typedef struct {
 /* Adds application @app to the definition when it has none of that name
  * (from template @template, default @app, @version, @autostart), with
  * @params (name -> value) over its configuration, and lays it into the
- * stopped VE's disk (a repair snapshot first: `lodge repair undo` takes
- * it back). */
+ * stopped VE's disk (a repair snapshot first: a failed install changes
+ * nothing). */
 char *lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                           const char *who, LodgeRepairOutput out, gpointer out_data,
                           LodgeLifecycleProgress progress, gpointer progress_data,
                           GError **error);
+/* Takes application @app out of the stopped VE: what it copied and
+ * rendered is removed from the disk (a repair snapshot first), and the
+ * definition no longer has it. */
+char *lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
+                         LodgeRepairOutput out, gpointer out_data, LodgeLifecycleProgress progress,
+                         gpointer progress_data, GError **error);
 /* Sets @params of application @app: on a stopped VE its config files on
  * the disk are rewritten; on a running one they are written through the
  * guest agent and the application reloaded (its reload command, or a

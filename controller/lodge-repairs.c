@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lodge-apps.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
@@ -247,6 +248,16 @@ lodge_repairs_op_undo (LodgeRepairJob *j, GError **error)
                                 rollback_progress, j, error)
       || !lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, last, error))
     return FALSE;
+  /* The disk's record of its applications is not in the snapshot: the
+   * next start checks and lays them in again (an undone `app install`
+   * or `app configure` included). */
+  for (guint i = 0; i < j->def->applications->len; i++)
+    {
+      const LodgeEnvApplication *app = j->def->applications->pdata[i];
+      g_autofree char *key = lodge_app_meta_key (app->name);
+      if (!lodge_rbd_meta_set (rados_of (j->rs), j->disks.pool, j->disks.image, key, NULL, error))
+        return FALSE;
+    }
   g_autofree char *line = g_strdup_printf ("the disk is back to %s\n", last);
   lodge_job_result_string (j, "snapshot", last);
   return j->out (line, strlen (line), j->out_data);

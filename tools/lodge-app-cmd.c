@@ -189,9 +189,10 @@ app_change (int argc, char **argv, gboolean install)
         "application template --template, default APP), which the definition\n"
         "gets. KEY=VALUE set its configuration; every key must be one the\n"
         "template's manifest declares. The VE must be stopped: a repair snapshot\n"
-        "is taken first (`lodge repair NAME undo` takes the install back), the\n"
-        "template's files are copied into the disk inside a libguestfs appliance,\n"
-        "and its config files rendered. A VE never started gets it at its first\n"
+        "is taken first (a failed install changes nothing), the template's files\n"
+        "are copied into the disk inside a libguestfs appliance, and its config\n"
+        "files rendered. `lodge app remove` takes it out again. A VE never\n"
+        "started gets it at its first\n"
         "start. Autostart applications are started at every boot and restarted\n"
         "when they exit.\n\n" LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
         install_entries)
@@ -257,8 +258,7 @@ app_change (int argc, char **argv, gboolean install)
   else if (install)
     g_print ("%s: %s installed from %s%s%s\n", argv[1], argv[2],
              json_object_get_string_member_with_default (o, "source", "?"),
-             json_object_has_member (o, "snapshot") ? "; `lodge repair NAME undo` returns the disk to "
-                                                    : "",
+             json_object_has_member (o, "snapshot") ? "; snapshot before it: " : "",
              json_object_get_string_member_with_default (o, "snapshot", ""));
   else
     g_print ("%s: %s configured%s\n", argv[1], argv[2],
@@ -279,10 +279,51 @@ app_configure (int argc, char **argv)
   return app_change (argc, argv, FALSE);
 }
 
+static int
+app_remove (int argc, char **argv)
+{
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress, no list of files", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
+    "app remove", "NAME APP", "Take an application out of a stopped VE.",
+    "What the application's template copied into the VE and the config files it\n"
+    "rendered are removed from the disk (a repair snapshot is taken first, so a\n"
+    "failure changes nothing and `lodge repair NAME undo` brings them back),\n"
+    "and the definition no longer has the application. Files the application\n"
+    "itself wrote elsewhere while it ran stay.\n\n" LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    entries);
+  int rc = LODGE_EXIT_OK;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 3)
+    return lodge_cli_usage_error (argc < 3 ? "give NAME and APP" : "too many arguments");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
+  g_autofree char *q = g_uri_escape_string (argv[2], NULL, FALSE);
+  g_autofree char *suffix = g_strdup_printf ("/apps/%s/remove", q);
+  g_autofree char *path = ve_path (argv[1], suffix);
+  if (!quiet)
+    g_printerr ("Removing %s from %s...\n", argv[2], argv[1]);
+  g_autoptr (GBytes) body = g_bytes_new_static ("{}", 2);
+  g_autoptr (GBytes) answer =
+    c != NULL ? lodge_client_request_stream (c, "POST", path, "application/json", body, on_step,
+                                             on_data, &quiet, &error)
+              : NULL;
+  fflush (stdout);
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  g_print ("%s: %s removed\n", argv[1], argv[2]);
+  return LODGE_EXIT_OK;
+}
+
 static const LodgeCommand app_commands[] = {
   { "list", "NAME", "Show a VE's applications and their state", app_list },
   { "install", "NAME APP [KEY=VALUE...]", "Lay an application into a stopped VE", app_install },
   { "configure", "NAME APP KEY=VALUE...", "Change an application's configuration", app_configure },
+  { "remove", "NAME APP", "Take an application out of a stopped VE", app_remove },
 };
 
 int

@@ -188,3 +188,56 @@ lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepair
   g_autoptr (GBytes) data = g_bytes_new_static (record, strlen (record));
   return write_file (r, record_path, data, 0644, 0, 0, error);
 }
+
+/* Removes guest path @path (not following its last component) if it is
+ * there; whether it was. */
+static gboolean
+remove_path (LodgeRepair *r, const char *path, gboolean *ret_removed, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autofree char *resolved = lodge_repair_resolve (r, path, FALSE, &local);
+  *ret_removed = FALSE;
+  if (resolved == NULL)
+    {
+      /* A directory on the way is gone already: so is the path. */
+      if (g_error_matches (local, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (strcmp (resolved, "/") == 0)
+    return lodge_repair_refuse (error, "%s resolves to the VE's root; not removed", path);
+  g_autofree char *full = lodge_repair_in_ve (resolved);
+  struct guestfs_statns *st = lodge_repair_lstat (r, full, error);
+  if (st == NULL)
+    return error == NULL || *error == NULL;
+  guestfs_free_statns (st);
+  if (guestfs_rm_rf (r->h, full) < 0)
+    return lodge_repair_failf (r, error, "cannot remove %s", resolved);
+  *ret_removed = TRUE;
+  return TRUE;
+}
+
+gboolean
+lodge_repair_app_remove (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
+                         gpointer user_data, GError **error)
+{
+  if (!lodge_repair_is_writable (r))
+    return lodge_repair_refuse (error, "the VE's disk is not open for writing");
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < app->manifest->files->len; i++)
+    g_ptr_array_add (paths, g_strdup (((LodgeAppFile *) app->manifest->files->pdata[i])->path));
+  for (guint i = 0; i < app->manifest->copies->len; i++)
+    g_ptr_array_add (paths, g_strdup (((LodgeAppCopy *) app->manifest->copies->pdata[i])->to));
+  g_ptr_array_add (paths, g_strdup_printf (APPS_RECORD_DIR "/%s.json", app->name));
+  for (guint i = 0; i < paths->len; i++)
+    {
+      gboolean removed;
+      if (!remove_path (r, paths->pdata[i], &removed, error))
+        return FALSE;
+      if (removed && !lodge_repair_emitf (out, user_data, error, "  removed %s\n",
+                                          (const char *) paths->pdata[i]))
+        return FALSE;
+    }
+  return TRUE;
+}

@@ -165,6 +165,10 @@ typedef struct {
  * at every boot, from the launch command in the boot configuration.) */
 gboolean lodge_repair_app_install (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
                                    gpointer user_data, GError **error);
+/* Takes what lodge_repair_app_install() put into the VE out again: each
+ * copy's destination, each config file and the record. */
+gboolean lodge_repair_app_remove (LodgeRepair *r, const LodgeRepairApp *app, LodgeRepairOutput out,
+                                  gpointer user_data, GError **error);
 /* Renders and writes the application's config files only (a new
  * configuration of a stopped VE). */
 gboolean lodge_repair_app_configure (LodgeRepair *r, const LodgeRepairApp *app, GError **error);

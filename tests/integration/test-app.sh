@@ -7,7 +7,7 @@
 # started again; `lodge exec` returns a command's output and exit code
 # and cuts one at its timeout; `lodge passwd` changes root's hash in the
 # running guest and in the definition; a stopped VE is configured on its
-# disk and gets a new application. Bad input (an unknown application
+# disk, gets a new application and loses one. Bad input (an unknown application
 # template, a manifest writing outside the VE, an undeclared key) is
 # refused with a clear error and changes nothing.
 # Real Ceph, real libguestfs appliances, real QEMU guests, the guest agent
@@ -140,11 +140,18 @@ expect 0 "app configure of a stopped VE writes its disk (a repair snapshot first
 expect 0 "app install adds busybox-httpd on port 8080 (nothing to copy: no appliance)" \
   "docs installed from busybox-httpd@1" -- "$lodge" app install "$ve" docs --template busybox-httpd --autostart port=8080
 expect 0 "the definition has the new application" 'name="docs" autostart="yes"' -- "$lodge" show "$ve"
+expect 0 "app remove takes echo out of the stopped VE (on the kept appliance)" \
+  "removed /usr/local/bin/lodge-echo-session" -- "$lodge" app remove "$ve" echo
+check "... and out of the definition" sh -c "! '$lodge' show '$ve' | grep -q 'name=\"echo\"'"
+expect 3 "removing it again: it is not there" "has no application 'echo'" -- "$lodge" app remove "$ve" echo
 expect 0 "start" "lodge-ready name=$ve" -- "$lodge" start "$ve"
 check "the page has the greeting set offline" wait_for 30 page_has "<h1>Set offline</h1>"
 check "the new application answers on port 8080" wait_for 30 sh -c "curl -sf --max-time 3 http://$ip:8080/ | grep -q 'busybox template'"
 guest_hash=$("$lodge" exec "$ve" -- sh -c 'grep ^root: /etc/shadow | cut -d: -f2')
 check "the password set by passwd survived the reboot" test "$guest_hash" = "$def_hash"
-expect 0 "app list: three applications running" "docs +busybox-httpd@1 +yes +running" -- "$lodge" app list "$ve"
+expect 0 "app list: the new application runs" "docs +busybox-httpd@1 +yes +running" -- "$lodge" app list "$ve"
+check "the removed one is gone from app list" sh -c "! '$lodge' app list '$ve' | grep -q '^echo '"
+expect 1 "... and its files from the disk" '' -- "$lodge" exec "$ve" -- test -e /usr/local/bin/lodge-echo-session
+check "... and nothing answers on its port" sh -c "! printf 'ping\n' | $nc -w 2 $ip 7 | grep -q ping"
 
 finish
