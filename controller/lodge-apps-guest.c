@@ -186,14 +186,30 @@ reload (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan, GError **e
                       error);
 }
 
+/* Whether the application runs with another launch command than the new
+ * configuration renders (it travels in the boot configuration: only a
+ * restart of the VE changes it). Unknown (FALSE) without lodge-init's
+ * status file. */
+static gboolean
+launch_changed (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
+{
+  g_autoptr (JsonNode) st = guest_state (lv, name, plan->app->name, NULL);
+  const char *running = st != NULL ? json_object_get_string_member_with_default (
+                                       json_node_get_object (st), "command", NULL)
+                                   : NULL;
+  return running != NULL && strcmp (running, plan->launch) != 0;
+}
+
 static gboolean
 configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange *c,
-                LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+                gboolean *ret_launch_changed, LodgeLifecycleProgress progress,
+                gpointer progress_data, GError **error)
 {
+  *ret_launch_changed = launch_changed (lv, name, c->plan);
   LodgeRepairApp ra;
   lodge_app_plan_repair_app (c->plan, 0, &ra);
-  g_autoptr (GHashTable) contents = NULL, modes = NULL;
-  if (!lodge_app_render_files (&ra, &contents, &modes, error))
+  g_autoptr (GHashTable) contents = NULL;
+  if (!lodge_app_render_files (&ra, &contents, error))
     return FALSE;
   for (guint i = 0; i < c->plan->manifest->files->len; i++)
     {
@@ -267,7 +283,9 @@ lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObjec
     }
   g_message ("app configure %s %s by %s (live)", name, app, who);
   g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "a live configuration", error);
-  gboolean ok = lv != NULL && configure_live (a, lv, name, c, progress, progress_data, error);
+  gboolean relaunch = FALSE;
+  gboolean ok = lv != NULL
+                && configure_live (a, lv, name, c, &relaunch, progress, progress_data, error);
   lodge_ctl_end (a->ctl, name);
   if (!ok)
     return NULL;
@@ -277,6 +295,11 @@ lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObjec
   json_builder_add_string_value (b, app);
   json_builder_set_member_name (b, "live");
   json_builder_add_boolean_value (b, TRUE);
+  if (relaunch)
+    {
+      json_builder_set_member_name (b, "launch_changed");
+      json_builder_add_boolean_value (b, TRUE);
+    }
   return lodge_app_result (b);
 }
 

@@ -264,6 +264,9 @@ app_change (int argc, char **argv, gboolean install)
     g_print ("%s: %s configured%s\n", argv[1], argv[2],
              json_object_get_boolean_member_with_default (o, "live", FALSE)
                ? " (live; the application was reloaded)" : " (on the disk; the next start uses it)");
+  if (json_object_get_boolean_member_with_default (o, "launch_changed", FALSE))
+    g_print ("%s: %s's launch command changed too; it runs with the new one after `lodge "
+             "restart %s`\n", argv[1], argv[2], argv[1]);
   return LODGE_EXIT_OK;
 }
 

@@ -85,12 +85,10 @@ write_file (LodgeRepair *r, const char *path, GBytes *data, guint mode, guint ui
 }
 
 gboolean
-lodge_app_render_files (const LodgeRepairApp *app, GHashTable **ret_contents,
-                        GHashTable **ret_modes, GError **error)
+lodge_app_render_files (const LodgeRepairApp *app, GHashTable **ret_contents, GError **error)
 {
   g_autoptr (GHashTable) contents =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-  g_autoptr (GHashTable) modes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; i < app->manifest->files->len; i++)
     {
       const LodgeAppFile *f = app->manifest->files->pdata[i];
@@ -113,12 +111,8 @@ lodge_app_render_files (const LodgeRepairApp *app, GHashTable **ret_contents,
           return FALSE;
         }
       g_hash_table_insert (contents, g_strdup (f->path), g_bytes_new_take (out, strlen (out)));
-      g_hash_table_insert (modes, g_strdup (f->path),
-                           g_strdup_printf ("%04o %u %u", f->mode, f->uid, f->gid));
     }
   *ret_contents = g_steal_pointer (&contents);
-  if (ret_modes != NULL)
-    *ret_modes = g_steal_pointer (&modes);
   return TRUE;
 }
 
@@ -128,7 +122,7 @@ lodge_repair_app_configure (LodgeRepair *r, const LodgeRepairApp *app, GError **
   if (!lodge_repair_is_writable (r))
     return lodge_repair_refuse (error, "the VE's disk is not open for writing");
   g_autoptr (GHashTable) contents = NULL;
-  if (!lodge_app_render_files (app, &contents, NULL, error))
+  if (!lodge_app_render_files (app, &contents, error))
     return FALSE;
   for (guint i = 0; i < app->manifest->files->len; i++)
     {

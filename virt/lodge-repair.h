@@ -172,10 +172,9 @@ gboolean lodge_repair_app_remove (LodgeRepair *r, const LodgeRepairApp *app, Lod
 /* Renders and writes the application's config files only (a new
  * configuration of a stopped VE). */
 gboolean lodge_repair_app_configure (LodgeRepair *r, const LodgeRepairApp *app, GError **error);
-/* Renders the application's config files: guest path -> GBytes, and the
- * mode and owner of each as "MODE UID GID" (for writing them through the
- * guest agent). */
+/* Renders the application's config files: guest path -> GBytes (also for
+ * writing them through the guest agent). */
 gboolean lodge_app_render_files (const LodgeRepairApp *app, GHashTable **ret_contents,
-                                 GHashTable **ret_modes, GError **error);
+                                 GError **error);
 
 G_END_DECLS
