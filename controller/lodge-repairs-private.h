@@ -58,6 +58,47 @@ char *lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepai
                             LodgeLifecycleProgress progress, gpointer progress_data,
                             GError **error);
 
+#define SHELL_IDLE_S 600
+
+/* A kept appliance, at most one per VE (a shell's aside): read-only on a
+ * snapshot (@snap) for the reading verbs, or writable on the disk itself
+ * after a writing verb, holding the VE's claim until it is closed; or a
+ * shell's (writable, claimed, found by @shell_id). */
+typedef struct {
+  char *ve;
+  char *pool, *image, *snap;
+  LodgeRepair *session;
+  gint64 opened_us, used_us;
+  gboolean busy;
+  gboolean claimed; /* the VE's repair claim is this appliance's */
+  char *shell_id;
+} Kept;
+
+struct _LodgeRepairs {
+  LodgeCtl *ctl;
+  const LodgeLifecycleOptions *opts;
+  guint idle_s;
+  char *owner; /* this controller, in claims */
+  GMutex lock;
+  GHashTable *kept; /* VE name (reading) or shell id -> Kept */
+};
+
+/* What lodge-repairs.c (jobs, claims, snapshots, kept appliances) gives
+ * lodge-repairs-shell.c. */
+LodgeRados *lodge_repairs_rados (LodgeRepairs *rs);
+/* The disk's "repair-*" snapshots, oldest first; a new name after them. */
+GPtrArray *lodge_repairs_snapshots (LodgeRepairJob *j, GError **error);
+char *lodge_repairs_new_snapshot_name (GPtrArray *existing);
+/* Claims the VE in its runtime record for @j (see lodge-repairs.c). */
+gboolean lodge_repairs_claim (LodgeRepairJob *j, const char *snapshot, gboolean renew,
+                              GError **error);
+void lodge_repairs_release_claim (LodgeRepairs *rs, const char *name, const char *owner);
+/* Launches the appliance on j->disks, saying so. */
+gboolean lodge_repairs_open_session (LodgeRepairJob *j, GError **error);
+gboolean lodge_repairs_kept_close (LodgeRepairs *rs, Kept *k, GError **error);
+/* "shell", "sh", "exit" (lodge-repairs-shell.c). */
+gboolean lodge_repairs_run_shell (LodgeRepairJob *j, GError **error);
+
 /* Files lodge-init writes at every boot: a diff leaves them out. */
 extern const char *const lodge_repair_boot_written[];
 

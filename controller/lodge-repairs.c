@@ -13,30 +13,6 @@
 
 #define RO_PREFIX "lodge-ro-"
 #define REPAIR_PREFIX "repair-"
-#define SHELL_IDLE_S 600
-
-/* A kept appliance, at most one per VE (a shell's aside): read-only on a
- * snapshot (@snap) for the reading verbs, or writable on the disk itself
- * after a writing verb, holding the VE's claim until it is closed; or a
- * shell's (writable, claimed, found by @shell_id). */
-typedef struct {
-  char *ve;
-  char *pool, *image, *snap;
-  LodgeRepair *session;
-  gint64 opened_us, used_us;
-  gboolean busy;
-  gboolean claimed; /* the VE's repair claim is this appliance's */
-  char *shell_id;
-} Kept;
-
-struct _LodgeRepairs {
-  LodgeCtl *ctl;
-  const LodgeLifecycleOptions *opts;
-  guint idle_s;
-  char *owner; /* this controller, in claims */
-  GMutex lock;
-  GHashTable *kept; /* VE name (reading) or shell id -> Kept */
-};
 
 static void
 kept_free (Kept *k)
@@ -66,18 +42,17 @@ lodge_repairs_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint idle_
   return rs;
 }
 
-static LodgeRados *
-rados_of (LodgeRepairs *rs)
+LodgeRados *
+lodge_repairs_rados (LodgeRepairs *rs)
 {
   return lodge_store_get_rados (lodge_ctl_get_store (rs->ctl));
 }
 
-static void release_claim (LodgeRepairs *rs, const char *name, const char *owner);
 
 /* Closes @k's appliance (every write on the disk), removes its snapshot
- * (a reading one's) and releases its claim (a writing one's). */
-static gboolean
-kept_close (LodgeRepairs *rs, Kept *k, GError **error)
+ * (a reading one's) and releases its lodge_repairs_claim (a writing one's). */
+gboolean
+lodge_repairs_kept_close (LodgeRepairs *rs, Kept *k, GError **error)
 {
   g_autoptr (GError) local = NULL;
   gboolean ok = TRUE;
@@ -90,10 +65,10 @@ kept_close (LodgeRepairs *rs, Kept *k, GError **error)
     }
   g_clear_pointer (&k->session, lodge_repair_free);
   g_clear_error (&local);
-  if (k->snap != NULL && !lodge_rbd_snap_remove (rados_of (rs), k->pool, k->image, k->snap, &local))
+  if (k->snap != NULL && !lodge_rbd_snap_remove (lodge_repairs_rados (rs), k->pool, k->image, k->snap, &local))
     g_warning ("repair of %s: removing snapshot %s: %s", k->ve, k->snap, local->message);
   if (k->claimed)
-    release_claim (rs, k->ve, rs->owner);
+    lodge_repairs_release_claim (rs, k->ve, rs->owner);
   kept_free (k);
   return ok;
 }
@@ -109,7 +84,7 @@ lodge_repairs_free (LodgeRepairs *rs)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       g_hash_table_iter_steal (&it);
-      kept_close (rs, value, NULL);
+      lodge_repairs_kept_close (rs, value, NULL);
     }
   g_hash_table_unref (rs->kept);
   g_mutex_clear (&rs->lock);
@@ -148,7 +123,7 @@ lodge_repairs_release (LodgeRepairs *rs, const char *name)
 {
   g_autoptr (GPtrArray) taken = take_kept (rs, name, 0);
   for (guint i = 0; i < taken->len; i++)
-    kept_close (rs, taken->pdata[i], NULL);
+    lodge_repairs_kept_close (rs, taken->pdata[i], NULL);
 }
 
 void
@@ -164,7 +139,7 @@ lodge_repairs_expire (LodgeRepairs *rs)
       else if (k->claimed)
         g_message ("repair appliance of %s closed after %u s idle; its claim released", k->ve,
                    rs->idle_s);
-      kept_close (rs, k, NULL);
+      lodge_repairs_kept_close (rs, k, NULL);
     }
 }
 
@@ -179,8 +154,8 @@ lodge_repairs_op_close (LodgeRepairJob *j, GError **error)
 /* ---- snapshots ---- */
 
 /* "repair-20261126T071203Z", or with "-N" when that is taken. */
-static char *
-new_repair_snapshot (GPtrArray *existing)
+char *
+lodge_repairs_new_snapshot_name (GPtrArray *existing)
 {
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
@@ -193,10 +168,10 @@ new_repair_snapshot (GPtrArray *existing)
   return name;
 }
 
-static GPtrArray *
-repair_snapshots (LodgeRepairJob *j, GError **error)
+GPtrArray *
+lodge_repairs_snapshots (LodgeRepairJob *j, GError **error)
 {
-  g_autoptr (GPtrArray) all = lodge_rbd_snap_list (rados_of (j->rs), j->disks.pool, j->disks.image, error);
+  g_autoptr (GPtrArray) all = lodge_rbd_snap_list (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, error);
   if (all == NULL)
     return NULL;
   GPtrArray *mine = g_ptr_array_new_with_free_func (g_free);
@@ -209,7 +184,7 @@ repair_snapshots (LodgeRepairJob *j, GError **error)
 gboolean
 lodge_repairs_op_history (LodgeRepairJob *j, GError **error)
 {
-  g_autoptr (GPtrArray) snaps = repair_snapshots (j, error);
+  g_autoptr (GPtrArray) snaps = lodge_repairs_snapshots (j, error);
   if (snaps == NULL)
     return FALSE;
   for (guint i = 0; i < snaps->len; i++)
@@ -234,7 +209,7 @@ rollback_progress (guint64 done, guint64 total, gpointer user_data)
 gboolean
 lodge_repairs_op_undo (LodgeRepairJob *j, GError **error)
 {
-  g_autoptr (GPtrArray) snaps = repair_snapshots (j, error);
+  g_autoptr (GPtrArray) snaps = lodge_repairs_snapshots (j, error);
   if (snaps == NULL)
     return FALSE;
   if (snaps->len == 0)
@@ -244,9 +219,9 @@ lodge_repairs_op_undo (LodgeRepairJob *j, GError **error)
       return FALSE;
     }
   const char *last = snaps->pdata[snaps->len - 1];
-  if (!lodge_rbd_snap_rollback (rados_of (j->rs), j->disks.pool, j->disks.image, last,
+  if (!lodge_rbd_snap_rollback (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, last,
                                 rollback_progress, j, error)
-      || !lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, last, error))
+      || !lodge_rbd_snap_remove (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, last, error))
     return FALSE;
   /* The disk's record of its applications is not in the snapshot: the
    * next start checks and lays them in again (an undone `app install`
@@ -255,7 +230,7 @@ lodge_repairs_op_undo (LodgeRepairJob *j, GError **error)
     {
       const LodgeEnvApplication *app = j->def->applications->pdata[i];
       g_autofree char *key = lodge_app_meta_key (app->name);
-      if (!lodge_rbd_meta_set (rados_of (j->rs), j->disks.pool, j->disks.image, key, NULL, error))
+      if (!lodge_rbd_meta_set (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, key, NULL, error))
         return FALSE;
     }
   g_autofree char *line = g_strdup_printf ("the disk is back to %s\n", last);
@@ -267,9 +242,9 @@ static void
 prune (LodgeRepairJob *j)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) snaps = repair_snapshots (j, &error);
+  g_autoptr (GPtrArray) snaps = lodge_repairs_snapshots (j, &error);
   for (guint i = 0; snaps != NULL && i + LODGE_REPAIR_KEEP < snaps->len; i++)
-    if (!lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, snaps->pdata[i],
+    if (!lodge_rbd_snap_remove (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, snaps->pdata[i],
                                 &error))
       {
         g_warning ("repair of %s: pruning %s: %s", j->name, (const char *) snaps->pdata[i],
@@ -285,7 +260,7 @@ prune (LodgeRepairJob *j)
 static void
 remove_stale_ro (LodgeRepairJob *j)
 {
-  g_autoptr (GPtrArray) all = lodge_rbd_snap_list (rados_of (j->rs), j->disks.pool, j->disks.image, NULL);
+  g_autoptr (GPtrArray) all = lodge_rbd_snap_list (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, NULL);
   for (guint i = 0; all != NULL && i < all->len; i++)
     {
       const char *s = all->pdata[i];
@@ -300,7 +275,7 @@ remove_stale_ro (LodgeRepairJob *j)
         used |= g_strcmp0 (((Kept *) value)->snap, s) == 0;
       g_mutex_unlock (&j->rs->lock);
       if (!used)
-        lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image, s, NULL);
+        lodge_rbd_snap_remove (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, s, NULL);
     }
 }
 
@@ -311,8 +286,8 @@ remove_stale_ro (LodgeRepairJob *j)
  * reuses); a claim of a controller that is gone is settled first (its
  * half-done repair rolled back). The claim names @snapshot, what a
  * successor rolls back to should this controller die. */
-static gboolean
-claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
+gboolean
+lodge_repairs_claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (j->rs->ctl);
   for (int attempt = 0; attempt < 5; attempt++)
@@ -345,10 +320,10 @@ claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
           /* Its controller died in the middle: back to before it. */
           lodge_job_say (j, "a repair left unfinished (%s) is rolled back to %s", rt->repair,
                rt->repair_snapshot);
-          if (!lodge_rbd_snap_rollback (rados_of (j->rs), j->disks.pool, j->disks.image,
+          if (!lodge_rbd_snap_rollback (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image,
                                         rt->repair_snapshot, NULL, NULL, error))
             return FALSE;
-          lodge_rbd_snap_remove (rados_of (j->rs), j->disks.pool, j->disks.image,
+          lodge_rbd_snap_remove (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image,
                                  rt->repair_snapshot, NULL);
         }
       g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
@@ -374,8 +349,8 @@ claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
   return FALSE;
 }
 
-static void
-release_claim (LodgeRepairs *rs, const char *name, const char *owner)
+void
+lodge_repairs_release_claim (LodgeRepairs *rs, const char *name, const char *owner)
 {
   LodgeStore *store = lodge_ctl_get_store (rs->ctl);
   for (int attempt = 0; attempt < 10; attempt++)
@@ -426,7 +401,7 @@ lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
         }
       g_mutex_unlock (&rs->lock);
       if (idle != NULL)
-        return kept_close (rs, idle, error);
+        return lodge_repairs_kept_close (rs, idle, error);
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
                    "environment %s is held by a repair (%s); start it when the repair is done",
                    name, rt->repair);
@@ -436,23 +411,23 @@ lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
              name, rt->repair, rt->repair_owner);
   if (rt->repair_snapshot != NULL && rt->disk_pool != NULL)
     {
-      if (!lodge_rbd_snap_rollback (rados_of (rs), rt->disk_pool, rt->disk_image,
+      if (!lodge_rbd_snap_rollback (lodge_repairs_rados (rs), rt->disk_pool, rt->disk_image,
                                     rt->repair_snapshot, NULL, NULL, error))
         {
           g_prefix_error (error, "rolling back the unfinished repair of %s: ", name);
           return FALSE;
         }
-      lodge_rbd_snap_remove (rados_of (rs), rt->disk_pool, rt->disk_image, rt->repair_snapshot, NULL);
+      lodge_rbd_snap_remove (lodge_repairs_rados (rs), rt->disk_pool, rt->disk_image, rt->repair_snapshot, NULL);
       g_message ("%s: the unfinished repair was rolled back to %s", name, rt->repair_snapshot);
     }
-  release_claim (rs, name, rt->repair_owner);
+  lodge_repairs_release_claim (rs, name, rt->repair_owner);
   return TRUE;
 }
 
 /* ---- running ---- */
 
-static gboolean
-open_session (LodgeRepairJob *j, GError **error)
+gboolean
+lodge_repairs_open_session (LodgeRepairJob *j, GError **error)
 {
   gint64 t = g_get_monotonic_time ();
   lodge_job_say (j, "starting the repair appliance");
@@ -501,7 +476,7 @@ return_kept (LodgeRepairJob *j, Kept *k, gboolean keep)
     g_hash_table_steal (j->rs->kept, j->name);
   g_mutex_unlock (&j->rs->lock);
   if (k != NULL)
-    kept_close (j->rs, k, NULL);
+    lodge_repairs_kept_close (j->rs, k, NULL);
 }
 
 /* An appliance that failed at the libguestfs level may be dead. */
@@ -530,7 +505,7 @@ run_read (LodgeRepairJob *j, GError **error)
       k->image = g_strdup (j->disks.image);
       k->snap = g_strdup_printf (RO_PREFIX "%" G_GINT64_FORMAT, g_get_real_time () / 1000);
       k->busy = TRUE;
-      if (!lodge_rbd_snap_create (rados_of (j->rs), k->pool, k->image, k->snap, FALSE, error))
+      if (!lodge_rbd_snap_create (lodge_repairs_rados (j->rs), k->pool, k->image, k->snap, FALSE, error))
         {
           kept_free (k);
           return FALSE;
@@ -538,9 +513,9 @@ run_read (LodgeRepairJob *j, GError **error)
       lodge_job_say (j, "snapshot %s taken", k->snap);
       j->disks.snap = k->snap;
       j->disks.writable = FALSE;
-      if (!open_session (j, error))
+      if (!lodge_repairs_open_session (j, error))
         {
-          kept_close (j->rs, k, NULL);
+          lodge_repairs_kept_close (j->rs, k, NULL);
           return FALSE;
         }
       k->session = j->session;
@@ -572,11 +547,11 @@ static gboolean
 run_disk (LodgeRepairJob *j, GError **error)
 {
   lodge_repairs_release (j->rs, j->name);
-  gboolean ok = claim (j, NULL, FALSE, error);
+  gboolean ok = lodge_repairs_claim (j, NULL, FALSE, error);
   if (ok)
     {
       ok = j->op->run (j, error);
-      release_claim (j->rs, j->name, j->rs->owner);
+      lodge_repairs_release_claim (j->rs, j->name, j->rs->owner);
     }
   return ok;
 }
@@ -590,7 +565,7 @@ run_disk (LodgeRepairJob *j, GError **error)
 static gboolean
 run_writing (LodgeRepairJob *j, GError **error)
 {
-  LodgeRados *rados = rados_of (j->rs);
+  LodgeRados *rados = lodge_repairs_rados (j->rs);
   gboolean busy;
   Kept *k = borrow_kept (j, &busy);
   if (busy)
@@ -606,9 +581,9 @@ run_writing (LodgeRepairJob *j, GError **error)
       return_kept (j, k, FALSE);
       k = NULL;
     }
-  g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
-  g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
-  if (snap == NULL || !claim (j, snap, k != NULL, error))
+  g_autoptr (GPtrArray) existing = lodge_repairs_snapshots (j, error);
+  g_autofree char *snap = existing != NULL ? lodge_repairs_new_snapshot_name (existing) : NULL;
+  if (snap == NULL || !lodge_repairs_claim (j, snap, k != NULL, error))
     {
       if (k != NULL)
         return_kept (j, k, TRUE);
@@ -639,7 +614,7 @@ run_writing (LodgeRepairJob *j, GError **error)
           lodge_job_say (j, "snapshot %s taken (undo returns to it)", snap);
           j->disks.snap = NULL;
           j->disks.writable = TRUE;
-          ok = open_session (j, error);
+          ok = lodge_repairs_open_session (j, error);
           k->session = j->session;
           k->opened_us = g_get_monotonic_time ();
         }
@@ -661,7 +636,7 @@ run_writing (LodgeRepairJob *j, GError **error)
   /* Nothing of a failed repair stays: the appliance goes (its writes
    * with it), then the disk goes back to the snapshot. */
   gboolean snapped = FALSE;
-  g_autoptr (GPtrArray) now = repair_snapshots (j, NULL);
+  g_autoptr (GPtrArray) now = lodge_repairs_snapshots (j, NULL);
   snapped = now != NULL && g_ptr_array_find_with_equal_func (now, snap, g_str_equal, NULL);
   k->claimed = FALSE;
   return_kept (j, k, FALSE);
@@ -675,7 +650,7 @@ run_writing (LodgeRepairJob *j, GError **error)
   else
     g_prefix_error (error, "the disk could not be rolled back to %s (%s): ", snap,
                     undo_error->message);
-  release_claim (j->rs, j->name, j->rs->owner);
+  lodge_repairs_release_claim (j->rs, j->name, j->rs->owner);
   return FALSE;
 }
 
@@ -693,106 +668,6 @@ run_write (LodgeRepairJob *j, GError **error)
     }
   gboolean ok = j->op->kind == LODGE_REPAIR_KIND_DISK ? run_disk (j, error) : run_writing (j, error);
   lodge_ctl_end (j->rs->ctl, j->name);
-  return ok;
-}
-
-/* "shell": claims the VE like a writing repair and keeps a writable
- * appliance for "sh" commands until "exit" (or SHELL_IDLE_S idle). */
-gboolean
-lodge_repairs_op_shell (LodgeRepairJob *j, GError **error)
-{
-  return TRUE;
-}
-
-static gboolean
-run_shell (LodgeRepairJob *j, GError **error)
-{
-  const char *id = lodge_job_arg_string (j, "shell");
-  if (strcmp (j->op->name, "shell") == 0)
-    {
-      LodgeRepairJob open = *j;
-      static const LodgeRepairOp shell_op = { "shell", LODGE_REPAIR_KIND_WRITE,
-                                              lodge_repairs_op_shell, NULL };
-      open.op = &shell_op;
-      /* Claim, snapshot and launch as a writing repair would, but keep
-       * the appliance: the claim stands until exit. */
-      LodgeRados *rados = rados_of (j->rs);
-      g_autofree char *running = NULL;
-      if (!lodge_ctl_try_begin (j->rs->ctl, j->name, "repair shell", &running))
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                       "environment %s is busy (%s); try again when that is done", j->name, running);
-          return FALSE;
-        }
-      lodge_repairs_release (j->rs, j->name);
-      g_autoptr (GPtrArray) existing = repair_snapshots (j, error);
-      g_autofree char *snap = existing != NULL ? new_repair_snapshot (existing) : NULL;
-      gboolean ok = snap != NULL && claim (&open, snap, FALSE, error)
-                    && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
-      if (ok)
-        {
-          j->disks.snap = NULL;
-          j->disks.writable = TRUE;
-          ok = open_session (j, error);
-          if (!ok)
-            lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, NULL);
-        }
-      lodge_ctl_end (j->rs->ctl, j->name);
-      if (!ok)
-        {
-          release_claim (j->rs, j->name, j->rs->owner);
-          return FALSE;
-        }
-      Kept *k = g_new0 (Kept, 1);
-      k->ve = g_strdup (j->name);
-      k->session = g_steal_pointer (&j->session);
-      k->shell_id = g_uuid_string_random ();
-      k->claimed = TRUE;
-      k->opened_us = k->used_us = g_get_monotonic_time ();
-      lodge_job_result_string (j, "shell", k->shell_id);
-      lodge_job_result_string (j, "snapshot", snap);
-      lodge_job_say (j, "shell open on the disk of %s (snapshot %s; undo returns to it)", j->name, snap);
-      g_mutex_lock (&j->rs->lock);
-      g_hash_table_insert (j->rs->kept, g_strdup (k->shell_id), k);
-      g_mutex_unlock (&j->rs->lock);
-      return TRUE;
-    }
-
-  if (id == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair %s needs \"shell\" (the id shell gave)",
-                   j->op->name);
-      return FALSE;
-    }
-  g_mutex_lock (&j->rs->lock);
-  Kept *k = g_hash_table_lookup (j->rs->kept, id);
-  if (k != NULL && (k->busy || strcmp (k->ve, j->name) != 0))
-    k = NULL;
-  if (k != NULL)
-    {
-      k->busy = TRUE;
-      if (strcmp (j->op->name, "exit") == 0)
-        g_hash_table_steal (j->rs->kept, id);
-    }
-  g_mutex_unlock (&j->rs->lock);
-  if (k == NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                   "no open repair shell %s on %s (closed after %u s idle?)", id, j->name, SHELL_IDLE_S);
-      return FALSE;
-    }
-  if (strcmp (j->op->name, "exit") == 0)
-    {
-      gboolean ok = kept_close (j->rs, k, error);
-      if (ok)
-        lodge_job_say (j, "shell closed; every change is on the disk");
-      return ok;
-    }
-  j->session = k->session;
-  gboolean ok = lodge_repair_op_sh (j, error);
-  j->session = NULL;
-  k->used_us = g_get_monotonic_time ();
-  k->busy = FALSE;
   return ok;
 }
 
@@ -836,7 +711,7 @@ lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *o
                    "environment %s has no disk yet (it was never started): nothing to repair", name);
       return NULL;
     }
-  LodgeRados *rados = rados_of (rs);
+  LodgeRados *rados = lodge_repairs_rados (rs);
   g_auto (LodgeRbdInfo) info = { 0 };
   if (!lodge_rbd_stat (rados, rt->disk_pool, rt->disk_image, &info, error))
     return NULL;
@@ -871,7 +746,7 @@ lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *o
       ok = run_read (&j, error);
       break;
     case LODGE_REPAIR_KIND_SHELL:
-      ok = run_shell (&j, error);
+      ok = lodge_repairs_run_shell (&j, error);
       break;
     case LODGE_REPAIR_KIND_META:
       ok = op->run (&j, error);
