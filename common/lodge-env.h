@@ -123,6 +123,7 @@ char *lodge_env_def_format (const LodgeEnvDef *def);
 void lodge_env_param_free (LodgeEnvParam *p);
 LodgeEnvApplication *lodge_env_application_new (const char *name);
 void lodge_env_application_free (LodgeEnvApplication *app);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeEnvApplication, lodge_env_application_free)
 void lodge_env_application_set_param (LodgeEnvApplication *app, const char *name,
                                       const char *value);
 LodgeEnvApplication *lodge_env_def_find_application (const LodgeEnvDef *def, const char *name);

@@ -382,7 +382,9 @@ route_environments (Request *r)
       const char *storage = r->query != NULL ? g_hash_table_lookup (r->query, "storage") : NULL;
       gboolean remove_disk = g_strcmp0 (storage, "yes") == 0 || g_strcmp0 (storage, "1") == 0;
       lodge_repairs_release (r->api->repairs, name); /* its snapshot goes with the disk */
-      if (!lodge_ctl_undefine (ctl, name, remove_disk, &error))
+      /* A claim a dead controller left is settled first, as for a start. */
+      if (!lodge_repairs_settle (r->api->repairs, name, &error)
+          || !lodge_ctl_undefine (ctl, name, remove_disk, &error))
         return lodge_api_respond_error (r, error);
       return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
     }

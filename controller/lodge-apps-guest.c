@@ -19,15 +19,6 @@
 #define EXEC_MAX_TIMEOUT_S 3600
 #define EXEC_MAX_INPUT (8 << 20)
 
-static LodgeEnvDef *
-load_def (LodgeCtl *ctl, const char *name, GError **error)
-{
-  g_autoptr (GBytes) xml = lodge_ctl_get_definition (ctl, name, error);
-  if (xml == NULL)
-    return NULL;
-  return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
-}
-
 /* The libvirt of the node VE @name runs on, its agent answering; a VE
  * that does not run is LODGE_LIBVIRT_ERROR_STATE naming its phase. */
 static LodgeLibvirt *
@@ -43,16 +34,7 @@ open_running (LodgeCtl *ctl, const char *name, const char *what, GError **error)
                    lodge_phase_to_string (rt->phase), what);
       return NULL;
     }
-  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
-  LodgeNodeRecord *node = nodes != NULL ? lodge_ctl_find_node (nodes, rt->node) : NULL;
-  if (node == NULL)
-    {
-      if (nodes != NULL)
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                     "node %s of environment %s is not known", rt->node, name);
-      return NULL;
-    }
-  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
+  g_autoptr (LodgeLibvirt) lv = lodge_ctl_node_libvirt (ctl, rt->node, name, error);
   if (lv == NULL || !lodge_libvirt_guest_ping (lv, name, AGENT_WAIT_S, error))
     {
       g_prefix_error (error, "%s: ", what);
@@ -251,22 +233,16 @@ lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObjec
         return lodge_apps_configure_offline (a, name, app, args, who, out, out_data, progress,
                                              progress_data, error);
       /* No disk yet: the first start renders the files. */
-      g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+      g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
       g_autoptr (LodgeAppChange) c =
         def != NULL ? lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, FALSE, error)
                     : NULL;
       if (c == NULL || !lodge_app_change_commit (a->ctl, c, NULL, NULL, error))
         return NULL;
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "application");
-      json_builder_add_string_value (b, app);
-      json_builder_set_member_name (b, "deferred");
-      json_builder_add_boolean_value (b, TRUE);
-      return lodge_app_result (b);
+      return lodge_app_result_new (app, c->plan->source, TRUE);
     }
 
-  g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
   if (def == NULL)
     return NULL;
   g_autoptr (LodgeAppChange) c =
@@ -343,7 +319,7 @@ add_live_state (JsonBuilder *b, LodgeLibvirt *lv, const char *name, const LodgeA
 char *
 lodge_apps_list (LodgeApps *a, const char *name, GError **error)
 {
-  g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
   if (def == NULL)
     return NULL;
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
@@ -528,7 +504,7 @@ lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char 
       return NULL;
     }
   /* Checked as the definition would be, before the guest is touched. */
-  g_autoptr (LodgeEnvDef) def = load_def (a->ctl, name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
   if (def == NULL)
     return NULL;
   g_free (def->root_password_hash);

@@ -45,6 +45,8 @@ void lodge_app_plan_repair_app (const LodgeAppPlan *plan, guint app_index, Lodge
 gboolean lodge_app_plan_writes_disk (const LodgeAppPlan *plan, gboolean install);
 /* Ends the object @b was building and returns it as text. */
 char *lodge_app_result (JsonBuilder *b);
+/* {"application": @app, "source": @source (if any), "deferred": true (if)}. */
+char *lodge_app_result_new (const char *app, const char *source, gboolean deferred);
 
 char *lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app,
                                     JsonObject *args, const char *who, LodgeRepairOutput out,

@@ -457,6 +457,26 @@ static const LodgeRepairOp configure_op = { "app configure", LODGE_REPAIR_KIND_W
                                             check_configure };
 
 char *
+lodge_app_result_new (const char *app, const char *source, gboolean deferred)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "application");
+  json_builder_add_string_value (b, app);
+  if (source != NULL)
+    {
+      json_builder_set_member_name (b, "source");
+      json_builder_add_string_value (b, source);
+    }
+  if (deferred)
+    {
+      json_builder_set_member_name (b, "deferred");
+      json_builder_add_boolean_value (b, TRUE);
+    }
+  return lodge_app_result (b);
+}
+
+char *
 lodge_app_result (JsonBuilder *b)
 {
   json_builder_end_object (b);
@@ -473,10 +493,7 @@ run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, g
             LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
-  g_autoptr (GBytes) xml = rt != NULL ? lodge_ctl_get_definition (a->ctl, name, error) : NULL;
-  g_autoptr (LodgeEnvDef) def =
-    xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error)
-                : NULL;
+  g_autoptr (LodgeEnvDef) def = rt != NULL ? lodge_ctl_definition (a->ctl, name, error) : NULL;
   g_autoptr (LodgeAppChange) c =
     def != NULL ? lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, install, error)
                 : NULL;
@@ -502,13 +519,7 @@ run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, g
     return NULL;
   if (progress != NULL)
     progress ("nothing of it goes on the disk: the definition has it", progress_data);
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "application");
-  json_builder_add_string_value (b, app);
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, c->plan->source);
-  return lodge_app_result (b);
+  return lodge_app_result_new (app, c->plan->source, FALSE);
 }
 
 char *
@@ -523,10 +534,7 @@ lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject 
     {
       /* Never started: the definition is enough; the first start lays
        * the application in. */
-      g_autoptr (GBytes) xml = lodge_ctl_get_definition (a->ctl, name, error);
-      g_autoptr (LodgeEnvDef) def =
-        xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error)
-                    : NULL;
+      g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
       if (def == NULL)
         return NULL;
       g_autoptr (LodgeAppChange) c =
@@ -535,15 +543,7 @@ lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject 
         return NULL;
       if (progress != NULL)
         progress ("the VE has no disk yet: its first start lays the application in", progress_data);
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "application");
-      json_builder_add_string_value (b, app);
-      json_builder_set_member_name (b, "source");
-      json_builder_add_string_value (b, c->plan->source);
-      json_builder_set_member_name (b, "deferred");
-      json_builder_add_boolean_value (b, TRUE);
-      return lodge_app_result (b);
+      return lodge_app_result_new (app, c->plan->source, TRUE);
     }
   return run_change (a, name, app, args, TRUE, who, out, out_data, progress, progress_data, error);
 }
@@ -597,14 +597,12 @@ lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *
                    gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
-  g_autoptr (GBytes) xml = rt != NULL ? lodge_ctl_get_definition (a->ctl, name, error) : NULL;
-  g_autoptr (LodgeEnvDef) def =
-    xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error)
-                : NULL;
+  g_autoptr (LodgeEnvDef) def = rt != NULL ? lodge_ctl_definition (a->ctl, name, error) : NULL;
   if (def == NULL)
     return NULL;
+  guint index = 0;
   LodgeEnvApplication *found = lodge_env_def_find_application (def, app);
-  if (found == NULL)
+  if (found == NULL || !g_ptr_array_find (def->applications, found, &index))
     {
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
                    "environment %s has no application '%s'", name, app);
@@ -620,8 +618,9 @@ lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *
   /* Its files are known from its template; a template gone meanwhile
    * leaves them on the disk (said so), and the definition loses it. */
   g_autoptr (GError) plan_error = NULL;
-  g_autoptr (LodgeAppPlan) plan = lodge_app_plan_new (lodge_ctl_get_store (a->ctl), found, &plan_error);
-  g_ptr_array_remove (def->applications, found);
+  g_autoptr (LodgeEnvApplication) removed = g_ptr_array_steal_index (def->applications, index);
+  g_autoptr (LodgeAppPlan) plan =
+    lodge_app_plan_new (lodge_ctl_get_store (a->ctl), removed, &plan_error); /* borrows it */
   RemoveJob rj = { plan, lodge_env_def_format (def) };
   g_autofree char *new_xml = rj.xml;
   g_autoptr (LodgeEnvDef) check = lodge_env_def_load (new_xml, strlen (new_xml), name, error);
@@ -646,9 +645,5 @@ lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *
                                                plan_error->message);
       progress (line, progress_data);
     }
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "application");
-  json_builder_add_string_value (b, app);
-  return lodge_app_result (b);
+  return lodge_app_result_new (app, NULL, FALSE);
 }

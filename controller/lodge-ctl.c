@@ -309,6 +309,31 @@ lodge_ctl_list (LodgeCtl *ctl, GError **error)
   return g_steal_pointer (&out);
 }
 
+LodgeEnvDef *
+lodge_ctl_definition (LodgeCtl *ctl, const char *name, GError **error)
+{
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (ctl, name, error);
+  if (xml == NULL)
+    return NULL;
+  return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
+}
+
+LodgeLibvirt *
+lodge_ctl_node_libvirt (LodgeCtl *ctl, const char *node, const char *ve, GError **error)
+{
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  if (nodes == NULL)
+    return NULL;
+  LodgeNodeRecord *n = lodge_ctl_find_node (nodes, node);
+  if (n == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "node %s of %s is not registered", node, ve);
+      return NULL;
+    }
+  return lodge_libvirt_open (n->libvirt_uri, error);
+}
+
 LodgeRuntimeRecord *
 lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error)
 {

@@ -8,6 +8,9 @@
 
 #include <glib.h>
 
+#include "lodge-env.h"
+#include "lodge-libvirt.h"
+
 #include "lodge-records.h"
 #include "lodge-store.h"
 
@@ -38,6 +41,8 @@ gboolean lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefin
                            GError **error);
 /* The definition as stored (the XML as written). */
 GBytes *lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error);
+/* The same, parsed and validated. */
+LodgeEnvDef *lodge_ctl_definition (LodgeCtl *ctl, const char *name, GError **error);
 /* Removes a VE; refused (LODGE_STORAGE_ERROR_BUSY) unless it is stopped.
  * With @remove_disk its root disk goes too. */
 gboolean lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk,
@@ -64,6 +69,10 @@ GPtrArray *lodge_ctl_nodes (LodgeCtl *ctl, GError **error);
 LodgeNodeState lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node);
 /* The record of node @name in @nodes (from lodge_ctl_nodes), or NULL. */
 LodgeNodeRecord *lodge_ctl_find_node (GPtrArray *nodes, const char *name);
+/* A connection to the libvirt of node @node, where VE @ve is (for the
+ * error when the node is not registered). */
+LodgeLibvirt *lodge_ctl_node_libvirt (LodgeCtl *ctl, const char *node, const char *ve,
+                                      GError **error);
 /* Sets the control center's part of node @name's state: draining (takes
  * no new VEs), fenced, or up again. The agent's heartbeats keep it. */
 gboolean lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state,

@@ -42,15 +42,6 @@ save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt, guint64 *version, GErro
   return lodge_store_update (store, LODGE_STORE_RUNTIME, rt->name, *version, json, version, error);
 }
 
-static LodgeEnvDef *
-load_def (LodgeCtl *ctl, const char *name, GError **error)
-{
-  g_autoptr (GBytes) xml = lodge_ctl_get_definition (ctl, name, error);
-  if (xml == NULL)
-    return NULL;
-  return lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
-}
-
 /* The scheduler's view: every node, and every VE starting or running. */
 static const char *
 place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, const char *exclude_node,
@@ -74,7 +65,7 @@ place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, const char *excl
       if (rt->node == NULL || (rt->phase != LODGE_PHASE_RUNNING && rt->phase != LODGE_PHASE_STARTING
                                && rt->phase != LODGE_PHASE_MIGRATING))
         continue;
-      LodgeEnvDef *other = load_def (ctl, rt->name, NULL);
+      LodgeEnvDef *other = lodge_ctl_definition (ctl, rt->name, NULL);
       if (other == NULL)
         continue;
       g_ptr_array_add (defs, other);
@@ -311,7 +302,7 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
                        LodgeLifecycleProgress progress, gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
-  g_autoptr (LodgeEnvDef) def = load_def (ctl, name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (ctl, name, error);
   if (def == NULL)
     return FALSE;
   guint64 version = 0;
@@ -455,7 +446,7 @@ lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const
                          gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
-  g_autoptr (LodgeEnvDef) def = load_def (ctl, name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (ctl, name, error);
   if (def == NULL)
     return FALSE;
   guint64 version = 0;
@@ -628,7 +619,7 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
 
   /* Starting, and no start of it runs in this controller: the controller
    * that began it died. Claim it (the generation stays: same placement). */
-  g_autoptr (LodgeEnvDef) def = load_def (ctl, name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (ctl, name, error);
   if (def == NULL)
     return LODGE_RESUME_FAILED;
   if (node == NULL)
@@ -686,16 +677,7 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
   if (!save_runtime (store, rt, &version, error))
     return FALSE;
 
-  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
-  LodgeNodeRecord *node = nodes != NULL ? lodge_ctl_find_node (nodes, rt->node) : NULL;
-  if (node == NULL)
-    {
-      if (nodes != NULL)
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                     "node %s of %s is not registered", rt->node, name);
-      return FALSE;
-    }
-  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
+  g_autoptr (LodgeLibvirt) lv = lodge_ctl_node_libvirt (ctl, rt->node, name, error);
   if (lv == NULL)
     return FALSE;
   gboolean forced = FALSE;

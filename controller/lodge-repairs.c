@@ -695,11 +695,7 @@ lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *o
                       GError **error)
 {
   lodge_repairs_expire (rs);
-  g_autoptr (GBytes) xml = lodge_ctl_get_definition (rs->ctl, name, error);
-  if (xml == NULL)
-    return NULL;
-  g_autoptr (LodgeEnvDef) def =
-    lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, error);
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (rs->ctl, name, error);
   if (def == NULL)
     return NULL;
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (rs->ctl, name, error);

@@ -59,6 +59,19 @@ parse_object (GBytes *answer, JsonParser *parser, GError **error)
   return json_node_get_object (json_parser_get_root (parser));
 }
 
+/* POSTs the object @b was building to /v1/environments/@name@suffix; the
+ * answer's object (in @parser), or NULL. */
+static JsonObject *
+post (const char *name, const char *suffix, JsonBuilder *b, JsonParser *parser, GError **error)
+{
+  g_autoptr (GBytes) body = body_of (b);
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (error);
+  g_autofree char *path = ve_path (name, suffix);
+  g_autoptr (GBytes) answer =
+    c != NULL ? lodge_client_request (c, "POST", path, "application/json", body, error) : NULL;
+  return answer != NULL ? parse_object (answer, parser, error) : NULL;
+}
+
 /* KEY=VALUE arguments into "params". */
 static gboolean
 add_params (JsonBuilder *b, int argc, char **argv, int *ret_exit)
@@ -426,15 +439,8 @@ lodge_exec_cmd (int argc, char **argv)
       json_builder_set_member_name (b, "input");
       json_builder_add_string_value (b, b64);
     }
-  g_autoptr (GBytes) body = body_of (b);
-  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
-  g_autofree char *path = ve_path (argv[1], "/exec");
-  g_autoptr (GBytes) answer =
-    c != NULL ? lodge_client_request (c, "POST", path, "application/json", body, &error) : NULL;
-  if (answer == NULL)
-    return lodge_cli_fail (error);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *o = parse_object (answer, parser, &error);
+  JsonObject *o = post (argv[1], "/exec", b, parser, &error);
   if (o == NULL)
     return lodge_cli_fail (error);
   g_autoptr (GBytes) out = b64_member (o, "stdout");
@@ -498,15 +504,8 @@ lodge_passwd_cmd (int argc, char **argv)
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "password_hash");
   json_builder_add_string_value (b, hash);
-  g_autoptr (GBytes) body = body_of (b);
-  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
-  g_autofree char *path = ve_path (argv[1], "/passwd");
-  g_autoptr (GBytes) answer =
-    c != NULL ? lodge_client_request (c, "POST", path, "application/json", body, &error) : NULL;
-  if (answer == NULL)
-    return lodge_cli_fail (error);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *o = parse_object (answer, parser, &error);
+  JsonObject *o = post (argv[1], "/passwd", b, parser, &error);
   if (o == NULL)
     return lodge_cli_fail (error);
   g_print ("%s: root password changed%s\n", argv[1],
