@@ -270,7 +270,9 @@ file_close (LodgeLibvirt *lv, virDomainPtr dom, const char *domain, gint64 handl
   g_autoptr (JsonBuilder) args = args_new ();
   json_builder_set_member_name (args, "handle");
   json_builder_add_int_value (args, handle);
-  g_autoptr (JsonNode) ret = call (lv, dom, domain, "guest-file-close", args, NULL);
+  JsonNode *ret = call (lv, dom, domain, "guest-file-close", args, NULL);
+  if (ret != NULL)
+    json_node_unref (ret);
 }
 
 GBytes *
