@@ -58,20 +58,23 @@ cleanup_ves() {
 lib_cleanup() { cleanup_ves; rm -rf "$tmp"; }
 trap lib_cleanup EXIT
 
+# Whether template $1 exists: `template list` reads only the state store
+# (`template show` also looks for clones in every pool).
+have_template() { "$lodge" template list 2>/dev/null | awk -v n="$1" '$1 == n { f = 1 } END { exit !f }'; }
 # The busybox template, and the busybox-httpd application template the VEs
 # of ve_xml run, imported once for the whole cluster.
 ensure_busybox() {
   ensure_app busybox-httpd || return 1
-  "$lodge" template show busybox >/dev/null 2>&1 && return 0
+  have_template busybox && return 0
   "$src/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$tmp/bb" 2>/dev/null &&
     "$lodge" template import busybox "$tmp/bb" >/dev/null 2>&1 ||
-    "$lodge" template show busybox >/dev/null 2>&1 # imported meanwhile by another test
+    have_template busybox # imported meanwhile by another test
 }
 # ensure_app NAME: application template images/apps/NAME.
 ensure_app() {
-  "$lodge" template show "$1" >/dev/null 2>&1 && return 0
+  have_template "$1" && return 0
   "$lodge" template import --kind application "$1" "$src/images/apps/$1" >/dev/null 2>&1 ||
-    "$lodge" template show "$1" >/dev/null 2>&1 # imported meanwhile by another test
+    have_template "$1" # imported meanwhile by another test
 }
 
 readonly ROOT_HASH='$6$lodgeexample$r8SYv0frjEDIPK9gDsOSvAXgC7FSGq51hLhlOzw/JbkoNILeLSJeZGsq1Zkcf/Ut9HPLELLo62qhqjBEvf.Ue1'
