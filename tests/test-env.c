@@ -15,51 +15,8 @@ static const char *const env_outputs[] = { ".out.xml", ".err", NULL };
 static void
 test_golden_case (gconstpointer data)
 {
-  const char *name = data;
-  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", "env", NULL);
-  g_autofree char *input_name = g_strconcat (name, ".xml", NULL);
-  g_autofree char *input_path = g_build_filename (dir, input_name, NULL);
-  g_autofree char *out_path = g_strconcat (dir, "/", name, ".out.xml", NULL);
-  g_autofree char *err_path = g_strconcat (dir, "/", name, ".err", NULL);
-  g_autofree char *input = lodge_golden_read (input_path);
-
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (input, strlen (input), input_name, &error);
-  if (def == NULL)
-    {
-      g_assert_true (error->domain == LODGE_ERROR);
-      g_autofree char *actual = g_strconcat (error->message, "\n", NULL);
-      if (!g_file_test (err_path, G_FILE_TEST_EXISTS) && !lodge_golden_regenerating ())
-        g_test_fail_printf ("%s: unexpected error: %s", input_name, error->message);
-      else
-        lodge_golden_assert (err_path, actual);
-      return;
-    }
-  if (g_file_test (err_path, G_FILE_TEST_EXISTS))
-    {
-      g_test_fail_printf ("%s loaded, but %s.err expects an error", input_name, name);
-      return;
-    }
-
-  g_autofree char *formatted = lodge_env_def_format (def);
-  if (g_file_test (out_path, G_FILE_TEST_EXISTS) || lodge_golden_regenerating ())
-    {
-      if (strcmp (formatted, input) != 0)
-        lodge_golden_assert (out_path, formatted);
-      else if (lodge_golden_regenerating ())
-        g_unlink (out_path);
-      else
-        g_test_fail_printf ("%s.out.xml is not needed: the input is canonical", name);
-    }
-  else
-    g_assert_cmpstr (formatted, ==, input);
-
-  /* The canonical form is a fixed point. */
-  g_autoptr (LodgeEnvDef) again =
-    lodge_env_def_load (formatted, strlen (formatted), "formatted", &error);
-  g_assert_no_error (error);
-  g_autofree char *formatted_again = lodge_env_def_format (again);
-  g_assert_cmpstr (formatted_again, ==, formatted);
+  lodge_golden_round_trip ("env", data, LODGE_ERROR, (LodgeGoldenParse) lodge_env_def_load,
+                           (LodgeGoldenFormat) lodge_env_def_format, (GDestroyNotify) lodge_env_def_free);
 }
 
 /* Every example is valid and already in canonical form. */

@@ -103,3 +103,53 @@ lodge_golden_add_tests (const char *module, const char *subdir,
       g_test_add_data_func_full (path, g_strdup (cases->pdata[i]), func, g_free);
     }
 }
+
+void
+lodge_golden_round_trip (const char *subdir, const char *name, GQuark error_domain,
+                         LodgeGoldenParse parse, LodgeGoldenFormat format, GDestroyNotify free_doc)
+{
+  g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "data", subdir, NULL);
+  g_autofree char *input_name = g_strconcat (name, ".xml", NULL);
+  g_autofree char *input_path = g_build_filename (dir, input_name, NULL);
+  g_autofree char *out_path = g_strconcat (dir, "/", name, ".out.xml", NULL);
+  g_autofree char *err_path = g_strconcat (dir, "/", name, ".err", NULL);
+  g_autofree char *input = lodge_golden_read (input_path);
+
+  g_autoptr (GError) error = NULL;
+  gpointer doc = parse (input, strlen (input), input_name, &error);
+  if (doc == NULL)
+    {
+      g_assert_true (error->domain == error_domain);
+      g_autofree char *actual = g_strconcat (error->message, "\n", NULL);
+      if (!g_file_test (err_path, G_FILE_TEST_EXISTS) && !lodge_golden_regenerating ())
+        g_test_fail_printf ("%s: unexpected error: %s", input_name, error->message);
+      else
+        lodge_golden_assert (err_path, actual);
+      return;
+    }
+  g_autofree char *formatted = format (doc);
+  free_doc (doc);
+  if (g_file_test (err_path, G_FILE_TEST_EXISTS))
+    {
+      g_test_fail_printf ("%s was accepted, but %s.err expects an error", input_name, name);
+      return;
+    }
+  if (g_file_test (out_path, G_FILE_TEST_EXISTS) || lodge_golden_regenerating ())
+    {
+      if (strcmp (formatted, input) != 0)
+        lodge_golden_assert (out_path, formatted);
+      else if (lodge_golden_regenerating ())
+        g_unlink (out_path);
+      else
+        g_test_fail_printf ("%s.out.xml is not needed: the input is canonical", name);
+    }
+  else
+    g_assert_cmpstr (formatted, ==, input);
+
+  /* The canonical form is a fixed point. */
+  gpointer again = parse (formatted, strlen (formatted), "formatted", &error);
+  g_assert_no_error (error);
+  g_autofree char *formatted_again = format (again);
+  free_doc (again);
+  g_assert_cmpstr (formatted_again, ==, formatted);
+}

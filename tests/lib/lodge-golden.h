@@ -25,4 +25,17 @@ gboolean lodge_golden_regenerating (void);
 
 char *lodge_golden_read (const char *path);
 
+/* A parser of an XML document (definition, manifest) and its formatter. */
+typedef gpointer (*LodgeGoldenParse) (const char *xml, gsize len, const char *origin,
+                                      GError **error);
+typedef char *(*LodgeGoldenFormat) (gconstpointer doc);
+
+/* Case @name of tests/data/@subdir: <name>.xml parses and formats to
+ * itself (or to <name>.out.xml, when the input is not in canonical form),
+ * and the canonical form is a fixed point; or it fails with exactly the
+ * message in <name>.err (an error of @error_domain). */
+void lodge_golden_round_trip (const char *subdir, const char *name, GQuark error_domain,
+                              LodgeGoldenParse parse, LodgeGoldenFormat format,
+                              GDestroyNotify free_doc);
+
 G_END_DECLS
