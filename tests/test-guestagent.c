@@ -314,7 +314,7 @@ wait_exited (Agent *a, gint64 pid)
         return json_object_ref (st);
       if (g_get_monotonic_time () > deadline)
         g_error ("process %" G_GINT64_FORMAT " not reported exited within 20 s", pid);
-      g_usleep (10 * 1000);
+      g_usleep (10 * 1000); /* polling a condition with a deadline (the agent has no event) */
     }
 }
 
