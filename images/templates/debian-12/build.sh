@@ -71,6 +71,9 @@ ln -sf /lib/systemd/system/serial-getty@.service \
   "$out/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"
 # lodge-init configured the network from the VE's definition already.
 echo debian > "$out/etc/hostname"
+# debootstrap leaves device nodes in /dev; a template holds none (the
+# guest mounts devtmpfs there, and `lodge template import` refuses them).
+find "$out/dev" -mindepth 1 -delete
 apt_clean() { rm -rf "$out"/var/cache/apt/archives/*.deb "$out"/var/lib/apt/lists/*; }
 apt_clean
 mkdir -p "$out/etc/lodge"
