@@ -34,7 +34,10 @@ The bzImage is copied to OUT-DIR/vmlinuz-lodge.
 
 The output is rebuilt only when a hash of the fragment, the $src_pkg
 package version and this script changes; the hash is kept in
-OUT-DIR/vmlinuz-lodge.hash. Missing build dependencies are installed with
+OUT-DIR/vmlinuz-lodge.hash. Every kernel built is also kept by that hash in
+\$LODGE_CACHE_DIR/kernel/HASH/ (default /var/cache/lodge as root, else
+~/.cache/lodge), so a fresh clone on the same machine (CI's) copies it
+instead of building it again; LODGE_CACHE_DIR=none turns that off. Missing build dependencies are installed with
 apt-get (as root).
 
 Options:
@@ -69,6 +72,9 @@ done
 
 output=$out_dir/vmlinuz-lodge
 hash_file=$output.hash
+if [[ $(id -u) == 0 ]]; then store=${LODGE_CACHE_DIR:-/var/cache/lodge}
+else store=${LODGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lodge}; fi
+[[ $store == none ]] && store=""
 
 [[ -r $fragment ]] || die "cannot read the config fragment $fragment"
 
@@ -93,6 +99,17 @@ up_to_date() {
         [[ $(<"$hash_file") == "$want" ]]
 }
 
+# A kernel built from the same inputs earlier (another clone, the same
+# machine): copied into OUT-DIR.
+from_store() {
+    local want=$1 kept=$store/kernel/$1
+    [[ $force == 0 && -n $store && -s $kept/vmlinuz-lodge && -r $kept/vmlinuz-lodge.config ]] || return 1
+    mkdir -p "$out_dir"
+    cp "$kept/vmlinuz-lodge" "$output.tmp" && cp "$kept/vmlinuz-lodge.config" "$out_dir/vmlinuz-lodge.config" &&
+        mv -f "$output.tmp" "$output" && printf '%s\n' "$want" >"$hash_file" || return 1
+    say "$output copied from $kept (built earlier from the same inputs, hash ${want:0:12})"
+}
+
 # Fast path: nothing to install, nothing changed.
 src_version=$(pkg_version $src_pkg)
 if [[ -n $src_version ]]; then
@@ -101,6 +118,7 @@ if [[ -n $src_version ]]; then
         say "$output is up to date ($src_pkg $src_version, hash ${hash:0:12})"
         exit 0
     fi
+    from_store "$hash" && exit 0
 fi
 
 # --- Build dependencies.
@@ -119,6 +137,7 @@ src_version=$(pkg_version $src_pkg)
 [[ -n $src_version ]] || die "$src_pkg is not installed"
 [[ -r $src_tarball ]] || die "$src_tarball is missing (reinstall $src_pkg)"
 hash=$(input_hash "$src_version")
+from_store "$hash" && exit 0
 
 mkdir -p "$cache_dir" "$out_dir"
 cache_dir=$(cd "$cache_dir" && pwd)
@@ -205,3 +224,12 @@ cp "$obj/.config" "$out_dir/vmlinuz-lodge.config"
 mv -f "$output.tmp" "$output"
 printf '%s\n' "$hash" >"$hash_file"
 say "$output: $(stat -c %s "$output") bytes, Linux $(<"$obj/include/config/kernel.release")"
+if [[ -n $store ]]; then
+    kept=$store/kernel/$hash
+    if mkdir -p "$kept" && cp "$output" "$kept/vmlinuz-lodge.tmp" && cp "$out_dir/vmlinuz-lodge.config" "$kept/" &&
+        mv -f "$kept/vmlinuz-lodge.tmp" "$kept/vmlinuz-lodge"; then
+        say "kept in $kept for later clones"
+    else
+        say "warning: could not keep the kernel in $kept"
+    fi
+fi
