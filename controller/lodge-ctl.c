@@ -368,10 +368,13 @@ lodge_ctl_find_node (GPtrArray *nodes, const char *name)
   return NULL;
 }
 
-gboolean
-lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state, GError **error)
+/* Applies @edit to node @name's record, compare-and-set, again after a
+ * heartbeat that came in between. @edit returns FALSE when there is
+ * nothing to change. */
+static gboolean
+update_node (LodgeCtl *ctl, const char *name, gboolean (*edit) (LodgeNodeRecord *, gconstpointer),
+             gconstpointer data, GError **error)
 {
-  g_return_val_if_fail (state != LODGE_NODE_DOWN, FALSE);
   for (int attempt = 0; attempt < 20; attempt++)
     {
       guint64 version = 0;
@@ -389,9 +392,8 @@ lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state,
       g_autoptr (LodgeNodeRecord) r = lodge_node_record_from_json (json, error);
       if (r == NULL)
         return FALSE;
-      if (r->state == state)
+      if (!edit (r, data))
         return TRUE;
-      r->state = state;
       g_autoptr (GBytes) updated = lodge_node_record_to_json (r);
       if (lodge_store_update (ctl->store, LODGE_STORE_NODE, name, version, updated, NULL, &local))
         return TRUE;
@@ -405,6 +407,42 @@ lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state,
   g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
                "node record %s kept changing under 20 attempts to update it", name);
   return FALSE;
+}
+
+static gboolean
+edit_state (LodgeNodeRecord *r, gconstpointer data)
+{
+  LodgeNodeState state = GPOINTER_TO_INT (data);
+  if (r->state == state)
+    return FALSE;
+  r->state = state;
+  return TRUE;
+}
+
+gboolean
+lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state, GError **error)
+{
+  g_return_val_if_fail (state != LODGE_NODE_DOWN, FALSE);
+  return update_node (ctl, name, edit_state, GINT_TO_POINTER (state), error);
+}
+
+static gboolean
+edit_tcg (LodgeNodeRecord *r, gconstpointer data)
+{
+  if (g_strcmp0 (r->accel, "tcg") == 0)
+    return FALSE;
+  g_free (r->accel);
+  r->accel = g_strdup ("tcg");
+  g_free (r->accel_reason);
+  r->accel_reason = g_strdup (data);
+  return TRUE;
+}
+
+gboolean
+lodge_ctl_set_node_tcg (LodgeCtl *ctl, const char *name, const char *reason, GError **error)
+{
+  g_return_val_if_fail (reason != NULL, FALSE);
+  return update_node (ctl, name, edit_tcg, reason, error);
 }
 
 GPtrArray *

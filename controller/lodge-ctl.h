@@ -77,5 +77,10 @@ LodgeLibvirt *lodge_ctl_node_libvirt (LodgeCtl *ctl, const char *node, const cha
  * no new VEs), fenced, or up again. The agent's heartbeats keep it. */
 gboolean lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state,
                                    GError **error);
+/* Records that QEMU failed under KVM on node @name although its agent had
+ * proven KVM: VEs go there under TCG from now on, and `lodge node list`
+ * shows @reason. The agent's next registration probes again. */
+gboolean lodge_ctl_set_node_tcg (LodgeCtl *ctl, const char *name, const char *reason,
+                                 GError **error);
 
 G_END_DECLS

@@ -189,14 +189,40 @@ await_guest (LodgeLibvirt *lv, const char *log, const char *name, gint64 deadlin
   return TRUE;
 }
 
+/* The domain failed to start under KVM on @node, whose agent had proven
+ * KVM there: tries TCG. When that starts it, the failure was KVM's, and
+ * the node is marked TCG (with the reason) for the VEs after this one. */
+static gboolean
+start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *node,
+                 LodgePlacement *p, LodgeLibvirt *lv, const GError *kvm_error,
+                 LodgeLifecycleProgress progress, gpointer user_data)
+{
+  p->accel = LODGE_ACCEL_TCG;
+  p->tb_cache_mib = 256;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *xml = lodge_domain_xml_generate (def, p, &local);
+  if (xml == NULL || !lodge_libvirt_define_and_start (lv, xml, &local))
+    {
+      g_message ("%s: under TCG on %s too: %s", def->name, node->name, local->message);
+      return FALSE;
+    }
+  g_autofree char *reason = g_strdup_printf ("QEMU failed under KVM (%s)", kvm_error->message);
+  progress_say (progress, user_data, "%s; started under TCG, and %s takes VEs under TCG from now on",
+                reason, node->name);
+  if (!lodge_ctl_set_node_tcg (ctl, node->name, reason, &local))
+    g_warning ("cannot record that %s runs VEs under TCG: %s", node->name, local->message);
+  return TRUE;
+}
+
 /* Starts the domain on @node and waits for the guest's ready line. With
  * @resume (a start another controller left half done), a domain of the VE
  * already running there is this start's: only its ready line is awaited. */
 static gboolean
-run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEnvDef *def,
+run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef *def,
              const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, gboolean resume,
              LodgeLifecycleProgress progress, gpointer user_data, GError **error)
 {
+  LodgeStore *store = lodge_ctl_get_store (ctl);
   g_autofree char *dir = ve_dir (opts, def->name);
   g_autofree char *log = g_build_filename (dir, "console.log", NULL);
   gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
@@ -240,8 +266,15 @@ run_on_node (const LodgeLifecycleOptions *opts, LodgeStore *store, const LodgeEn
   /* A leftover of an earlier run on this node goes first. */
   lodge_libvirt_destroy (lv, def->name, NULL);
   lodge_libvirt_undefine (lv, def->name, NULL);
-  if (!lodge_libvirt_define_and_start (lv, xml, error))
-    return FALSE;
+  g_autoptr (GError) local = NULL;
+  if (!lodge_libvirt_define_and_start (lv, xml, &local))
+    {
+      if (p->accel != LODGE_ACCEL_KVM || !start_under_tcg (ctl, def, node, p, lv, local, progress, user_data))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
   progress_say (progress, user_data, "domain started on %s; waiting for the guest", node->name);
   return await_guest (lv, log, def->name, deadline, progress, user_data, error);
 }
@@ -280,7 +313,7 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
                 && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
                 && lodge_apps_prepare_start (store, opts->client_id, def, rt->disk_pool,
                                              rt->disk_image, progress, user_data, &local)
-                && run_on_node (opts, store, def, node, rt, resume, progress, user_data, &local);
+                && run_on_node (ctl, opts, def, node, rt, resume, progress, user_data, &local);
   rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
   rt->since_us = g_get_real_time ();
   if (!ok)

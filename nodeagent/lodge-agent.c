@@ -47,6 +47,7 @@ typedef struct {
   LodgeStore *store;
   LodgeLibvirt *lv;
   char *accel;
+  char *accel_reason; /* why not KVM (NULL with KVM) */
   LodgeGuestKernel guest_kernel;
   int watch;
   guint failures;
@@ -65,6 +66,7 @@ agent_clear (LodgeAgent *a)
   g_clear_pointer (&a->loop, g_main_loop_unref);
   lodge_guest_kernel_clear (&a->guest_kernel);
   g_free (a->accel);
+  g_free (a->accel_reason);
   g_free (a->name);
   g_free (a->libvirt_uri);
   g_free (a->address);
@@ -162,6 +164,8 @@ edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
   r->address = g_strdup (a->address);
   g_free (r->accel);
   r->accel = g_strdup (a->accel);
+  g_free (r->accel_reason);
+  r->accel_reason = g_strdup (a->accel_reason);
   g_free (r->kernel);
   r->kernel = g_strdup (a->guest_kernel.kernel);
   g_free (r->initrd);
@@ -361,7 +365,10 @@ start (LodgeAgent *a, GError **error)
     return FALSE;
 
   g_autofree char *reason = NULL;
-  a->accel = g_strdup (lodge_accel_to_string (lodge_accel_probe (&reason)));
+  LodgeAccel accel = lodge_accel_probe (&reason);
+  a->accel = g_strdup (lodge_accel_to_string (accel));
+  if (accel == LODGE_ACCEL_TCG)
+    a->accel_reason = g_strdup (reason != NULL ? reason : "KVM was not proven to work");
   say (a, "accelerator: %s%s%s%s", a->accel, reason ? " (" : "", reason ? reason : "",
        reason ? ")" : "");
   if (!lodge_guest_kernel_find (a->kernel, a->boot_dir, &a->guest_kernel, error))

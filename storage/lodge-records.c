@@ -120,6 +120,7 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->libvirt_uri);
   g_free (r->address);
   g_free (r->accel);
+  g_free (r->accel_reason);
   g_free (r->kernel);
   g_free (r->initrd);
   g_free (r->bridge);
@@ -140,6 +141,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "libvirt_uri", r->libvirt_uri);
   put_string (b, "address", r->address);
   put_string (b, "accel", r->accel);
+  put_string (b, "accel_reason", r->accel_reason);
   put_string (b, "kernel", r->kernel);
   put_string (b, "initrd", r->initrd);
   put_string (b, "bridge", r->bridge);
@@ -187,6 +189,7 @@ lodge_node_record_from_json (GBytes *json, GError **error)
     }
   r->address = get_string (o, "address");
   r->accel = get_string (o, "accel");
+  r->accel_reason = get_string (o, "accel_reason");
   r->kernel = get_string (o, "kernel");
   r->initrd = get_string (o, "initrd");
   r->bridge = get_string (o, "bridge");

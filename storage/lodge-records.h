@@ -42,6 +42,7 @@ typedef struct {
   char *libvirt_uri;
   char *address;
   char *accel;          /* "kvm" or "tcg": what really works there */
+  char *accel_reason;   /* why not KVM, for people (NULL with KVM) */
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
   char *bridge;         /* where VE NICs attach */
   char *secret_uuid;    /* the libvirt secret holding the Ceph key */

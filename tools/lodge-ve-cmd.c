@@ -561,7 +561,7 @@ cmd_node_list (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("node list", "", "List nodes: state, capacity, accelerator.",
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("node list", "", "List nodes: state, capacity, accelerator (and, for a node without KVM, why).",
                                             CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -594,6 +594,21 @@ cmd_node_list (int argc, char **argv)
                json_object_get_int_member_with_default (o, "memory", 0) >> 20,
                doms != NULL ? json_array_get_length (doms) : 0,
                json_object_get_string_member_with_default (o, "libvirt_uri", "?"));
+    }
+  /* Why a node runs its VEs without KVM: it matters for their speed. */
+  gboolean first = TRUE;
+  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      const char *why = json_object_get_string_member_with_default (o, "accel_reason", NULL);
+      if (why != NULL)
+        {
+          g_autofree char *shown = g_strescape (why, NULL);
+          g_print ("%s%s: %s because %s\n", first ? "\n" : "",
+                   json_object_get_string_member_with_default (o, "name", "?"),
+                   json_object_get_string_member_with_default (o, "accel", "?"), shown);
+          first = FALSE;
+        }
     }
   return LODGE_EXIT_OK;
 }

@@ -13,9 +13,15 @@
 
 G_DEFINE_QUARK (lodge-guestfs-error-quark, lodge_guestfs_error)
 
+/* What is kept of the appliance's console (QEMU's and the appliance
+ * kernel's words) for a launch that fails: its last bytes. */
+#define CONSOLE_TAIL_MAX 8192
+
 struct _LodgeGuestfs {
   guestfs_h *g;
   gboolean launched;
+  gboolean tcg;       /* force_tcg is set */
+  GString *console;   /* the tail of the appliance's console */
   gboolean durable; /* writable drives flush to the disk when asked */
   char *mountpoint_device;
 };
@@ -50,6 +56,49 @@ lodge_guestfs_fail (LodgeGuestfs *g, GError **error, const char *fmt, ...)
   return fail (g, error, "%s", context);
 }
 
+static void
+on_console (guestfs_h *h, void *data, uint64_t event, int event_handle, int flags,
+            const char *buf, size_t buf_len, const uint64_t *array, size_t array_len)
+{
+  LodgeGuestfs *g = data;
+  g_string_append_len (g->console, buf, (gssize) MIN (buf_len, CONSOLE_TAIL_MAX));
+  if (g->console->len > CONSOLE_TAIL_MAX)
+    g_string_erase (g->console, 0, (gssize) (g->console->len - CONSOLE_TAIL_MAX));
+}
+
+/* The last few lines of the appliance's console, printable, for an error. */
+static char *
+console_tail (LodgeGuestfs *g)
+{
+  g_auto (GStrv) lines = g_strsplit (g->console->str, "\n", -1);
+  g_autoptr (GString) out = g_string_new (NULL);
+  guint n = g_strv_length (lines), shown = 0;
+  for (guint i = n; i > 0 && shown < 4; i--)
+    {
+      g_autofree char *line = g_strdup (lines[i - 1]);
+      g_strstrip (line);
+      if (*line == '\0')
+        continue;
+      g_autofree char *escaped = g_strescape (line, NULL);
+      if (strlen (escaped) > 200)
+        escaped[200] = '\0';
+      g_string_prepend (out, escaped);
+      if (shown++ > 0)
+        g_string_insert (out, strlen (escaped), " / ");
+    }
+  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+}
+
+static gboolean
+force_tcg (LodgeGuestfs *g, GError **error)
+{
+  char *settings[] = { (char *) "force_tcg", NULL };
+  if (guestfs_set_backend_settings (g->g, settings) < 0)
+    return fail (g, error, "cannot force TCG");
+  g->tcg = TRUE;
+  return TRUE;
+}
+
 LodgeGuestfs *
 lodge_guestfs_new (GError **error)
 {
@@ -66,13 +115,11 @@ lodge_guestfs_new (GError **error)
   if (guestfs_set_backend (g->g, "direct") < 0)
     return fail (g, error, "cannot select libguestfs's direct backend"), NULL;
 
-  g_autofree char *reason = NULL;
-  if (lodge_accel_probe (&reason) == LODGE_ACCEL_TCG)
-    {
-      char *settings[] = { (char *) "force_tcg", NULL };
-      if (guestfs_set_backend_settings (g->g, settings) < 0)
-        return fail (g, error, "cannot force TCG"), NULL;
-    }
+  g->console = g_string_new (NULL);
+  if (guestfs_set_event_callback (g->g, on_console, GUESTFS_EVENT_APPLIANCE, 0, g) < 0)
+    return fail (g, error, "cannot follow the appliance's console"), NULL;
+  if (lodge_accel_probe (NULL) == LODGE_ACCEL_TCG && !force_tcg (g, error))
+    return NULL;
   return g_steal_pointer (&g);
 }
 
@@ -84,6 +131,8 @@ lodge_guestfs_free (LodgeGuestfs *g)
   if (g->g != NULL)
     guestfs_close (g->g); /* also stops a running appliance */
   g_free (g->mountpoint_device);
+  if (g->console != NULL)
+    g_string_free (g->console, TRUE);
   g_free (g);
 }
 
@@ -120,14 +169,42 @@ lodge_guestfs_add_file (LodgeGuestfs *g, const char *path, gboolean readonly, GE
   return TRUE;
 }
 
+static gboolean
+launch_failed (LodgeGuestfs *g, GError **error, const char *context)
+{
+  g_autoptr (GError) local = NULL;
+  fail (g, &local, "%s", context);
+  g_autofree char *tail = console_tail (g);
+  g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_LAUNCH, "%s%s%s", local->message,
+               tail != NULL ? "; the appliance's last words: " : "", tail != NULL ? tail : "");
+  return FALSE;
+}
+
 gboolean
 lodge_guestfs_launch (LodgeGuestfs *g, GError **error)
 {
+  g_string_truncate (g->console, 0);
   if (guestfs_launch (g->g) < 0)
     {
-      fail (g, error, "cannot start the libguestfs appliance");
-      (*error)->code = LODGE_GUESTFS_ERROR_LAUNCH;
-      return FALSE;
+      g_autoptr (GError) kvm_error = NULL;
+      launch_failed (g, &kvm_error, "cannot start the libguestfs appliance");
+      /* KVM was proven by a probe, but this QEMU failed under it: TCG,
+       * for this handle and for every later one in this process. Not when
+       * KVM is forced: then the failure is the answer. */
+      if (g->tcg || g_strcmp0 (g_getenv ("LODGE_ACCEL"), "kvm") == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&kvm_error));
+          return FALSE;
+        }
+      g_autofree char *reason = g_strdup_printf ("the libguestfs appliance failed under KVM: %s",
+                                                 kvm_error->message);
+      if (!force_tcg (g, error))
+        return FALSE;
+      g_string_truncate (g->console, 0);
+      if (guestfs_launch (g->g) < 0)
+        return launch_failed (g, error, "cannot start the libguestfs appliance (under KVM, then TCG)");
+      g_message ("%s; it runs under TCG, as every appliance of this process will", reason);
+      lodge_accel_demote (reason);
     }
   g->launched = TRUE;
   return TRUE;

@@ -229,15 +229,17 @@ domain_name_of (const char *xml)
 gboolean
 lodge_libvirt_define_and_start (LodgeLibvirt *lv, const char *xml, GError **error)
 {
+  /* The name comes from the XML, not from virDomainGetName(): every libvirt
+   * call resets the thread's last error, and an argument of
+   * lodge_libvirt_fail() is evaluated before it reads that error (which
+   * made "unknown libvirt error" of QEMU's own words). */
+  g_autofree char *name = domain_name_of (xml);
   g_autoptr (virDomain) dom = virDomainDefineXML (lv->conn, xml);
   if (dom == NULL)
-    {
-      g_autofree char *name = domain_name_of (xml);
-      return lodge_libvirt_fail (lv, error, "%s: cannot define domain %s", lv->uri, name != NULL ? name : "?");
-    }
+    return lodge_libvirt_fail (lv, error, "%s: cannot define domain %s", lv->uri, name != NULL ? name : "?");
   if (virDomainCreate (dom) < 0)
     {
-      lodge_libvirt_fail (lv, error, "%s: cannot start domain %s", lv->uri, virDomainGetName (dom));
+      lodge_libvirt_fail (lv, error, "%s: cannot start domain %s", lv->uri, name != NULL ? name : "?");
       virDomainUndefine (dom);
       virResetLastError ();
       return FALSE;
