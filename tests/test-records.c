@@ -19,6 +19,7 @@ test_node_round_trip (void)
   r->libvirt_uri = g_strdup ("qemu+tcp://127.0.1.1/system");
   r->address = g_strdup ("127.0.1.1");
   r->accel = g_strdup ("tcg");
+  r->accel_reason = g_strdup ("QEMU under KVM died of signal 6 (Aborted)");
   r->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
   r->bridge = g_strdup ("lodgebr0");
   r->secret_uuid = g_strdup ("6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01");
@@ -39,6 +40,7 @@ test_node_round_trip (void)
   g_assert_cmpstr (back->name, ==, "node1");
   g_assert_cmpstr (back->libvirt_uri, ==, r->libvirt_uri);
   g_assert_cmpstr (back->accel, ==, "tcg");
+  g_assert_cmpstr (back->accel_reason, ==, "QEMU under KVM died of signal 6 (Aborted)");
   g_assert_null (back->initrd);
   g_assert_cmpstr (back->bridge, ==, "lodgebr0");
   g_assert_cmpstr (back->secret_uuid, ==, r->secret_uuid);
