@@ -19,9 +19,12 @@ tmp=$(mktemp -d)
 # VEs this test made, stopped and undefined at the end: kept in a file,
 # since define_ve may run in a subshell (expect ... -- define_ve ...).
 touch "$tmp/ves"
-pass=0 fail=0
+pass=0 fail=0 skipped=0
 ok() { echo "ok - $*"; pass=$((pass + 1)); }
 not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
+# skip_part WHAT REASON: a part of the test that does not run, said loudly
+# and counted in the last line (the test itself goes on).
+skip_part() { echo "SKIP: $1: $2"; skipped=$((skipped + 1)); }
 show() { sed 's/^/#   /' | tail -"${1:-12}"; }
 expect() { # expect CODE DESCRIPTION PATTERN -- CMD...
   local code=$1 what=$2 pattern=$3; shift 4
@@ -31,9 +34,23 @@ expect() { # expect CODE DESCRIPTION PATTERN -- CMD...
   if ! grep -Eq -- "$pattern" <<<"$out"; then not_ok "$what: no /$pattern/ in output"; show <<<"$out"; return 1; fi
   ok "$what"
 }
-check() { # check DESCRIPTION CMD...
-  local what=$1; shift
-  if "$@"; then ok "$what"; else not_ok "$what"; fi
+# check DESCRIPTION 'CONDITION': CONDITION is one shell string, evaluated
+# here in the test's own shell, so that all of it counts: compound lists
+# ('[ a ] && [ b ]'), pipelines, '!'. Quote it in single quotes: its
+# variables expand when it is evaluated, in this same shell. $1, $2... in it
+# are unset (they would be check's): use named variables. Anything but two
+# arguments is refused, as a failure: `check "x" [ a ] && [ b ]` would count
+# only [ a ] (tests/cli/test-checks-lint.sh finds such lines).
+check() {
+  if [ $# -ne 2 ]; then
+    not_ok "${1:-(no description)}: check takes one condition as one string (got $(($# > 0 ? $# - 1 : 0)) arguments)"
+    return 1
+  fi
+  local __check_what=$1 __check_condition=$2
+  set --
+  if eval "$__check_condition"; then ok "$__check_what"; return 0; fi
+  not_ok "$__check_what"
+  return 1
 }
 wait_for() { # wait_for SECONDS CMD...: until CMD succeeds (polls every 0.2 s)
   local deadline=$((SECONDS + $1)); shift
@@ -41,7 +58,7 @@ wait_for() { # wait_for SECONDS CMD...: until CMD succeeds (polls every 0.2 s)
   return 1
 }
 finish() {
-  echo "$pass passed, $fail failed"
+  echo "$pass passed, $fail failed, $skipped skipped"
   if [ "$fail" -ne 0 ]; then
     echo "# the control center's log, for the failures above:"
     tail -n 40 "$LODGE_CLUSTER_DIR/log/lodged.log" 2>/dev/null | show 40

@@ -12,6 +12,9 @@
 # refused with a clear error and changes nothing.
 # Real Ceph, real libguestfs appliances, real QEMU guests, the guest agent
 # over virtio-serial.
+# check's conditions are single-quoted strings that check evaluates: their
+# expansions, and the variables they use, are not seen by shellcheck.
+# shellcheck disable=SC2016,SC2034
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 ensure_busybox || skip "cannot import the busybox template"
@@ -79,11 +82,11 @@ expect 0 "its first start lays both into its disk" \
   "applications: installing site \(static-web@1\), installing echo \(echo@1\)" -- "$lodge" start "$ve"
 page() { curl -sf --max-time 3 "http://$ip/"; }
 page_has() { page | grep -q "$1"; }
-check "the web server answers with the configured greeting" wait_for 30 page_has "<h1>Hello from app-web</h1>"
-check "the copied files are served too" sh -c "curl -sf --max-time 3 http://$ip/style.css | grep -q font-family"
+check "the web server answers with the configured greeting" 'wait_for 30 page_has "<h1>Hello from app-web</h1>"'
+check "the copied files are served too" 'curl -sf --max-time 3 "http://$ip/style.css" | grep -q font-family'
 echo_answer() { printf 'ping\n' | $nc -w 2 "$ip" 7; }
 expect 0 "the echo service greets with its banner and echoes" "^echo of app-web" -- echo_answer
-check "... and sends the bytes back" sh -c "printf 'ping\n' | $nc -w 2 $ip 7 | grep -qx ping"
+check "... and sends the bytes back" 'printf "ping\n" | $nc -w 2 "$ip" 7 | grep -qx ping'
 expect 0 "app list shows both running, healthy, as the guest reports" \
   "site +static-web@1 +yes +running +[0-9]+ +0 +ok" -- "$lodge" app list "$ve"
 expect 0 "... the echo service too" "echo +echo@1 +yes +running +[0-9]+ +0 +ok" -- "$lodge" app list "$ve"
@@ -91,38 +94,38 @@ expect 0 "... the echo service too" "echo +echo@1 +yes +running +[0-9]+ +0 +ok" 
 # ---- lodge exec ----
 expect 0 "exec cat /etc/hostname prints the VE's hostname" "^$ve\$" -- "$lodge" exec "$ve" -- cat /etc/hostname
 out=$("$lodge" exec "$ve" -- sh -c 'echo to-out; echo to-err >&2; exit 7' 2>"$tmp/err"); rc=$?
-check "a failing command's exit code comes back (7)" test "$rc" -eq 7
-check "... with its stdout" test "$out" = to-out
-check "... and its stderr" grep -qx to-err "$tmp/err"
+check "a failing command's exit code comes back (7)" '[ "$rc" -eq 7 ]'
+check "... with its stdout" '[ "$out" = to-out ]'
+check "... and its stderr" 'grep -qx to-err "$tmp/err"'
 start=$SECONDS
 expect 124 "a command that hangs is cut at the timeout" "killed after 2 s" -- \
   "$lodge" exec --timeout 2 "$ve" -- sleep 600
-check "... within seconds, not at its end" test $((SECONDS - start)) -lt 20
+check "... within seconds, not at its end" '[ $((SECONDS - start)) -lt 20 ]'
 expect 1 "... and it no longer runs in the guest" '' -- "$lodge" exec "$ve" -- sh -c 'ps | grep -v grep | grep -q "sleep 600"'
 expect 0 "exec -i passes standard input" "^HELLO\$" -- sh -c "echo hello | '$lodge' exec -i '$ve' -- tr a-z A-Z"
 expect 6 "an unknown command is refused by the guest, naming it" "cannot run '/no/such/command'" -- \
   "$lodge" exec "$ve" -- /no/such/command
 expect 3 "exec in an unknown VE" "unknown environment 'no-such-ve'" -- "$lodge" exec no-such-ve -- true
-check "the control center logged who ran what" \
-  sh -c "tail -n +$log_start '$LODGE_CLUSTER_DIR/log/lodged.log' | grep -q \"exec in $ve by .*: 'cat' '/etc/hostname'\""
+logged_exec() { tail -n +"$log_start" "$LODGE_CLUSTER_DIR/log/lodged.log" | grep -q "exec in $ve by .*: 'cat' '/etc/hostname'"; }
+check "the control center logged who ran what" 'logged_exec'
 
 # ---- live configuration, restart after a kill ----
 expect 0 "app configure changes the running application" "configured \(live" -- \
   "$lodge" app configure "$ve" site "greeting=Changed live"
-check "the page changes" wait_for 30 page_has "<h1>Changed live</h1>"
+check "the page changes" 'wait_for 30 page_has "<h1>Changed live</h1>"'
 expect 1 "an undeclared key is refused" "no configuration key 'colour'" -- \
   "$lodge" app configure "$ve" site colour=red
 expect 1 "a value that does not fit is refused" "does not match its pattern" -- \
   "$lodge" app configure "$ve" site port=eighty
-check "... and the page is as it was" page_has "<h1>Changed live</h1>"
-check "... and so is the definition" sh -c "'$lodge' show '$ve' | grep -q 'value=\"Changed live\"'"
+check "... and the page is as it was" 'page_has "<h1>Changed live</h1>"'
+check "... and so is the definition" '"$lodge" show "$ve" | grep -q "value=\"Changed live\""'
 site_pid() { "$lodge" app list -o json "$ve" | sed -n 's/.*"guest":{"name":"site","state":"running","pid":\([0-9]*\).*/\1/p'; }
 pid=$(site_pid)
-check "the guest reports the server's pid" test -n "$pid"
+check "the guest reports the server's pid" '[ -n "$pid" ]'
 expect 0 "kill the web server inside the VE" '' -- "$lodge" exec "$ve" -- kill -9 "$pid"
 new_pid() { p=$(site_pid); [ -n "$p" ] && [ "$p" != "$pid" ]; }
-check "lodge-init starts it again" wait_for 30 new_pid
-check "... and it answers again" wait_for 30 page_has "<h1>Changed live</h1>"
+check "lodge-init starts it again" 'wait_for 30 new_pid'
+check "... and it answers again" 'wait_for 30 page_has "<h1>Changed live</h1>"'
 expect 0 "app list counts the restarts" "site +static-web@1 +yes +running +[0-9]+ +[2-9]" -- "$lodge" app list "$ve"
 
 # ---- passwd ----
@@ -130,7 +133,7 @@ expect 0 "passwd changes root's password while it runs" "in the running VE and i
   sh -c "echo 'new secret' | '$lodge' passwd --password-stdin '$ve'"
 def_hash=$("$lodge" show "$ve" | sed -n 's/.*<password hash="\([^"]*\)".*/\1/p')
 guest_hash=$("$lodge" exec "$ve" -- sh -c 'grep ^root: /etc/shadow | cut -d: -f2')
-check "the guest has the definition's new hash" test -n "$def_hash" -a "$def_hash" = "$guest_hash" -a "$def_hash" != "$ROOT_HASH"
+check "the guest has the definition's new hash" '[ -n "$def_hash" ] && [ "$def_hash" = "$guest_hash" ] && [ "$def_hash" != "$ROOT_HASH" ]'
 
 # ---- a stopped VE: configuration on its disk, a new application ----
 expect 0 "stop" "stopped" -- "$lodge" stop "$ve"
@@ -142,16 +145,17 @@ expect 0 "app install adds busybox-httpd on port 8080 (nothing to copy: no appli
 expect 0 "the definition has the new application" 'name="docs" autostart="yes"' -- "$lodge" show "$ve"
 expect 0 "app remove takes echo out of the stopped VE (on the kept appliance)" \
   "removed /usr/local/bin/lodge-echo-session" -- "$lodge" app remove "$ve" echo
-check "... and out of the definition" sh -c "! '$lodge' show '$ve' | grep -q 'name=\"echo\"'"
+check "... and out of the definition" '! "$lodge" show "$ve" | grep -q "name=\"echo\""'
 expect 3 "removing it again: it is not there" "has no application 'echo'" -- "$lodge" app remove "$ve" echo
 expect 0 "start" "lodge-ready name=$ve" -- "$lodge" start "$ve"
-check "the page has the greeting set offline" wait_for 30 page_has "<h1>Set offline</h1>"
-check "the new application answers on port 8080" wait_for 30 sh -c "curl -sf --max-time 3 http://$ip:8080/ | grep -q 'busybox template'"
+check "the page has the greeting set offline" 'wait_for 30 page_has "<h1>Set offline</h1>"'
+docs_answers() { curl -sf --max-time 3 "http://$ip:8080/" | grep -q "busybox template"; }
+check "the new application answers on port 8080" 'wait_for 30 docs_answers'
 guest_hash=$("$lodge" exec "$ve" -- sh -c 'grep ^root: /etc/shadow | cut -d: -f2')
-check "the password set by passwd survived the reboot" test "$guest_hash" = "$def_hash"
+check "the password set by passwd survived the reboot" '[ "$guest_hash" = "$def_hash" ]'
 expect 0 "app list: the new application runs" "docs +busybox-httpd@1 +yes +running" -- "$lodge" app list "$ve"
-check "the removed one is gone from app list" sh -c "! '$lodge' app list '$ve' | grep -q '^echo '"
+check "the removed one is gone from app list" '! "$lodge" app list "$ve" | grep -q "^echo "'
 expect 1 "... and its files from the disk" '' -- "$lodge" exec "$ve" -- test -e /usr/local/bin/lodge-echo-session
-check "... and nothing answers on its port" sh -c "! printf 'ping\n' | $nc -w 2 $ip 7 | grep -q ping"
+check "... and nothing answers on its port" '! printf "ping\n" | $nc -w 2 "$ip" 7 | grep -q ping'
 
 finish

@@ -5,11 +5,14 @@
 # racing undefine (many rounds) always leaves a consistent state: either
 # defined, stopped and listed, or gone with no record left. Runs in the
 # cluster's namespace.
+# check's conditions are single-quoted strings that check evaluates: their
+# expansions, and the variables they use, are not seen by shellcheck.
+# shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
 [ -f "$kernel" ] || skip "no guest kernel at $kernel (images/kernel/build.sh)"
-check "the busybox template is there" ensure_busybox
+check "the busybox template is there" 'ensure_busybox'
 
 expect 0 "define" 'defined' -- define_ve race1 10.77.0.20 256 64 'exec httpd -f -p 80 -h /srv/www'
 "$lodge" start race1 >"$tmp/a.out" 2>&1 &
@@ -18,11 +21,11 @@ a=$!
 b=$!
 wait "$a"; rc_a=$?
 wait "$b"; rc_b=$?
-check "both starts succeed (exit $rc_a and $rc_b)" [ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]
-check "both say it runs" grep -q 'race1: running on' "$tmp/a.out" && grep -q 'race1: running on' "$tmp/b.out"
+check "both starts succeed (exit $rc_a and $rc_b)" '[ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]'
+check "both say it runs" 'grep -q "race1: running on" "$tmp/a.out" && grep -q "race1: running on" "$tmp/b.out"'
 placed=$(cat "$tmp/a.out" "$tmp/b.out" | grep -c 'placed on')
-check "only one of them placed it ($placed)" [ "$placed" -eq 1 ]
-check "one domain, on one node" [ "$(running_on race1 | wc -l)" -eq 1 ]
+check "only one of them placed it ($placed)" '[ "$placed" -eq 1 ]'
+check "one domain, on one node" '[ "$(running_on race1 | wc -l)" -eq 1 ]'
 expect 0 "the record agrees" "phase +running" -- "$lodge" status race1
 expect 0 "generation 1: placed once" "generation +1$" -- "$lodge" status race1
 
@@ -33,12 +36,12 @@ a=$!
 b=$!
 wait "$a"; rc_a=$?
 wait "$b"; rc_b=$?
-check "stop and start racing both succeed (exit $rc_a and $rc_b)" [ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]
+check "stop and start racing both succeed (exit $rc_a and $rc_b)" '[ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ]'
 phase=$("$lodge" status race1 | awk '$1 == "phase" { print $2 }')
 on=$(running_on race1 | wc -l)
 case $phase in
-  running) check "running, with one domain ($on)" [ "$on" -eq 1 ] ;;
-  stopped) check "stopped, with no domain ($on)" [ "$on" -eq 0 ] ;;
+  running) check "running, with one domain ($on)" '[ "$on" -eq 1 ]' ;;
+  stopped) check "stopped, with no domain ($on)" '[ "$on" -eq 0 ]' ;;
   *) not_ok "ended $phase" ;;
 esac
 expect 0 "stop --force" 'stopped' -- "$lodge" stop --force race1
@@ -71,7 +74,7 @@ for round in $(seq 12); do
   [ "$rc_u" -eq 0 ] || grep -q . "$tmp/u.out" || { bad=$((bad + 1)); echo "# round $round: undefine failed silently"; }
 done
 echo "# 12 rounds: $defined ended defined, $gone ended undefined"
-check "define racing undefine: always consistent ($bad bad rounds)" [ "$bad" -eq 0 ]
+check "define racing undefine: always consistent ($bad bad rounds)" '[ "$bad" -eq 0 ]'
 expect 0 "what is left starts normally" 'race2: running on' -- bash -c "'$lodge' define '$tmp/race2.xml' >/dev/null && '$lodge' start race2"
 expect 0 "and stops" 'race2: stopped' -- "$lodge" stop --force race2
 finish

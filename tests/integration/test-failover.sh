@@ -20,6 +20,9 @@
 #    when the partition heals, the node's agent finds itself fenced, destroys
 #    its stale copy, and the node rejoins: no double run.
 # Runs in the cluster's namespace; restores the cluster before it ends.
+# check's conditions are single-quoted strings that check evaluates: their
+# expansions, and the variables they use, are not seen by shellcheck.
+# shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
@@ -27,7 +30,7 @@ kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
 [ "$(wc -w <<<"$LODGE_NODES")" -ge 2 ] || skip "failover needs two nodes"
 cluster=$src/tools/lodge-cluster
 log=$LODGE_CLUSTER_DIR/log/lodged.log
-check "the busybox template is there" ensure_busybox
+check "the busybox template is there" 'ensure_busybox'
 ip=10.77.0.40
 writer='n=0; [ -f /srv/www/seq.txt ] && n=$(tail -n 1 /srv/www/seq.txt); while :; do n=$((n+1)); echo $n >> /srv/www/seq.txt; sync; echo $n > /srv/www/durable.txt; sleep 0.1; done'
 expect 0 "define" 'defined' -- define_ve fo1 "$ip" 256 64 "sh -c '($writer) & exec httpd -f -p 80 -h /srv/www'"
@@ -63,11 +66,12 @@ else
   not_ok "fo1 did not come back: $("$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 15 "$log" | show 15
 fi
 expect 0 "the controller fenced before restarting" "$victim fenced: [0-9]+ RADOS clients blocklisted" -- tail -n 30 "$log"
-check "fencing came before the restart in the log" bash -c "tail -n 30 '$log' | grep -n -e '$victim fenced' -e 'fo1: restarted' | head -n 1 | grep -q fenced"
+check "fencing came before the restart in the log" \
+  'tail -n 30 "$log" | grep -n -e "$victim fenced" -e "fo1: restarted" | head -n 1 | grep -q fenced'
 expect 0 "node list shows $victim fenced" "^$victim +fenced" -- "$lodge" node list
-check "fo1 runs on exactly one node, not $victim" [ "$(copies)" -eq 1 ] && [ "$(running_on fo1)" != "$victim" ]
+check "fo1 runs on exactly one node, not $victim" '[ "$(copies)" -eq 1 ] && [ "$(running_on fo1)" != "$victim" ]'
 wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
-check "no acknowledged write lost: 1..N, N >= $acked" seq_complete "$acked"
+check "no acknowledged write lost: 1..N, N >= $acked" 'seq_complete "$acked"'
 
 # The node comes back: empty, then let in again.
 expect 0 "lodge-cluster up brings $victim back" 'up in' -- "$cluster" up
@@ -76,7 +80,7 @@ if wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'"; then
 else
   not_ok "$victim did not rejoin: $("$lodge" node list | grep "^$victim")"; tail -n 8 "$log" | show
 fi
-check "fo1 still runs once" [ "$(copies)" -eq 1 ]
+check "fo1 still runs once" '[ "$(copies)" -eq 1 ]'
 
 # Frozen node: the split-brain case.
 victim=$(running_on fo1)
@@ -112,9 +116,9 @@ else
   not_ok "a stale fo1 still runs on $victim"
 fi
 expect 0 "its agent says so" "destroyed stale guest fo1" -- cat "$LODGE_CLUSTER_DIR/nodes/$victim/log/agent.log"
-check "fo1 runs once, on $new_node" [ "$(running_on fo1)" = "$new_node" ]
+check "fo1 runs once, on $new_node" '[ "$(running_on fo1)" = "$new_node" ]'
 wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
-check "the disk stayed whole: 1..N in order, N >= $acked (the old copy wrote nothing)" seq_complete "$acked"
+check "the disk stayed whole: 1..N in order, N >= $acked (the old copy wrote nothing)" 'seq_complete "$acked"'
 if wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'"; then
   ok "$victim rejoined after waking"
 else
@@ -145,9 +149,9 @@ else
   not_ok "fo1 was not restarted: $(LODGE_URL=unix:$tmp/standby.sock "$lodge" status fo1 | grep -E 'phase|node|last_error')"; tail -n 10 "$tmp/standby.log" | show
 fi
 expect 0 "the standby took over" 'active: serving' -- cat "$tmp/standby.log"
-check "fo1 runs exactly once" [ "$(copies)" -eq 1 ]
+check "fo1 runs exactly once" '[ "$(copies)" -eq 1 ]'
 wait_for 20 curl -sf --max-time 1 "http://$ip/durable.txt"
-check "no acknowledged write lost: 1..N, N >= $acked" seq_complete "$acked"
+check "no acknowledged write lost: 1..N, N >= $acked" 'seq_complete "$acked"'
 kill "$standby"; wait "$standby" 2>/dev/null
 expect 0 "lodge-cluster up restores the cluster's lodged and $victim" 'up in' -- "$cluster" up
 wait_for 30 bash -c "'$lodge' node list | grep -qE '^$victim +up'" || not_ok "$victim did not rejoin"
@@ -159,9 +163,9 @@ osd=$(cat "$LODGE_CLUSTER_DIR/run/osd.2.pid" 2>/dev/null || pgrep -f "ceph-osd -
 kill -KILL "$osd"
 sleep 5 # the writer runs on for a while with one OSD down
 after=$(durable)
-check "with osd.2 killed the writer goes on ($before -> $after)" [ "${after:-0}" -gt "${before:-0}" ]
-check "nothing lost: 1..N, N >= $after" seq_complete "$after"
-check "the guest's kernel saw no I/O error" bash -c "! '$lodge' console -n 1000 fo1 | grep -qi 'I/O error'"
+check "with osd.2 killed the writer goes on ($before -> $after)" '[ "${after:-0}" -gt "${before:-0}" ]'
+check "nothing lost: 1..N, N >= $after" 'seq_complete "$after"'
+check "the guest's kernel saw no I/O error" '! "$lodge" console -n 1000 fo1 | grep -qi "I/O error"'
 expect 0 "lodge-cluster up restarts osd.2" 'up in' -- "$cluster" up
 
 # Network partition of one node.
@@ -194,8 +198,8 @@ else
     not_ok "$victim did not rejoin after the partition healed: $("$lodge" node list | grep "^$victim")"
     tail -n 8 "$LODGE_CLUSTER_DIR/nodes/$victim/log/agent.log" | show
   fi
-  check "fo1 runs exactly once, not on $victim" [ "$(copies)" -eq 1 ] && [ "$(running_on fo1)" != "$victim" ]
+  check "fo1 runs exactly once, not on $victim" '[ "$(copies)" -eq 1 ] && [ "$(running_on fo1)" != "$victim" ]'
   wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt $acked ]"
-  check "no acknowledged write lost across the partition: 1..N, N >= $acked" seq_complete "$acked"
+  check "no acknowledged write lost across the partition: 1..N, N >= $acked" 'seq_complete "$acked"'
 fi
 finish

@@ -5,6 +5,9 @@
 # more is refused with an error that names each node's shortfall, and
 # nothing of it is left (no disk, no domain, its record stopped). A VE larger
 # than any node is refused the same way. Runs in the cluster's namespace.
+# check's conditions are single-quoted strings that check evaluates: their
+# expansions, and the variables they use, are not seen by shellcheck.
+# shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
@@ -25,7 +28,7 @@ n_nodes=$(wc -w <<<"$LODGE_NODES")
 # Two VEs per node, each seeing the node's whole memory: 2x per node.
 ve_mib=$node_mib
 echo "# $n_nodes nodes of $node_mib MiB at ${ratio}x: $((2 * n_nodes)) VEs of $ve_mib MiB (64 MiB committed each)"
-check "the busybox template is there" ensure_busybox
+check "the busybox template is there" 'ensure_busybox'
 
 names=()
 for ((i = 1; i <= 2 * n_nodes; i++)); do
@@ -37,17 +40,18 @@ started=0
 for name in "${names[@]}"; do
   "$lodge" start "$name" >"$tmp/$name.out" 2>&1 && started=$((started + 1)) || show <"$tmp/$name.out"
 done
-check "all $((2 * n_nodes)) VEs started ($started)" [ "$started" -eq $((2 * n_nodes)) ]
+check "all $((2 * n_nodes)) VEs started ($started)" '[ "$started" -eq $((2 * n_nodes)) ]'
 running=0
 for name in "${names[@]}"; do
   [ "$(running_on "$name" | wc -l)" -eq 1 ] && running=$((running + 1))
 done
-check "all of them run at once, each on one node ($running)" [ "$running" -eq $((2 * n_nodes)) ]
+check "all of them run at once, each on one node ($running)" '[ "$running" -eq $((2 * n_nodes)) ]'
 per_node=$("$lodge" list -o json | python3 -c '
 import collections, json, sys
 c = collections.Counter(e["node"] for e in json.load(sys.stdin) if e["name"].startswith("oc") and e["phase"] == "running")
 print(" ".join(str(v) for v in sorted(c.values())))')
-check "two on every node ($per_node)" [ "$per_node" = "$(printf '2 %.0s' $(seq "$n_nodes") | sed 's/ $//')" ]
+two_each=$(printf '2 %.0s' $(seq "$n_nodes") | sed 's/ $//')
+check "two on every node ($per_node)" '[ "$per_node" = "$two_each" ]'
 for name in "${names[@]}"; do
   curl -sf --max-time 5 "http://10.77.0.$((100 + ${name#oc}))/" >/dev/null || { not_ok "$name does not answer"; break; }
 done
@@ -56,8 +60,8 @@ define_ve ocmore 10.77.0.99 "$ve_mib" 64 >/dev/null
 expect 4 "one more is refused: no node has room" "no node can run ocmore: node1 has [0-9.]+ [A-Za-z]+ of guest memory left under its 2.0x overcommit \(needs [0-9.]+ [MG]iB\)" -- "$lodge" start ocmore
 expect 0 "the refusal names every node" "$(printf 'node%s.*' $(seq "$n_nodes"))" -- bash -c "'$lodge' start ocmore 2>&1; true"
 expect 0 "the refused VE stays stopped" 'phase +stopped' -- "$lodge" status ocmore
-check "no disk was made for it" bash -c "! rbd --id '${LODGE_CEPH_USER:-lodge}' ls lodge-r3 2>/dev/null | grep -qx ve-ocmore"
-check "no domain of it anywhere" [ -z "$(running_on ocmore)" ]
+check "no disk was made for it" '! rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3 2>/dev/null | grep -qx ve-ocmore'
+check "no domain of it anywhere" '[ -z "$(running_on ocmore)" ]'
 
 big=$((node_mib * 3))
 define_ve ocbig 10.77.0.98 "$big" 64 >/dev/null

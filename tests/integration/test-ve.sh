@@ -8,6 +8,9 @@
 # twice), and killed in the middle of a start (its successor finishes it);
 # undefine with the storage leaves no RBD image. Runs in the cluster's
 # namespace (tools/lodge-cluster exec).
+# check's conditions are single-quoted strings that check evaluates: their
+# expansions, and the variables they use, are not seen by shellcheck.
+# shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 kernel=${LODGE_KERNEL:-$src/images/out/vmlinuz-lodge}
@@ -19,8 +22,8 @@ ip=10.77.0.10
 n_nodes=$(wc -w <<<"$LODGE_NODES")
 expect 0 "every node is registered and up" "^node1 +up +(tcg|kvm)" -- "$lodge" node list
 up=$("$lodge" node list | grep -c ' up ')
-check "all $n_nodes nodes up ($up)" [ "$up" -eq "$n_nodes" ]
-check "the busybox template is there" ensure_busybox
+check "all $n_nodes nodes up ($up)" '[ "$up" -eq "$n_nodes" ]'
+check "the busybox template is there" 'ensure_busybox'
 expect 0 "define" 'environment vetest defined' -- define_ve vetest "$ip"
 
 start=$SECONDS
@@ -44,7 +47,7 @@ expect 0 "the guest's own hostname is the VE's name" '^vetest$' -- curl -sf --ma
 expect 0 "the guest's root credential is the one defined" "^\\\$6\\\$lodgeexample\\\$r8SYv0" -- curl -sf --max-time 5 "http://$ip/root-hash.txt"
 expect 0 "the page is the template's" 'This VE runs the busybox template' -- curl -sf --max-time 5 "http://$ip/"
 boots=$(curl -sf --max-time 5 "http://$ip/boots.txt" | wc -l)
-check "the guest wrote its first boot to its disk" [ "$boots" -eq 1 ]
+check "the guest wrote its first boot to its disk" '[ "$boots" -eq 1 ]'
 expect 4 "undefine refused while it runs" 'stop it first' -- "$lodge" undefine vetest
 
 # Restart lodged while the VE runs: adopted, not restarted.
@@ -54,16 +57,16 @@ wait_for 20 bash -c "! kill -0 $(cat "$LODGE_CLUSTER_DIR/run/lodged.pid") 2>/dev
 expect 0 "lodge-cluster up starts lodged again" 'control plane ready' -- "$cluster" up
 expect 0 "the new lodged adopts the running VE" 'adopted [1-9][0-9]* running' -- tail -n 5 "$log"
 expect 0 "status after the restart: still running" 'phase +running' -- "$lodge" status vetest
-check "the same QEMU runs the VE (pid $qemu_before)" [ -n "$qemu_before" ] && [ "$(qemu_pid vetest)" = "$qemu_before" ]
-check "it runs on exactly one node" [ "$(running_on vetest | wc -l)" -eq 1 ]
+check "the same QEMU runs the VE (pid $qemu_before)" '[ -n "$qemu_before" ] && [ "$(qemu_pid vetest)" = "$qemu_before" ]'
+check "it runs on exactly one node" '[ "$(running_on vetest | wc -l)" -eq 1 ]'
 expect 0 "the guest still answers" '^vetest$' -- curl -sf --max-time 5 "http://$ip/hostname.txt"
 
 expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
-check "no domain of it on any node" [ -z "$(running_on vetest)" ]
+check "no domain of it on any node" '[ -z "$(running_on vetest)" ]'
 expect 0 "start again (any node)" 'vetest: running on node' -- "$lodge" start vetest
 wait_for 60 curl -sf --max-time 2 "http://$ip/boots.txt"
 boots=$(curl -sf --max-time 5 "http://$ip/boots.txt" | wc -l)
-check "what the guest wrote survived the stop (boots: $boots)" [ "$boots" -eq 2 ]
+check "what the guest wrote survived the stop (boots: $boots)" '[ "$boots" -eq 2 ]'
 
 # A guest that powers off outside Lodge is recorded as stopped.
 node=$(running_on vetest)
@@ -83,18 +86,18 @@ wait_for 30 bash -c "'$lodge' status vetest | grep -q 'phase *starting'"
 kill -9 "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
 wait "$start_pid"
 rc=$?
-check "the CLI says the control center went away (exit $rc, 5 expected)" [ "$rc" -eq 5 ]
+check "the CLI says the control center went away (exit $rc, 5 expected)" '[ "$rc" -eq 5 ]'
 "$cluster" up >/dev/null 2>&1
 if wait_for 90 bash -c "'$lodge' status vetest | grep -q 'phase *running'"; then
   ok "the successor finished the start"
 else
   not_ok "the start was not finished: $("$lodge" status vetest | grep -E 'phase|last_error')"; tail -n 8 "$log" | show
 fi
-check "it runs on exactly one node" [ "$(running_on vetest | wc -l)" -eq 1 ]
+check "it runs on exactly one node" '[ "$(running_on vetest | wc -l)" -eq 1 ]'
 expect 0 "the log says so" 'vetest: finished the start' -- tail -n 20 "$log"
 
 expect 0 "stop --force" 'vetest: stopped' -- "$lodge" stop --force vetest
 expect 0 "undefine with its storage" 'undefined' -- "$lodge" undefine --remove-storage vetest
-check "no RBD image left behind" bash -c "! rbd --id '${LODGE_CEPH_USER:-lodge}' ls lodge-r3 2>/dev/null | grep -qx ve-vetest"
+check "no RBD image left behind" '! rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3 2>/dev/null | grep -qx ve-vetest'
 expect 3 "gone" "unknown environment 'vetest'" -- "$lodge" status vetest
 finish
