@@ -30,7 +30,7 @@ trap cleanup EXIT
 pass=0 fail=0
 ok() { echo "ok - $*"; pass=$((pass + 1)); }
 not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
-check() { # check DESCRIPTION HAYSTACK NEEDLE
+contains() { # contains DESCRIPTION HAYSTACK NEEDLE: NEEDLE is a substring of HAYSTACK
   if grep -qF -- "$3" <<<"$2"; then ok "$1"; else not_ok "$1: '$3' not in:"; sed 's/^/#   /' <<<"$2" | head -20; fi
 }
 
@@ -108,7 +108,7 @@ if wait_for "$tmp/console.log" 'lodge-ready' 120; then
 else
   not_ok "no ready line within 120 s"; tail -30 "$tmp/console.log" | sed 's/^/#   /'
 fi
-check "ready line names the VE, config applied without failures" "$(cat "$tmp/console.log")" \
+contains "ready line names the VE" "$(cat "$tmp/console.log")" \
   "lodge-ready name=boottest"
 grep -q 'config=ok failures=0' "$tmp/console.log" && ok "config=ok failures=0" \
   || { not_ok "config not applied cleanly"; grep -E 'lodge' "$tmp/console.log" | sed 's/^/#   /'; }
@@ -119,16 +119,16 @@ if kill -0 "$qemu_pid" 2>/dev/null; then not_ok "guest did not power off"; kill 
 wait "$qemu_pid" 2>/dev/null; qemu_pid=
 
 readback() { debugfs -R "cat $1" "$tmp/root.img" 2>/dev/null; }
-check "hostname on disk" "$(readback /etc/hostname)" "boot-test.example.org"
-check "root hash in /etc/shadow" "$(readback /etc/shadow)" "root:$hash:"
-check "authorized key" "$(readback /root/.ssh/authorized_keys)" "$key"
-check "resolv.conf" "$(readback /etc/resolv.conf)" "nameserver 192.0.2.53"
+contains "hostname on disk" "$(readback /etc/hostname)" "boot-test.example.org"
+contains "root hash in /etc/shadow" "$(readback /etc/shadow)" "root:$hash:"
+contains "authorized key" "$(readback /root/.ssh/authorized_keys)" "$key"
+contains "resolv.conf" "$(readback /etc/resolv.conf)" "nameserver 192.0.2.53"
 probe=$(readback /root/probe)
-check "hostname inside the guest" "$probe" "boot-test.example.org"
-check "sysctl vm.swappiness" "$(sed -n 2p <<<"$probe")" "13"
-check "sysctl net.ipv4.ip_forward" "$(sed -n 3p <<<"$probe")" "1"
-check "IPv4 address on eth0" "$probe" "inet 192.0.2.77/24"
-check "default route" "$probe" "default via 192.0.2.1 dev eth0"
+contains "hostname inside the guest" "$probe" "boot-test.example.org"
+contains "sysctl vm.swappiness" "$(sed -n 2p <<<"$probe")" "13"
+contains "sysctl net.ipv4.ip_forward" "$(sed -n 3p <<<"$probe")" "1"
+contains "IPv4 address on eth0" "$probe" "inet 192.0.2.77/24"
+contains "default route" "$probe" "default via 192.0.2.1 dev eth0"
 
 # 2. A corrupt config: the guest boots with template defaults and says why.
 head -c 60 "$tmp/config" >"$tmp/corrupt"
@@ -136,10 +136,10 @@ mke2fs -q -t ext4 -L lodge-root -d "$tmp/tree" "$tmp/root2.img" 64M
 boot "$tmp/root2.img" "$tmp/corrupt" "$tmp/console2.log"
 if wait_for "$tmp/console2.log" 'lodge-ready' 120; then ok "corrupt config: still boots"; else
   not_ok "corrupt config: no ready line"; tail -30 "$tmp/console2.log" | sed 's/^/#   /'; fi
-check "corrupt config: reported" "$(cat "$tmp/console2.log")" "lodge: config: cut short"
-check "corrupt config: ready with config=error" "$(cat "$tmp/console2.log")" "config=error"
+contains "corrupt config: reported" "$(cat "$tmp/console2.log")" "lodge: config: cut short"
+contains "corrupt config: ready with config=error" "$(cat "$tmp/console2.log")" "config=error"
 kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; qemu_pid=
-check "corrupt config: template hostname kept" "$(debugfs -R 'cat /etc/hostname' "$tmp/root2.img" 2>/dev/null)" "busybox"
+contains "corrupt config: template hostname kept" "$(debugfs -R 'cat /etc/hostname' "$tmp/root2.img" 2>/dev/null)" "busybox"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
