@@ -23,6 +23,13 @@ n_nodes=$(wc -w <<<"$LODGE_NODES")
 expect 0 "every node is registered and up" "^node1 +up +(tcg|kvm)" -- "$lodge" node list
 up=$("$lodge" node list | grep -c ' up ')
 check "all $n_nodes nodes up ($up)" '[ "$up" -eq "$n_nodes" ]'
+# Every node on TCG says why (its agent proved KVM with QEMU, or not).
+"$lodge" node list >"$tmp/nodes"
+tcg_nodes=$(awk 'NR > 1 && $3 == "tcg" { print $1 }' "$tmp/nodes")
+why_lines=$(grep -cE '^node[0-9]+: tcg because .+' "$tmp/nodes")
+check "each of the $(wc -w <<<"$tcg_nodes") node(s) on TCG says why in node list" \
+  '[ "$why_lines" -eq "$(wc -w <<<"$tcg_nodes")" ]'
+grep -E '^node[0-9]+: tcg because' "$tmp/nodes" | head -n 1 | show 1
 check "the busybox template is there" 'ensure_busybox'
 expect 0 "define" 'environment vetest defined' -- define_ve vetest "$ip"
 
