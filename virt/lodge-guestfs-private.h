@@ -8,6 +8,8 @@
 
 G_BEGIN_DECLS
 
+/* Valid from a successful lodge_guestfs_launch() on: a launch that falls
+ * back to TCG replaces the handle. */
 guestfs_h *lodge_guestfs_handle (LodgeGuestfs *g);
 /* Sets @error to "@fmt: <libguestfs's last error>"; returns FALSE. */
 G_GNUC_PRINTF (3, 4) gboolean lodge_guestfs_fail (LodgeGuestfs *g, GError **error,

@@ -22,9 +22,28 @@ struct _LodgeGuestfs {
   gboolean launched;
   gboolean tcg;       /* force_tcg is set */
   GString *console;   /* the tail of the appliance's console */
+  GPtrArray *drives;  /* Drive: what was added, for a handle made anew */
   gboolean durable; /* writable drives flush to the disk when asked */
   char *mountpoint_device;
 };
+
+/* A drive as it was added: a handle whose launch failed cannot launch
+ * again (its socket stays bound), so the TCG retry adds them to a new one. */
+typedef struct {
+  char *name;
+  gboolean rbd;
+  char *username;
+  gboolean readonly;
+  gboolean durable;
+} Drive;
+
+static void
+drive_free (Drive *d)
+{
+  g_free (d->name);
+  g_free (d->username);
+  g_free (d);
+}
 
 /* The one place guestfs_last_error() is read. */
 G_GNUC_PRINTF (3, 4) static gboolean
@@ -99,26 +118,37 @@ force_tcg (LodgeGuestfs *g, GError **error)
   return TRUE;
 }
 
-LodgeGuestfs *
-lodge_guestfs_new (GError **error)
+/* A new libguestfs handle in @g (closing any earlier one): the direct
+ * backend, errors as GErrors, the console followed, TCG when @tcg. */
+static gboolean
+make_handle (LodgeGuestfs *g, gboolean tcg, GError **error)
 {
-  g_autoptr (LodgeGuestfs) g = g_new0 (LodgeGuestfs, 1);
+  if (g->g != NULL)
+    guestfs_close (g->g);
+  g->tcg = FALSE;
   g->g = guestfs_create ();
   if (g->g == NULL)
     {
       g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_FAILED,
                    "cannot create a libguestfs handle: %s", g_strerror (errno));
-      return NULL;
+      return FALSE;
     }
   /* Errors come back as GErrors, not on stderr. */
   guestfs_set_error_handler (g->g, NULL, NULL);
   if (guestfs_set_backend (g->g, "direct") < 0)
-    return fail (g, error, "cannot select libguestfs's direct backend"), NULL;
-
-  g->console = g_string_new (NULL);
+    return fail (g, error, "cannot select libguestfs's direct backend");
   if (guestfs_set_event_callback (g->g, on_console, GUESTFS_EVENT_APPLIANCE, 0, g) < 0)
-    return fail (g, error, "cannot follow the appliance's console"), NULL;
-  if (lodge_accel_probe (NULL) == LODGE_ACCEL_TCG && !force_tcg (g, error))
+    return fail (g, error, "cannot follow the appliance's console");
+  return !tcg || force_tcg (g, error);
+}
+
+LodgeGuestfs *
+lodge_guestfs_new (GError **error)
+{
+  g_autoptr (LodgeGuestfs) g = g_new0 (LodgeGuestfs, 1);
+  g->console = g_string_new (NULL);
+  g->drives = g_ptr_array_new_with_free_func ((GDestroyNotify) drive_free);
+  if (!make_handle (g, lodge_accel_probe (NULL) == LODGE_ACCEL_TCG, error))
     return NULL;
   return g_steal_pointer (&g);
 }
@@ -133,24 +163,51 @@ lodge_guestfs_free (LodgeGuestfs *g)
   g_free (g->mountpoint_device);
   if (g->console != NULL)
     g_string_free (g->console, TRUE);
+  if (g->drives != NULL)
+    g_ptr_array_unref (g->drives);
   g_free (g);
+}
+
+static gboolean
+add_drive (LodgeGuestfs *g, const Drive *d, GError **error)
+{
+  int r = d->rbd ? guestfs_add_drive_opts (g->g, d->name, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
+                                           GUESTFS_ADD_DRIVE_OPTS_PROTOCOL, "rbd",
+                                           GUESTFS_ADD_DRIVE_OPTS_USERNAME, d->username,
+                                           GUESTFS_ADD_DRIVE_OPTS_READONLY, d->readonly,
+                                           GUESTFS_ADD_DRIVE_OPTS_CACHEMODE,
+                                           d->durable ? "writeback" : "unsafe", -1)
+                 : guestfs_add_drive_opts (g->g, d->name, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
+                                           GUESTFS_ADD_DRIVE_OPTS_READONLY, d->readonly, -1);
+  if (r < 0)
+    return fail (g, error, "cannot add %s %s", d->rbd ? "RBD image" : "disk image", d->name);
+  return TRUE;
+}
+
+static gboolean
+add_and_keep (LodgeGuestfs *g, Drive *d, GError **error)
+{
+  if (!add_drive (g, d, error))
+    {
+      drive_free (d);
+      return FALSE;
+    }
+  g_ptr_array_add (g->drives, d);
+  return TRUE;
 }
 
 gboolean
 lodge_guestfs_add_rbd (LodgeGuestfs *g, const char *pool, const char *image, const char *snap,
                        const char *client_id, gboolean readonly, GError **error)
 {
-  g_autofree char *name = snap != NULL ? g_strdup_printf ("%s/%s@%s", pool, image, snap)
-                                       : g_strdup_printf ("%s/%s", pool, image);
-  int r = guestfs_add_drive_opts (g->g, name, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
-                                  GUESTFS_ADD_DRIVE_OPTS_PROTOCOL, "rbd",
-                                  GUESTFS_ADD_DRIVE_OPTS_USERNAME, client_id,
-                                  GUESTFS_ADD_DRIVE_OPTS_READONLY, readonly || snap != NULL,
-                                  GUESTFS_ADD_DRIVE_OPTS_CACHEMODE,
-                                  g->durable ? "writeback" : "unsafe", -1);
-  if (r < 0)
-    return fail (g, error, "cannot add RBD image %s", name);
-  return TRUE;
+  Drive *d = g_new0 (Drive, 1);
+  d->name = snap != NULL ? g_strdup_printf ("%s/%s@%s", pool, image, snap)
+                         : g_strdup_printf ("%s/%s", pool, image);
+  d->rbd = TRUE;
+  d->username = g_strdup (client_id);
+  d->readonly = readonly || snap != NULL;
+  d->durable = g->durable;
+  return add_and_keep (g, d, error);
 }
 
 void
@@ -162,11 +219,10 @@ lodge_guestfs_set_durable (LodgeGuestfs *g, gboolean durable)
 gboolean
 lodge_guestfs_add_file (LodgeGuestfs *g, const char *path, gboolean readonly, GError **error)
 {
-  if (guestfs_add_drive_opts (g->g, path, GUESTFS_ADD_DRIVE_OPTS_FORMAT, "raw",
-                              GUESTFS_ADD_DRIVE_OPTS_READONLY, readonly, -1)
-      < 0)
-    return fail (g, error, "cannot add disk image %s", path);
-  return TRUE;
+  Drive *d = g_new0 (Drive, 1);
+  d->name = g_strdup (path);
+  d->readonly = readonly;
+  return add_and_keep (g, d, error);
 }
 
 static gboolean
@@ -174,6 +230,9 @@ launch_failed (LodgeGuestfs *g, GError **error, const char *context)
 {
   g_autoptr (GError) local = NULL;
   fail (g, &local, "%s", context);
+  /* libguestfs's first line says what happened; the rest of it is advice
+   * on debugging, which QEMU's own last words replace. */
+  local->message[strcspn (local->message, "\n")] = '\0';
   g_autofree char *tail = console_tail (g);
   g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_LAUNCH, "%s%s%s", local->message,
                tail != NULL ? "; the appliance's last words: " : "", tail != NULL ? tail : "");
@@ -198,8 +257,11 @@ lodge_guestfs_launch (LodgeGuestfs *g, GError **error)
         }
       g_autofree char *reason = g_strdup_printf ("the libguestfs appliance failed under KVM: %s",
                                                  kvm_error->message);
-      if (!force_tcg (g, error))
+      if (!make_handle (g, TRUE, error))
         return FALSE;
+      for (guint i = 0; i < g->drives->len; i++)
+        if (!add_drive (g, g->drives->pdata[i], error))
+          return FALSE;
       g_string_truncate (g->console, 0);
       if (guestfs_launch (g->g) < 0)
         return launch_failed (g, error, "cannot start the libguestfs appliance (under KVM, then TCG)");

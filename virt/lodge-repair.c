@@ -77,7 +77,6 @@ lodge_repair_open (const LodgeRepairDisks *d, GError **error)
   r->g = lodge_guestfs_new (error);
   if (r->g == NULL)
     return NULL;
-  r->h = lodge_guestfs_handle (r->g);
   r->writable = d->writable;
   r->has_template = d->tmpl_image != NULL;
   lodge_guestfs_set_durable (r->g, d->writable);
@@ -98,6 +97,7 @@ lodge_repair_open (const LodgeRepairDisks *d, GError **error)
     }
   if (!lodge_guestfs_launch (r->g, error))
     return NULL;
+  r->h = lodge_guestfs_handle (r->g); /* a TCG retry of the launch makes a new one */
   if (guestfs_mkmountpoint (r->h, VE_ROOT) < 0
       || (r->has_template && guestfs_mkmountpoint (r->h, TMPL_ROOT) < 0)
       || (r->n_apps > 0 && guestfs_mkmountpoint (r->h, APPS_ROOT) < 0))
