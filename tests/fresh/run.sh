@@ -124,6 +124,9 @@ in_root() { # NETWORK CMD...
 	[[ $net == none ]] && ns+=(--net)
 	unshare "${ns[@]}" /bin/bash -euc '
 		root=$1 net=$2; shift 2
+		# The root a mount of its own, as / is on a machine (ip netns exec
+		# and unshare make / a slave mount, which a plain directory is not).
+		mount --bind "$root" "$root"
 		mount -t proc proc "$root/proc"
 		mount -t sysfs sysfs "$root/sys"
 		mount --rbind /sys/fs/cgroup "$root/sys/fs/cgroup"
