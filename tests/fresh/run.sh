@@ -116,16 +116,18 @@ host_sources() {
 }
 
 # In a mount namespace of its own: the root's /proc, /sys, /dev, then CMD
-# chrooted. With network "host", the host's network namespace (only for
-# apt's downloads in step 2); with "none", a new one with only loopback.
+# with the root as / (pivot_root, not chroot: a process that enters a mount
+# namespace, as nsenter --mount does for the nodes' agents, gets that
+# namespace's root, which a chroot would not be). With network "host", the
+# host's network namespace (only for apt's downloads in step 2); with
+# "none", a new one with only loopback.
 in_root() { # NETWORK CMD...
 	local net=$1; shift
 	local ns=(--mount --pid --fork --propagation private)
 	[[ $net == none ]] && ns+=(--net)
 	unshare "${ns[@]}" /bin/bash -euc '
 		root=$1 net=$2; shift 2
-		# The root a mount of its own, as / is on a machine (ip netns exec
-		# and unshare make / a slave mount, which a plain directory is not).
+		# The root a mount of its own, as / is on a machine.
 		mount --bind "$root" "$root"
 		mount -t proc proc "$root/proc"
 		mount -t sysfs sysfs "$root/sys"
@@ -134,7 +136,12 @@ in_root() { # NETWORK CMD...
 		mount -t tmpfs -o mode=755 tmpfs "$root/run"
 		mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
 		if [[ $net == none ]]; then ip link set lo up; else cp /etc/resolv.conf "$root/etc/resolv.conf"; fi
-		exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		mkdir -p "$root/.host"
+		cd "$root"
+		pivot_root . .host
+		cd /
+		umount -l /.host
+		exec /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LANG=C.UTF-8 TERM=dumb "$@"' in_root "$root" "$net" "$@"
 }
 
