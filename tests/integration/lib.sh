@@ -52,6 +52,18 @@ check() {
   not_ok "$__check_what"
   return 1
 }
+# output_lacks PATTERN CMD...: CMD succeeds and no line of its output
+# matches the extended regular expression PATTERN. A failing CMD is not an
+# absence: it says so and fails (`! cmd | grep -q x` would pass).
+output_lacks() {
+  local __lacks_pattern=$1 __lacks_out __lacks_rc; shift
+  __lacks_out=$("$@" 2>&1); __lacks_rc=$?
+  if [ "$__lacks_rc" -ne 0 ]; then
+    echo "# output_lacks: '$*' failed (exit $__lacks_rc): $(tail -n 3 <<<"$__lacks_out")"
+    return 2
+  fi
+  ! grep -qE -- "$__lacks_pattern" <<<"$__lacks_out"
+}
 wait_for() { # wait_for SECONDS CMD...: until CMD succeeds (polls every 0.2 s)
   local deadline=$((SECONDS + $1)); shift
   while [ $SECONDS -lt $deadline ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done

@@ -145,7 +145,7 @@ expect 0 "app install adds busybox-httpd on port 8080 (nothing to copy: no appli
 expect 0 "the definition has the new application" 'name="docs" autostart="yes"' -- "$lodge" show "$ve"
 expect 0 "app remove takes echo out of the stopped VE (on the kept appliance)" \
   "removed /usr/local/bin/lodge-echo-session" -- "$lodge" app remove "$ve" echo
-check "... and out of the definition" '! "$lodge" show "$ve" | grep -q "name=\"echo\""'
+check "... and out of the definition" 'output_lacks "name=\"echo\"" "$lodge" show "$ve"'
 expect 3 "removing it again: it is not there" "has no application 'echo'" -- "$lodge" app remove "$ve" echo
 expect 0 "start" "lodge-ready name=$ve" -- "$lodge" start "$ve"
 check "the page has the greeting set offline" 'wait_for 30 page_has "<h1>Set offline</h1>"'
@@ -154,7 +154,7 @@ check "the new application answers on port 8080" 'wait_for 30 docs_answers'
 guest_hash=$("$lodge" exec "$ve" -- sh -c 'grep ^root: /etc/shadow | cut -d: -f2')
 check "the password set by passwd survived the reboot" '[ "$guest_hash" = "$def_hash" ]'
 expect 0 "app list: the new application runs" "docs +busybox-httpd@1 +yes +running" -- "$lodge" app list "$ve"
-check "the removed one is gone from app list" '! "$lodge" app list "$ve" | grep -q "^echo "'
+check "the removed one is gone from app list" 'output_lacks "^echo " "$lodge" app list "$ve"'
 expect 1 "... and its files from the disk" '' -- "$lodge" exec "$ve" -- test -e /usr/local/bin/lodge-echo-session
 check "... and nothing answers on its port" '! printf "ping\n" | $nc -w 2 "$ip" 7 | grep -q ping'
 

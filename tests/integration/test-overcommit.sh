@@ -60,7 +60,7 @@ define_ve ocmore 10.77.0.99 "$ve_mib" 64 >/dev/null
 expect 4 "one more is refused: no node has room" "no node can run ocmore: node1 has [0-9.]+ [A-Za-z]+ of guest memory left under its 2.0x overcommit \(needs [0-9.]+ [MG]iB\)" -- "$lodge" start ocmore
 expect 0 "the refusal names every node" "$(printf 'node%s.*' $(seq "$n_nodes"))" -- bash -c "'$lodge' start ocmore 2>&1; true"
 expect 0 "the refused VE stays stopped" 'phase +stopped' -- "$lodge" status ocmore
-check "no disk was made for it" '! rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3 2>/dev/null | grep -qx ve-ocmore'
+check "no disk was made for it" 'output_lacks "^ve-ocmore$" rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3'
 check "no domain of it anywhere" '[ -z "$(running_on ocmore)" ]'
 
 big=$((node_mib * 3))

@@ -78,7 +78,7 @@ expect 0 "repair ls shows the dangling state" 'passwd' -- "$lodge" repair -q "$v
 expect 3 "repair cat of the deleted binary: not found" 'no such file' -- \
   "$lodge" repair -q "$ve" cat /usr/sbin/httpd
 expect 0 "repair close" '' -- "$lodge" repair -q "$ve" close
-check "close removes the reading snapshot" '! rbd --id "$user" snap ls "$(disk)" | grep -q lodge-ro-'
+check "close removes the reading snapshot" 'output_lacks lodge-ro- rbd --id "$user" snap ls "$(disk)"'
 
 echo "# a start while a writing repair holds the VE is refused"
 "$lodge" repair -q "$ve" revert /etc/passwd /usr/sbin/httpd >"$tmp/revert" 2>&1 &
@@ -94,7 +94,7 @@ wait $revert_pid && ok "repair revert" || { not_ok "repair revert"; show <"$tmp/
 check "revert says what it restored" 'grep -q "/usr/sbin/httpd: recreated from the template" "$tmp/revert"'
 check "the appliance is kept after it, and the claim with it" 'held revert'
 expect 0 "repair close ends both" '' -- "$lodge" repair -q "$ve" close
-check "the claim is gone after close" '! "$lodge" status "$ve" -o json | grep -q "\"repair\""'
+check "the claim is gone after close" 'output_lacks "\"repair\"" "$lodge" status "$ve" -o json'
 
 echo "# undo: the exact bytes of before"
 before=$(disk_sum)
@@ -113,7 +113,7 @@ expect 0 "the definition holds the new hash" 'lodgerepair' -- "$lodge" show "$ve
 EDITOR="sh -c 'echo \"edited by support\" >> \"\$1\"' sh" "$lodge" repair "$ve" edit /etc/profile \
   >"$tmp/edit" 2>&1 && ok "repair edit" || { not_ok "repair edit"; show <"$tmp/edit"; }
 check "edit reused the appliance reset-root left" 'grep -q "reusing the appliance" "$tmp/edit"'
-check "edit launched none" '! grep -q "starting the repair appliance" "$tmp/edit"'
+check "edit launched none" 'output_lacks "starting the repair appliance" cat "$tmp/edit"'
 expect 0 "the edit is there" '^edited by support$' -- "$lodge" repair -q "$ve" cat /etc/profile
 expect 0 "revert undoes it" 'restored from the template' -- "$lodge" repair -q "$ve" revert /etc/profile
 
@@ -131,7 +131,7 @@ expect 4 "a writing repair on the running VE is refused" 'needs it stopped' -- \
 expect 0 "repair close" '' -- "$lodge" repair -q "$ve" close
 check "the running VE is untouched (same QEMU, still answering)" \
   '[ "$(qemu_pid "$ve")" = "$pid" ] && curl -sf --max-time 3 "http://$ip/" >/dev/null'
-check "no reading snapshot is left behind" '! rbd --id "$user" snap ls "$(disk)" | grep -q lodge-ro-'
+check "no reading snapshot is left behind" 'output_lacks lodge-ro- rbd --id "$user" snap ls "$(disk)"'
 expect 0 "stop" "stopped" -- "$lodge" stop "$ve"
 
 echo "# repair shell: a hostile tree planted by hand; a start meanwhile is refused"
@@ -155,7 +155,7 @@ SH
 exec 3>&-
 wait $sh_pid && ok "repair shell" || { not_ok "repair shell"; show <"$tmp/sh.out"; }
 check "the shell ran the commands in the VE's tree" 'grep -q "escape-rel -> ../../../../../../../etc/hostname" "$tmp/sh.out"'
-check "the claim is gone after exit" '! "$lodge" status "$ve" -o json | grep -q "\"repair\""'
+check "the claim is gone after exit" 'output_lacks "\"repair\"" "$lodge" status "$ve" -o json'
 
 host_hostname=$(cat /etc/hostname)
 printf 'evil\n' | "$lodge" repair -q "$ve" write /escape-rel >/dev/null 2>&1

@@ -105,6 +105,6 @@ expect 0 "the log says so" 'vetest: finished the start' -- tail -n 20 "$log"
 
 expect 0 "stop --force" 'vetest: stopped' -- "$lodge" stop --force vetest
 expect 0 "undefine with its storage" 'undefined' -- "$lodge" undefine --remove-storage vetest
-check "no RBD image left behind" '! rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3 2>/dev/null | grep -qx ve-vetest'
+check "no RBD image left behind" 'output_lacks "^ve-vetest$" rbd --id "${LODGE_CEPH_USER:-lodge}" ls lodge-r3'
 expect 3 "gone" "unknown environment 'vetest'" -- "$lodge" status vetest
 finish
