@@ -130,7 +130,7 @@ expect 4 "a writing repair on the running VE is refused" 'needs it stopped' -- \
   "$lodge" repair -q "$ve" rm /etc/motd
 expect 0 "repair close" '' -- "$lodge" repair -q "$ve" close
 check "the running VE is untouched (same QEMU, still answering)" \
-  '[ "$(qemu_pid "$ve")" = "$pid" ] && curl -sf --max-time 3 "http://$ip/" >/dev/null'
+  '[ -n "$pid" ] && [ "$(qemu_pid "$ve")" = "$pid" ] && curl -sf --max-time 3 "http://$ip/" >/dev/null'
 check "no reading snapshot is left behind" 'output_lacks lodge-ro- rbd --id "$user" snap ls "$(disk)"'
 expect 0 "stop" "stopped" -- "$lodge" stop "$ve"
 
