@@ -6,12 +6,14 @@
 #include "lodge-disk.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
+#include "lodge-liveness.h"
 #include "lodge-storage-error.h"
 #include "lodge-template.h"
 
 struct _LodgeCtl {
   LodgeStore *store;
   guint node_grace_s;
+  LodgeLiveness *liveness; /* heartbeats, on this controller's monotonic clock */
   GMutex lock;       /* guards busy */
   GCond done;        /* signalled when an operation ends */
   GHashTable *busy;  /* VE name -> what runs on it */
@@ -23,6 +25,7 @@ lodge_ctl_new (LodgeStore *store, guint node_grace_s)
   LodgeCtl *ctl = g_new0 (LodgeCtl, 1);
   ctl->store = store;
   ctl->node_grace_s = node_grace_s != 0 ? node_grace_s : LODGE_CTL_DEFAULT_NODE_GRACE_S;
+  ctl->liveness = lodge_liveness_new ();
   g_mutex_init (&ctl->lock);
   g_cond_init (&ctl->done);
   ctl->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -35,6 +38,7 @@ lodge_ctl_free (LodgeCtl *ctl)
   if (ctl == NULL)
     return;
   g_hash_table_unref (ctl->busy);
+  lodge_liveness_free (ctl->liveness);
   g_cond_clear (&ctl->done);
   g_mutex_clear (&ctl->lock);
   g_free (ctl);
@@ -355,8 +359,26 @@ lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node)
   if (node->state == LODGE_NODE_FENCED)
     return node->state;
   /* A draining node that stops heartbeating is down like any other. */
-  gint64 age = g_get_real_time () - node->heartbeat_us;
+  gint64 age = lodge_ctl_node_silence_us (ctl, node);
   return age > (gint64) ctl->node_grace_s * G_USEC_PER_SEC ? LODGE_NODE_DOWN : node->state;
+}
+
+gint64
+lodge_ctl_node_silence_us (LodgeCtl *ctl, const LodgeNodeRecord *node)
+{
+  return lodge_liveness_observe (ctl->liveness, node->name, node->heartbeat_us,
+                                 g_get_monotonic_time ());
+}
+
+gboolean
+lodge_ctl_node_reported_since (LodgeCtl *ctl, const LodgeNodeRecord *node, gint64 since_real_us)
+{
+  /* @since_real_us is a controller's wall clock (the VE's runtime record):
+   * as a time on this one's monotonic clock. The node's own clock plays
+   * no part. */
+  gint64 since_mono = g_get_monotonic_time () - (g_get_real_time () - since_real_us);
+  lodge_ctl_node_silence_us (ctl, node);
+  return lodge_liveness_written_after (ctl->liveness, node->name, since_mono);
 }
 
 LodgeNodeRecord *

@@ -63,10 +63,17 @@ gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, gui
 void lodge_ctl_end (LodgeCtl *ctl, const char *name);
 gboolean lodge_ctl_is_busy (LodgeCtl *ctl, const char *name);
 
-/* Node records with their state as of now: a node whose heartbeat is older
- * than the grace period shows as down. */
+/* Node records with their state as of now: a node whose heartbeat this
+ * controller has not seen change for longer than the grace period (on its
+ * own monotonic clock: lodge-liveness.h) shows as down. */
 GPtrArray *lodge_ctl_nodes (LodgeCtl *ctl, GError **error);
 LodgeNodeState lodge_ctl_effective_node_state (LodgeCtl *ctl, const LodgeNodeRecord *node);
+/* How long (µs) this controller has seen @node's heartbeat value unchanged. */
+gint64 lodge_ctl_node_silence_us (LodgeCtl *ctl, const LodgeNodeRecord *node);
+/* Whether @node's record, as it is now, was written after @since_real_us
+ * (a controller's wall clock, as runtime records keep it). */
+gboolean lodge_ctl_node_reported_since (LodgeCtl *ctl, const LodgeNodeRecord *node,
+                                        gint64 since_real_us);
 /* The record of node @name in @nodes (from lodge_ctl_nodes), or NULL. */
 LodgeNodeRecord *lodge_ctl_find_node (GPtrArray *nodes, const char *name);
 /* A connection to the libvirt of node @node, where VE @ve is (for the

@@ -50,14 +50,18 @@ fence_record_name (const char *node)
 
 /* The "fence-NODE" operation record: what was blocklisted, and when. */
 static gboolean
-save_fence_record (LodgeStore *store, const char *node, GPtrArray *addrs, GError **error)
+save_fence_record (LodgeStore *store, const LodgeNodeRecord *node, GPtrArray *addrs, GError **error)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "node");
-  json_builder_add_string_value (b, node);
+  json_builder_add_string_value (b, node->name);
   json_builder_set_member_name (b, "fenced_us");
   json_builder_add_int_value (b, g_get_real_time ());
+  /* The node's last heartbeat value (its own clock): it is back once the
+   * value changes, whatever its clock says. */
+  json_builder_set_member_name (b, "heartbeat_at_fence");
+  json_builder_add_int_value (b, node->heartbeat_us);
   json_builder_set_member_name (b, "blocklisted");
   json_builder_begin_array (b);
   for (guint i = 0; i < addrs->len; i++)
@@ -69,7 +73,7 @@ save_fence_record (LodgeStore *store, const char *node, GPtrArray *addrs, GError
   char *text = json_to_string (root, FALSE);
   len = strlen (text);
   g_autoptr (GBytes) value = g_bytes_new_take (text, len);
-  g_autofree char *name = fence_record_name (node);
+  g_autofree char *name = fence_record_name (node->name);
   /* A previous controller may have written one already: replace it. */
   lodge_store_delete (store, LODGE_STORE_OPERATION, name, 0, NULL);
   return lodge_store_create (store, LODGE_STORE_OPERATION, name, value, NULL, error);
@@ -121,7 +125,7 @@ fence (LodgeCtl *ctl, const LodgeNodeRecord *node, GPtrArray *victims, LodgeFail
         say (log, user_data, "fencing %s: the lock of %s/%s: %s", node->name, rt->disk_pool,
              rt->disk_image, local->message);
     }
-  if (!save_fence_record (store, node->name, addrs, error)
+  if (!save_fence_record (store, node, addrs, error)
       || !lodge_ctl_set_node_state (ctl, node->name, LODGE_NODE_FENCED, error))
     return FALSE;
   g_autoptr (GString) list = g_string_new (NULL);
@@ -306,10 +310,17 @@ lodge_failover_try_rejoin (LodgeCtl *ctl, const LodgeNodeRecord *node, LodgeFail
                                      (gssize) g_bytes_get_size (json), NULL)
       && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     o = json_node_get_object (json_parser_get_root (parser));
-  gint64 fenced_us = o != NULL ? json_object_get_int_member_with_default (o, "fenced_us", 0) : 0;
-  /* Back: a heartbeat after the fence, recent, and no guest left. */
-  gint64 age_us = g_get_real_time () - node->heartbeat_us;
-  if (node->heartbeat_us <= fenced_us || age_us > (gint64) lodge_ctl_get_node_grace_s (ctl) * G_USEC_PER_SEC
+  /* Back: a heartbeat after the fence (its value changed since), recent on
+   * this controller's clock, and no guest left. A fence record written
+   * before heartbeat_at_fence existed compares clocks, as it used to. */
+  gboolean beat_since;
+  if (o != NULL && json_object_has_member (o, "heartbeat_at_fence"))
+    beat_since = node->heartbeat_us != json_object_get_int_member (o, "heartbeat_at_fence");
+  else
+    beat_since = node->heartbeat_us
+                 > (o != NULL ? json_object_get_int_member_with_default (o, "fenced_us", 0) : 0);
+  gint64 silence_us = lodge_ctl_node_silence_us (ctl, node);
+  if (!beat_since || silence_us > (gint64) lodge_ctl_get_node_grace_s (ctl) * G_USEC_PER_SEC
       || node->domains->len > 0)
     return FALSE;
   JsonArray *addrs = o != NULL && json_object_has_member (o, "blocklisted")

@@ -115,9 +115,9 @@ repair (gpointer data, gpointer user_data)
 /* Whether @node's agent, in a report newer than @since_us, says the domain
  * @name is not running there. */
 static gboolean
-agent_says_not_running (const LodgeNodeRecord *node, const char *name, gint64 since_us)
+agent_says_not_running (LodgeCtl *ctl, const LodgeNodeRecord *node, const char *name, gint64 since_us)
 {
-  if (node->heartbeat_us <= since_us)
+  if (!lodge_ctl_node_reported_since (ctl, node, since_us))
     return FALSE; /* the report may predate the start */
   for (guint i = 0; i < node->domains->len; i++)
     {
@@ -160,7 +160,7 @@ sweep (LodgeReconciler *r, gboolean full)
           /* The agents' reports say where to look; a full sweep asks every
            * node's libvirt in case a report was lost. */
           look = node != NULL && node->state != LODGE_NODE_DOWN && node->state != LODGE_NODE_FENCED
-                 && (full || agent_says_not_running (node, rt->name, rt->since_us));
+                 && (full || agent_says_not_running (r->ctl, node, rt->name, rt->since_us));
           break;
         default:
           look = FALSE;
