@@ -13,6 +13,7 @@
 #include "lodge-error.h"
 #include "lodge-guest-config.h"
 #include "lodge-libvirt.h"
+#include "lodge-rbd.h"
 #include "lodge-scheduler.h"
 #include "lodge-storage-error.h"
 #include "lodge-template.h"
@@ -330,9 +331,24 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
   return ok;
 }
 
+/* Starts VE @name; on @prefer_node (where it ran, for a restart after a
+ * crash) when that node can take it, else where the scheduler says. */
+static gboolean
+start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                  const char *prefer_node, LodgeLifecycleProgress progress, gpointer user_data,
+                  GError **error);
+
 gboolean
 lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                        LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+{
+  return start_preferring (ctl, opts, name, NULL, progress, user_data, error);
+}
+
+static gboolean
+start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                  const char *prefer_node, LodgeLifecycleProgress progress, gpointer user_data,
+                  GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
   g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (ctl, name, error);
@@ -363,8 +379,25 @@ lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const c
       return FALSE;
     }
 
+  /* Started again after its crash loop left it failed: the count of
+   * automatic restarts begins anew. */
+  if (rt->phase == LODGE_PHASE_FAILED)
+    rt->n_recent_restarts = 0;
+
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
-  const char *node_name = nodes != NULL ? place (ctl, nodes, def, NULL, error) : NULL;
+  if (nodes == NULL)
+    return FALSE;
+  const char *node_name = NULL;
+  LodgeNodeRecord *preferred = prefer_node != NULL ? lodge_ctl_find_node (nodes, prefer_node) : NULL;
+  if (preferred != NULL)
+    {
+      /* The scheduler's checks, on that node alone; elsewhere if it says no. */
+      g_autoptr (GPtrArray) only = g_ptr_array_new ();
+      g_ptr_array_add (only, preferred);
+      node_name = place (ctl, only, def, NULL, NULL);
+    }
+  if (node_name == NULL)
+    node_name = place (ctl, nodes, def, NULL, error);
   if (node_name == NULL)
     return FALSE;
   LodgeNodeRecord *node = lodge_ctl_find_node (nodes, node_name);
@@ -411,6 +444,106 @@ record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecor
   g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M:%S UTC");
   rt->last_error = g_strdup_printf ("%s on %s at %s", what, rt->node, when);
   return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
+}
+
+static const char *
+describe_stop (LodgeStopReason why)
+{
+  switch (why)
+    {
+    case LODGE_STOP_SHUTDOWN:
+      return "the guest shut down from inside";
+    case LODGE_STOP_CRASHED:
+      return "the guest crashed (or its QEMU was killed)";
+    case LODGE_STOP_FAILED:
+      return "its QEMU failed";
+    case LODGE_STOP_DESTROYED:
+      return "the guest was destroyed outside Lodge";
+    case LODGE_STOP_GONE:
+      return "its domain disappeared (undefined outside Lodge)";
+    default:
+      return "the guest stopped outside Lodge";
+    }
+}
+
+/* Whether a guest that stopped for @why is started again under @policy:
+ * always, whatever stopped it; on-failure, when it crashed or failed (not
+ * when it shut down from inside or someone destroyed it); never, never. */
+static gboolean
+restarts_after (LodgeRestartPolicy policy, LodgeStopReason why)
+{
+  switch (policy)
+    {
+    case LODGE_RESTART_NEVER:
+      return FALSE;
+    case LODGE_RESTART_ON_FAILURE:
+      return why == LODGE_STOP_CRASHED || why == LODGE_STOP_FAILED || why == LODGE_STOP_OTHER;
+    default:
+      return TRUE;
+    }
+}
+
+/* A running VE's guest stopped, and Lodge did not stop it: recorded with
+ * the reason libvirt gives, then started again (on the same node when it
+ * can take it) if the VE's restart policy says so, unless it already was
+ * LODGE_CRASH_LOOP_MAX times in LODGE_CRASH_LOOP_WINDOW_S: then failed. */
+static LodgeResumeOutcome
+after_unplanned_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecord *rt,
+                      guint64 version, LodgeLibvirt *lv, LodgeStopReason why, GError **error)
+{
+  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (ctl, rt->name, NULL);
+  LodgeRestartPolicy policy = def != NULL ? lodge_env_def_effective_restart (def) : LODGE_RESTART_NEVER;
+  gint64 now_us = g_get_real_time ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M:%S UTC");
+  g_autofree char *what = g_strdup_printf ("%s on %s at %s", describe_stop (why), rt->node, when);
+  rt->stop_reason = why;
+  /* Its QEMU is gone (libvirt says so), and with it the disk's exclusive
+   * lock holder: break the lock, or the next QEMU's I/O waits until Ceph
+   * times the dead client out (about 25 s here). */
+  g_autoptr (GError) lock_error = NULL;
+  if (rt->disk_pool != NULL && rt->disk_image != NULL
+      && !lodge_rbd_break_lock (lodge_store_get_rados (lodge_ctl_get_store (ctl)), rt->disk_pool,
+                                rt->disk_image, &lock_error)
+      && !g_error_matches (lock_error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    g_message ("%s: the lock of %s/%s: %s", rt->name, rt->disk_pool, rt->disk_image, lock_error->message);
+  if (!restarts_after (policy, why))
+    {
+      if (!record_gone (ctl, opts, rt, version, lv, describe_stop (why), error))
+        return LODGE_RESUME_FAILED;
+      return LODGE_RESUME_RECORDED_GONE;
+    }
+
+  /* The restarts still inside the window. */
+  guint kept = 0;
+  for (guint i = 0; i < rt->n_recent_restarts; i++)
+    if (now_us - rt->recent_restarts_us[i] < (gint64) LODGE_CRASH_LOOP_WINDOW_S * G_USEC_PER_SEC)
+      rt->recent_restarts_us[kept++] = rt->recent_restarts_us[i];
+  rt->n_recent_restarts = kept;
+  if (lv != NULL)
+    lodge_libvirt_undefine (lv, rt->name, NULL);
+  rt->since_us = now_us;
+  g_free (rt->last_error);
+  if (kept >= LODGE_CRASH_LOOP_MAX)
+    {
+      rt->phase = LODGE_PHASE_FAILED;
+      rt->desired = LODGE_DESIRED_STOPPED;
+      rt->last_error = g_strdup_printf ("%s; restarted %u times in the last %u minutes already, so "
+                                        "not again: start it when its cause is fixed",
+                                        what, kept, LODGE_CRASH_LOOP_WINDOW_S / 60);
+      return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error) ? LODGE_RESUME_CRASH_LOOP
+                                                                          : LODGE_RESUME_FAILED;
+    }
+  rt->recent_restarts_us[rt->n_recent_restarts++] = now_us;
+  rt->restarts++;
+  rt->phase = LODGE_PHASE_STOPPED;
+  rt->desired = LODGE_DESIRED_RUNNING;
+  rt->last_error = g_steal_pointer (&what);
+  g_autofree char *prev_node = g_strdup (rt->node);
+  if (!save_runtime (lodge_ctl_get_store (ctl), rt, &version, error))
+    return LODGE_RESUME_FAILED;
+  return start_preferring (ctl, opts, rt->name, prev_node, NULL, NULL, error) ? LODGE_RESUME_RESTARTED
+                                                                               : LODGE_RESUME_FAILED;
 }
 
 /* Whether domain @name runs on @node (FALSE also when the node does not
@@ -633,7 +766,8 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
     {
       /* Confirmed with the node's libvirt, not just its agent's report. */
       LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
-      gboolean known = lv != NULL && lodge_libvirt_state (lv, name, &state, &local);
+      LodgeStopReason why = LODGE_STOP_OTHER;
+      gboolean known = lv != NULL && lodge_libvirt_state_reason (lv, name, &state, &why, &local);
       if (!known && lv != NULL && !g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
         {
           g_propagate_prefixed_error (error, g_steal_pointer (&local), "node %s: ", node->name);
@@ -642,12 +776,7 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
       if (known && (state == LODGE_DOMAIN_STATE_RUNNING || state == LODGE_DOMAIN_STATE_PAUSED
                     || state == LODGE_DOMAIN_STATE_SHUTTING_DOWN || state == LODGE_DOMAIN_STATE_OTHER))
         return LODGE_RESUME_NOTHING;
-      const char *what = !known ? "its domain disappeared (undefined outside Lodge)"
-                         : state == LODGE_DOMAIN_STATE_CRASHED
-                           ? "the guest crashed"
-                           : "the guest stopped outside Lodge (powered off from inside, or destroyed)";
-      return record_gone (ctl, opts, rt, version, lv, what, error) ? LODGE_RESUME_RECORDED_GONE
-                                                                  : LODGE_RESUME_FAILED;
+      return after_unplanned_stop (ctl, opts, rt, version, lv, known ? why : LODGE_STOP_GONE, error);
     }
 
   /* Starting, and no start of it runs in this controller: the controller

@@ -40,6 +40,8 @@ typedef enum {
   LODGE_RESUME_FINISHED_START,   /* finished a start a dead controller began */
   LODGE_RESUME_FINISHED_STOP,    /* finished a stop a dead controller began */
   LODGE_RESUME_RECORDED_GONE,    /* a guest that stopped outside Lodge is recorded stopped */
+  LODGE_RESUME_RESTARTED,        /* ... and started again, as its restart policy says */
+  LODGE_RESUME_CRASH_LOOP,       /* ... and left failed: restarted too often already */
   LODGE_RESUME_FINISHED_MIGRATION, /* the record of a cut-short migration follows the guest */
   LODGE_RESUME_FAILED,
 } LodgeResumeOutcome;
@@ -47,8 +49,11 @@ typedef enum {
 /* For the reconciler, on a VE no operation of this controller works on:
  * finishes a start or stop that a controller left half done, and records
  * a guest that is no longer running where its record says (confirmed with
- * the node's libvirt) as stopped, with the reason. VEs on a node that is
- * down are left alone (failover's business). */
+ * the node's libvirt) as stopped, with the reason libvirt gives; then
+ * starts it again when its restart policy says so (always: whatever
+ * stopped it; on-failure: a crash or a failed QEMU), on the same node when
+ * it can, at most LODGE_CRASH_LOOP_MAX times in LODGE_CRASH_LOOP_WINDOW_S.
+ * VEs on a node that is down are left alone (failover's business). */
 LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
                                            const char *name, GError **error);
 /* Live-migrates running VE @name to @to_node, or (NULL) to the node the

@@ -105,6 +105,20 @@ repair (gpointer data, gpointer user_data)
              rt != NULL && rt->last_error != NULL ? rt->last_error : "not running on its node");
         break;
       }
+    case LODGE_RESUME_RESTARTED:
+      {
+        g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->ctl, name, NULL);
+        say (r, "%s: stopped (%s); restarted on %s (restart %u)", name,
+             rt != NULL ? lodge_stop_reason_to_string (rt->stop_reason) : "?",
+             rt != NULL && rt->node != NULL ? rt->node : "?", rt != NULL ? rt->restarts : 0);
+        break;
+      }
+    case LODGE_RESUME_CRASH_LOOP:
+      {
+        g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->ctl, name, NULL);
+        say (r, "%s: failed: %s", name, rt != NULL && rt->last_error != NULL ? rt->last_error : "?");
+        break;
+      }
     case LODGE_RESUME_FAILED:
       say (r, "%s: cannot reconcile: %s", name, error->message);
       break;

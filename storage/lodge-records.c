@@ -8,6 +8,8 @@ LODGE_ENUM_IMPL (lodge_node_state, LODGE_NODE_STATE_LAST, "up", "down", "drainin
 LODGE_ENUM_IMPL (lodge_domain_state, LODGE_DOMAIN_STATE_LAST,
                  "shutoff", "running", "paused", "shutting-down", "crashed", "other");
 LODGE_ENUM_IMPL (lodge_desired_state, LODGE_DESIRED_LAST, "stopped", "running");
+LODGE_ENUM_IMPL (lodge_stop_reason, LODGE_STOP_LAST, "none", "shutdown", "crashed", "failed",
+                 "destroyed", "gone", "other");
 LODGE_ENUM_IMPL (lodge_phase, LODGE_PHASE_LAST,
                  "stopped", "starting", "running", "stopping", "migrating", "failed");
 
@@ -277,6 +279,17 @@ lodge_runtime_record_to_json (const LodgeRuntimeRecord *r)
       put_int (b, "migration_ms", (gint64) r->migration_ms);
       put_int (b, "downtime_ms", (gint64) r->downtime_ms);
     }
+  if (r->stop_reason != LODGE_STOP_NONE)
+    put_string (b, "stop_reason", lodge_stop_reason_to_string (r->stop_reason));
+  if (r->restarts != 0)
+    {
+      put_int (b, "restarts", r->restarts);
+      json_builder_set_member_name (b, "recent_restarts_us");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < r->n_recent_restarts; i++)
+        json_builder_add_int_value (b, r->recent_restarts_us[i]);
+      json_builder_end_array (b);
+    }
   return finish (b);
 }
 
@@ -315,5 +328,20 @@ lodge_runtime_record_from_json (GBytes *json, GError **error)
   r->migrated_us = json_object_get_int_member_with_default (o, "migrated_us", 0);
   r->migration_ms = (guint64) json_object_get_int_member_with_default (o, "migration_ms", 0);
   r->downtime_ms = (guint64) json_object_get_int_member_with_default (o, "downtime_ms", 0);
+  g_autofree char *reason = get_string (o, "stop_reason");
+  int stop = reason != NULL ? lodge_stop_reason_from_string (reason) : LODGE_STOP_NONE;
+  r->stop_reason = stop >= 0 ? stop : LODGE_STOP_OTHER;
+  r->restarts = (guint) json_object_get_int_member_with_default (o, "restarts", 0);
+  JsonNode *recent_node = json_object_get_member (o, "recent_restarts_us");
+  JsonArray *recent = recent_node != NULL && JSON_NODE_HOLDS_ARRAY (recent_node)
+                        ? json_node_get_array (recent_node)
+                        : NULL;
+  for (guint i = 0; recent != NULL && i < json_array_get_length (recent)
+                    && r->n_recent_restarts < LODGE_CRASH_LOOP_MAX; i++)
+    {
+      JsonNode *t = json_array_get_element (recent, i);
+      if (JSON_NODE_HOLDS_VALUE (t) && json_node_get_value_type (t) == G_TYPE_INT64)
+        r->recent_restarts_us[r->n_recent_restarts++] = json_node_get_int (t);
+    }
   return g_steal_pointer (&r);
 }

@@ -52,7 +52,8 @@ typedef struct {
   double memory_ratio;  /* overcommit of guest-visible memory */
   double cpu_ratio;
   LodgeNodeState state;
-  gint64 heartbeat_us;  /* wall clock of the last heartbeat, µs since the epoch */
+  gint64 heartbeat_us;  /* the agent's wall clock at its last heartbeat; only its
+                         * changes count (controller/lodge-liveness.h) */
   char *agent;          /* agent version and pid, for people */
   char *rados_addr;     /* the agent's RADOS client, what fencing blocklists */
   gint64 fenced_us;     /* when the control center fenced it */
@@ -77,6 +78,24 @@ typedef enum {
 } LodgePhase;
 LODGE_ENUM_DECL (lodge_phase);
 
+/* Why a guest stopped that Lodge did not stop, as libvirt tells it. */
+typedef enum {
+  LODGE_STOP_NONE,      /* Lodge stopped it, or it runs */
+  LODGE_STOP_SHUTDOWN,  /* shut down from inside */
+  LODGE_STOP_CRASHED,   /* the guest crashed or its QEMU was killed */
+  LODGE_STOP_FAILED,    /* its QEMU failed */
+  LODGE_STOP_DESTROYED, /* destroyed outside Lodge */
+  LODGE_STOP_GONE,      /* its domain was undefined outside Lodge */
+  LODGE_STOP_OTHER,
+  LODGE_STOP_LAST
+} LodgeStopReason;
+LODGE_ENUM_DECL (lodge_stop_reason);
+
+/* Automatic restarts after a crash: at most this many in the window, then
+ * the VE is left failed. */
+#define LODGE_CRASH_LOOP_MAX 3
+#define LODGE_CRASH_LOOP_WINDOW_S 600
+
 /* One per VE, written by the control center. */
 typedef struct {
   char *name;
@@ -98,6 +117,13 @@ typedef struct {
   /* The last live migration: when it ended, its total time and downtime. */
   gint64 migrated_us;
   guint64 migration_ms, downtime_ms;
+  /* The last stop Lodge did not make, and the automatic restarts after
+   * such stops: how many in all, and when the latest ones were (at most
+   * LODGE_CRASH_LOOP_MAX, oldest first, µs of the controller's clock). */
+  LodgeStopReason stop_reason;
+  guint restarts;
+  gint64 recent_restarts_us[LODGE_CRASH_LOOP_MAX];
+  guint n_recent_restarts;
 } LodgeRuntimeRecord;
 
 LodgeNodeRecord *lodge_node_record_new (void);

@@ -69,6 +69,11 @@ test_runtime_round_trip (void)
   r->disk_pool = g_strdup ("lodge-r3");
   r->disk_image = g_strdup ("ve-web1");
   r->template_version = g_strdup ("1");
+  r->stop_reason = LODGE_STOP_CRASHED;
+  r->restarts = 5;
+  r->recent_restarts_us[0] = 1000;
+  r->recent_restarts_us[1] = 2000;
+  r->n_recent_restarts = 2;
   g_autoptr (GBytes) json = lodge_runtime_record_to_json (r);
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeRuntimeRecord) back = lodge_runtime_record_from_json (json, &error);
@@ -78,6 +83,10 @@ test_runtime_round_trip (void)
   g_assert_cmpstr (back->node, ==, "node2");
   g_assert_cmpuint (back->generation, ==, 7);
   g_assert_null (back->last_error);
+  g_assert_cmpint (back->stop_reason, ==, LODGE_STOP_CRASHED);
+  g_assert_cmpuint (back->restarts, ==, 5);
+  g_assert_cmpuint (back->n_recent_restarts, ==, 2);
+  g_assert_cmpint (back->recent_restarts_us[1], ==, 2000);
   g_autoptr (GBytes) again = lodge_runtime_record_to_json (back);
   g_assert_true (g_bytes_equal (json, again));
 }

@@ -250,7 +250,8 @@ cmd_status (int argc, char **argv)
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   const char *keys[] = { "name", "desired", "phase", "node", "target_node", "uptime_s", "addresses",
                          "replicas", "generation", "disk_pool", "disk_image", "template_version",
-                         "migration_ms", "downtime_ms", "repair", "last_error" };
+                         "migration_ms", "downtime_ms", "stop_reason", "restarts", "repair",
+                         "last_error" };
   for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
     {
       JsonNode *n = json_object_get_member (o, keys[i]);

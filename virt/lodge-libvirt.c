@@ -268,9 +268,31 @@ map_state (int state)
     }
 }
 
+static LodgeStopReason
+map_stop_reason (int state, int reason)
+{
+  if (state == VIR_DOMAIN_CRASHED)
+    return LODGE_STOP_CRASHED;
+  if (state != VIR_DOMAIN_SHUTOFF)
+    return LODGE_STOP_NONE;
+  switch (reason)
+    {
+    case VIR_DOMAIN_SHUTOFF_SHUTDOWN:
+      return LODGE_STOP_SHUTDOWN;
+    case VIR_DOMAIN_SHUTOFF_CRASHED: /* also a QEMU killed by a signal */
+      return LODGE_STOP_CRASHED;
+    case VIR_DOMAIN_SHUTOFF_FAILED:
+      return LODGE_STOP_FAILED;
+    case VIR_DOMAIN_SHUTOFF_DESTROYED:
+      return LODGE_STOP_DESTROYED;
+    default:
+      return LODGE_STOP_OTHER;
+    }
+}
+
 gboolean
-lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
-                     GError **error)
+lodge_libvirt_state_reason (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
+                            LodgeStopReason *ret_reason, GError **error)
 {
   g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
@@ -279,7 +301,16 @@ lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_s
   if (virDomainGetState (dom, &state, &reason, 0) < 0)
     return lodge_libvirt_fail (lv, error, "%s: cannot read the state of %s", lv->uri, name);
   *ret_state = map_state (state);
+  if (ret_reason != NULL)
+    *ret_reason = map_stop_reason (state, reason);
   return TRUE;
+}
+
+gboolean
+lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
+                     GError **error)
+{
+  return lodge_libvirt_state_reason (lv, name, ret_state, NULL, error);
 }
 
 GPtrArray *

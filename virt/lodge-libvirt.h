@@ -44,6 +44,11 @@ const char *lodge_libvirt_uri (LodgeLibvirt *lv);
 gboolean lodge_libvirt_define_and_start (LodgeLibvirt *lv, const char *xml, GError **error);
 gboolean lodge_libvirt_state (LodgeLibvirt *lv, const char *name, LodgeDomainState *ret_state,
                               GError **error);
+/* The state, and for a guest that is off or crashed why, as libvirt keeps
+ * it (LODGE_STOP_NONE otherwise). */
+gboolean lodge_libvirt_state_reason (LodgeLibvirt *lv, const char *name,
+                                     LodgeDomainState *ret_state, LodgeStopReason *ret_reason,
+                                     GError **error);
 /* Names of every domain, defined or running, sorted. */
 GPtrArray *lodge_libvirt_list (LodgeLibvirt *lv, GError **error);
 

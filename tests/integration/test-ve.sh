@@ -3,7 +3,8 @@
 # per node, started by tools/lodge-cluster up): the busybox template is
 # imported, a VE defined and started; it becomes ready with its own hostname
 # and root credential, its web server answers on its address, its console
-# is readable; what the guest wrote survives a stop and a start; lodged is
+# is readable; what the guest wrote survives a stop and a start; a guest
+# destroyed outside Lodge is started again, with the reason; lodged is
 # restarted while the VE runs (the VE is adopted: same QEMU, nothing started
 # twice), and killed in the middle of a start (its successor finishes it);
 # undefine with the storage leaves no RBD image. Runs in the cluster's
@@ -75,16 +76,19 @@ wait_for 60 curl -sf --max-time 2 "http://$ip/boots.txt"
 boots=$(curl -sf --max-time 5 "http://$ip/boots.txt" | wc -l)
 check "what the guest wrote survived the stop (boots: $boots)" '[ "$boots" -eq 2 ]'
 
-# A guest that powers off outside Lodge is recorded as stopped.
+# A guest destroyed behind Lodge's back: recorded with libvirt's reason,
+# and (restart policy always, the default) started again, on its node.
 node=$(running_on vetest)
 # shellcheck disable=SC1090
 (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$LIBVIRT_URI" destroy vetest >/dev/null)
-if wait_for 30 bash -c "'$lodge' status vetest | grep -q 'phase *stopped'"; then
-  ok "a guest destroyed behind Lodge's back is recorded as stopped"
+if wait_for 60 bash -c "'$lodge' status vetest | grep -q '^restarts *1\$' && '$lodge' status vetest | grep -q 'phase *running'"; then
+  ok "a guest destroyed behind Lodge's back is started again (restart policy always)"
 else
-  not_ok "the record still says: $("$lodge" status vetest | grep phase)"
+  not_ok "the record says: $("$lodge" status vetest | grep -E 'phase|restarts|last_error')"
 fi
-expect 0 "with the reason" 'last_error +the guest stopped outside Lodge' -- "$lodge" status vetest
+expect 0 "with libvirt's reason" 'stop_reason +destroyed' -- "$lodge" status vetest
+check "on the node it ran on ($node)" '[ "$(running_on vetest)" = "$node" ]'
+expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
 
 # lodged killed in the middle of a start: the next one finishes it.
 "$lodge" start vetest >"$tmp/start.out" 2>&1 &
