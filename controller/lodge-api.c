@@ -475,6 +475,13 @@ route_nodes (Request *r)
   lodge_api_respond_json (r, 200, json_array_of (objs));
 }
 
+/* @v with six decimals and a point, in @buf. */
+static const char *
+seconds (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
+{
+  return g_ascii_formatd (buf, G_ASCII_DTOSTR_BUF_SIZE, "%.6f", v);
+}
+
 static void
 route_metrics (Request *r)
 {
@@ -500,6 +507,9 @@ route_metrics (Request *r)
   for (int s = 0; s < LODGE_NODE_STATE_LAST; s++)
     g_string_append_printf (out, "lodge_nodes{state=\"%s\"} %u\n", lodge_node_state_to_string (s),
                             states[s]);
+  /* Prometheus wants a point whatever the locale lodged runs in ("0,12"
+   * under de_DE is not a number to it). */
+  char num[G_ASCII_DTOSTR_BUF_SIZE];
   g_mutex_lock (&api->lock);
   g_string_append_printf (out,
                           "# HELP lodge_api_requests_total API requests answered.\n"
@@ -510,16 +520,16 @@ route_metrics (Request *r)
                           "lodge_api_errors_total %" G_GUINT64_FORMAT "\n"
                           "# HELP lodge_api_request_seconds Time to answer API requests.\n"
                           "# TYPE lodge_api_request_seconds summary\n"
-                          "lodge_api_request_seconds_sum %.6f\n"
+                          "lodge_api_request_seconds_sum %s\n"
                           "lodge_api_request_seconds_count %" G_GUINT64_FORMAT "\n",
-                          api->requests, api->errors, api->latency_sum_s, api->requests);
+                          api->requests, api->errors, seconds (num, api->latency_sum_s), api->requests);
   g_string_append (out, "# HELP lodge_operation_seconds Time lifecycle operations took.\n"
                         "# TYPE lodge_operation_seconds summary\n");
   for (int i = 0; i < N_OPS; i++)
     g_string_append_printf (out,
-                            "lodge_operation_seconds_sum{op=\"%s\"} %.6f\n"
+                            "lodge_operation_seconds_sum{op=\"%s\"} %s\n"
                             "lodge_operation_seconds_count{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            op_names[i], api->op_sum_s[i], op_names[i], api->op_count[i]);
+                            op_names[i], seconds (num, api->op_sum_s[i]), op_names[i], api->op_count[i]);
   g_string_append (out, "# HELP lodge_operation_failures_total Lifecycle operations that failed.\n"
                         "# TYPE lodge_operation_failures_total counter\n");
   for (int i = 0; i < N_OPS; i++)
