@@ -42,7 +42,7 @@ lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel)
   g_return_val_if_fail (def != NULL, NULL);
 
   LodgePlacement *p = lodge_placement_new ();
-  p->accel = accel;
+  lodge_placement_set_accel (p, accel);
   p->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
   p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
   p->rbd_pool = g_strdup_printf ("lodge-r%u", lodge_env_def_effective_replicas (def));
@@ -53,8 +53,15 @@ lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel)
   p->bridge = g_strdup ("lodgebr0");
   p->config_file = g_strdup_printf ("/var/lib/lodge/ve/%s/config", def->name);
   p->console_log = g_strdup_printf ("/var/log/lodge/ve/%s/console.log", def->name);
-  p->tb_cache_mib = accel == LODGE_ACCEL_TCG ? 256 : 0;
   return p;
+}
+
+void
+lodge_placement_set_accel (LodgePlacement *p, LodgeAccel accel)
+{
+  g_return_if_fail (p != NULL);
+  p->accel = accel;
+  p->tb_cache_mib = accel == LODGE_ACCEL_TCG ? 256 : 0;
 }
 
 char *

@@ -49,6 +49,10 @@ LodgePlacement *lodge_placement_new (void);
 void lodge_placement_free (LodgePlacement *placement);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgePlacement, lodge_placement_free)
 
+/* Sets the accelerator and what goes with it: under TCG a bounded
+ * translation cache of 256 MiB, under KVM none. */
+void lodge_placement_set_accel (LodgePlacement *placement, LodgeAccel accel);
+
 /* Placeholder facts for `lodge domain-xml`: shows what a VE would get
  * without a cluster. */
 LodgePlacement *lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel);

@@ -198,8 +198,7 @@ start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *n
                  LodgePlacement *p, LodgeLibvirt *lv, const GError *kvm_error,
                  LodgeLifecycleProgress progress, gpointer user_data)
 {
-  p->accel = LODGE_ACCEL_TCG;
-  p->tb_cache_mib = 256;
+  lodge_placement_set_accel (p, LODGE_ACCEL_TCG);
   g_autoptr (GError) local = NULL;
   g_autofree char *xml = lodge_domain_xml_generate (def, p, &local);
   if (xml == NULL || !lodge_libvirt_define_and_start (lv, xml, &local))
@@ -244,8 +243,7 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
 
   g_autoptr (LodgePlacement) p = lodge_placement_new ();
   int accel = lodge_accel_from_string (node->accel);
-  p->accel = accel >= 0 ? accel : LODGE_ACCEL_TCG;
-  p->tb_cache_mib = p->accel == LODGE_ACCEL_TCG ? 256 : 0;
+  lodge_placement_set_accel (p, accel >= 0 ? accel : LODGE_ACCEL_TCG);
   p->kernel = g_strdup (node->kernel);
   p->initrd = g_strdup (node->initrd);
   p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
