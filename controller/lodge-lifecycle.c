@@ -14,6 +14,7 @@
 #include "lodge-guest-config.h"
 #include "lodge-libvirt.h"
 #include "lodge-rbd.h"
+#include "lodge-restart.h"
 #include "lodge-scheduler.h"
 #include "lodge-storage-error.h"
 #include "lodge-template.h"
@@ -334,18 +335,6 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
 static gboolean
 start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                   const char *prefer_node, LodgeLifecycleProgress progress, gpointer user_data,
-                  GError **error);
-
-gboolean
-lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                       LodgeLifecycleProgress progress, gpointer user_data, GError **error)
-{
-  return start_preferring (ctl, opts, name, NULL, progress, user_data, error);
-}
-
-static gboolean
-start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                  const char *prefer_node, LodgeLifecycleProgress progress, gpointer user_data,
                   GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
@@ -427,6 +416,13 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
   return finish_start (ctl, opts, def, rt, &version, node, FALSE, progress, user_data, error);
 }
 
+gboolean
+lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
+                       LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+{
+  return start_preferring (ctl, opts, name, NULL, progress, user_data, error);
+}
+
 /* A guest that is not running where its record says it runs. */
 static gboolean
 record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecord *rt,
@@ -444,43 +440,6 @@ record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecor
   return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
 }
 
-static const char *
-describe_stop (LodgeStopReason why)
-{
-  switch (why)
-    {
-    case LODGE_STOP_SHUTDOWN:
-      return "the guest shut down from inside";
-    case LODGE_STOP_CRASHED:
-      return "the guest crashed (or its QEMU was killed)";
-    case LODGE_STOP_FAILED:
-      return "its QEMU failed";
-    case LODGE_STOP_DESTROYED:
-      return "the guest was destroyed outside Lodge";
-    case LODGE_STOP_GONE:
-      return "its domain disappeared (undefined outside Lodge)";
-    default:
-      return "the guest stopped outside Lodge";
-    }
-}
-
-/* Whether a guest that stopped for @why is started again under @policy:
- * always, whatever stopped it; on-failure, when it crashed or failed (not
- * when it shut down from inside or someone destroyed it); never, never. */
-static gboolean
-restarts_after (LodgeRestartPolicy policy, LodgeStopReason why)
-{
-  switch (policy)
-    {
-    case LODGE_RESTART_NEVER:
-      return FALSE;
-    case LODGE_RESTART_ON_FAILURE:
-      return why == LODGE_STOP_CRASHED || why == LODGE_STOP_FAILED || why == LODGE_STOP_OTHER;
-    default:
-      return TRUE;
-    }
-}
-
 /* A running VE's guest stopped, and Lodge did not stop it: recorded with
  * the reason libvirt gives, then started again (on the same node when it
  * can take it) if the VE's restart policy says so, unless it already was
@@ -494,7 +453,7 @@ after_unplanned_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRun
   gint64 now_us = g_get_real_time ();
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M:%S UTC");
-  g_autofree char *what = g_strdup_printf ("%s on %s at %s", describe_stop (why), rt->node, when);
+  g_autofree char *what = g_strdup_printf ("%s on %s at %s", lodge_restart_describe (why), rt->node, when);
   rt->stop_reason = why;
   /* Its QEMU is gone (libvirt says so), and with it the disk's exclusive
    * lock holder: break the lock, or the next QEMU's I/O waits until Ceph
@@ -505,35 +464,25 @@ after_unplanned_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRun
                                 rt->disk_image, &lock_error)
       && !g_error_matches (lock_error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
     g_message ("%s: the lock of %s/%s: %s", rt->name, rt->disk_pool, rt->disk_image, lock_error->message);
-  if (!restarts_after (policy, why))
-    {
-      if (!record_gone (ctl, opts, rt, version, lv, describe_stop (why), error))
-        return LODGE_RESUME_FAILED;
-      return LODGE_RESUME_RECORDED_GONE;
-    }
+  if (!lodge_restart_wanted (policy, why))
+    return record_gone (ctl, opts, rt, version, lv, lodge_restart_describe (why), error)
+             ? LODGE_RESUME_RECORDED_GONE
+             : LODGE_RESUME_FAILED;
 
-  /* The restarts still inside the window. */
-  guint kept = 0;
-  for (guint i = 0; i < rt->n_recent_restarts; i++)
-    if (now_us - rt->recent_restarts_us[i] < (gint64) LODGE_CRASH_LOOP_WINDOW_S * G_USEC_PER_SEC)
-      rt->recent_restarts_us[kept++] = rt->recent_restarts_us[i];
-  rt->n_recent_restarts = kept;
   if (lv != NULL)
     lodge_libvirt_undefine (lv, rt->name, NULL);
   rt->since_us = now_us;
   g_free (rt->last_error);
-  if (kept >= LODGE_CRASH_LOOP_MAX)
+  if (!lodge_restart_count (rt, now_us))
     {
       rt->phase = LODGE_PHASE_FAILED;
       rt->desired = LODGE_DESIRED_STOPPED;
       rt->last_error = g_strdup_printf ("%s; restarted %u times in the last %u minutes already, so "
                                         "not again: start it when its cause is fixed",
-                                        what, kept, LODGE_CRASH_LOOP_WINDOW_S / 60);
+                                        what, rt->n_recent_restarts, LODGE_CRASH_LOOP_WINDOW_S / 60);
       return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error) ? LODGE_RESUME_CRASH_LOOP
                                                                           : LODGE_RESUME_FAILED;
     }
-  rt->recent_restarts_us[rt->n_recent_restarts++] = now_us;
-  rt->restarts++;
   rt->phase = LODGE_PHASE_STOPPED;
   rt->desired = LODGE_DESIRED_RUNNING;
   rt->last_error = g_steal_pointer (&what);
