@@ -90,22 +90,21 @@ static char *
 console_tail (LodgeGuestfs *g)
 {
   g_auto (GStrv) lines = g_strsplit (g->console->str, "\n", -1);
-  g_autoptr (GString) out = g_string_new (NULL);
-  guint n = g_strv_length (lines), shown = 0;
-  for (guint i = n; i > 0 && shown < 4; i--)
+  g_autoptr (GPtrArray) shown = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = g_strv_length (lines); i > 0 && shown->len < 4; i--)
     {
-      g_autofree char *line = g_strdup (lines[i - 1]);
-      g_strstrip (line);
-      if (*line == '\0')
+      g_strstrip (lines[i - 1]);
+      if (*lines[i - 1] == '\0')
         continue;
-      g_autofree char *escaped = g_strescape (line, NULL);
+      char *escaped = g_strescape (lines[i - 1], NULL);
       if (strlen (escaped) > 200)
         escaped[200] = '\0';
-      g_string_prepend (out, escaped);
-      if (shown++ > 0)
-        g_string_insert (out, strlen (escaped), " / ");
+      g_ptr_array_insert (shown, 0, escaped);
     }
-  return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;
+  if (shown->len == 0)
+    return NULL;
+  g_ptr_array_add (shown, NULL);
+  return g_strjoinv (" / ", (char **) shown->pdata);
 }
 
 static gboolean
