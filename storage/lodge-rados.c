@@ -6,6 +6,9 @@
 
 #include "lodge-storage-error.h"
 
+/* The longest configuration value read (mon_host of many monitors). */
+#define CONF_VALUE_MAX (1 << 20)
+
 struct _LodgeRados {
   rados_t cluster;
   char *conf_path;
@@ -46,33 +49,27 @@ lodge_ceph_config_read_key (const LodgeCephConfig *c, GError **error)
                    c->conf_path);
       return NULL;
     }
-  g_autofree char *text = NULL;
+  /* An INI file (ceph-authtool's format): [client.NAME], then "key = AQ...". */
+  g_autoptr (GKeyFile) keyring = g_key_file_new ();
   g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (c->keyring, &text, NULL, &local))
+  if (!g_key_file_load_from_file (keyring, c->keyring, G_KEY_FILE_NONE, &local))
     {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_PERMISSION, "%s",
-                   local->message);
+      /* Unreadable (as before), or not an INI file. */
+      g_set_error (error, LODGE_STORAGE_ERROR,
+                   local->domain == G_FILE_ERROR ? LODGE_STORAGE_ERROR_PERMISSION
+                                                 : LODGE_STORAGE_ERROR_INVALID,
+                   "keyring %s: %s", c->keyring, local->message);
       return NULL;
     }
-  /* [client.NAME] then "key = AQ..." (ceph-authtool's format). */
-  g_autofree char *section = g_strdup_printf ("[client.%s]", c->client_id);
-  gboolean in_section = FALSE;
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
+  g_autofree char *section = g_strconcat ("client.", c->client_id, NULL);
+  g_autofree char *key = g_key_file_get_string (keyring, section, "key", NULL);
+  if (key == NULL || *g_strstrip (key) == '\0')
     {
-      char *line = g_strstrip (lines[i]);
-      if (line[0] == '[')
-        in_section = strcmp (line, section) == 0;
-      else if (in_section && g_str_has_prefix (line, "key"))
-        {
-          const char *eq = strchr (line, '=');
-          if (eq != NULL)
-            return g_strstrip (g_strdup (eq + 1));
-        }
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                   "%s has no key for client.%s", c->keyring, c->client_id);
+      return NULL;
     }
-  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-               "%s has no key for client.%s", c->keyring, c->client_id);
-  return NULL;
+  return g_steal_pointer (&key);
 }
 
 void
@@ -103,8 +100,27 @@ lodge_rados_handle (LodgeRados *rados)
   return rados->cluster;
 }
 
+/* A configuration value of any length (librados wants a buffer, and says
+ * -ENAMETOOLONG when it is too short). */
+static char *
+conf_get (LodgeRados *rados, const char *option, GError **error)
+{
+  for (gsize size = 1024;; size *= 2)
+    {
+      g_autofree char *buf = g_malloc0 (size);
+      int r = rados_conf_get (rados->cluster, option, buf, size);
+      if (r == 0)
+        return g_steal_pointer (&buf);
+      if (r != -ENAMETOOLONG || size >= CONF_VALUE_MAX)
+        {
+          lodge_storage_set_error (error, r, "cannot read %s from %s", option, rados->conf_path);
+          return NULL;
+        }
+    }
+}
+
 LodgeRados *
-lodge_rados_connect (const LodgeCephConfig *config, GError **error)
+lodge_rados_new (const LodgeCephConfig *config, GError **error)
 {
   g_return_val_if_fail (config != NULL && config->conf_path != NULL, NULL);
   g_return_val_if_fail (config->client_id != NULL, NULL);
@@ -144,17 +160,24 @@ lodge_rados_connect (const LodgeCephConfig *config, GError **error)
   /* Daemons and tools do not log to the terminal. */
   rados_conf_set (rados->cluster, "log_to_stderr", "false");
   rados_conf_set (rados->cluster, "err_to_stderr", "false");
+  return g_steal_pointer (&rados);
+}
 
-  r = rados_connect (rados->cluster);
+LodgeRados *
+lodge_rados_connect (const LodgeCephConfig *config, GError **error)
+{
+  g_autoptr (LodgeRados) rados = lodge_rados_new (config, error);
+  if (rados == NULL)
+    return NULL;
+  int r = rados_connect (rados->cluster);
   if (r < 0)
     {
-      char mons[512] = "";
-      rados_conf_get (rados->cluster, "mon_host", mons, sizeof mons);
+      g_autofree char *mons = conf_get (rados, "mon_host", NULL);
       lodge_storage_set_error (error, r,
-                               "cannot connect to the Ceph cluster of %s (monitors %s) as %s "
-                               "within %u s",
-                               config->conf_path, *mons ? mons : "unknown", name,
-                               rados->timeout_s);
+                               "cannot connect to the Ceph cluster of %s (monitors %s) as "
+                               "client.%s within %u s",
+                               config->conf_path, mons != NULL && *mons ? mons : "unknown",
+                               config->client_id, rados->timeout_s);
       /* librados wants shutdown even after a failed connect. */
       return NULL;
     }
@@ -188,58 +211,247 @@ lodge_rados_instance_id (LodgeRados *rados)
   return rados_get_instance_id (rados->cluster);
 }
 
+/* ---- mon_host ---- */
+
+#define MON_PORT_V1 6789 /* CEPH_MON_PORT_LEGACY */
+#define MON_PORT_V2 3300 /* CEPH_MON_PORT_IANA */
+#define MON_HOST_SEPARATORS " \t;,"
+
+typedef enum {
+  MON_ADDR_ANY, /* no prefix: Ceph infers the protocol from the port */
+  MON_ADDR_V1,
+  MON_ADDR_V2,
+} MonAddrType;
+
+typedef struct {
+  MonAddrType type; /* what Ceph makes of it: never ANY once parsed */
+  char *host;       /* a DNS name, IPv4, or IPv6 without brackets */
+  guint port;
+} MonAddr;
+
+static void
+mon_addr_free (MonAddr *a)
+{
+  g_free (a->host);
+  g_free (a);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (MonAddr, mon_addr_free)
+
+static gboolean
+is_ipv6 (const char *text)
+{
+  return strchr (text, ':') != NULL && g_hostname_is_ip_address (text);
+}
+
+static gboolean
+is_host_name (const char *text)
+{
+  if (!g_ascii_isalnum (text[0]))
+    return FALSE;
+  for (const char *c = text; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
+/* One address as Ceph's entity_addr_t reads it: [v1:|v2:|any:]HOST[:PORT][/NONCE],
+ * HOST an IPv4 address, a DNS name or a bracketed IPv6 address. NULL if it
+ * is none. */
+static MonAddr *
+mon_addr_parse (const char *text)
+{
+  static const struct {
+    const char *prefix;
+    MonAddrType type;
+  } prefixes[] = { { "v1:", MON_ADDR_V1 }, { "v2:", MON_ADDR_V2 }, { "any:", MON_ADDR_ANY } };
+  g_autoptr (MonAddr) a = g_new0 (MonAddr, 1);
+  for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++)
+    if (g_str_has_prefix (text, prefixes[i].prefix))
+      {
+        a->type = prefixes[i].type;
+        text += strlen (prefixes[i].prefix);
+        break;
+      }
+  g_autofree char *copy = g_strdup (text);
+  char *nonce = strchr (copy, '/');
+  if (nonce != NULL)
+    {
+      if (!g_ascii_string_to_unsigned (nonce + 1, 10, 0, G_MAXUINT32, NULL, NULL))
+        return NULL;
+      *nonce = '\0';
+    }
+  const char *port = NULL;
+  if (copy[0] == '[')
+    {
+      char *close = strchr (copy, ']');
+      if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+        return NULL;
+      port = close[1] == ':' ? close + 2 : NULL;
+      *close = '\0';
+      a->host = g_strdup (copy + 1);
+      if (!is_ipv6 (a->host))
+        return NULL;
+    }
+  else if (is_ipv6 (copy))
+    a->host = g_strdup (copy);
+  else
+    {
+      char *colon = strchr (copy, ':');
+      if (colon != NULL)
+        {
+          *colon = '\0';
+          port = colon + 1;
+        }
+      a->host = g_strdup (copy);
+      if (!is_host_name (a->host))
+        return NULL;
+    }
+  guint64 value = 0;
+  if (port != NULL && !g_ascii_string_to_unsigned (port, 10, 1, 65535, &value, NULL))
+    return NULL;
+  a->port = (guint) value;
+  /* Ceph's MonMap::_add_ambiguous_addr: without a prefix, 3300 means v2;
+   * 6789 or no port v1 (it tries v2 on 3300 too), another port both. */
+  if (a->type == MON_ADDR_ANY)
+    a->type = a->port == MON_PORT_V2 ? MON_ADDR_V2 : MON_ADDR_V1;
+  if (a->port == 0)
+    a->port = a->type == MON_ADDR_V2 ? MON_PORT_V2 : MON_PORT_V1;
+  return g_steal_pointer (&a);
+}
+
+/* "[::1]:6789" is one address, "[v2:...,v1:...]" a group. */
+static gboolean
+is_bracketed_ipv6 (const char *text)
+{
+  const char *close = strchr (text, ']');
+  g_autofree char *inside = close != NULL ? g_strndup (text + 1, close - text - 1) : NULL;
+  return inside != NULL && is_ipv6 (inside);
+}
+
+/* The length of the bracket group at @text, with its brackets (IPv6
+ * addresses inside have their own); 0 if it does not close. */
+static gsize
+group_length (const char *text)
+{
+  int depth = 0;
+  for (const char *c = text; *c != '\0'; c++)
+    if (*c == '[')
+      depth++;
+    else if (*c == ']' && --depth == 0)
+      return c - text + 1;
+  return 0;
+}
+
+/* One monitor: the addresses of a group "[v2:...,v1:...]", or one address. */
+static GPtrArray *
+monitor_parse (const char *text, gboolean group)
+{
+  g_autoptr (GPtrArray) addrs = g_ptr_array_new_with_free_func ((GDestroyNotify) mon_addr_free);
+  g_autofree char *inner = group ? g_strndup (text + 1, strlen (text) - 2) : g_strdup (text);
+  g_auto (GStrv) parts = g_strsplit (inner, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      MonAddr *a = mon_addr_parse (parts[i]);
+      if (a == NULL)
+        return NULL;
+      g_ptr_array_add (addrs, a);
+    }
+  return addrs->len > 0 ? g_steal_pointer (&addrs) : NULL;
+}
+
+static gboolean
+has_v1_host (GPtrArray *monitors, const char *host)
+{
+  for (guint i = 0; i < monitors->len; i++)
+    {
+      GPtrArray *addrs = monitors->pdata[i];
+      for (guint j = 0; j < addrs->len; j++)
+        {
+          const MonAddr *a = addrs->pdata[j];
+          if (a->type == MON_ADDR_V1 && strcmp (a->host, host) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+GStrv
+lodge_ceph_parse_mon_host (const char *mon_host, GError **error)
+{
+  g_return_val_if_fail (mon_host != NULL, NULL);
+
+  /* Ceph's parse_ip_port_vec: monitors are separated by spaces, ';' or
+   * ','; a monitor is one address or a bracketed group of them. */
+  g_autoptr (GPtrArray) monitors
+    = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
+  const char *s = mon_host + strspn (mon_host, MON_HOST_SEPARATORS);
+  while (*s != '\0')
+    {
+      gboolean group = s[0] == '[' && !is_bracketed_ipv6 (s);
+      gsize len = group ? group_length (s) : strcspn (s, MON_HOST_SEPARATORS);
+      /* (strchr finds the terminating NUL too) */
+      gboolean delimited = len > 0 && strchr (MON_HOST_SEPARATORS, s[len]) != NULL;
+      g_autofree char *text = g_strndup (s, delimited ? len : strcspn (s, " \t;"));
+      GPtrArray *addrs = delimited ? monitor_parse (text, group) : NULL;
+      if (addrs == NULL)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                       "mon_host '%s': '%s' is not a monitor address "
+                       "([v1:|v2:]HOST[:PORT], or a group [v2:HOST:PORT,v1:HOST:PORT])",
+                       mon_host, text);
+          return NULL;
+        }
+      g_ptr_array_add (monitors, addrs);
+      s += len;
+      s += strspn (s, MON_HOST_SEPARATORS);
+    }
+
+  /* Each monitor by its v1 addresses (what QEMU's librbd talks by
+   * default), or by its v2 ones when it has no other: given bare, as
+   * libvirt's <host> can only give it, Ceph still reads "HOST:3300" as v2
+   * (and tries both protocols on a port other than 3300 and 6789). A lone
+   * v2 address whose host has a v1 address in another entry
+   * ("v2:H:3300,v1:H:6789") is the same monitor: left out. */
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < monitors->len; i++)
+    {
+      GPtrArray *addrs = monitors->pdata[i];
+      gboolean any_v1 = FALSE;
+      for (guint j = 0; j < addrs->len; j++)
+        any_v1 |= ((const MonAddr *) addrs->pdata[j])->type == MON_ADDR_V1;
+      for (guint j = 0; j < addrs->len; j++)
+        {
+          const MonAddr *a = addrs->pdata[j];
+          if (any_v1 && a->type != MON_ADDR_V1)
+            continue;
+          if (!any_v1 && addrs->len == 1 && has_v1_host (monitors, a->host))
+            continue;
+          char *hostport = strchr (a->host, ':') != NULL
+                             ? g_strdup_printf ("[%s]:%u", a->host, a->port)
+                             : g_strdup_printf ("%s:%u", a->host, a->port);
+          if (g_ptr_array_find_with_equal_func (out, hostport, g_str_equal, NULL))
+            g_free (hostport);
+          else
+            g_ptr_array_add (out, hostport);
+        }
+    }
+  if (out->len == 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "mon_host '%s' names no monitor", mon_host);
+      return NULL;
+    }
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
 GStrv
 lodge_rados_monitors (LodgeRados *rados, GError **error)
 {
-  char buf[1024] = "";
-  int r = rados_conf_get (rados->cluster, "mon_host", buf, sizeof buf);
-  if (r < 0)
-    {
-      lodge_storage_set_error (error, r, "cannot read mon_host");
-      return NULL;
-    }
-  /* "[v2:127.0.0.1:3300,v1:127.0.0.1:6789] [v2:...]" or "10.0.0.1:6789,10.0.0.2" */
-  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
-  g_auto (GStrv) groups = g_strsplit_set (buf, " ;", -1);
-  for (guint i = 0; groups[i] != NULL; i++)
-    {
-      char *g = g_strstrip (groups[i]);
-      if (*g == '\0')
-        continue;
-      if (*g == '[')
-        {
-          g_auto (GStrv) addrs = g_strsplit_set (g + 1, ",]", -1);
-          for (guint j = 0; addrs[j] != NULL; j++)
-            if (g_str_has_prefix (addrs[j], "v1:"))
-              g_strv_builder_add (b, addrs[j] + 3);
-        }
-      else
-        {
-          g_auto (GStrv) addrs = g_strsplit (g, ",", -1);
-          for (guint j = 0; addrs[j] != NULL; j++)
-            {
-              const char *a = g_str_has_prefix (addrs[j], "v1:") ? addrs[j] + 3 : addrs[j];
-              if (*a == '\0' || g_str_has_prefix (a, "v2:"))
-                continue;
-              if (strchr (a, ':') == NULL)
-                {
-                  g_autofree char *with_port = g_strconcat (a, ":6789", NULL);
-                  g_strv_builder_add (b, with_port);
-                }
-              else
-                g_strv_builder_add (b, a);
-            }
-        }
-    }
-  GStrv mons = g_strv_builder_end (b);
-  if (mons[0] == NULL)
-    {
-      g_strfreev (mons);
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
-                   "no v1 monitor address in mon_host '%s'", buf);
-      return NULL;
-    }
-  return mons;
+  g_autofree char *mon_host = conf_get (rados, "mon_host", error);
+  if (mon_host == NULL)
+    return NULL;
+  return lodge_ceph_parse_mon_host (mon_host, error);
 }
 
 char *
