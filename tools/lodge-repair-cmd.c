@@ -400,73 +400,159 @@ run_edit (LodgeClient *c, const char *name, const char *path, Printer *p)
   return summarize ("write", result);
 }
 
+/* What the options of `lodge repair` set. */
+typedef struct {
+  gboolean quiet, recursive, password_stdin;
+  char *mode, *password_hash;
+  GStrv keys;
+  int lines;
+} RepairOptions;
+
+static void
+repair_options_clear (RepairOptions *o)
+{
+  g_free (o->mode);
+  g_free (o->password_hash);
+  g_strfreev (o->keys);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RepairOptions, repair_options_clear)
+
+/* The options of @op (--quiet and its own, at most 4) into @ret, setting @o. */
+static void
+repair_op_entries (const RepairOp *op, RepairOptions *o, GOptionEntry ret[5])
+{
+  memset (ret, 0, 5 * sizeof (GOptionEntry));
+  ret[0] = (GOptionEntry) { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet,
+                            "Do not show the steps on standard error", NULL };
+  GOptionEntry *extra = ret + 1;
+  if (strcmp (op->name, "write") == 0)
+    extra[0] = (GOptionEntry) { "mode", 'm', 0, G_OPTION_ARG_STRING, &o->mode,
+                                "The mode of a new file (octal, default 0644)", "MODE" };
+  else if (strcmp (op->name, "rm") == 0)
+    extra[0] = (GOptionEntry) { "recursive", 'r', 0, G_OPTION_ARG_NONE, &o->recursive,
+                                "Remove a directory and everything under it", NULL };
+  else if (strcmp (op->name, "log") == 0)
+    extra[0] = (GOptionEntry) { "lines", 'n', 0, G_OPTION_ARG_INT, &o->lines,
+                                "How many of the last lines (default 50)", "N" };
+  else if (strcmp (op->name, "reset-root") == 0)
+    {
+      extra[0] = (GOptionEntry) { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &o->password_stdin,
+                                  "Read the new password from standard input", NULL };
+      extra[1] = (GOptionEntry) { "password-hash", 0, 0, G_OPTION_ARG_STRING, &o->password_hash,
+                                  "A crypt(5) hash ($6$ or $y$) to set as it is", "HASH" };
+      extra[2] = (GOptionEntry) { "authorized-key", 'k', 0, G_OPTION_ARG_STRING_ARRAY, &o->keys,
+                                  "An OpenSSH public key line for root (repeatable; replaces "
+                                  "the keys)", "KEY" };
+    }
+}
+
+/* Adds @e to @entries with its arity only: a flag sets @flag, a value goes
+ * to @values. A long name seen before is left out. */
+static void
+add_arity (GArray *entries, const GOptionEntry *e, gboolean *flag, GStrv *values)
+{
+  for (guint i = 0; i < entries->len; i++)
+    if (strcmp (g_array_index (entries, GOptionEntry, i).long_name, e->long_name) == 0)
+      return;
+  GOptionEntry copy = *e;
+  copy.arg = e->arg == G_OPTION_ARG_NONE ? G_OPTION_ARG_NONE : G_OPTION_ARG_STRING_ARRAY;
+  copy.arg_data = e->arg == G_OPTION_ARG_NONE ? (gpointer) flag : (gpointer) values;
+  g_array_append_val (entries, copy);
+}
+
+/* NAME and OPERATION are the first two words that are neither options nor
+ * their values; options may come anywhere (`lodge repair -n 50 web1 log`).
+ * GOption finds them in a first pass over a copy of @argv that knows every
+ * option of every operation (and --connect, --help) by its arity alone;
+ * the operation's own context parses them for real afterwards. Their
+ * indexes in @argv go to @ret_word; FALSE with *@ret_exit when there are
+ * not two (help asked for, or a usage error). */
+static gboolean
+find_name_and_op (int argc, char **argv, int ret_word[2], int *ret_exit)
+{
+  gboolean flag = FALSE, help = FALSE;
+  g_auto (GStrv) values = NULL;
+  g_autoptr (GArray) entries = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  const GOptionEntry more[] = {
+    /* lodge_ve_cmd_context's connection option */
+    { "connect", 'C', 0, G_OPTION_ARG_STRING, NULL, NULL, NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+  };
+  add_arity (entries, &more[0], &flag, &values);
+  add_arity (entries, &more[1], &help, &values);
+  for (guint i = 0; i < G_N_ELEMENTS (repair_ops); i++)
+    {
+      RepairOptions unused = { 0 };
+      GOptionEntry op[5];
+      repair_op_entries (&repair_ops[i], &unused, op);
+      for (guint j = 0; op[j].long_name != NULL; j++)
+        add_arity (entries, &op[j], &flag, &values);
+    }
+  g_set_prgname ("lodge repair");
+  g_autoptr (GOptionContext) ctx = g_option_context_new (NULL);
+  g_option_context_set_help_enabled (ctx, FALSE);
+  g_option_context_set_ignore_unknown_options (ctx, TRUE);
+  g_option_context_add_main_entries (ctx, (GOptionEntry *) (gpointer) entries->data, NULL);
+
+  /* GOption rewrites the strings of grouped short options: a deep copy,
+   * whose pointers say where each word left was in @argv. */
+  g_auto (GStrv) copy = g_strdupv (argv);
+  g_autofree char **left = g_memdup2 (copy, (argc + 1) * sizeof (char *));
+  char **left_argv = left;
+  int left_argc = argc;
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &left_argc, &left_argv, &error))
+    {
+      *ret_exit = lodge_cli_usage_error ("%s", error->message);
+      return FALSE;
+    }
+  int found = 0;
+  const char *unknown = NULL;
+  gboolean dashdash = FALSE;
+  for (int i = 1; i < left_argc && found < 2; i++)
+    {
+      if (!dashdash && strcmp (left_argv[i], "--") == 0)
+        dashdash = TRUE;
+      else if (!dashdash && left_argv[i][0] == '-' && left_argv[i][1] != '\0')
+        unknown = unknown != NULL ? unknown : left_argv[i];
+      else
+        for (int j = 1; j < argc; j++)
+          if (copy[j] == left_argv[i])
+            {
+              ret_word[found++] = j;
+              break;
+            }
+    }
+  if (found == 2)
+    return TRUE;
+  if (unknown != NULL)
+    *ret_exit = lodge_cli_usage_error ("unknown option %s", unknown);
+  else
+    {
+      print_repair_help (help ? stdout : stderr);
+      *ret_exit = help ? LODGE_EXIT_OK : LODGE_EXIT_USAGE;
+    }
+  return FALSE;
+}
+
 int
 lodge_repair_cmd (int argc, char **argv)
 {
-  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
-    {
-      print_repair_help (stdout);
-      return LODGE_EXIT_OK;
-    }
-  /* NAME and OPERATION are the first two words that are not options
-   * (options may come anywhere: `lodge repair -q web1 cat /etc/x`). */
-  int word[2] = { 0, 0 }, found = 0;
-  for (int i = 1; i < argc && found < 2; i++)
-    {
-      if (strcmp (argv[i], "--") == 0)
-        break;
-      if (argv[i][0] == '-' && argv[i][1] != '\0')
-        {
-          if (strcmp (argv[i], "-C") == 0 || strcmp (argv[i], "--connect") == 0)
-            i++; /* its value */
-          continue;
-        }
-      word[found++] = i;
-    }
-  if (found < 2)
-    {
-      print_repair_help (stderr);
-      return LODGE_EXIT_USAGE;
-    }
+  int word[2], rc;
+  if (!find_name_and_op (argc, argv, word, &rc))
+    return rc;
   const char *name = argv[word[0]];
   const RepairOp *op = find_repair_op (argv[word[1]]);
   if (op == NULL)
     return lodge_cli_usage_error ("unknown repair operation '%s' (lodge repair --help lists them)",
                                   argv[word[1]]);
 
-  gboolean quiet = FALSE, recursive = FALSE, password_stdin = FALSE;
-  g_autofree char *mode = NULL, *password_hash = NULL;
-  g_auto (GStrv) keys = NULL;
-  int lines = 0;
-  GOptionEntry common[] = {
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Do not show the steps on standard error", NULL },
-    G_OPTION_ENTRY_NULL
-  };
-  GOptionEntry extra[4] = { G_OPTION_ENTRY_NULL, G_OPTION_ENTRY_NULL, G_OPTION_ENTRY_NULL,
-                            G_OPTION_ENTRY_NULL };
-  if (strcmp (op->name, "write") == 0)
-    extra[0] = (GOptionEntry) { "mode", 'm', 0, G_OPTION_ARG_STRING, &mode,
-                                "The mode of a new file (octal, default 0644)", "MODE" };
-  else if (strcmp (op->name, "rm") == 0)
-    extra[0] = (GOptionEntry) { "recursive", 'r', 0, G_OPTION_ARG_NONE, &recursive,
-                                "Remove a directory and everything under it", NULL };
-  else if (strcmp (op->name, "log") == 0)
-    extra[0] = (GOptionEntry) { "lines", 'n', 0, G_OPTION_ARG_INT, &lines,
-                                "How many of the last lines (default 50)", "N" };
-  else if (strcmp (op->name, "reset-root") == 0)
-    {
-      extra[0] = (GOptionEntry) { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
-                                  "Read the new password from standard input", NULL };
-      extra[1] = (GOptionEntry) { "password-hash", 0, 0, G_OPTION_ARG_STRING, &password_hash,
-                                  "A crypt(5) hash ($6$ or $y$) to set as it is", "HASH" };
-      extra[2] = (GOptionEntry) { "authorized-key", 'k', 0, G_OPTION_ARG_STRING_ARRAY, &keys,
-                                  "An OpenSSH public key line for root (repeatable; replaces "
-                                  "the keys)", "KEY" };
-    }
+  g_auto (RepairOptions) o = { 0 };
+  GOptionEntry entries[5];
+  repair_op_entries (op, &o, entries);
   g_autofree char *cmd = g_strdup_printf ("repair NAME %s", op->name);
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (cmd, op->params, op->summary,
-                                                         op->description, common);
-  g_option_context_add_main_entries (ctx, extra, NULL);
+                                                         op->description, entries);
   /* Parse the rest: everything but NAME and OPERATION. */
   g_autofree char **rest = g_new0 (char *, argc + 1);
   int sub_argc = 0;
@@ -475,17 +561,24 @@ lodge_repair_cmd (int argc, char **argv)
     if (i != word[0] && i != word[1])
       rest[sub_argc++] = argv[i];
   char **sub_argv = rest;
-  int rc;
   if (!lodge_cli_parse (ctx, &sub_argc, &sub_argv, &rc))
     return rc;
   char **args = sub_argv + 1;
   int nargs = sub_argc - 1;
+  /* GOption keeps "--" when an argument after it starts with '-'. */
+  for (int i = 0; i < nargs; i++)
+    if (strcmp (args[i], "--") == 0)
+      {
+        memmove (&args[i], &args[i + 1], (nargs - i) * sizeof (char *));
+        nargs--;
+        break;
+      }
 
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
   if (c == NULL)
     return lodge_cli_fail (error);
-  Printer p = { quiet, FALSE, stdout };
+  Printer p = { o.quiet, FALSE, stdout };
   if (strcmp (op->name, "shell") == 0)
     return nargs == 0 ? run_shell (c, name, &p) : lodge_cli_usage_error ("shell takes no arguments");
   if (strcmp (op->name, "edit") == 0)
@@ -507,9 +600,9 @@ lodge_repair_cmd (int argc, char **argv)
       if (nargs != 1)
         return lodge_cli_usage_error ("%s takes one PATH", op_name);
       add_string (b, "path", args[0]);
-      if (mode != NULL)
-        add_string (b, "mode", mode);
-      if (recursive)
+      if (o.mode != NULL)
+        add_string (b, "mode", o.mode);
+      if (o.recursive)
         {
           json_builder_set_member_name (b, "recursive");
           json_builder_add_boolean_value (b, TRUE);
@@ -537,11 +630,11 @@ lodge_repair_cmd (int argc, char **argv)
         return lodge_cli_usage_error ("log takes at most one FILE");
       if (nargs == 1)
         add_string (b, "file", args[0]);
-      if (lines < 0 || lines > 100000)
+      if (o.lines < 0 || o.lines > 100000)
         return lodge_cli_usage_error ("--lines: give 1 to 100000");
-      if (lines > 0)
+      if (o.lines > 0)
         {
-          g_autofree char *n = g_strdup_printf ("%d", lines);
+          g_autofree char *n = g_strdup_printf ("%d", o.lines);
           add_string (b, "lines", n);
         }
     }
@@ -566,20 +659,21 @@ lodge_repair_cmd (int argc, char **argv)
     {
       if (nargs != 0)
         return lodge_cli_usage_error ("reset-root takes options only");
-      if (password_stdin && password_hash != NULL)
+      if (o.password_stdin && o.password_hash != NULL)
         return lodge_cli_usage_error ("--password-stdin or --password-hash, not both");
-      if (!password_stdin && password_hash == NULL && keys == NULL)
+      if (!o.password_stdin && o.password_hash == NULL && o.keys == NULL)
         return lodge_cli_usage_error ("give --password-stdin, --password-hash or --authorized-key");
-      if (password_stdin && (password_hash = lodge_cli_hash_password (FALSE, &error)) == NULL)
+      if (o.password_stdin
+          && (o.password_hash = lodge_cli_hash_password (FALSE, &error)) == NULL)
         return lodge_cli_fail (error);
-      if (password_hash != NULL)
-        add_string (b, "password_hash", password_hash);
-      if (keys != NULL)
+      if (o.password_hash != NULL)
+        add_string (b, "password_hash", o.password_hash);
+      if (o.keys != NULL)
         {
           json_builder_set_member_name (b, "authorized_keys");
           json_builder_begin_array (b);
-          for (guint i = 0; keys[i] != NULL; i++)
-            json_builder_add_string_value (b, keys[i]);
+          for (guint i = 0; o.keys[i] != NULL; i++)
+            json_builder_add_string_value (b, o.keys[i]);
           json_builder_end_array (b);
         }
     }
