@@ -18,7 +18,9 @@ lodge_json_parse_object (GBytes *json, JsonParser *parser, const char *what, GEr
 {
   gsize len = 0;
   const char *data = g_bytes_get_data (json, &len);
-  if (!json_parser_load_from_data (parser, data, (gssize) len, NULL)
+  /* (an empty GBytes may hold NULL, which json-glib refuses outright) */
+  if (!json_parser_load_from_data (parser, data != NULL ? data : "", (gssize) len, NULL)
+      || json_parser_get_root (parser) == NULL
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "lodge-json.h"
 #include "lodge-storage-error.h"
 
 /* The longest configuration value read (mon_host of many monitors). */
@@ -119,7 +120,7 @@ conf_get (LodgeRados *rados, const char *option, GError **error)
     }
 }
 
-LodgeRados *
+static LodgeRados *
 lodge_rados_new (const LodgeCephConfig *config, GError **error)
 {
   g_return_val_if_fail (config != NULL && config->conf_path != NULL, NULL);
@@ -211,247 +212,108 @@ lodge_rados_instance_id (LodgeRados *rados)
   return rados_get_instance_id (rados->cluster);
 }
 
-/* ---- mon_host ---- */
+/* ---- the monitors ---- */
 
-#define MON_PORT_V1 6789 /* CEPH_MON_PORT_LEGACY */
-#define MON_PORT_V2 3300 /* CEPH_MON_PORT_IANA */
-#define MON_HOST_SEPARATORS " \t;,"
-
-typedef enum {
-  MON_ADDR_ANY, /* no prefix: Ceph infers the protocol from the port */
-  MON_ADDR_V1,
-  MON_ADDR_V2,
-} MonAddrType;
-
-typedef struct {
-  MonAddrType type; /* what Ceph makes of it: never ANY once parsed */
-  char *host;       /* a DNS name, IPv4, or IPv6 without brackets */
-  guint port;
-} MonAddr;
-
-static void
-mon_addr_free (MonAddr *a)
+/* One monitor of a monmap's "mons": its v1 address (what QEMU's librbd
+ * talks by default), else its v2 one (Ceph reads a bare "HOST:3300" as
+ * v2). Pacific gives "public_addrs": {"addrvec": [{"type", "addr",
+ * "nonce"}]}, with "addr" already "IP:PORT" or "[IPv6]:PORT". */
+static JsonNode *
+member_of_type (JsonObject *o, const char *name, JsonNodeType type)
 {
-  g_free (a->host);
-  g_free (a);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (MonAddr, mon_addr_free)
-
-static gboolean
-is_ipv6 (const char *text)
-{
-  return strchr (text, ':') != NULL && g_hostname_is_ip_address (text);
+  JsonNode *node = json_object_get_member (o, name);
+  return node != NULL && JSON_NODE_TYPE (node) == type ? node : NULL;
 }
 
-static gboolean
-is_host_name (const char *text)
+static const char *
+string_member (JsonObject *o, const char *name)
 {
-  if (!g_ascii_isalnum (text[0]))
-    return FALSE;
-  for (const char *c = text; *c != '\0'; c++)
-    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-' && *c != '_')
-      return FALSE;
-  return TRUE;
+  JsonNode *node = member_of_type (o, name, JSON_NODE_VALUE);
+  return node != NULL && json_node_get_value_type (node) == G_TYPE_STRING
+           ? json_node_get_string (node)
+           : NULL;
 }
 
-/* One address as Ceph's entity_addr_t reads it: [v1:|v2:|any:]HOST[:PORT][/NONCE],
- * HOST an IPv4 address, a DNS name or a bracketed IPv6 address. NULL if it
- * is none. */
-static MonAddr *
-mon_addr_parse (const char *text)
+static const char *
+monitor_address (JsonObject *mon)
 {
-  static const struct {
-    const char *prefix;
-    MonAddrType type;
-  } prefixes[] = { { "v1:", MON_ADDR_V1 }, { "v2:", MON_ADDR_V2 }, { "any:", MON_ADDR_ANY } };
-  g_autoptr (MonAddr) a = g_new0 (MonAddr, 1);
-  for (guint i = 0; i < G_N_ELEMENTS (prefixes); i++)
-    if (g_str_has_prefix (text, prefixes[i].prefix))
-      {
-        a->type = prefixes[i].type;
-        text += strlen (prefixes[i].prefix);
-        break;
-      }
-  g_autofree char *copy = g_strdup (text);
-  char *nonce = strchr (copy, '/');
-  if (nonce != NULL)
+  JsonNode *addrs = member_of_type (mon, "public_addrs", JSON_NODE_OBJECT);
+  JsonNode *vec = addrs != NULL
+                    ? member_of_type (json_node_get_object (addrs), "addrvec", JSON_NODE_ARRAY)
+                    : NULL;
+  JsonArray *list = vec != NULL ? json_node_get_array (vec) : NULL;
+  const char *v2 = NULL;
+  for (guint i = 0; list != NULL && i < json_array_get_length (list); i++)
     {
-      if (!g_ascii_string_to_unsigned (nonce + 1, 10, 0, G_MAXUINT32, NULL, NULL))
-        return NULL;
-      *nonce = '\0';
+      JsonNode *node = json_array_get_element (list, i);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      const char *type = string_member (json_node_get_object (node), "type");
+      const char *addr = string_member (json_node_get_object (node), "addr");
+      if (type == NULL || addr == NULL || *addr == '\0')
+        continue;
+      if (strcmp (type, "v1") == 0)
+        return addr;
+      if (strcmp (type, "v2") == 0 && v2 == NULL)
+        v2 = addr;
     }
-  const char *port = NULL;
-  if (copy[0] == '[')
-    {
-      char *close = strchr (copy, ']');
-      if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-        return NULL;
-      port = close[1] == ':' ? close + 2 : NULL;
-      *close = '\0';
-      a->host = g_strdup (copy + 1);
-      if (!is_ipv6 (a->host))
-        return NULL;
-    }
-  else if (is_ipv6 (copy))
-    a->host = g_strdup (copy);
-  else
-    {
-      char *colon = strchr (copy, ':');
-      if (colon != NULL)
-        {
-          *colon = '\0';
-          port = colon + 1;
-        }
-      a->host = g_strdup (copy);
-      if (!is_host_name (a->host))
-        return NULL;
-    }
-  guint64 value = 0;
-  if (port != NULL && !g_ascii_string_to_unsigned (port, 10, 1, 65535, &value, NULL))
-    return NULL;
-  a->port = (guint) value;
-  /* Ceph's MonMap::_add_ambiguous_addr: without a prefix, 3300 means v2;
-   * 6789 or no port v1 (it tries v2 on 3300 too), another port both. */
-  if (a->type == MON_ADDR_ANY)
-    a->type = a->port == MON_PORT_V2 ? MON_ADDR_V2 : MON_ADDR_V1;
-  if (a->port == 0)
-    a->port = a->type == MON_ADDR_V2 ? MON_PORT_V2 : MON_PORT_V1;
-  return g_steal_pointer (&a);
-}
-
-/* "[::1]:6789" is one address, "[v2:...,v1:...]" a group. */
-static gboolean
-is_bracketed_ipv6 (const char *text)
-{
-  const char *close = strchr (text, ']');
-  g_autofree char *inside = close != NULL ? g_strndup (text + 1, close - text - 1) : NULL;
-  return inside != NULL && is_ipv6 (inside);
-}
-
-/* The length of the bracket group at @text, with its brackets (IPv6
- * addresses inside have their own); 0 if it does not close. */
-static gsize
-group_length (const char *text)
-{
-  int depth = 0;
-  for (const char *c = text; *c != '\0'; c++)
-    if (*c == '[')
-      depth++;
-    else if (*c == ']' && --depth == 0)
-      return c - text + 1;
-  return 0;
-}
-
-/* One monitor: the addresses of a group "[v2:...,v1:...]", or one address. */
-static GPtrArray *
-monitor_parse (const char *text, gboolean group)
-{
-  g_autoptr (GPtrArray) addrs = g_ptr_array_new_with_free_func ((GDestroyNotify) mon_addr_free);
-  g_autofree char *inner = group ? g_strndup (text + 1, strlen (text) - 2) : g_strdup (text);
-  g_auto (GStrv) parts = g_strsplit (inner, ",", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      MonAddr *a = mon_addr_parse (parts[i]);
-      if (a == NULL)
-        return NULL;
-      g_ptr_array_add (addrs, a);
-    }
-  return addrs->len > 0 ? g_steal_pointer (&addrs) : NULL;
-}
-
-static gboolean
-has_v1_host (GPtrArray *monitors, const char *host)
-{
-  for (guint i = 0; i < monitors->len; i++)
-    {
-      GPtrArray *addrs = monitors->pdata[i];
-      for (guint j = 0; j < addrs->len; j++)
-        {
-          const MonAddr *a = addrs->pdata[j];
-          if (a->type == MON_ADDR_V1 && strcmp (a->host, host) == 0)
-            return TRUE;
-        }
-    }
-  return FALSE;
+  return v2;
 }
 
 GStrv
-lodge_ceph_parse_mon_host (const char *mon_host, GError **error)
+lodge_ceph_monitors_from_monmap (const char *json, gsize len, GError **error)
 {
-  g_return_val_if_fail (mon_host != NULL, NULL);
+  g_return_val_if_fail (json != NULL, NULL);
 
-  /* Ceph's parse_ip_port_vec: monitors are separated by spaces, ';' or
-   * ','; a monitor is one address or a bracketed group of them. */
-  g_autoptr (GPtrArray) monitors
-    = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
-  const char *s = mon_host + strspn (mon_host, MON_HOST_SEPARATORS);
-  while (*s != '\0')
-    {
-      gboolean group = s[0] == '[' && !is_bracketed_ipv6 (s);
-      gsize len = group ? group_length (s) : strcspn (s, MON_HOST_SEPARATORS);
-      /* (strchr finds the terminating NUL too) */
-      gboolean delimited = len > 0 && strchr (MON_HOST_SEPARATORS, s[len]) != NULL;
-      g_autofree char *text = g_strndup (s, delimited ? len : strcspn (s, " \t;"));
-      GPtrArray *addrs = delimited ? monitor_parse (text, group) : NULL;
-      if (addrs == NULL)
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                       "mon_host '%s': '%s' is not a monitor address "
-                       "([v1:|v2:]HOST[:PORT], or a group [v2:HOST:PORT,v1:HOST:PORT])",
-                       mon_host, text);
-          return NULL;
-        }
-      g_ptr_array_add (monitors, addrs);
-      s += len;
-      s += strspn (s, MON_HOST_SEPARATORS);
-    }
-
-  /* Each monitor by its v1 addresses (what QEMU's librbd talks by
-   * default), or by its v2 ones when it has no other: given bare, as
-   * libvirt's <host> can only give it, Ceph still reads "HOST:3300" as v2
-   * (and tries both protocols on a port other than 3300 and 6789). A lone
-   * v2 address whose host has a v1 address in another entry
-   * ("v2:H:3300,v1:H:6789") is the same monitor: left out. */
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < monitors->len; i++)
-    {
-      GPtrArray *addrs = monitors->pdata[i];
-      gboolean any_v1 = FALSE;
-      for (guint j = 0; j < addrs->len; j++)
-        any_v1 |= ((const MonAddr *) addrs->pdata[j])->type == MON_ADDR_V1;
-      for (guint j = 0; j < addrs->len; j++)
-        {
-          const MonAddr *a = addrs->pdata[j];
-          if (any_v1 && a->type != MON_ADDR_V1)
-            continue;
-          if (!any_v1 && addrs->len == 1 && has_v1_host (monitors, a->host))
-            continue;
-          char *hostport = strchr (a->host, ':') != NULL
-                             ? g_strdup_printf ("[%s]:%u", a->host, a->port)
-                             : g_strdup_printf ("%s:%u", a->host, a->port);
-          if (g_ptr_array_find_with_equal_func (out, hostport, g_str_equal, NULL))
-            g_free (hostport);
-          else
-            g_ptr_array_add (out, hostport);
-        }
-    }
-  if (out->len == 0)
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GBytes) bytes = g_bytes_new (json, len);
+  JsonObject *root = lodge_json_parse_object (bytes, parser, "monitor map", error);
+  if (root == NULL)
+    return NULL;
+  JsonNode *mons = member_of_type (root, "mons", JSON_NODE_ARRAY);
+  if (mons == NULL)
     {
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                   "mon_host '%s' names no monitor", mon_host);
+                   "the monitor map has no list of monitors (\"mons\")");
       return NULL;
     }
-  g_ptr_array_add (out, NULL);
-  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+  JsonArray *list = json_node_get_array (mons);
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  guint n = 0;
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonNode *node = json_array_get_element (list, i);
+      const char *addr = JSON_NODE_HOLDS_OBJECT (node) ? monitor_address (json_node_get_object (node))
+                                                       : NULL;
+      if (addr == NULL)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                       "monitor %u of the monitor map has no v1 or v2 address", i);
+          return NULL;
+        }
+      g_strv_builder_add (b, addr);
+      n++;
+    }
+  if (n == 0)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "the monitor map names no monitor");
+      return NULL;
+    }
+  return g_strv_builder_end (b);
 }
 
 GStrv
 lodge_rados_monitors (LodgeRados *rados, GError **error)
 {
-  g_autofree char *mon_host = conf_get (rados, "mon_host", error);
-  if (mon_host == NULL)
+  /* The cluster's own monitor map, not ceph.conf's mon_host: it has every
+   * monitor with its typed addresses, however the configuration named them
+   * (v1, v2 only, DNS names, DNS SRV records). */
+  g_autofree char *json
+    = lodge_rados_mon_command (rados, "{\"prefix\": \"mon dump\", \"format\": \"json\"}", error);
+  if (json == NULL)
     return NULL;
-  return lodge_ceph_parse_mon_host (mon_host, error);
+  return lodge_ceph_monitors_from_monmap (json, strlen (json), error);
 }
 
 char *

@@ -41,9 +41,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeRados, lodge_rados_free)
 char *lodge_rados_client_address (LodgeRados *rados);
 guint64 lodge_rados_instance_id (LodgeRados *rados);
 
-/* The monitors as "host:port" (the v1 addresses of mon_host; a monitor
- * with only a v2 address by that one), for clients that are told where the
- * cluster is (a VE disk's <source><host>). */
+/* The monitors as "host:port", from the cluster's monitor map (each
+ * monitor's v1 address, or its v2 one when it has no v1), for clients that
+ * are told where the cluster is (a VE disk's <source><host>). */
 GStrv lodge_rados_monitors (LodgeRados *rados, GError **error);
 
 /* Runs a monitor command given as JSON; returns its output (may be ""). */
