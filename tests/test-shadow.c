@@ -83,7 +83,8 @@ test_user (void)
 {
   static const Case cases[] = {
     { "root:*:19000:0:99999:7:::\nbob:!:19000:0:99999:7:::\nbobby:!:1::::::\n", "bob", USER_ONLY,
-      LODGE_SHADOW_OK, "root:*:19000:0:99999:7:::\nbob:$6$s$H:19000:0:99999:7:::\nbobby:!:1::::::\n" },
+      LODGE_SHADOW_OK,
+      "root:*:19000:0:99999:7:::\nbob:$6$s$H:19000:0:99999:7:::\nbobby:!:1::::::\n" },
     /* A prefix of a name is not that name; a missing user is never added. */
     { "bobby:!:1::::::\n", "bob", USER_ONLY, LODGE_SHADOW_NO_ENTRY, NULL },
     { "root:*:1::\n", "alice", USER_ONLY, LODGE_SHADOW_NO_ENTRY, NULL },
