@@ -45,10 +45,13 @@ lodge_app_status_write (const char *dir, const struct lodge_app_status *st)
       lodge_say ("cannot create %s: %s", dir, strerror (errno));
       return -1;
     }
-  json_t *v = json_pack ("{s:s,s:s,s:o,s:i,s:I,s:o,s:o}", "name", st->name, "state",
-                         state_names[st->state], "pid",
-                         st->pid > 0 ? json_integer (st->pid) : json_null (), "restarts",
-                         st->restarts, "started", (json_int_t) st->started, "last_exit",
+  json_t *v = json_pack ("{s:s,s:s,s:o,s:i,s:I,s:o,s:o}",
+                         "name", st->name,
+                         "state", state_names[st->state],
+                         "pid", st->pid > 0 ? json_integer (st->pid) : json_null (),
+                         "restarts", st->restarts,
+                         "started", (json_int_t) st->started,
+                         "last_exit",
                          st->last_exit != NULL ? lodge_json_str (st->last_exit) : json_null (),
                          "command", lodge_json_str (st->command));
   struct lodge_buf b = { 0 };
