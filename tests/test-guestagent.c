@@ -1,16 +1,14 @@
 /* The guest agent (lodge-init --agent), on the host: the built lodge-init
  * runs as "lodge-init --agent --stdio --root SCRATCH" behind pipes and is
  * spoken to as libvirt would; hostile requests each get an error reply and
- * the agent keeps answering. The JSON parser and base64 are also run
- * in-process, where the sanitizers see them. */
+ * the agent keeps answering. (Its JSON and base64 in-process, where the
+ * sanitizers see them: test-guestjson.c.) */
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-
-#include "json.h"
 
 #define DEADLINE_US (20 * G_USEC_PER_SEC)
 
@@ -593,66 +591,6 @@ test_hostile (Agent *a, gconstpointer data)
   assert_alive (a);
 }
 
-/* ---- in-process: the parser and base64 under the sanitizers ---- */
-
-static void
-test_json_unit (void)
-{
-  char err[256];
-  const char *good = " {\"a\":[1,-2,true,false,null,\"x\\u00e9\\n\"],\"b\":{}} ";
-  struct lodge_json *v = lodge_json_parse (good, strlen (good), err, sizeof err);
-  g_assert_nonnull (v);
-  struct lodge_buf b = { 0 };
-  lodge_buf_json_value (&b, v);
-  g_assert_cmpstr (b.data, ==, "{\"a\":[1,-2,true,false,null,\"x\xc3\xa9\\n\"],\"b\":{}}");
-  lodge_buf_clear (&b);
-  g_assert_cmpint (lodge_json_get (v, "a")->items[1]->i, ==, -2);
-  lodge_json_free (v);
-
-  const char *limits[] = { "-9223372036854775808", "9223372036854775807" };
-  for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
-    {
-      v = lodge_json_parse (limits[i], strlen (limits[i]), err, sizeof err);
-      g_assert_nonnull (v);
-      lodge_json_free (v);
-    }
-  const char *bad[] = { "", "[", "{\"a\"", "{\"a\":}", "[1,]", "\"abc", "\"\\", "\"\\u12",
-                        "9223372036854775808", "-", "01x", "[1] 2", "nul", "\"\\udc00\"",
-                        "\"\\ud800\\u0041\"" };
-  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
-    {
-      v = lodge_json_parse (bad[i], strlen (bad[i]), err, sizeof err);
-      if (v != NULL)
-        g_error ("'%s' was accepted", bad[i]);
-      g_assert_cmpstr (err, !=, "");
-    }
-  /* Every prefix of a valid document is refused or parsed, never a crash. */
-  for (gsize i = 0; i < strlen (good); i++)
-    lodge_json_free (lodge_json_parse (good, i, err, sizeof err));
-
-  lodge_buf_json_string (&b, "q\"\\\x01\x7f", 5);
-  g_assert_cmpstr (b.data, ==, "\"q\\\"\\\\\\u0001\\u007f\"");
-  lodge_buf_clear (&b);
-
-  for (gsize len = 0; len < 64; len++)
-    {
-      guchar data[64];
-      for (gsize i = 0; i < len; i++)
-        data[i] = (guchar) (i * 37 + len);
-      lodge_buf_base64 (&b, data, len);
-      g_autofree char *glib = g_base64_encode (data, len);
-      g_assert_cmpstr (b.data != NULL ? b.data : "", ==, glib);
-      size_t dlen;
-      unsigned char *back = lodge_base64_decode (glib, strlen (glib), &dlen);
-      g_assert_cmpmem (back, dlen, data, len);
-      free (back);
-      lodge_buf_clear (&b);
-    }
-  size_t dlen;
-  g_assert_null (lodge_base64_decode ("a", 1, &dlen));
-  g_assert_null (lodge_base64_decode ("ab$d", 4, &dlen));
-}
-
 int
 main (int argc, char **argv)
 {
@@ -660,7 +598,6 @@ main (int argc, char **argv)
   g_autofree char *init = init_path ();
   if (!g_file_test (init, G_FILE_TEST_IS_EXECUTABLE))
     g_error ("%s not built", init);
-  g_test_add_func ("/guestagent/json", test_json_unit);
 #define ADD(path, fn) g_test_add (path, Agent, NULL, agent_setup, fn, agent_teardown)
   ADD ("/guestagent/sync", test_sync);
   ADD ("/guestagent/id", test_id);

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "lodge-env.h"
 #include "lodge-guest-config.h"
+#include "lodge-shadow.h"
 
 static char *
 example_blob (const char *name)
@@ -254,6 +255,33 @@ test_root_hash (Root *r, gconstpointer data)
   g_assert_cmpint (st.st_mode & 07777, ==, 0600);
 }
 
+/* The file is there without a root line: one is added first, dated today
+ * (lodge_shadow_set_hash, as a repair session's reset-root does); a file
+ * that is no shadow file is left alone. */
+static void
+test_root_hash_added (Root *r, gconstpointer data)
+{
+  write_rel (r, "/etc/shadow", "daemon:*:19000:0:99999:7:::\n", 0640);
+  long first_day = lodge_shadow_today (); /* the test may run across midnight */
+  g_assert_cmpint (lodge_apply_root_hash (r->root, "$6$salt$HASH"), ==, 0);
+  g_autofree char *shadow = read_rel (r, "/etc/shadow");
+  g_assert_true (g_str_has_prefix (shadow, "root:$6$salt$HASH:"));
+  long day = strtol (shadow + strlen ("root:$6$salt$HASH:"), NULL, 10);
+  g_assert_cmpint (day, >=, first_day);
+  g_assert_cmpint (day, <=, lodge_shadow_today ());
+  g_autofree char *expected = g_strdup_printf ("root:$6$salt$HASH:%ld:0:99999:7:::\n"
+                                               "daemon:*:19000:0:99999:7:::\n",
+                                               day);
+  g_assert_cmpstr (shadow, ==, expected);
+
+  const char *garbage = "<html>not a shadow file</html>\n";
+  write_rel (r, "/etc/shadow", garbage, 0640);
+  g_assert_cmpint (lodge_apply_root_hash (r->root, "$6$salt$HASH"), ==, -1);
+  g_assert_cmpint (lodge_apply_user_hash (r->root, "bob", "$6$salt$HASH"), ==, -1);
+  g_autofree char *same = read_rel (r, "/etc/shadow");
+  g_assert_cmpstr (same, ==, garbage);
+}
+
 static void
 test_user_hash (Root *r, gconstpointer data)
 {
@@ -428,6 +456,8 @@ main (int argc, char **argv)
   g_test_add_func ("/guestinit/unknown-keywords", test_unknown_keywords);
   g_test_add_func ("/guestinit/mutations", test_mutations);
   g_test_add ("/guestinit/root-hash", Root, NULL, root_setup, test_root_hash, root_teardown);
+  g_test_add ("/guestinit/root-hash-added", Root, NULL, root_setup, test_root_hash_added,
+              root_teardown);
   g_test_add ("/guestinit/user-hash", Root, NULL, root_setup, test_user_hash, root_teardown);
   g_test_add ("/guestinit/app-status", Root, NULL, root_setup, test_app_status, root_teardown);
   g_test_add ("/guestinit/authorized-keys", Root, NULL, root_setup, test_authorized_keys,

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "lodge-repair-private.h"
+#include "lodge-shadow.h"
 #include "lodge-strings.h"
 #include "lodge-textdiff.h"
 
@@ -187,7 +188,7 @@ content_differs (LodgeRepair *r, const char *path, const Entry *t, const Entry *
   g_autofree char *tfull = lodge_repair_in_tmpl (path);
   g_autofree char *vfull = lodge_repair_in_ve (path);
   if (strcmp (path, "/etc/shadow") == 0 && opts != NULL && opts->root_hash != NULL
-      && v->st.st_size < (1 << 20) && t->st.st_size < (1 << 20))
+      && v->st.st_size <= LODGE_SHADOW_MAX_BYTES && t->st.st_size <= LODGE_SHADOW_MAX_BYTES)
     {
       /* Lodge writes the definition's root hash at boot: not a change. */
       stats->content_reads++;
@@ -198,9 +199,14 @@ content_differs (LodgeRepair *r, const char *path, const Entry *t, const Entry *
         return FALSE;
       g_autofree char *vhash = root_hash_of (vdata, vlen);
       g_autofree char *thash = root_hash_of (tdata, tlen);
-      if (vhash != NULL && thash != NULL && strcmp (vhash, opts->root_hash) == 0)
+      /* The VE's file with the template's root hash put back (NULL when
+       * it is no shadow file: then its bytes are compared as they are). */
+      g_autofree char *normal =
+        vhash != NULL && thash != NULL && strcmp (vhash, opts->root_hash) == 0
+          ? lodge_repair_shadow_with_root_hash (vdata, vlen, thash, lodge_shadow_today (), NULL)
+          : NULL;
+      if (normal != NULL)
         {
-          g_autofree char *normal = lodge_repair_shadow_with_root_hash (vdata, vlen, thash);
           *ret_differs = strlen (normal) != tlen || memcmp (normal, tdata, tlen) != 0;
           return TRUE;
         }

@@ -47,7 +47,11 @@ gboolean lodge_repair_emit (LodgeRepairOutput out, gpointer user_data, const cha
 G_GNUC_PRINTF (4, 5) gboolean lodge_repair_emitf (LodgeRepairOutput out, gpointer user_data,
                                                    GError **error, const char *fmt, ...);
 char *lodge_repair_mode_string (gint64 mode);
-/* @shadow with root's password field set to @hash. */
-char *lodge_repair_shadow_with_root_hash (const char *shadow, gsize len, const char *hash);
+/* @shadow with root's password field set to @hash, as lodge-init sets it at
+ * boot (lodge_shadow_set_hash: a missing entry is added first, dated
+ * @today); NULL with @error when it is not a shadow file or @hash holds ':'
+ * or a line break. */
+char *lodge_repair_shadow_with_root_hash (const char *shadow, gsize len, const char *hash,
+                                          glong today, GError **error);
 
 G_END_DECLS

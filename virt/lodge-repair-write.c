@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "lodge-repair-private.h"
+#include "lodge-shadow.h"
 #include "lodge-strings.h"
 
 /* ---- writing ---- */
@@ -147,36 +148,18 @@ lodge_repair_chmod (LodgeRepair *r, guint mode, const char *path, GError **error
   return TRUE;
 }
 
-/* @shadow with root's password field set to @hash (an entry added when
- * there is none). */
 char *
-lodge_repair_shadow_with_root_hash (const char *shadow, gsize len, const char *hash)
+lodge_repair_shadow_with_root_hash (const char *shadow, gsize len, const char *hash, glong today,
+                                    GError **error)
 {
-  GString *out = g_string_new (NULL);
-  gboolean found = FALSE;
-  g_autofree char *text = g_strndup (shadow, len);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  guint n = g_strv_length (lines);
-  for (guint i = 0; i < n; i++)
-    {
-      const char *l = lines[i];
-      if (i == n - 1 && l[0] == '\0')
-        break; /* after the last newline */
-      if (!found && g_str_has_prefix (l, "root:"))
-        {
-          const char *rest = strchr (l + 5, ':');
-          g_string_append_printf (out, "root:%s%s\n", hash, rest != NULL ? rest : ":19000:0:99999:7:::");
-          found = TRUE;
-        }
-      else
-        g_string_append_printf (out, "%s\n", l);
-    }
-  if (!found)
-    {
-      g_autofree char *entry = g_strdup_printf ("root:%s:19000:0:99999:7:::\n", hash);
-      g_string_prepend (out, entry);
-    }
-  return g_string_free (out, FALSE);
+  char *out = NULL;
+  size_t out_len = 0;
+  char err[256];
+  if (lodge_shadow_set_hash (shadow, len, "root", hash, TRUE, today, &out, &out_len, err,
+                             sizeof err)
+      != LODGE_SHADOW_OK)
+    return lodge_repair_refuse (error, "/etc/shadow: %s", err), NULL;
+  return out;
 }
 
 static gboolean
@@ -197,8 +180,6 @@ lodge_repair_reset_root (LodgeRepair *r, const char *password_hash, const char *
     return FALSE;
   if (password_hash != NULL)
     {
-      if (strchr (password_hash, ':') != NULL || strchr (password_hash, '\n') != NULL)
-        return lodge_repair_refuse (error, "a password hash holds no ':' and no line break");
       g_autofree char *resolved = lodge_repair_resolve (r, "/etc/shadow", TRUE, error);
       if (resolved == NULL)
         return FALSE;
@@ -209,14 +190,15 @@ lodge_repair_reset_root (LodgeRepair *r, const char *password_hash, const char *
       gboolean exists = st != NULL && S_ISREG (st->st_mode);
       gint64 size = st != NULL ? st->st_size : 0;
       guestfs_free_statns (st);
-      if (size > (1 << 20))
+      if (size > LODGE_SHADOW_MAX_BYTES)
         return lodge_repair_refuse (error, "/etc/shadow is %" G_GINT64_FORMAT " bytes: not a shadow file", size);
       g_autofree char *old = NULL;
       size_t len = 0;
       if (exists && (old = guestfs_read_file (r->h, full, &len)) == NULL)
         return lodge_repair_failf (r, error, "cannot read /etc/shadow");
-      g_autofree char *shadow = lodge_repair_shadow_with_root_hash (old != NULL ? old : "", len, password_hash);
-      if (!write_owned (r, full, shadow, strlen (shadow), 0600, error))
+      g_autofree char *shadow = lodge_repair_shadow_with_root_hash (
+        old != NULL ? old : "", len, password_hash, lodge_shadow_today (), error);
+      if (shadow == NULL || !write_owned (r, full, shadow, strlen (shadow), 0600, error))
         return FALSE;
     }
   if (keys != NULL)

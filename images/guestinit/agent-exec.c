@@ -43,12 +43,11 @@ fail (char *err, size_t err_len, const char *fmt, ...)
 /* The array @name of strings as a NULL-terminated vector after @first
  * (if not NULL); NULL with @err set when it is not one. */
 static char **
-string_vector (const struct lodge_json *args, const char *name, char *first, char *err,
-               size_t err_len)
+string_vector (const json_t *args, const char *name, char *first, char *err, size_t err_len)
 {
-  const struct lodge_json *v = lodge_json_get (args, name);
-  size_t n = v != NULL && v->type == LODGE_JSON_ARRAY ? v->len : 0;
-  if (v != NULL && v->type != LODGE_JSON_ARRAY && v->type != LODGE_JSON_NULL)
+  const json_t *v = json_object_get (args, name);
+  size_t n = json_array_size (v);
+  if (v != NULL && !json_is_array (v) && !json_is_null (v))
     {
       fail (err, err_len, "Parameter '%s' expects an array of strings", name);
       return NULL;
@@ -69,13 +68,14 @@ string_vector (const struct lodge_json *args, const char *name, char *first, cha
     vec[o++] = first;
   for (size_t i = 0; i < n; i++)
     {
-      if (v->items[i]->type != LODGE_JSON_STRING)
+      const char *s = json_string_value (json_array_get (v, i));
+      if (s == NULL)
         {
           free (vec);
           fail (err, err_len, "Parameter '%s' expects an array of strings", name);
           return NULL;
         }
-      vec[o++] = v->items[i]->s;
+      vec[o++] = (char *) s;
     }
   return vec;
 }
@@ -99,15 +99,15 @@ resolve (const char *path, char *buf, size_t len)
 }
 
 static int
-input_fd (const struct lodge_json *args, char *err, size_t err_len)
+input_fd (const json_t *args, char *err, size_t err_len)
 {
-  const struct lodge_json *in = lodge_json_get (args, "input-data");
-  if (in == NULL || in->type == LODGE_JSON_NULL)
+  const json_t *in = json_object_get (args, "input-data");
+  if (in == NULL || json_is_null (in))
     return open ("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (in->type != LODGE_JSON_STRING)
+  if (!json_is_string (in))
     return fail (err, err_len, "Parameter '%s' expects a string", "input-data");
   size_t len;
-  unsigned char *data = lodge_base64_decode (in->s, in->len, &len);
+  unsigned char *data = lodge_base64_decode (json_string_value (in), json_string_length (in), &len);
   if (data == NULL)
     return fail (err, err_len, "Parameter '%s' is not valid base64", "input-data");
   int fd = memfd_create ("lodge-exec-input", MFD_CLOEXEC);
@@ -160,8 +160,7 @@ close_pair (int p[2])
 }
 
 int
-lodge_agent_exec (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                  size_t err_len)
+lodge_agent_exec (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   const char *path;
   int capture;
@@ -181,10 +180,10 @@ lodge_agent_exec (Agent *a, const struct lodge_json *args, struct lodge_buf *ret
 
   char **argv = string_vector (args, "arg", (char *) path, err, err_len);
   char **envp = NULL;
-  const struct lodge_json *env = lodge_json_get (args, "env");
-  if (argv != NULL && env != NULL && env->type != LODGE_JSON_NULL)
+  const json_t *env = json_object_get (args, "env");
+  if (argv != NULL && env != NULL && !json_is_null (env))
     envp = string_vector (args, "env", NULL, err, err_len);
-  int in = argv != NULL && (envp != NULL || env == NULL || env->type == LODGE_JSON_NULL)
+  int in = argv != NULL && (envp != NULL || env == NULL || json_is_null (env))
              ? input_fd (args, err, err_len)
              : -1;
   int out[2] = { -1, -1 }, errs[2] = { -1, -1 }, report[2] = { -1, -1 };
@@ -225,7 +224,7 @@ lodge_agent_exec (Agent *a, const struct lodge_json *args, struct lodge_buf *ret
         fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
     }
   out[0] = errs[0] = -1; /* now the slot's */
-  lodge_buf_printf (ret, "{\"pid\":%d}", (int) pid);
+  *ret = json_pack ("{s:i}", "pid", (int) pid);
   rc = 0;
 
 out:
@@ -283,17 +282,15 @@ lodge_agent_exec_reap (Agent *a)
         }
 }
 
-static void
-put_output (struct lodge_buf *ret, const char *key, const struct lodge_buf *b)
+/* Sets @key of @st; 0, or -1 when memory is short. */
+static int
+set (json_t *st, const char *key, json_t *value)
 {
-  lodge_buf_printf (ret, ",\"%s\":\"", key);
-  lodge_buf_base64 (ret, b->data != NULL ? b->data : "", b->len);
-  lodge_buf_puts (ret, "\"");
+  return json_object_set_new (st, key, value);
 }
 
 int
-lodge_agent_exec_status (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                         char *err, size_t err_len)
+lodge_agent_exec_status (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   int64_t pid;
   if (lodge_agent_arg_int (args, "pid", 1, 0, &pid, err, err_len) < 0)
@@ -323,29 +320,33 @@ lodge_agent_exec_status (Agent *a, const struct lodge_json *args, struct lodge_b
         }
     }
   int exited = e->reaped && e->out_fd < 0 && e->err_fd < 0;
-  lodge_buf_printf (ret, "{\"exited\":%s", exited ? "true" : "false");
+  json_t *st = json_object ();
+  int ok = set (st, "exited", json_boolean (exited)) == 0;
   if (exited)
     {
       if (WIFEXITED (e->status))
-        lodge_buf_printf (ret, ",\"exitcode\":%d", WEXITSTATUS (e->status));
+        ok = ok && set (st, "exitcode", json_integer (WEXITSTATUS (e->status))) == 0;
       else if (WIFSIGNALED (e->status))
-        lodge_buf_printf (ret, ",\"signal\":%d", WTERMSIG (e->status));
+        ok = ok && set (st, "signal", json_integer (WTERMSIG (e->status))) == 0;
       if (e->capture)
         {
-          put_output (ret, "out-data", &e->out);
-          put_output (ret, "err-data", &e->err);
+          ok = ok && set (st, "out-data", lodge_json_base64 (e->out.data, e->out.len)) == 0;
+          ok = ok && set (st, "err-data", lodge_json_base64 (e->err.data, e->err.len)) == 0;
           if (e->out_truncated)
-            lodge_buf_puts (ret, ",\"out-truncated\":true");
+            ok = ok && set (st, "out-truncated", json_true ()) == 0;
           if (e->err_truncated)
-            lodge_buf_puts (ret, ",\"err-truncated\":true");
+            ok = ok && set (st, "err-truncated", json_true ()) == 0;
         }
-      if (!ret->failed)
+      /* Forgotten once told; kept for the next request when memory was short. */
+      if (ok)
         {
           lodge_buf_clear (&e->out);
           lodge_buf_clear (&e->err);
           *e = (AgentExec) { .out_fd = -1, .err_fd = -1 };
         }
     }
-  lodge_buf_puts (ret, "}");
+  if (!ok)
+    json_decref (st);
+  *ret = ok ? st : NULL;
   return 0;
 }

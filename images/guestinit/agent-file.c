@@ -28,15 +28,15 @@ fail (char *err, size_t err_len, const char *fmt, ...)
   return -1;
 }
 
-static const struct lodge_json *
-get_arg (const struct lodge_json *args, const char *name)
+static const json_t *
+get_arg (const json_t *args, const char *name)
 {
-  const struct lodge_json *v = lodge_json_get (args, name);
-  return v != NULL && v->type == LODGE_JSON_NULL ? NULL : v;
+  const json_t *v = json_object_get (args, name);
+  return json_is_null (v) ? NULL : v;
 }
 
 static AgentFile *
-file_of (Agent *a, const struct lodge_json *args, char *err, size_t err_len)
+file_of (Agent *a, const json_t *args, char *err, size_t err_len)
 {
   int64_t h;
   if (lodge_agent_arg_int (args, "handle", 1, 0, &h, err, err_len) < 0)
@@ -49,8 +49,7 @@ file_of (Agent *a, const struct lodge_json *args, char *err, size_t err_len)
 }
 
 int
-lodge_agent_file_open (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                       char *err, size_t err_len)
+lodge_agent_file_open (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   const char *path, *mode;
   if (lodge_agent_arg_str (args, "path", 1, NULL, &path, err, err_len) < 0
@@ -95,13 +94,12 @@ lodge_agent_file_open (Agent *a, const struct lodge_json *args, struct lodge_buf
     }
   slot->fd = fd;
   slot->handle = a->next_handle++;
-  lodge_buf_printf (ret, "%lld", (long long) slot->handle);
+  *ret = json_integer (slot->handle);
   return 0;
 }
 
 int
-lodge_agent_file_close (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                        char *err, size_t err_len)
+lodge_agent_file_close (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   AgentFile *f = file_of (a, args, err, err_len);
   if (f == NULL)
@@ -115,24 +113,22 @@ lodge_agent_file_close (Agent *a, const struct lodge_json *args, struct lodge_bu
       snprintf (err, err_len, "failed to close the handle: %s", strerror (e));
       return -1;
     }
-  lodge_buf_puts (ret, "{}");
+  *ret = json_object ();
   return 0;
 }
 
 int
-lodge_agent_file_flush (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                        char *err, size_t err_len)
+lodge_agent_file_flush (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   /* Writes are unbuffered: they reached the kernel already. */
   if (file_of (a, args, err, err_len) == NULL)
     return -1;
-  lodge_buf_puts (ret, "{}");
+  *ret = json_object ();
   return 0;
 }
 
 int
-lodge_agent_file_read (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                       char *err, size_t err_len)
+lodge_agent_file_read (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   AgentFile *f = file_of (a, args, err, err_len);
   int64_t count;
@@ -168,16 +164,14 @@ lodge_agent_file_read (Agent *a, const struct lodge_json *args, struct lodge_buf
         }
       got += (size_t) n;
     }
-  lodge_buf_printf (ret, "{\"count\":%zu,\"buf-b64\":\"", got);
-  lodge_buf_base64 (ret, buf, got);
-  lodge_buf_printf (ret, "\",\"eof\":%s}", eof ? "true" : "false");
+  *ret = json_pack ("{s:I,s:o,s:b}", "count", (json_int_t) got, "buf-b64",
+                    lodge_json_base64 (buf, got), "eof", eof);
   free (buf);
   return 0;
 }
 
 int
-lodge_agent_file_write (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                        char *err, size_t err_len)
+lodge_agent_file_write (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   AgentFile *f = file_of (a, args, err, err_len);
   const char *b64;
@@ -213,29 +207,30 @@ lodge_agent_file_write (Agent *a, const struct lodge_json *args, struct lodge_bu
       snprintf (err, err_len, "failed to write to the file: %s", strerror (e));
       return -1;
     }
-  lodge_buf_printf (ret, "{\"count\":%zu,\"eof\":false}", done);
+  *ret = json_pack ("{s:I,s:b}", "count", (json_int_t) done, "eof", 0);
   return 0;
 }
 
 int
-lodge_agent_file_seek (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                       char *err, size_t err_len)
+lodge_agent_file_seek (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   AgentFile *f = file_of (a, args, err, err_len);
   int64_t offset;
   if (f == NULL || lodge_agent_arg_int (args, "offset", 1, 0, &offset, err, err_len) < 0)
     return -1;
-  const struct lodge_json *w = get_arg (args, "whence");
+  const json_t *w = get_arg (args, "whence");
   int whence = -1;
   if (w == NULL)
     return fail (err, err_len, "Parameter '%s' is missing", "whence");
-  if (w->type == LODGE_JSON_INT && w->i >= 0 && w->i <= 2)
-    whence = (int) w->i == 0 ? SEEK_SET : w->i == 1 ? SEEK_CUR : SEEK_END;
-  else if (w->type == LODGE_JSON_STRING)
-    whence = strcmp (w->s, "set") == 0   ? SEEK_SET
-             : strcmp (w->s, "cur") == 0 ? SEEK_CUR
-             : strcmp (w->s, "end") == 0 ? SEEK_END
-                                         : -1;
+  json_int_t wi = json_integer_value (w);
+  const char *ws = json_string_value (w);
+  if (json_is_integer (w) && wi >= 0 && wi <= 2)
+    whence = wi == 0 ? SEEK_SET : wi == 1 ? SEEK_CUR : SEEK_END;
+  else if (ws != NULL)
+    whence = strcmp (ws, "set") == 0   ? SEEK_SET
+             : strcmp (ws, "cur") == 0 ? SEEK_CUR
+             : strcmp (ws, "end") == 0 ? SEEK_END
+                                       : -1;
   if (whence < 0)
     return fail (err, err_len, "Invalid parameter '%s'", "whence");
   off_t pos = lseek (f->fd, (off_t) offset, whence);
@@ -244,7 +239,7 @@ lodge_agent_file_seek (Agent *a, const struct lodge_json *args, struct lodge_buf
       snprintf (err, err_len, "failed to seek the file: %s", strerror (errno));
       return -1;
     }
-  lodge_buf_printf (ret, "{\"position\":%lld,\"eof\":false}", (long long) pos);
+  *ret = json_pack ("{s:I,s:b}", "position", (json_int_t) pos, "eof", 0);
   return 0;
 }
 

@@ -9,7 +9,7 @@
 
 #define AGENT_MAX_EXECS 64
 #define AGENT_MAX_FILES 64
-#define AGENT_MAX_REQUEST (8 * 1024 * 1024)
+#define AGENT_MAX_REQUEST LODGE_JSON_MAX_BYTES
 #define AGENT_MAX_OUTPUT (16 * 1024 * 1024)
 
 typedef struct {
@@ -40,40 +40,40 @@ typedef struct {
   int frozen;
 } Agent;
 
-/* A command: 0 with the return value written to @ret, or -1 with the
- * reason in @err. */
-typedef int (*AgentCommand) (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                             char *err, size_t err_len);
+/* A command, with its arguments (NULL when none were given): 0 with the
+ * return value in *@ret (a new reference; NULL when memory was short), 1
+ * for no reply (guest-shutdown), or -1 with the reason in @err. */
+typedef int (*AgentCommand) (Agent *a, const json_t *args, json_t **ret, char *err,
+                             size_t err_len);
 
-int lodge_agent_exec (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                      size_t err_len);
-int lodge_agent_exec_status (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                             char *err, size_t err_len);
+int lodge_agent_exec (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len);
+int lodge_agent_exec_status (Agent *a, const json_t *args, json_t **ret, char *err,
+                             size_t err_len);
 /* Reads what the children wrote (after poll said so). */
 void lodge_agent_exec_drain (AgentExec *e, int fd);
 /* Reaps exited children (SIGCHLD came). */
 void lodge_agent_exec_reap (Agent *a);
 
 /* guest-file-* (agent-file.c). */
-int lodge_agent_file_open (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                          char *err, size_t err_len);
-int lodge_agent_file_close (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                          char *err, size_t err_len);
-int lodge_agent_file_flush (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                          char *err, size_t err_len);
-int lodge_agent_file_read (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                          char *err, size_t err_len);
-int lodge_agent_file_write (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                          char *err, size_t err_len);
-int lodge_agent_file_seek (Agent *a, const struct lodge_json *args, struct lodge_buf *ret,
-                          char *err, size_t err_len);
+int lodge_agent_file_open (Agent *a, const json_t *args, json_t **ret, char *err,
+                           size_t err_len);
+int lodge_agent_file_close (Agent *a, const json_t *args, json_t **ret, char *err,
+                            size_t err_len);
+int lodge_agent_file_flush (Agent *a, const json_t *args, json_t **ret, char *err,
+                            size_t err_len);
+int lodge_agent_file_read (Agent *a, const json_t *args, json_t **ret, char *err,
+                           size_t err_len);
+int lodge_agent_file_write (Agent *a, const json_t *args, json_t **ret, char *err,
+                            size_t err_len);
+int lodge_agent_file_seek (Agent *a, const json_t *args, json_t **ret, char *err,
+                           size_t err_len);
 
 /* Argument helpers: 0, 1 when absent and optional (the default is set), or
  * -1 with a qemu-ga style reason ("Parameter 'pid' is missing"). */
-int lodge_agent_arg_int (const struct lodge_json *args, const char *name, int required,
-                         int64_t def, int64_t *ret, char *err, size_t err_len);
-int lodge_agent_arg_str (const struct lodge_json *args, const char *name, int required,
+int lodge_agent_arg_int (const json_t *args, const char *name, int required, int64_t def,
+                         int64_t *ret, char *err, size_t err_len);
+int lodge_agent_arg_str (const json_t *args, const char *name, int required,
                          const char *def, const char **ret, char *err, size_t err_len);
-int lodge_agent_arg_bool (const struct lodge_json *args, const char *name, int required, int def,
+int lodge_agent_arg_bool (const json_t *args, const char *name, int required, int def,
                           int *ret, char *err, size_t err_len);
 long lodge_agent_now_ms (void);

@@ -95,79 +95,76 @@ arg_fail (char *err, size_t err_len, const char *fmt, ...)
   return -1;
 }
 
-static const struct lodge_json *
-arg_get (const struct lodge_json *args, const char *name)
+static const json_t *
+arg_get (const json_t *args, const char *name)
 {
-  const struct lodge_json *v = lodge_json_get (args, name);
-  return v != NULL && v->type == LODGE_JSON_NULL ? NULL : v;
+  const json_t *v = json_object_get (args, name);
+  return json_is_null (v) ? NULL : v;
 }
 
 int
-lodge_agent_arg_int (const struct lodge_json *args, const char *name, int required, int64_t def,
+lodge_agent_arg_int (const json_t *args, const char *name, int required, int64_t def,
                      int64_t *ret, char *err, size_t err_len)
 {
-  const struct lodge_json *v = arg_get (args, name);
+  const json_t *v = arg_get (args, name);
   *ret = def;
   if (v == NULL)
     return required ? arg_fail (err, err_len, "Parameter '%s' is missing", name) : 1;
-  if (v->type != LODGE_JSON_INT)
+  if (!json_is_integer (v))
     return arg_fail (err, err_len, "Parameter '%s' expects an integer", name);
-  *ret = v->i;
+  *ret = json_integer_value (v);
   return 0;
 }
 
 int
-lodge_agent_arg_str (const struct lodge_json *args, const char *name, int required,
-                     const char *def, const char **ret, char *err, size_t err_len)
+lodge_agent_arg_str (const json_t *args, const char *name, int required, const char *def,
+                     const char **ret, char *err, size_t err_len)
 {
-  const struct lodge_json *v = arg_get (args, name);
+  const json_t *v = arg_get (args, name);
   *ret = def;
   if (v == NULL)
     return required ? arg_fail (err, err_len, "Parameter '%s' is missing", name) : 1;
-  if (v->type != LODGE_JSON_STRING)
+  if (!json_is_string (v))
     return arg_fail (err, err_len, "Parameter '%s' expects a string", name);
-  *ret = v->s;
+  *ret = json_string_value (v);
   return 0;
 }
 
 int
-lodge_agent_arg_bool (const struct lodge_json *args, const char *name, int required, int def,
-                      int *ret, char *err, size_t err_len)
+lodge_agent_arg_bool (const json_t *args, const char *name, int required, int def, int *ret,
+                      char *err, size_t err_len)
 {
-  const struct lodge_json *v = arg_get (args, name);
+  const json_t *v = arg_get (args, name);
   *ret = def;
   if (v == NULL)
     return required ? arg_fail (err, err_len, "Parameter '%s' is missing", name) : 1;
-  if (v->type != LODGE_JSON_BOOL)
+  if (!json_is_boolean (v))
     return arg_fail (err, err_len, "Parameter '%s' expects a boolean", name);
-  *ret = (int) v->i;
+  *ret = json_is_true (v);
   return 0;
 }
 
 /* ---- simple commands ---- */
 
 static int
-cmd_sync (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-          size_t err_len)
+cmd_sync (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   int64_t id;
   if (lodge_agent_arg_int (args, "id", 1, 0, &id, err, err_len) < 0)
     return -1;
-  lodge_buf_printf (ret, "%lld", (long long) id);
+  *ret = json_integer (id);
   return 0;
 }
 
 static int
-cmd_ping (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-          size_t err_len)
+cmd_ping (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
-  lodge_buf_puts (ret, "{}");
+  *ret = json_object ();
   return 0;
 }
 
 static int
-cmd_host_name (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-               size_t err_len)
+cmd_host_name (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   char name[256];
   if (gethostname (name, sizeof name) < 0)
@@ -176,23 +173,19 @@ cmd_host_name (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, c
       return -1;
     }
   name[sizeof name - 1] = '\0';
-  lodge_buf_puts (ret, "{\"host-name\":");
-  lodge_buf_json_string (ret, name, strlen (name));
-  lodge_buf_puts (ret, "}");
+  *ret = json_pack ("{s:o}", "host-name", lodge_json_str (name));
   return 0;
 }
 
-static void
-put_member (struct lodge_buf *b, int *first, const char *key, const char *value, size_t len)
+/* Sets @key of @obj; 0, or -1 when memory is short. */
+static int
+put_member (json_t *obj, const char *key, const char *value, size_t len)
 {
-  lodge_buf_printf (b, "%s\"%s\":", *first ? "" : ",", key);
-  lodge_buf_json_string (b, value, len);
-  *first = 0;
+  return json_object_set_new (obj, key, lodge_json_text (value, len));
 }
 
 static int
-cmd_osinfo (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-            size_t err_len)
+cmd_osinfo (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   static const char *const keys[][2] = {
     { "ID", "id" },           { "NAME", "name" },
@@ -200,14 +193,14 @@ cmd_osinfo (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char
     { "VERSION_ID", "version-id" },   { "VARIANT", "variant" },
     { "VARIANT_ID", "variant-id" },
   };
-  int first = 1;
-  lodge_buf_puts (ret, "{");
+  json_t *info = json_object ();
+  int failed = info == NULL;
   struct utsname u;
   if (uname (&u) == 0)
     {
-      put_member (ret, &first, "kernel-release", u.release, strlen (u.release));
-      put_member (ret, &first, "kernel-version", u.version, strlen (u.version));
-      put_member (ret, &first, "machine", u.machine, strlen (u.machine));
+      failed |= put_member (info, "kernel-release", u.release, strlen (u.release)) < 0;
+      failed |= put_member (info, "kernel-version", u.version, strlen (u.version)) < 0;
+      failed |= put_member (info, "machine", u.machine, strlen (u.machine)) < 0;
     }
   char path[4096];
   snprintf (path, sizeof path, "%s/etc/os-release", a->root);
@@ -234,17 +227,18 @@ cmd_osinfo (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char
         }
       for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (strcmp (line, keys[i][0]) == 0)
-          put_member (ret, &first, keys[i][1], value, vlen);
+          failed |= put_member (info, keys[i][1], value, vlen) < 0;
     }
   if (f != NULL)
     fclose (f);
-  lodge_buf_puts (ret, "}");
+  if (failed)
+    json_decref (info);
+  *ret = failed ? NULL : info;
   return 0;
 }
 
 static int
-cmd_shutdown (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-              size_t err_len)
+cmd_shutdown (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   const char *mode;
   if (lodge_agent_arg_str (args, "mode", 0, "powerdown", &mode, err, err_len) < 0)
@@ -267,10 +261,9 @@ cmd_shutdown (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, ch
 }
 
 static int
-cmd_fsfreeze_status (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                     size_t err_len)
+cmd_fsfreeze_status (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
-  lodge_buf_puts (ret, a->frozen ? "\"frozen\"" : "\"thawed\"");
+  *ret = json_string (a->frozen ? "frozen" : "thawed");
   return 0;
 }
 
@@ -297,8 +290,7 @@ freeze_root (Agent *a, int freeze, char *err, size_t err_len)
 }
 
 static int
-cmd_fsfreeze_freeze (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                     size_t err_len)
+cmd_fsfreeze_freeze (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   if (a->frozen)
     return arg_fail (err, err_len, "%s", "the file systems are already frozen");
@@ -306,25 +298,23 @@ cmd_fsfreeze_freeze (Agent *a, const struct lodge_json *args, struct lodge_buf *
   if (n < 0)
     return -1;
   a->frozen = 1;
-  lodge_buf_printf (ret, "%d", n);
+  *ret = json_integer (n);
   return 0;
 }
 
 static int
-cmd_fsfreeze_thaw (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                   size_t err_len)
+cmd_fsfreeze_thaw (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   int n = freeze_root (a, 0, err, err_len);
   if (n < 0)
     return -1;
   a->frozen = 0;
-  lodge_buf_printf (ret, "%d", n);
+  *ret = json_integer (n);
   return 0;
 }
 
 static int
-cmd_set_user_password (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                       size_t err_len)
+cmd_set_user_password (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
   const char *user, *b64;
   int crypted;
@@ -354,14 +344,13 @@ cmd_set_user_password (Agent *a, const struct lodge_json *args, struct lodge_buf
     return arg_fail (err, err_len, "user '%s' does not exist in /etc/shadow", user);
   if (rc < 0)
     return arg_fail (err, err_len, "cannot update the password of '%s' in /etc/shadow", user);
-  lodge_buf_puts (ret, "{}");
+  *ret = json_object ();
   return 0;
 }
 
 /* ---- dispatch ---- */
 
-static int cmd_info (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-                     size_t err_len);
+static int cmd_info (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len);
 
 static const struct {
   const char *name;
@@ -390,15 +379,21 @@ static const struct {
 };
 
 static int
-cmd_info (Agent *a, const struct lodge_json *args, struct lodge_buf *ret, char *err,
-          size_t err_len)
+cmd_info (Agent *a, const json_t *args, json_t **ret, char *err, size_t err_len)
 {
-  lodge_buf_puts (ret, "{\"version\":\"lodge-" LODGE_VERSION "\",\"supported_commands\":[");
+  json_t *list = json_array ();
+  int failed = list == NULL;
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    lodge_buf_printf (ret, "%s{\"name\":\"%s\",\"enabled\":true,\"success-response\":%s}",
-                      i ? "," : "", commands[i].name,
-                      strcmp (commands[i].name, "guest-shutdown") == 0 ? "false" : "true");
-  lodge_buf_puts (ret, "]}");
+    failed |= json_array_append_new (
+                list, json_pack ("{s:s,s:b,s:b}", "name", commands[i].name, "enabled", 1,
+                                 "success-response",
+                                 strcmp (commands[i].name, "guest-shutdown") != 0))
+              < 0;
+  if (failed)
+    json_decref (list);
+  *ret = failed ? NULL
+                : json_pack ("{s:s,s:o}", "version", "lodge-" LODGE_VERSION, "supported_commands",
+                             list);
   return 0;
 }
 
@@ -416,29 +411,25 @@ flush_output (Agent *a)
     }
 }
 
+/* Queues and sends {"return":@ret} (@ret is taken) or, with @class,
+ * {"error":{"class":@class,"desc":@desc}}, with the request's @id. */
 static void
-reply (Agent *a, int delimited, const char *class, const char *desc, const struct lodge_buf *ret,
-       const struct lodge_json *id)
+reply (Agent *a, int delimited, const char *class, const char *desc, json_t *ret, json_t *id)
 {
+  json_t *r = class != NULL ? json_pack ("{s:{s:s,s:o}}", "error", "class", class, "desc",
+                                         lodge_json_str (desc))
+                            : json_pack ("{s:o}", "return", ret);
+  if (r != NULL && id != NULL && json_object_set (r, "id", id) < 0)
+    {
+      json_decref (r);
+      r = NULL;
+    }
   if (delimited)
     lodge_buf_add (&a->out, "\xff", 1);
-  if (class != NULL)
-    {
-      lodge_buf_printf (&a->out, "{\"error\":{\"class\":\"%s\",\"desc\":", class);
-      lodge_buf_json_string (&a->out, desc, strlen (desc));
-      lodge_buf_puts (&a->out, "}");
-    }
-  else
-    {
-      lodge_buf_puts (&a->out, "{\"return\":");
-      lodge_buf_add (&a->out, ret->data, ret->len);
-    }
-  if (id != NULL)
-    {
-      lodge_buf_puts (&a->out, ",\"id\":");
-      lodge_buf_json_value (&a->out, id);
-    }
-  lodge_buf_puts (&a->out, "}\n");
+  if (r == NULL || lodge_json_dump (&a->out, r) < 0)
+    a->out.failed = 1;
+  lodge_buf_add (&a->out, "\n", 1);
+  json_decref (r);
   if (a->out.failed)
     {
       /* Out of memory: drop the queue rather than send half a reply. */
@@ -461,7 +452,7 @@ static void
 process (Agent *a)
 {
   char err[512];
-  struct lodge_json *req = lodge_json_parse (a->in.data, a->in.len, err, sizeof err);
+  json_t *req = lodge_json_load (a->in.data, a->in.len, err, sizeof err);
   reset_input (a);
   if (req == NULL)
     {
@@ -470,23 +461,23 @@ process (Agent *a)
       reply (a, 0, "GenericError", desc, NULL, NULL);
       return;
     }
-  const struct lodge_json *id = lodge_json_get (req, "id");
-  const struct lodge_json *execute = lodge_json_get (req, "execute");
-  const struct lodge_json *args = lodge_json_get (req, "arguments");
-  if (req->type != LODGE_JSON_OBJECT)
+  json_t *id = json_object_get (req, "id");
+  const char *execute = json_string_value (json_object_get (req, "execute"));
+  json_t *args = json_object_get (req, "arguments");
+  if (!json_is_object (req))
     reply (a, 0, "GenericError", "Expected a JSON object", NULL, NULL);
-  else if (execute == NULL || execute->type != LODGE_JSON_STRING)
+  else if (execute == NULL)
     reply (a, 0, "GenericError", "Missing or invalid 'execute'", NULL, id);
-  else if (args != NULL && args->type != LODGE_JSON_OBJECT && args->type != LODGE_JSON_NULL)
+  else if (args != NULL && !json_is_object (args) && !json_is_null (args))
     reply (a, 0, "GenericError", "'arguments' must be an object", NULL, id);
   else
     {
       size_t i = 0;
-      while (i < sizeof commands / sizeof commands[0] && strcmp (commands[i].name, execute->s) != 0)
+      while (i < sizeof commands / sizeof commands[0] && strcmp (commands[i].name, execute) != 0)
         i++;
       if (i == sizeof commands / sizeof commands[0])
         {
-          snprintf (err, sizeof err, "The command %.128s has not been found", execute->s);
+          snprintf (err, sizeof err, "The command %.128s has not been found", execute);
           reply (a, 0, "CommandNotFound", err, NULL, id);
         }
       else if (a->frozen && !commands[i].while_frozen)
@@ -495,20 +486,21 @@ process (Agent *a)
                NULL, id);
       else
         {
-          struct lodge_buf ret = { 0 };
+          json_t *ret = NULL;
           err[0] = '\0';
-          int rc = commands[i].fn (a, args, &ret, err, sizeof err);
-          int delimited = strcmp (execute->s, "guest-sync-delimited") == 0;
-          if (rc == 0 && ret.failed)
+          int rc = commands[i].fn (a, json_is_object (args) ? args : NULL, &ret, err, sizeof err);
+          int delimited = strcmp (execute, "guest-sync-delimited") == 0;
+          if (rc == 0 && ret == NULL)
             reply (a, delimited, "GenericError", "out of memory", NULL, id);
           else if (rc == 0)
-            reply (a, delimited, NULL, NULL, &ret, id);
+            reply (a, delimited, NULL, NULL, ret, id);
           else if (rc < 0)
             reply (a, delimited, "GenericError", err, NULL, id);
-          lodge_buf_clear (&ret);
+          if (rc != 0)
+            json_decref (ret);
         }
     }
-  lodge_json_free (req);
+  json_decref (req);
 }
 
 static void

@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "lodge-shadow.h"
 
 #define MANAGED_BEGIN "# lodge-managed keys begin: edited by Lodge at every boot\n"
 #define MANAGED_END "# lodge-managed keys end\n"
@@ -145,9 +146,9 @@ lodge_apply_hostname_files (const char *root, const char *hostname)
   return rc;
 }
 
-/* Sets @user's hash field in <root>/etc/shadow. A missing line (and a
- * missing file) is added when @add_missing, else -2 is returned and
- * nothing written. */
+/* Sets @user's hash field in <root>/etc/shadow (lodge-shadow.h says how).
+ * A missing line (and a missing file) is added when @add_missing, else -2
+ * is returned and nothing written. */
 static int
 edit_shadow_hash (const char *root, const char *user, const char *hash, int add_missing)
 {
@@ -156,60 +157,28 @@ edit_shadow_hash (const char *root, const char *user, const char *hash, int add_
   int have = stat (path, &st) == 0;
   size_t len = 0;
   char *shadow = have ? read_file (path, &len) : NULL;
+  char *out = NULL;
+  size_t out_len = 0;
+  char err[256];
+  int rc = -1;
   if (have && shadow == NULL)
-    {
-      lodge_say ("cannot read %s: %s", path, strerror (errno));
-      free (path);
-      return -1;
-    }
-  size_t ulen = strlen (user);
-  size_t cap = len + ulen + strlen (hash) + 128;
-  char *out = malloc (cap);
-  if (out == NULL)
-    {
-      free (shadow);
-      free (path);
-      return -1;
-    }
-  size_t o = 0;
-  int found = 0;
-  long today = (long) (time (NULL) / 86400);
-  for (char *l = shadow; l != NULL && *l != '\0';)
-    {
-      char *nl = strchr (l, '\n');
-      size_t ll = nl != NULL ? (size_t) (nl - l) : strlen (l);
-      if (!found && ll > ulen && strncmp (l, user, ulen) == 0 && l[ulen] == ':')
-        {
-          /* user:HASH:rest -> user:NEW:rest */
-          const char *rest = memchr (l + ulen + 1, ':', ll - ulen - 1);
-          o += snprintf (out + o, cap - o, "%s:%s", user, hash);
-          if (rest != NULL)
-            {
-              memcpy (out + o, rest, ll - (rest - l));
-              o += ll - (rest - l);
-            }
-          else
-            o += snprintf (out + o, cap - o, ":%ld:0:99999:7:::", today);
-          found = 1;
-        }
-      else
-        {
-          memcpy (out + o, l, ll);
-          o += ll;
-        }
-      out[o++] = '\n';
-      l = nl != NULL ? nl + 1 : NULL;
-    }
-  int rc;
-  if (!found && !add_missing)
-    rc = -2;
+    lodge_say ("cannot read %s: %s", path, strerror (errno));
   else
-    {
-      if (!found)
-        o += snprintf (out + o, cap - o, "%s:%s:%ld:0:99999:7:::\n", user, hash, today);
-      rc = lodge_write_file (path, out, o, have ? st.st_mode & 07777 : 0600,
-                             have ? (int) st.st_uid : 0, have ? (int) st.st_gid : 0);
-    }
+    switch (lodge_shadow_set_hash (shadow != NULL ? shadow : "", len, user, hash, add_missing,
+                                   lodge_shadow_today (), &out, &out_len, err, sizeof err))
+      {
+      case LODGE_SHADOW_OK:
+        rc = lodge_write_file (path, out, out_len, have ? st.st_mode & 07777 : 0600,
+                               have ? (int) st.st_uid : 0, have ? (int) st.st_gid : 0);
+        break;
+      case LODGE_SHADOW_NO_ENTRY:
+        rc = -2;
+        break;
+      case LODGE_SHADOW_REFUSED:
+      case LODGE_SHADOW_NO_MEMORY:
+        lodge_say ("%s: %s", path, err);
+        break;
+      }
   free (out);
   free (shadow);
   free (path);

@@ -45,23 +45,20 @@ lodge_app_status_write (const char *dir, const struct lodge_app_status *st)
       lodge_say ("cannot create %s: %s", dir, strerror (errno));
       return -1;
     }
+  json_t *v = json_pack ("{s:s,s:s,s:o,s:i,s:I,s:o,s:o}",
+                         "name", st->name,
+                         "state", state_names[st->state],
+                         "pid", st->pid > 0 ? json_integer (st->pid) : json_null (),
+                         "restarts", st->restarts,
+                         "started", (json_int_t) st->started,
+                         "last_exit",
+                         st->last_exit != NULL ? lodge_json_str (st->last_exit) : json_null (),
+                         "command", lodge_json_str (st->command));
   struct lodge_buf b = { 0 };
-  lodge_buf_puts (&b, "{\"name\":");
-  lodge_buf_json_string (&b, st->name, strlen (st->name));
-  lodge_buf_printf (&b, ",\"state\":\"%s\",\"pid\":", state_names[st->state]);
-  if (st->pid > 0)
-    lodge_buf_printf (&b, "%d", st->pid);
-  else
-    lodge_buf_puts (&b, "null");
-  lodge_buf_printf (&b, ",\"restarts\":%d,\"started\":%ld,\"last_exit\":", st->restarts,
-                    st->started);
-  if (st->last_exit != NULL)
-    lodge_buf_json_string (&b, st->last_exit, strlen (st->last_exit));
-  else
-    lodge_buf_puts (&b, "null");
-  lodge_buf_puts (&b, ",\"command\":");
-  lodge_buf_json_string (&b, st->command, strlen (st->command));
-  lodge_buf_puts (&b, "}\n");
+  if (v == NULL || lodge_json_dump (&b, v) < 0)
+    b.failed = 1;
+  lodge_buf_add (&b, "\n", 1);
+  json_decref (v);
   char path[4096];
   int rc = -1;
   if (b.failed)

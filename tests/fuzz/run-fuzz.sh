@@ -2,13 +2,17 @@
 # Runs a libFuzzer target for LODGE_FUZZ_SECONDS (default 60) from a seed
 # corpus of the examples and golden inputs; any crash, leak or abort fails.
 # New corpus entries go to the build tree, never into the sources.
-#   run-fuzz.sh FUZZER SOURCE_DIR WORK_DIR [env|app]
+#   run-fuzz.sh FUZZER SOURCE_DIR WORK_DIR [env|app|guest]
 set -eu
 fuzzer=$1 src=$2 work=$3 kind=${4:-env}
 seconds=${LODGE_FUZZ_SECONDS:-60}
 if [ "$kind" = app ]; then
   seeds=("$src/tests/data/app" "$src/images/apps")
   dict=$src/tests/fuzz/app.dict
+elif [ "$kind" = guest ]; then
+  # The golden configuration blobs (*.guestconfig) and agent requests.
+  seeds=("$src/tests/data/domain" "$src/tests/fuzz/guest")
+  dict=$src/tests/fuzz/guest.dict
 else
   seeds=("$src/examples" "$src/tests/data/env" "$src/tests/data/domain")
   dict=$src/tests/fuzz/env.dict
