@@ -44,6 +44,16 @@ build_global_path (GByteArray *a)
   put_end (a);
 }
 
+/* A pax path that is not UTF-8 (pax records should be): its bytes are
+ * kept, as GNU tar keeps them. */
+static void
+build_pax_not_utf8 (GByteArray *a)
+{
+  put_pax (a, 'x', "path", "caf\xe9", 4);
+  put_file_entry (a, "innocent", "x");
+  put_end (a);
+}
+
 static void
 build_gzip_garbage (GByteArray *a)
 {
@@ -58,7 +68,8 @@ build_gzip_garbage (GByteArray *a)
 /* Archives that GNU tar and libarchive once read differently are now
  * read one way, libarchive's, and the appliance only sees what was
  * checked: the bytes after a NUL in a name are not part of it, a global
- * pax header sets nothing, bytes after the gzip data are not read. */
+ * pax header sets nothing, bytes after the gzip data are not read. A pax
+ * name that is not UTF-8 keeps its bytes. */
 typedef struct {
   const char *id;
   void (*build) (GByteArray *a);
@@ -71,6 +82,7 @@ static const Rewritten rewritten_cases[] = {
   { "name-nul", build_name_nul, { "ok" } },
   { "global-path", build_global_path, { "innocent" } },
   { "gzip-garbage", build_gzip_garbage, { "a" } },
+  { "pax-not-utf8", build_pax_not_utf8, { "caf\xe9" } },
 };
 
 /* The rewrite gives names as checked ("./", no "." or empty components,
@@ -173,7 +185,9 @@ test_rewrite_ambiguous (gconstpointer data)
       g_autofree char *dst = g_build_filename (dir, "dst", NULL);
       g_assert_cmpint (mkdir (dst, 0700), ==, 0);
       const char *args[] = { "-C", dst, "-xf", out, "--xattrs", "--xattrs-include=*", NULL };
-      run_gnu_tar (args);
+      /* A name that is not UTF-8 comes with hdrcharset=BINARY, which GNU
+       * tar 1.34 ignores, taking the bytes as they are. */
+      run_gnu_tar_allowing (args, "Ignoring unknown extended header keyword 'hdrcharset'");
       g_autoptr (GPtrArray) extracted = g_ptr_array_new_with_free_func (g_free);
       collect_names (dst, "", extracted);
       g_assert_cmpuint (extracted->len, ==, n + 1); /* and "./" */

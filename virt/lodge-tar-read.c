@@ -379,6 +379,19 @@ read_entry (Reader *r, struct archive_entry *e, GError **error)
   return TRUE;
 }
 
+/* The warning libarchive gives for a pax name or link target that is
+ * not UTF-8 (it keeps the bytes, as GNU tar does): not a refusal. */
+static gboolean
+name_not_utf8 (Reader *r, struct archive_entry *e)
+{
+  const char *msg = archive_error_string (r->a);
+  const char *name = archive_entry_pathname (e);
+  const char *link = archive_entry_hardlink (e) ?: archive_entry_symlink (e);
+  return msg != NULL && strstr (msg, "can't be converted from") != NULL
+         && ((name != NULL && !g_utf8_validate (name, -1, NULL))
+             || (link != NULL && !g_utf8_validate (link, -1, NULL)));
+}
+
 /* Entries up to the end-of-archive marker. libarchive also ends without
  * one, at a block boundary; that is refused (a truncated upload), seen
  * as an end that consumed no zero block. */
@@ -398,7 +411,7 @@ read_entries (Reader *r, GError **error)
           return TRUE;
         }
       /* A warning comes with the entry it is about. */
-      if (res != ARCHIVE_OK)
+      if (res != ARCHIVE_OK && !(res == ARCHIVE_WARN && name_not_utf8 (r, e)))
         return refuse_archive (r, res == ARCHIVE_WARN ? archive_entry_pathname (e) : NULL, error);
       if (!read_entry (r, e, error))
         return FALSE;

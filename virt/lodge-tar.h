@@ -97,12 +97,14 @@ gboolean lodge_tar_write_tree (const char *dir, const char *out_path, LodgeTarPr
  * below a symlink defined earlier in the archive; the same for hard link
  * targets; an empty or too long symlink target; character and block
  * devices; sparse files; a hard link with data; a root ("." or "./") that
- * is not a directory; anything libarchive reports, even as a warning (a
- * bad header checksum, a malformed pax record, a truncated archive or
- * gzip stream, a name that is not UTF-8 in a pax record); an archive
+ * is not a directory; a negative uid or gid; anything libarchive reports,
+ * even as a warning (a bad header checksum, a malformed pax record, a
+ * truncated archive or gzip stream), but that a name in a pax record is
+ * not UTF-8 (its bytes are kept, as GNU tar keeps them); an archive
  * without an end-of-archive marker. Symlink targets may be absolute or
  * contain ".." (they are resolved in the guest, and GNU tar only creates
- * such links after all other entries).
+ * such links after all other entries). Entry types libarchive does not
+ * know are read as regular files, as POSIX says, and written as such.
  *
  * On success sets *@ret_compression and *@ret_stats (either may be NULL). */
 gboolean lodge_tar_check (const char *path, LodgeTarCompression *ret_compression,
