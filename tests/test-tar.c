@@ -521,8 +521,11 @@ static void
 test_write_not_utf8 (Tree *t, gconstpointer data)
 {
   g_autofree char *src = make_tree (t, "latin1");
-  const char *names[] = { "caf\xe9", "long-caf\xe9-qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
-                                     "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq" };
+  const char *names[] = {
+    "caf\xe9",
+    "long-caf\xe9-qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq"
+    "qqqqqqqqqqqqq", /* over 100 bytes */
+  };
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *file = g_build_filename (src, names[i], NULL);

@@ -118,7 +118,8 @@ make_entry (Walker *w, int fd, const char *path, const struct stat *st, GError *
     {
       int code = archive_errno (w->disk);
       fail (w, error, LODGE_ERROR_IO, "cannot read metadata: %s%s%s",
-            archive_error_string (w->disk), code > 0 ? ": " : "", code > 0 ? g_strerror (code) : "");
+            archive_error_string (w->disk), code > 0 ? ": " : "",
+            code > 0 ? g_strerror (code) : "");
       archive_entry_free (disk);
       return NULL;
     }
