@@ -1,101 +1,81 @@
-/* Internals of lodge-tar shared by the writer and the reader, and the
- * test-only listing entry point. */
+/* Internals of lodge-tar shared by the tree writer (lodge-tar-write.c)
+ * and the archive reader (lodge-tar-read.c), and the test-only listing
+ * entry point. */
 #pragma once
 
+#include <locale.h>
 #include <glib.h>
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "lodge-tar.h"
 
 G_BEGIN_DECLS
 
-#define LODGE_TAR_BLOCK 512
-
-/* POSIX ustar header (one 512-byte block). */
+/* libarchive converts names between the locale's charset and the UTF-8 of
+ * pax records. Lodge runs its calls in C.UTF-8 whatever the process
+ * locale, so UTF-8 names pass unchanged and a name that is not UTF-8 is
+ * noticed. Push before the first libarchive call, pop (g_auto) after the
+ * last. */
 typedef struct {
-  char name[100];
-  char mode[8];
-  char uid[8];
-  char gid[8];
-  char size[12];
-  char mtime[12];
-  char chksum[8];
-  char typeflag;
-  char linkname[100];
-  char magic[6];
-  char version[2];
-  char uname[32];
-  char gname[32];
-  char devmajor[8];
-  char devminor[8];
-  char prefix[155];
-  char pad[12];
-} LodgeTarHeader;
-G_STATIC_ASSERT (sizeof (LodgeTarHeader) == LODGE_TAR_BLOCK);
+  locale_t old;
+} LodgeTarLocale;
 
-/* The checksum of @h with its chksum field counted as spaces, as unsigned
- * and (for old writers) signed bytes. */
-void lodge_tar_header_sums (const LodgeTarHeader *h, guint32 *ret_unsigned, gint32 *ret_signed);
+void lodge_tar_locale_push (LodgeTarLocale *l);
+void lodge_tar_locale_pop (LodgeTarLocale *l);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeTarLocale, lodge_tar_locale_pop)
 
-/* Fills @h as a ustar header (magic, version, empty user and group names,
- * checksum) and appends to @pax the records for what does not fit: path,
- * linkpath (100 bytes or more), size (8 GiB or more), uid, gid (over
- * 2097151), mtime (nanoseconds, negative or after 2242). */
-void lodge_tar_header_format (LodgeTarHeader *h, char typeflag, const char *name,
-                              const char *link, guint32 mode, guint64 uid, guint64 gid,
-                              guint64 size, gint64 mtime, guint32 mtime_nsec, GString *pax);
+/* libarchive 3.6 writes and reads a pax mtime before 1970 as
+ * "-SECONDS.FRACTION" meaning -SECONDS + FRACTION, where GNU tar (and
+ * POSIX) read -(SECONDS.FRACTION). lodge_tar_writer_header() converts the
+ * entry's time so that GNU tar gets it (a time in (-1 s, 0) cannot be
+ * given to libarchive 3.6 that way and loses its fraction); this is the
+ * converse, for times libarchive read ("-0.F" reads as +0.F). */
+void lodge_tar_mtime_from_archive (gint64 sec, long nsec, gint64 *ret_sec, guint32 *ret_nsec);
 
-/* The checksum field of @h matches (unsigned or signed sum). */
-gboolean lodge_tar_header_checksum_ok (const LodgeTarHeader *h);
-
-typedef enum {
-  LODGE_TAR_NUMBER_OK,
-  LODGE_TAR_NUMBER_MALFORMED,
-  LODGE_TAR_NUMBER_OVERFLOW,
-} LodgeTarNumber;
-
-/* A numeric header field as GNU tar reads it: octal (leading spaces,
- * digits, then only spaces or NULs) or base-256 (high bit set, 0x40 the
- * sign); anything that does not fit in 64 signed bits overflows. */
-LodgeTarNumber lodge_tar_parse_field (const char *field, gsize width, gint64 *ret);
-/* Decimal digits only, at least one. */
-LodgeTarNumber lodge_tar_parse_decimal (const char *s, gsize len, guint64 *ret);
-/* A pax time, [-]seconds[.fraction]; digits past nanoseconds are dropped. */
-gboolean lodge_tar_parse_mtime (const char *s, gsize len, gint64 *ret_sec, guint32 *ret_nsec);
-
-/* A NUL-padded string (a header field, a GNU long name record): FALSE
- * when bytes follow the first NUL, a name that means different things to
- * different readers. *@ret_shown_len covers them, for messages. */
-gboolean lodge_tar_padded_string (const char *f, gsize width, char **ret, gsize *ret_shown_len);
-
-/* Appends the pax record "LEN key=value\n"; @value may hold any bytes. */
-void lodge_tar_pax_append (GString *pax, const char *key, const char *value, gsize value_len);
-
-/* GNU tar's escaping of an xattr name in a SCHILY.xattr.NAME keyword:
- * '%' as "%25", '=' as "%3D". */
-char *lodge_tar_xattr_encode (const char *name);
+/* GNU tar's unescaping of an xattr name in a SCHILY.xattr.NAME keyword:
+ * "%25" as '%', "%3D" as '='. */
 char *lodge_tar_xattr_decode (const char *keyword);
+
+/* Adds @xattrs (name -> GBytes) to @e sorted by name: the same
+ * attributes give the same bytes. */
+void lodge_tar_entry_add_xattrs (struct archive_entry *e, GHashTable *xattrs);
 
 /* @len bytes of a name as shown in messages: valid UTF-8 as is, control
  * characters and invalid bytes as \xNN, at most 200 characters. */
 char *lodge_tar_quote (const char *name, gsize len);
 
-/* The bytes of an archive file, decompressed when it is gzip. */
-typedef struct _LodgeTarStream LodgeTarStream;
+/* The canonical archive being written (see lodge-tar.h): libarchive's pax
+ * writer to a temporary file next to @out_path. */
+typedef struct _LodgeTarWriter LodgeTarWriter;
 
-/* Opens @path and tells plain from gzip by the first bytes (a valid tar
- * header wins over magic numbers); refuses compress, bzip2, xz, zstd,
- * lzip and lzop, naming the format. */
-LodgeTarStream *lodge_tar_stream_open (const char *path, LodgeTarCompression *ret_compression,
-                                       GError **error);
-/* Up to @len bytes; fewer only at the end. Refuses gzip data that is
- * corrupt, truncated, or followed by anything but more gzip members or
- * zero padding. */
-gboolean lodge_tar_stream_read (LodgeTarStream *s, void *buf, gsize len, gsize *ret_got,
-                                GError **error);
-/* Bytes delivered so far. */
-guint64 lodge_tar_stream_offset (LodgeTarStream *s);
-void lodge_tar_stream_free (LodgeTarStream *s);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeTarStream, lodge_tar_stream_free)
+LodgeTarWriter *lodge_tar_writer_new (const char *out_path, GError **error);
+/* Writes the header of @entry, a clean entry holding only what Lodge
+ * keeps, with the file's own mtime (converted here, see above; @entry is
+ * changed). Refuses, as "@subject: reason", names and xattrs listed in
+ * lodge-tar.h. */
+gboolean lodge_tar_writer_header (LodgeTarWriter *w, struct archive_entry *entry,
+                                  const char *subject, GError **error);
+gboolean lodge_tar_writer_data (LodgeTarWriter *w, const void *buf, gsize len, GError **error);
+/* The end of the archive; renames the file into place. */
+gboolean lodge_tar_writer_finish (LodgeTarWriter *w, GError **error);
+/* Removes the temporary file unless finished. */
+void lodge_tar_writer_free (LodgeTarWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeTarWriter, lodge_tar_writer_free)
+/* Device and inode of the file being written, so a tree walk can skip it. */
+void lodge_tar_writer_file_id (LodgeTarWriter *w, dev_t *ret_dev, ino_t *ret_ino);
+
+/* Calls @progress with 0 of @total now, then as lodge-tar.h says. */
+typedef struct {
+  LodgeTarProgress func;
+  gpointer user_data;
+  guint64 total;
+  guint64 reported;
+  gint64 reported_time;
+} LodgeTarReport;
+
+void lodge_tar_report_start (LodgeTarReport *r, guint64 total);
+void lodge_tar_report (LodgeTarReport *r, guint64 done, gboolean last);
 
 /* What lodge_tar_list() reports: entries that lodge_tar_check() accepts. */
 typedef enum {
@@ -110,8 +90,8 @@ LODGE_ENUM_DECL (lodge_tar_entry_type); /* "file", "hardlink", ... */
 
 typedef struct {
   LodgeTarEntryType type;
-  char *name;          /* as in the archive: "./", "etc/", "etc/hosts" */
-  char *link;          /* symlink or hard link target; NULL otherwise */
+  char *name;          /* as libarchive read it: "./", "etc/", "etc/hosts" */
+  char *link;          /* symlink or hard link target, as read; NULL otherwise */
   guint32 mode;        /* 07777 bits */
   guint64 uid, gid;
   gint64 mtime;

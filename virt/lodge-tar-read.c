@@ -1,9 +1,15 @@
-/* lodge_tar_check() and lodge_tar_list(): streaming validation of archives
- * supplied by users, deciding names exactly as GNU tar does (list.c
- * read_header: pax path over GNU long name over prefix/name). */
+/* lodge_tar_check(), lodge_tar_rewrite() and lodge_tar_list(): archives
+ * supplied by users, read by libarchive and checked entry by entry with
+ * Lodge's policy; lodge_tar_rewrite() writes what it checked as a
+ * canonical archive (lodge_tar_writer_*), the only thing the appliance's
+ * GNU tar ever reads. */
 #include "lodge-tar-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lodge-error.h"
 
@@ -20,27 +26,18 @@ typedef struct {
   char *str;
 } PathKey;
 
-/* Metadata headers ('x', 'L', 'K') waiting for their entry. */
-typedef struct {
-  guint64 offset;
-  gboolean have_pax, have_size, have_uid, have_gid, have_mtime;
-  char *path, *linkpath, *long_name, *long_link;
-  gsize path_len, linkpath_len;
-  guint64 size, uid, gid;
-  gint64 mtime;
-  guint32 mtime_nsec;
-  GHashTable *xattrs;
-} Pending;
-
 typedef struct {
   const char *path;
-  LodgeTarStream *stream;
+  struct archive *a;
   LodgeTarStats stats;
-  Pending p;
   GHashTable *symlinks; /* PathKey set */
   gsize symlink_bytes;
   guint64 base;         /* of the path hash */
+  guint64 offset;       /* where the current entry's headers start */
+  char *previous;       /* name of the entry before, for messages */
   GPtrArray *entries;   /* lodge_tar_list() only */
+  LodgeTarWriter *out;  /* lodge_tar_rewrite() only */
+  LodgeTarReport report;
   guint8 *data;
 } Reader;
 
@@ -51,182 +48,38 @@ refuse (Reader *r, GError **error, const char *entry, gssize entry_len, const ch
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  guint64 at = r->p.offset != G_MAXUINT64 ? r->p.offset : lodge_tar_stream_offset (r->stream);
   if (entry == NULL)
     {
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "%s: offset %" G_GUINT64_FORMAT
-                   ": %s", r->path, at, msg);
+                   ": %s", r->path, r->offset, msg);
       return FALSE;
     }
   gsize len = entry_len < 0 ? strlen (entry) : (gsize) entry_len;
   g_autofree char *shown = lodge_tar_quote (entry, len);
   g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-               "%s: entry '%s' (offset %" G_GUINT64_FORMAT "): %s", r->path, shown, at, msg);
+               "%s: entry '%s' (offset %" G_GUINT64_FORMAT "): %s", r->path, shown, r->offset,
+               msg);
   return FALSE;
 }
 
-/* Reads @len bytes of member data and the padding after it; @sum, when
- * not NULL, gets the data. */
+/* What libarchive reported, for @entry or, when NULL, at r->offset after
+ * the entry before. A read error of the file is LODGE_ERROR_IO. */
 static gboolean
-consume (Reader *r, guint64 len, GChecksum *sum, const char *entry, GError **error)
+refuse_archive (Reader *r, const char *entry, GError **error)
 {
-  guint64 padded = len + (LODGE_TAR_BLOCK - len % LODGE_TAR_BLOCK) % LODGE_TAR_BLOCK;
-  guint64 left = padded;
-  while (left > 0)
+  const char *msg = archive_error_string (r->a) ?: "unknown libarchive error";
+  int code = archive_errno (r->a);
+  if (code == EIO)
     {
-      gsize want = MIN (left, (guint64) DATA_SIZE), got = 0;
-      if (!lodge_tar_stream_read (r->stream, r->data, want, &got, error))
-        return FALSE;
-      if (got < want)
-        return refuse (r, error, entry, -1, "truncated: the archive ends inside this entry");
-      guint64 done = padded - left;
-      if (sum != NULL && done < len)
-        g_checksum_update (sum, r->data, MIN ((guint64) got, len - done));
-      left -= got;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot read: %s", r->path, msg);
+      return FALSE;
     }
-  return TRUE;
-}
-
-static gboolean
-number_error (Reader *r, GError **error, const char *entry, LodgeTarNumber res, const char *what)
-{
-  if (res == LODGE_TAR_NUMBER_OVERFLOW)
-    return refuse (r, error, entry, -1, "%s overflows", what);
-  return refuse (r, error, entry, -1, "malformed %s field", what);
-}
-
-/* @len bytes, NULs included, and a NUL after them. */
-static char *
-dup_len (const char *s, gsize len)
-{
-  char *d = g_malloc (len + 1);
-  memcpy (d, s, len);
-  d[len] = '\0';
-  return d;
-}
-
-/* One pax record. */
-static gboolean
-pax_record (Reader *r, const char *key, const char *value, gsize len, gboolean global,
-            const char *hname, GError **error)
-{
-  Pending *p = &r->p;
-  if (g_str_has_prefix (key, "GNU.sparse."))
-    return refuse (r, error, hname, -1, "sparse files (pax %s) are not supported", key);
-  gboolean is_path = strcmp (key, "path") == 0, is_link = strcmp (key, "linkpath") == 0;
-  if (global && (is_path || is_link || strcmp (key, "size") == 0))
-    return refuse (r, error, hname, -1, "a global pax header may not set %s", key);
-  if (global)
-    return TRUE;
-  if (is_path || is_link)
+  if (entry == NULL && r->previous != NULL)
     {
-      char **dest = is_path ? &p->path : &p->linkpath;
-      g_free (*dest);
-      *dest = dup_len (value, len);
-      *(is_path ? &p->path_len : &p->linkpath_len) = len;
-      return TRUE;
+      g_autofree char *shown = lodge_tar_quote (r->previous, strlen (r->previous));
+      return refuse (r, error, NULL, 0, "after entry '%s': %s", shown, msg);
     }
-  LodgeTarNumber res = LODGE_TAR_NUMBER_OK;
-  if (strcmp (key, "size") == 0)
-    {
-      res = lodge_tar_parse_decimal (value, len, &p->size);
-      if (res == LODGE_TAR_NUMBER_OK && p->size > G_MAXINT64)
-        res = LODGE_TAR_NUMBER_OVERFLOW;
-      p->have_size = TRUE;
-    }
-  else if (strcmp (key, "uid") == 0)
-    {
-      res = lodge_tar_parse_decimal (value, len, &p->uid);
-      p->have_uid = TRUE;
-    }
-  else if (strcmp (key, "gid") == 0)
-    {
-      res = lodge_tar_parse_decimal (value, len, &p->gid);
-      p->have_gid = TRUE;
-    }
-  else if (strcmp (key, "mtime") == 0)
-    {
-      if (!lodge_tar_parse_mtime (value, len, &p->mtime, &p->mtime_nsec))
-        res = LODGE_TAR_NUMBER_MALFORMED;
-      p->have_mtime = TRUE;
-    }
-  else if (g_str_has_prefix (key, "SCHILY.xattr.") && r->entries != NULL)
-    {
-      if (p->xattrs == NULL)
-        p->xattrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                           (GDestroyNotify) g_bytes_unref);
-      g_hash_table_insert (p->xattrs, lodge_tar_xattr_decode (key + strlen ("SCHILY.xattr.")),
-                           g_bytes_new (value, len));
-    }
-  if (res != LODGE_TAR_NUMBER_OK)
-    {
-      g_autofree char *what = g_strdup_printf ("pax %s", key);
-      return number_error (r, error, hname, res, what);
-    }
-  return TRUE;
-}
-
-/* "LEN key=value\n" records filling @len bytes exactly. */
-static gboolean
-parse_pax (Reader *r, const char *data, gsize len, gboolean global, const char *hname,
-           GError **error)
-{
-  gsize pos = 0;
-  while (pos < len)
-    {
-      gsize i = pos;
-      guint64 rec = 0;
-      while (i < len && g_ascii_isdigit (data[i]) && rec <= len)
-        rec = rec * 10 + (data[i++] - '0');
-      /* The shortest record is "LEN k=\n". */
-      if (i == pos || i >= len || data[i] != ' ' || rec > len - pos || rec < i - pos + 4)
-        return refuse (r, error, hname, -1, "malformed pax header record at byte %" G_GSIZE_FORMAT,
-                       pos);
-      const char *key = data + i + 1, *end = data + pos + rec - 1; /* end: the '\n' */
-      const char *eq = memchr (key, '=', end - key);
-      if (*end != '\n' || eq == NULL || eq == key || memchr (key, '\0', eq - key) != NULL)
-        return refuse (r, error, hname, -1, "malformed pax header record at byte %" G_GSIZE_FORMAT,
-                       pos);
-      g_autofree char *k = g_strndup (key, eq - key);
-      if (!pax_record (r, k, eq + 1, end - eq - 1, global, hname, error))
-        return FALSE;
-      pos += rec;
-    }
-  return TRUE;
-}
-
-/* The data of a metadata header, NUL-terminated, at most
- * LODGE_TAR_MAX_META bytes. */
-static char *
-read_meta (Reader *r, const LodgeTarHeader *h, const char *hname, gsize *ret_len, GError **error)
-{
-  gint64 size = 0;
-  LodgeTarNumber res = lodge_tar_parse_field (h->size, sizeof h->size, &size);
-  if (res == LODGE_TAR_NUMBER_OK && size < 0)
-    res = LODGE_TAR_NUMBER_MALFORMED;
-  if (res != LODGE_TAR_NUMBER_OK)
-    {
-      number_error (r, error, hname, res, "size");
-      return NULL;
-    }
-  if (size > LODGE_TAR_MAX_META)
-    {
-      refuse (r, error, hname, -1, "metadata header of %" G_GINT64_FORMAT " bytes; the limit is %d",
-              size, LODGE_TAR_MAX_META);
-      return NULL;
-    }
-  gsize padded = size + (LODGE_TAR_BLOCK - size % LODGE_TAR_BLOCK) % LODGE_TAR_BLOCK, got = 0;
-  g_autofree char *data = g_malloc (padded + 1);
-  if (!lodge_tar_stream_read (r->stream, (guint8 *) data, padded, &got, error))
-    return NULL;
-  if (got < padded)
-    {
-      refuse (r, error, hname, -1, "truncated: the archive ends inside a metadata header");
-      return NULL;
-    }
-  data[size] = '\0';
-  *ret_len = size;
-  return g_steal_pointer (&data);
+  return refuse (r, error, entry, -1, "%s", msg);
 }
 
 /* (h * base + c + 1) mod 2^61 - 1, for h and base below 2^61 - 1. */
@@ -268,21 +121,20 @@ path_key_free (gpointer k)
 }
 
 /* Refuses a name (or hard link target, @what) that is empty, absolute,
- * too long, has a NUL or a ".." component, or lies below a symlink seen
- * earlier. Sets *@ret_key to the name without "." and empty components. */
+ * too long, has a ".." component, or lies below a symlink seen earlier.
+ * Sets *@ret_key to the name without "." and empty components. */
 static gboolean
-check_path (Reader *r, const char *entry, gsize entry_len, const char *path, gsize len,
-            const char *what, PathKey *ret_key, GError **error)
+check_path (Reader *r, const char *entry, const char *path, const char *what, PathKey *ret_key,
+            GError **error)
 {
-  if (memchr (path, '\0', len) != NULL)
-    return refuse (r, error, entry, entry_len, "%s has a NUL byte inside", what);
+  gsize len = strlen (path);
   if (len == 0)
-    return refuse (r, error, entry, entry_len, "empty %s", what);
+    return refuse (r, error, entry, -1, "empty %s", what);
   if (path[0] == '/')
-    return refuse (r, error, entry, entry_len, "%s is absolute", what);
+    return refuse (r, error, entry, -1, "%s is absolute", what);
   if (len > LODGE_TAR_MAX_NAME)
-    return refuse (r, error, entry, entry_len, "%s is %" G_GSIZE_FORMAT " bytes long; the "
-                   "limit is %d", what, len, LODGE_TAR_MAX_NAME);
+    return refuse (r, error, entry, -1, "%s is %" G_GSIZE_FORMAT " bytes long; the limit is %d",
+                   what, len, LODGE_TAR_MAX_NAME);
 
   g_autoptr (GString) norm = g_string_new (NULL);
   guint64 hash = 0;
@@ -293,7 +145,7 @@ check_path (Reader *r, const char *entry, gsize entry_len, const char *path, gsi
       const char *next = slash != NULL ? slash : end;
       gsize n = next - p;
       if (n == 2 && p[0] == '.' && p[1] == '.')
-        return refuse (r, error, entry, entry_len, "%s has a '..' component", what);
+        return refuse (r, error, entry, -1, "%s has a '..' component", what);
       if (n > 0 && !(n == 1 && p[0] == '.'))
         {
           if (norm->len > 0)
@@ -301,8 +153,8 @@ check_path (Reader *r, const char *entry, gsize entry_len, const char *path, gsi
               PathKey prefix = { hash, norm->len, norm->str };
               PathKey *link = g_hash_table_lookup (r->symlinks, &prefix);
               if (link != NULL)
-                return refuse (r, error, entry, entry_len, "%s lies below the symlink '%s'",
-                               what, link->str);
+                return refuse (r, error, entry, -1, "%s lies below the symlink '%s'", what,
+                               link->str);
               g_string_append_c (norm, '/');
               hash = hash_step (hash, r->base, '/');
             }
@@ -318,69 +170,6 @@ check_path (Reader *r, const char *entry, gsize entry_len, const char *path, gsi
   return TRUE;
 }
 
-static void
-pending_clear (Pending *p)
-{
-  g_free (p->path);
-  g_free (p->linkpath);
-  g_free (p->long_name);
-  g_free (p->long_link);
-  g_clear_pointer (&p->xattrs, g_hash_table_unref);
-  memset (p, 0, sizeof *p);
-  p->offset = G_MAXUINT64;
-}
-
-/* prefix/name of a ustar header (prefix only with the POSIX magic, as
- * GNU tar does: GNU headers use that space for other fields). */
-static gboolean
-ustar_name (Reader *r, const LodgeTarHeader *h, char **ret, GError **error)
-{
-  g_autofree char *name = NULL;
-  g_autofree char *prefix = NULL;
-  gsize shown = 0;
-  if (!lodge_tar_padded_string (h->name, sizeof h->name, &name, &shown))
-    return refuse (r, error, h->name, shown, "name has a NUL byte inside");
-  if (h->prefix[0] != '\0' && memcmp (h->magic, "ustar", 6) == 0)
-    {
-      if (!lodge_tar_padded_string (h->prefix, sizeof h->prefix, &prefix, &shown))
-        return refuse (r, error, h->prefix, shown, "name prefix has a NUL byte inside");
-      *ret = g_strconcat (prefix, "/", name, NULL);
-    }
-  else
-    *ret = g_steal_pointer (&name);
-  return TRUE;
-}
-
-static gboolean
-entry_link (Reader *r, const LodgeTarHeader *h, const char *entry, gsize entry_len,
-            char **ret, gsize *ret_len, GError **error)
-{
-  Pending *p = &r->p;
-  gsize shown = 0;
-  if (p->linkpath != NULL)
-    *ret = dup_len (p->linkpath, *ret_len = p->linkpath_len);
-  else if (p->long_link != NULL)
-    *ret_len = strlen (*ret = g_strdup (p->long_link));
-  else if (lodge_tar_padded_string (h->linkname, sizeof h->linkname, ret, &shown))
-    *ret_len = strlen (*ret);
-  else
-    {
-      g_autofree char *quoted = lodge_tar_quote (h->linkname, shown);
-      return refuse (r, error, entry, entry_len, "link target '%s' has a NUL byte inside", quoted);
-    }
-  return TRUE;
-}
-
-static gboolean
-header_number (Reader *r, const char *field, gsize width, const char *entry, const char *what,
-               gboolean may_be_negative, gint64 *ret, GError **error)
-{
-  LodgeTarNumber res = lodge_tar_parse_field (field, width, ret);
-  if (res == LODGE_TAR_NUMBER_OK && *ret < 0 && !may_be_negative)
-    res = LODGE_TAR_NUMBER_MALFORMED;
-  return res == LODGE_TAR_NUMBER_OK || number_error (r, error, entry, res, what);
-}
-
 static gboolean
 remember_symlink (Reader *r, PathKey *key, const char *entry, GError **error)
 {
@@ -391,106 +180,135 @@ remember_symlink (Reader *r, PathKey *key, const char *entry, GError **error)
     return refuse (r, error, entry, -1, "more than %d MiB of symlink names",
                    SYMLINK_NAMES_MAX >> 20);
   PathKey *copy = g_memdup2 (key, sizeof *key);
-  copy->str = dup_len (key->str, key->len);
+  copy->str = g_strdup (key->str);
   g_hash_table_add (r->symlinks, copy);
   return TRUE;
 }
 
-/* One file, directory, link or FIFO entry, with its pending metadata. */
+/* The type Lodge accepts @e as, or a refusal. */
 static gboolean
-read_entry (Reader *r, const LodgeTarHeader *h, GError **error)
+entry_type (Reader *r, struct archive_entry *e, const char *name, LodgeTarEntryType *ret,
+            GError **error)
 {
-  Pending *p = &r->p;
-  g_autofree char *name = NULL;
-  gsize name_len = 0;
-  if (p->path != NULL)
-    name = dup_len (p->path, name_len = p->path_len);
-  else if (p->long_name != NULL)
-    name_len = strlen (name = g_strdup (p->long_name));
-  else if (ustar_name (r, h, &name, error))
-    name_len = strlen (name);
-  else
-    return FALSE;
-
-  if (p->path != NULL && p->long_name != NULL) /* GNU tar uses path; check both */
+  if (archive_entry_hardlink (e) != NULL)
     {
-      g_auto (PathKey) other = { 0 };
-      gsize n = strlen (p->long_name);
-      if (!check_path (r, p->long_name, n, p->long_name, n, "name", &other, error))
-        return FALSE;
+      if (archive_entry_size (e) != 0)
+        return refuse (r, error, name, -1, "a hard link with %" G_GINT64_FORMAT " bytes of data",
+                       (gint64) archive_entry_size (e));
+      *ret = LODGE_TAR_ENTRY_HARDLINK;
+      return TRUE;
     }
-  g_auto (PathKey) key = { 0 };
-  if (!check_path (r, name, name_len, name, name_len, "name", &key, error))
-    return FALSE;
-
-  LodgeTarEntryType type;
-  switch (h->typeflag)
+  switch (archive_entry_filetype (e))
     {
-    case '0': case '\0': case '7': type = LODGE_TAR_ENTRY_FILE; break;
-    case '1': type = LODGE_TAR_ENTRY_HARDLINK; break;
-    case '2': type = LODGE_TAR_ENTRY_SYMLINK; break;
-    case '5': type = LODGE_TAR_ENTRY_DIRECTORY; break;
-    case '6': type = LODGE_TAR_ENTRY_FIFO; break;
-    case '3':
-      return refuse (r, error, name, name_len,
-                     "character device (type '3'); device nodes are not allowed");
-    case '4':
-      return refuse (r, error, name, name_len,
-                     "block device (type '4'); device nodes are not allowed");
+    case AE_IFREG: *ret = LODGE_TAR_ENTRY_FILE; break;
+    case AE_IFDIR: *ret = LODGE_TAR_ENTRY_DIRECTORY; break;
+    case AE_IFLNK: *ret = LODGE_TAR_ENTRY_SYMLINK; break;
+    case AE_IFIFO: *ret = LODGE_TAR_ENTRY_FIFO; break;
+    case AE_IFCHR:
+      return refuse (r, error, name, -1, "character device; device nodes are not allowed");
+    case AE_IFBLK:
+      return refuse (r, error, name, -1, "block device; device nodes are not allowed");
     default:
-      if (g_ascii_isgraph (h->typeflag))
-        return refuse (r, error, name, name_len, "unsupported entry type '%c'", h->typeflag);
-      return refuse (r, error, name, name_len, "unsupported entry type 0x%02x",
-                     (guint8) h->typeflag);
+      return refuse (r, error, name, -1, "unsupported entry type 0%o",
+                     (guint) archive_entry_filetype (e));
     }
-  /* GNU tar extracts a "file" whose name ends in '/' as a directory. */
-  if (type == LODGE_TAR_ENTRY_FILE && name[name_len - 1] == '/')
-    type = LODGE_TAR_ENTRY_DIRECTORY;
-  if (key.len == 0 && type != LODGE_TAR_ENTRY_DIRECTORY)
-    return refuse (r, error, name, name_len, "the archive root must be a directory");
+  if (archive_entry_sparse_count (e) > 0)
+    return refuse (r, error, name, -1, "sparse files (GNU tar --sparse) are not supported");
+  return TRUE;
+}
 
-  /* GNU tar reads no data for a hard link unless pax gives a size; the
-   * other types without data must say 0, where readers disagree. */
-  gint64 size = 0, mode = 0, uid = p->uid, gid = p->gid, mtime = p->mtime;
-  if (p->have_size)
-    size = p->size;
-  else if (type != LODGE_TAR_ENTRY_HARDLINK
-           && !header_number (r, h->size, sizeof h->size, name, "size", FALSE, &size, error))
-    return FALSE;
-  if (size != 0 && type != LODGE_TAR_ENTRY_FILE)
-    return refuse (r, error, name, name_len, "a %s with %" G_GINT64_FORMAT " bytes of data",
-                   lodge_tar_entry_type_to_string (type), size);
-  if (!header_number (r, h->mode, sizeof h->mode, name, "mode", FALSE, &mode, error)
-      || (!p->have_uid
-          && !header_number (r, h->uid, sizeof h->uid, name, "uid", FALSE, &uid, error))
-      || (!p->have_gid
-          && !header_number (r, h->gid, sizeof h->gid, name, "gid", FALSE, &gid, error))
-      || (!p->have_mtime
-          && !header_number (r, h->mtime, sizeof h->mtime, name, "mtime", TRUE, &mtime, error)))
-    return FALSE;
+/* Extended attributes as GNU tar would set them: a SCHILY.xattr name
+ * unescaped as GNU tar does (libarchive leaves it as it is; names from
+ * LIBARCHIVE.xattr records come unescaped already). */
+static GHashTable *
+entry_xattrs (struct archive_entry *e)
+{
+  GHashTable *xattrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                              (GDestroyNotify) g_bytes_unref);
+  const char *key;
+  const void *value;
+  size_t len;
+  archive_entry_xattr_reset (e);
+  while (archive_entry_xattr_next (e, &key, &value, &len) == ARCHIVE_OK)
+    g_hash_table_insert (xattrs, lodge_tar_xattr_decode (key), g_bytes_new (value, len));
+  return xattrs;
+}
 
-  g_autofree char *link = NULL;
-  gsize link_len = 0;
-  if (type == LODGE_TAR_ENTRY_HARDLINK || type == LODGE_TAR_ENTRY_SYMLINK)
+/* Copies (rewrite) and hashes (list) the data of a file entry. */
+static gboolean
+read_data (Reader *r, const char *name, guint64 size, GChecksum *sum, GError **error)
+{
+  guint64 got = 0;
+  for (;;)
     {
-      if (!entry_link (r, h, name, name_len, &link, &link_len, error))
+      la_ssize_t n = archive_read_data (r->a, r->data, DATA_SIZE);
+      if (n < 0)
+        return refuse_archive (r, name, error);
+      if (n == 0)
+        break;
+      got += n;
+      if (sum != NULL)
+        g_checksum_update (sum, r->data, n);
+      if (r->out != NULL && !lodge_tar_writer_data (r->out, r->data, n, error))
         return FALSE;
-      g_autofree char *shown = lodge_tar_quote (link, link_len);
-      if (type == LODGE_TAR_ENTRY_HARDLINK)
+      lodge_tar_report (&r->report, archive_filter_bytes (r->a, -1), FALSE);
+    }
+  if (got != size) /* libarchive reads exactly the size it reported */
+    return refuse (r, error, name, -1, "%" G_GUINT64_FORMAT " bytes of data instead of %"
+                   G_GUINT64_FORMAT, got, size);
+  return TRUE;
+}
+
+/* The name the canonical archive gives an entry with key @key. */
+static char *
+canonical_name (const PathKey *key, LodgeTarEntryType type)
+{
+  if (key->len == 0)
+    return g_strdup ("./");
+  return g_strconcat (key->str, type == LODGE_TAR_ENTRY_DIRECTORY ? "/" : "", NULL);
+}
+
+/* Checks, and writes or lists, one entry. */
+static gboolean
+read_entry (Reader *r, struct archive_entry *e, GError **error)
+{
+  const char *name = archive_entry_pathname (e) ?: "";
+  g_auto (PathKey) key = { 0 };
+  LodgeTarEntryType type;
+  if (!check_path (r, name, name, "name", &key, error) || !entry_type (r, e, name, &type, error))
+    return FALSE;
+  if (key.len == 0 && type != LODGE_TAR_ENTRY_DIRECTORY)
+    return refuse (r, error, name, -1, "the archive root must be a directory");
+  if (archive_entry_uid (e) < 0 || archive_entry_gid (e) < 0)
+    return refuse (r, error, name, -1, "negative owner");
+
+  g_autofree char *link = NULL; /* as written */
+  const char *raw_link = archive_entry_hardlink (e) ?: archive_entry_symlink (e);
+  if (type == LODGE_TAR_ENTRY_HARDLINK)
+    {
+      const char *target = archive_entry_hardlink (e);
+      g_autofree char *shown = lodge_tar_quote (target, strlen (target));
+      g_autofree char *what = g_strdup_printf ("hard link target '%s'", shown);
+      g_auto (PathKey) target_key = { 0 };
+      if (!check_path (r, name, target, what, &target_key, error))
+        return FALSE;
+      link = g_strdup (target_key.len > 0 ? target_key.str : ".");
+    }
+  else if (type == LODGE_TAR_ENTRY_SYMLINK)
+    {
+      const char *target = archive_entry_symlink (e) ?: "";
+      gsize len = strlen (target);
+      if (len == 0 || len > LODGE_TAR_MAX_NAME)
         {
-          g_autofree char *what = g_strdup_printf ("hard link target '%s'", shown);
-          g_auto (PathKey) target = { 0 };
-          if (!check_path (r, name, name_len, link, link_len, what, &target, error))
-            return FALSE;
+          g_autofree char *shown = lodge_tar_quote (target, len);
+          return refuse (r, error, name, -1, "symlink target '%s' is empty or too long", shown);
         }
-      else if (link_len == 0 || link_len > LODGE_TAR_MAX_NAME
-               || memchr (link, '\0', link_len) != NULL)
-        return refuse (r, error, name, name_len, "symlink target '%s' is empty, too long, or "
-                       "has a NUL byte inside", shown);
-      else if (!remember_symlink (r, &key, name, error))
+      if (!remember_symlink (r, &key, name, error))
         return FALSE;
+      link = g_strdup (target);
     }
 
+  guint64 size = type == LODGE_TAR_ENTRY_FILE ? (guint64) archive_entry_size (e) : 0;
   guint64 *counter[] = {
     [LODGE_TAR_ENTRY_FILE] = &r->stats.files, [LODGE_TAR_ENTRY_HARDLINK] = &r->stats.hardlinks,
     [LODGE_TAR_ENTRY_SYMLINK] = &r->stats.symlinks,
@@ -498,143 +316,213 @@ read_entry (Reader *r, const LodgeTarHeader *h, GError **error)
   };
   (*counter[type])++;
   if (!g_uint64_checked_add (&r->stats.bytes, r->stats.bytes, size))
-    return refuse (r, error, name, name_len, "total size overflows");
+    return refuse (r, error, name, -1, "total size overflows");
+
+  gint64 mtime = 0;
+  guint32 mtime_nsec = 0;
+  lodge_tar_mtime_from_archive (archive_entry_mtime (e), archive_entry_mtime_nsec (e), &mtime,
+                                &mtime_nsec);
+  g_autoptr (GHashTable) xattrs = type != LODGE_TAR_ENTRY_HARDLINK ? entry_xattrs (e) : NULL;
+  g_autofree char *canonical = canonical_name (&key, type);
+  if (r->out != NULL)
+    {
+      struct archive_entry *c = archive_entry_new ();
+      static const mode_t ae_type[] = {
+        [LODGE_TAR_ENTRY_FILE] = AE_IFREG, [LODGE_TAR_ENTRY_HARDLINK] = AE_IFREG,
+        [LODGE_TAR_ENTRY_SYMLINK] = AE_IFLNK, [LODGE_TAR_ENTRY_DIRECTORY] = AE_IFDIR,
+        [LODGE_TAR_ENTRY_FIFO] = AE_IFIFO,
+      };
+      archive_entry_copy_pathname (c, canonical);
+      archive_entry_set_filetype (c, ae_type[type]);
+      archive_entry_set_perm (c, archive_entry_perm (e));
+      archive_entry_set_uid (c, archive_entry_uid (e));
+      archive_entry_set_gid (c, archive_entry_gid (e));
+      archive_entry_set_mtime (c, mtime, mtime_nsec);
+      archive_entry_set_size (c, size);
+      if (type == LODGE_TAR_ENTRY_HARDLINK)
+        archive_entry_copy_hardlink (c, link);
+      else if (type == LODGE_TAR_ENTRY_SYMLINK)
+        archive_entry_copy_symlink (c, link);
+      if (xattrs != NULL)
+        lodge_tar_entry_add_xattrs (c, xattrs);
+      g_autofree char *shown = lodge_tar_quote (name, strlen (name));
+      g_autofree char *subject = g_strdup_printf ("%s: entry '%s' (offset %" G_GUINT64_FORMAT ")",
+                                                  r->path, shown, r->offset);
+      gboolean ok = lodge_tar_writer_header (r->out, c, subject, error);
+      archive_entry_free (c);
+      if (!ok)
+        return FALSE;
+    }
 
   g_autoptr (GChecksum) sum = NULL;
   if (r->entries != NULL)
     {
-      LodgeTarEntry *e = g_new0 (LodgeTarEntry, 1);
-      *e = (LodgeTarEntry) {
-        .type = type, .name = g_strdup (name), .link = g_steal_pointer (&link),
-        .mode = mode & 07777, .uid = uid, .gid = gid, .mtime = mtime,
-        .mtime_nsec = p->have_mtime ? p->mtime_nsec : 0, .size = size,
-        .xattrs = p->xattrs != NULL ? g_hash_table_ref (p->xattrs) : NULL,
+      LodgeTarEntry *le = g_new0 (LodgeTarEntry, 1);
+      *le = (LodgeTarEntry) {
+        .type = type, .name = g_strdup (name), .link = g_strdup (raw_link),
+        .mode = archive_entry_perm (e) & 07777, .uid = archive_entry_uid (e),
+        .gid = archive_entry_gid (e), .mtime = mtime, .mtime_nsec = mtime_nsec, .size = size,
+        .xattrs = xattrs != NULL && g_hash_table_size (xattrs) > 0 ? g_hash_table_ref (xattrs)
+                                                                   : NULL,
       };
-      g_ptr_array_add (r->entries, e);
+      g_ptr_array_add (r->entries, le);
       if (type == LODGE_TAR_ENTRY_FILE)
         sum = g_checksum_new (G_CHECKSUM_SHA256);
     }
-  if (!consume (r, size, sum, name, error))
+  if (!read_data (r, name, size, sum, error))
     return FALSE;
   if (sum != NULL)
     {
-      LodgeTarEntry *e = r->entries->pdata[r->entries->len - 1];
-      e->sha256 = g_strdup (g_checksum_get_string (sum));
+      LodgeTarEntry *le = r->entries->pdata[r->entries->len - 1];
+      le->sha256 = g_strdup (g_checksum_get_string (sum));
     }
   return TRUE;
 }
 
+/* The warning libarchive gives for a pax name or link target that is
+ * not UTF-8 (it keeps the bytes, as GNU tar does): not a refusal. */
 static gboolean
-is_zero_block (const LodgeTarHeader *h)
+name_not_utf8 (Reader *r, struct archive_entry *e)
 {
-  const guint8 *b = (const guint8 *) h;
-  for (gsize i = 0; i < LODGE_TAR_BLOCK; i++)
-    if (b[i] != 0)
-      return FALSE;
-  return TRUE;
+  const char *msg = archive_error_string (r->a);
+  const char *name = archive_entry_pathname (e);
+  const char *link = archive_entry_hardlink (e) ?: archive_entry_symlink (e);
+  return msg != NULL && strstr (msg, "can't be converted from") != NULL
+         && ((name != NULL && !g_utf8_validate (name, -1, NULL))
+             || (link != NULL && !g_utf8_validate (link, -1, NULL)));
 }
 
-/* Headers up to the end-of-archive marker (GNU tar stops at the first
- * zero block). */
+/* Entries up to the end-of-archive marker. libarchive also ends without
+ * one, at a block boundary; that is refused (a truncated upload), seen
+ * as an end that consumed no zero block. */
 static gboolean
-read_archive (Reader *r, GError **error)
+read_entries (Reader *r, GError **error)
 {
-  Pending *p = &r->p;
   for (;;)
     {
-      LodgeTarHeader h;
-      gsize got = 0;
-      guint64 offset = lodge_tar_stream_offset (r->stream);
-      if (!lodge_tar_stream_read (r->stream, (guint8 *) &h, sizeof h, &got, error))
-        return FALSE;
-      if (got == 0 && offset == 0)
-        return refuse (r, error, NULL, 0, "empty file, not a tar archive");
-      if (got < sizeof h)
-        return refuse (r, error, NULL, 0, "truncated: the archive ends %s",
-                       got == 0 ? "without an end-of-archive marker" : "inside a header");
-      if (is_zero_block (&h))
+      r->offset = archive_filter_bytes (r->a, 0);
+      struct archive_entry *e = NULL;
+      int res = archive_read_next_header (r->a, &e);
+      if (res == ARCHIVE_EOF)
         {
-          if (p->offset != G_MAXUINT64)
-            return refuse (r, error, NULL, 0, "metadata headers without an entry after them");
+          if ((guint64) archive_filter_bytes (r->a, 0) < r->offset + 512)
+            return refuse (r, error, NULL, 0,
+                           "truncated: the archive ends without an end-of-archive marker");
           return TRUE;
         }
-      g_autofree char *raw_name = NULL;
-      gsize shown = 0;
-      lodge_tar_padded_string (h.name, sizeof h.name, &raw_name, &shown);
-      if (p->offset == G_MAXUINT64)
-        p->offset = offset;
-      if (!lodge_tar_header_checksum_ok (&h))
-        return refuse (r, error, h.name, shown, "bad header checksum%s",
-                       offset == 0 ? " (not a tar archive?)" : "");
-
-      gsize len = 0;
-      g_autofree char *data = NULL;
-      switch (h.typeflag)
-        {
-        case 'x':
-        case 'g':
-          if (h.typeflag == 'x' && p->have_pax)
-            return refuse (r, error, h.name, shown, "two pax headers for one entry");
-          p->have_pax |= h.typeflag == 'x';
-          data = read_meta (r, &h, raw_name, &len, error);
-          if (data == NULL || !parse_pax (r, data, len, h.typeflag == 'g', raw_name, error))
-            return FALSE;
-          if (h.typeflag == 'g' && !p->have_pax && p->long_name == NULL && p->long_link == NULL)
-            p->offset = G_MAXUINT64; /* a global header needs no entry after it */
-          continue;
-        case 'L':
-        case 'K':
-          {
-            char **dest = h.typeflag == 'L' ? &p->long_name : &p->long_link;
-            if (*dest != NULL)
-              return refuse (r, error, h.name, shown, "two GNU long %s records for one entry",
-                             h.typeflag == 'L' ? "name" : "link");
-            data = read_meta (r, &h, raw_name, &len, error);
-            if (data == NULL)
-              return FALSE;
-            g_autofree char *value = NULL;
-            if (!lodge_tar_padded_string (data, len, &value, &shown))
-              return refuse (r, error, data, shown, "GNU long %s has a NUL byte inside",
-                             h.typeflag == 'L' ? "name" : "link");
-            *dest = g_steal_pointer (&value);
-            continue;
-          }
-        default:
-          if (!read_entry (r, &h, error))
-            return FALSE;
-          pending_clear (p);
-        }
+      /* A warning comes with the entry it is about. */
+      if (res != ARCHIVE_OK && !(res == ARCHIVE_WARN && name_not_utf8 (r, e)))
+        return refuse_archive (r, res == ARCHIVE_WARN ? archive_entry_pathname (e) : NULL, error);
+      if (!read_entry (r, e, error))
+        return FALSE;
+      g_free (r->previous);
+      r->previous = g_strdup (archive_entry_pathname (e));
     }
 }
 
+/* Formats refused by their magic bytes, for the message. */
+static const char *
+compressed_format (const guint8 *b, gsize len)
+{
+  static const struct {
+    const char *magic;
+    gsize len;
+    const char *name;
+  } formats[] = {
+    { "\x1f\x9d", 2, "compress (.Z)" }, { "BZh", 3, "bzip2" },
+    { "\xfd" "7zXZ\0", 6, "xz" },        { "\x28\xb5\x2f\xfd", 4, "zstd" },
+    { "LZIP", 4, "lzip" },               { "\x89LZO\0", 5, "lzop" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    if (len >= formats[i].len && memcmp (b, formats[i].magic, formats[i].len) == 0)
+      return formats[i].name;
+  return NULL;
+}
+
+/* Why libarchive could not open @fd as a plain or gzip tar archive. */
 static gboolean
-read_file (const char *path, GPtrArray *entries, LodgeTarCompression *ret_compression,
-           LodgeTarStats *ret_stats, GError **error)
+refuse_open (Reader *r, int fd, GError **error)
+{
+  guint8 head[8] = { 0 };
+  ssize_t n = pread (fd, head, sizeof head, 0);
+  const char *format = n > 0 ? compressed_format (head, n) : NULL;
+  if (format != NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "%s: %s-compressed archives are not supported; use an uncompressed or "
+                   "gzip-compressed tar", r->path, format);
+      return FALSE;
+    }
+  if (g_strcmp0 (archive_error_string (r->a), "Unrecognized archive format") == 0)
+    return refuse (r, error, NULL, 0, "not a tar archive, plain or gzip-compressed");
+  return refuse_archive (r, NULL, error);
+}
+
+/* Opens @fd with libarchive and reads every entry, writing them to
+ * @out_path when not NULL. */
+static gboolean
+read_fd (Reader *r, int fd, const struct stat *st, const char *out_path, GError **error)
+{
+  if (S_ISREG (st->st_mode) && st->st_size == 0)
+    return refuse (r, error, NULL, 0, "empty file, not a tar archive");
+  if (archive_read_support_format_tar (r->a) != ARCHIVE_OK
+      || archive_read_support_filter_gzip (r->a) != ARCHIVE_OK
+      || archive_read_open_fd (r->a, fd, DATA_SIZE) != ARCHIVE_OK)
+    return refuse_open (r, fd, error);
+  g_autoptr (LodgeTarWriter) out = NULL;
+  if (out_path != NULL && (out = lodge_tar_writer_new (out_path, error)) == NULL)
+    return FALSE;
+  r->out = out;
+  lodge_tar_report_start (&r->report, st->st_size);
+  gboolean ok = read_entries (r, error) && (out == NULL || lodge_tar_writer_finish (out, error));
+  r->out = NULL;
+  return ok;
+}
+
+static gboolean
+read_file (const char *path, GPtrArray *entries, const char *out_path, LodgeTarProgress progress,
+           gpointer user_data, LodgeTarCompression *ret_compression, LodgeTarStats *ret_stats,
+           GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
 
-  LodgeTarCompression compression = LODGE_TAR_COMPRESSION_NONE;
-  g_autoptr (LodgeTarStream) stream = lodge_tar_stream_open (path, &compression, error);
-  if (stream == NULL)
-    return FALSE;
-  g_autofree guint8 *data = g_malloc (DATA_SIZE);
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot open: %s", path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  g_auto (LodgeTarLocale) locale = { 0 };
+  lodge_tar_locale_push (&locale);
   g_autoptr (GHashTable) symlinks = g_hash_table_new_full (path_key_hash, path_key_equal,
                                                            path_key_free, NULL);
+  g_autofree guint8 *data = g_malloc (DATA_SIZE);
   Reader r = {
     .path = path,
-    .stream = stream,
+    .a = archive_read_new (),
     .symlinks = symlinks,
     .base = ((guint64) g_random_int () << 32 | g_random_int ()) % (P61 - 256) + 256,
     .entries = entries,
+    .report = { .func = progress, .user_data = user_data },
     .data = data,
   };
-  pending_clear (&r.p);
-  gboolean ok = read_archive (&r, error);
-  pending_clear (&r.p);
+  if (r.a == NULL)
+    g_error ("archive_read_new: out of memory");
+  gboolean ok = read_fd (&r, fd, &st, out_path, error);
+  gboolean gzip = ok && archive_filter_code (r.a, 0) == ARCHIVE_FILTER_GZIP;
+  archive_read_free (r.a);
+  close (fd);
+  g_free (r.previous);
   if (!ok)
     return FALSE;
+  lodge_tar_report (&r.report, st.st_size, TRUE);
   if (ret_compression != NULL)
-    *ret_compression = compression;
+    *ret_compression = gzip ? LODGE_TAR_COMPRESSION_GZIP : LODGE_TAR_COMPRESSION_NONE;
   if (ret_stats != NULL)
     *ret_stats = r.stats;
   return TRUE;
@@ -644,7 +532,16 @@ gboolean
 lodge_tar_check (const char *path, LodgeTarCompression *ret_compression,
                  LodgeTarStats *ret_stats, GError **error)
 {
-  return read_file (path, NULL, ret_compression, ret_stats, error);
+  return read_file (path, NULL, NULL, NULL, NULL, ret_compression, ret_stats, error);
+}
+
+gboolean
+lodge_tar_rewrite (const char *path, const char *out_path, LodgeTarProgress progress,
+                   gpointer user_data, LodgeTarCompression *ret_compression,
+                   LodgeTarStats *ret_stats, GError **error)
+{
+  g_return_val_if_fail (out_path != NULL, FALSE);
+  return read_file (path, NULL, out_path, progress, user_data, ret_compression, ret_stats, error);
 }
 
 GPtrArray *
@@ -653,7 +550,7 @@ lodge_tar_list (const char *path, LodgeTarCompression *ret_compression,
 {
   g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func (
     (GDestroyNotify) lodge_tar_entry_free);
-  if (!read_file (path, entries, ret_compression, ret_stats, error))
+  if (!read_file (path, entries, NULL, NULL, NULL, ret_compression, ret_stats, error))
     return NULL;
   return g_steal_pointer (&entries);
 }

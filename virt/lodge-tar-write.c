@@ -1,20 +1,21 @@
-/* lodge_tar_write_tree(): a pax archive of a host directory tree. */
+/* lodge_tar_write_tree(): a host directory tree as a canonical archive.
+ * The walk is Lodge's (sorted, through descriptors, never following a
+ * symlink); each file's metadata comes from libarchive's
+ * archive_read_disk_entry_from_file() and the archive is written by
+ * libarchive (lodge_tar_writer_*). */
 #include "lodge-tar-private.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <glib/gstdio.h>
 
 #include "lodge-error.h"
 
 #define BUFFER_SIZE (1024 * 1024)
-#define PROGRESS_INTERVAL_US (250 * 1000)
 
 typedef struct {
   dev_t dev;
@@ -37,254 +38,164 @@ dev_ino_equal (gconstpointer a, gconstpointer b)
 
 typedef struct {
   const char *root;      /* as given, for messages */
-  const char *out_name;  /* out_path, for messages */
-  int out_fd;
   DevIno out_id;         /* the archive being written is not archived */
-  gboolean counting;     /* first pass: stats and total only */
+  gboolean counting;     /* first pass: checks, stats and total only */
   GString *rel;          /* name of the current entry relative to root */
   GHashTable *links;     /* DevIno -> first name, for inodes with several names */
-  guint8 *buf;           /* output buffer */
-  gsize buf_len;
-  gboolean have_proc;    /* /proc/self/fd for xattrs of symlinks and FIFOs */
+  gboolean have_proc;    /* /proc/self/fd, to name symlinks and FIFOs by their parent's fd */
+  struct archive *disk;  /* archive_read_disk, for metadata */
+  LodgeTarWriter *out;
+  guint8 *buf;
   LodgeTarStats stats;
   guint64 total;
-  LodgeTarProgress progress;
-  gpointer user_data;
-  guint64 reported_bytes;
-  gint64 reported_time;
-} Writer;
+  LodgeTarReport report;
+} Walker;
 
 static char *
-host_path (Writer *w)
+host_path (Walker *w)
 {
   return w->rel->len == 0 ? g_strdup (w->root) : g_build_filename (w->root, w->rel->str, NULL);
 }
 
+G_GNUC_PRINTF (4, 5) static gboolean
+fail (Walker *w, GError **error, int code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *what = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_autofree char *path = host_path (w);
+  g_set_error (error, LODGE_ERROR, code, "%s: %s", path, what);
+  return FALSE;
+}
+
 G_GNUC_PRINTF (3, 4) static gboolean
-fail_errno (Writer *w, GError **error, const char *fmt, ...)
+fail_errno (Walker *w, GError **error, const char *fmt, ...)
 {
   int saved = errno;
   va_list ap;
   va_start (ap, fmt);
   g_autofree char *what = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_autofree char *path = host_path (w);
-  g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s: %s", path, what, g_strerror (saved));
-  return FALSE;
+  return fail (w, error, LODGE_ERROR_IO, "%s: %s", what, g_strerror (saved));
 }
 
+/* The ACL of a file as its system.posix_acl_* attributes (libarchive
+ * reads ACLs as ACL records, which tar-in does not restore). */
 static gboolean
-flush (Writer *w, GError **error)
+add_acl_xattrs (Walker *w, int fd, const char *path, GHashTable *xattrs, GError **error)
 {
-  gsize done = 0;
-  while (done < w->buf_len)
+  static const char *const names[] = { "system.posix_acl_access", "system.posix_acl_default" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
-      ssize_t n = write (w->out_fd, w->buf + done, w->buf_len - done);
-      if (n < 0 && errno == EINTR)
+      char value[65536];
+      ssize_t n = fd >= 0 ? fgetxattr (fd, names[i], value, sizeof value)
+                          : lgetxattr (path, names[i], value, sizeof value);
+      if (n < 0 && (errno == ENODATA || errno == ENOTSUP || errno == ENOSYS))
         continue;
       if (n < 0)
-        {
-          int saved = errno;
-          g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot write: %s", w->out_name,
-                       g_strerror (saved));
-          return FALSE;
-        }
-      done += n;
-    }
-  w->buf_len = 0;
-  return TRUE;
-}
-
-static gboolean
-emit (Writer *w, const void *data, gsize len, GError **error)
-{
-  const guint8 *p = data;
-  while (len > 0)
-    {
-      if (w->buf_len == BUFFER_SIZE && !flush (w, error))
-        return FALSE;
-      gsize n = MIN (len, BUFFER_SIZE - w->buf_len);
-      memcpy (w->buf + w->buf_len, p, n);
-      w->buf_len += n;
-      p += n;
-      len -= n;
+        return fail_errno (w, error, "cannot read extended attribute %s", names[i]);
+      g_hash_table_insert (xattrs, g_strdup (names[i]), g_bytes_new (value, n));
     }
   return TRUE;
 }
 
-/* Zeros up to the next block boundary after @len bytes of data. */
+/* The archive entry of w->rel: only what Lodge keeps of the file's
+ * metadata (lodge-tar.h), read by libarchive through @fd or, for a
+ * symlink or FIFO (@fd -1), through @path. */
+static struct archive_entry *
+make_entry (Walker *w, int fd, const char *path, const struct stat *st, GError **error)
+{
+  g_autoptr (GString) name = g_string_new (w->rel->len == 0 ? "./" : w->rel->str);
+  if (w->rel->len > 0 && S_ISDIR (st->st_mode))
+    g_string_append_c (name, '/');
+
+  struct archive_entry *disk = archive_entry_new ();
+  archive_entry_copy_pathname (disk, name->str);
+  archive_entry_copy_sourcepath (disk, path);
+  int r = archive_read_disk_entry_from_file (w->disk, disk, fd, st);
+  if (r != ARCHIVE_OK)
+    {
+      int code = archive_errno (w->disk);
+      fail (w, error, LODGE_ERROR_IO, "cannot read metadata: %s%s%s",
+            archive_error_string (w->disk), code > 0 ? ": " : "",
+            code > 0 ? g_strerror (code) : "");
+      archive_entry_free (disk);
+      return NULL;
+    }
+  g_autoptr (GHashTable) xattrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                         (GDestroyNotify) g_bytes_unref);
+  const char *key;
+  const void *value;
+  size_t len;
+  archive_entry_xattr_reset (disk);
+  while (archive_entry_xattr_next (disk, &key, &value, &len) == ARCHIVE_OK)
+    g_hash_table_insert (xattrs, g_strdup (key), g_bytes_new (value, len));
+
+  struct archive_entry *e = archive_entry_new ();
+  archive_entry_copy_pathname (e, name->str);
+  archive_entry_set_filetype (e, st->st_mode & S_IFMT);
+  archive_entry_set_perm (e, st->st_mode & 07777);
+  archive_entry_set_uid (e, st->st_uid);
+  archive_entry_set_gid (e, st->st_gid);
+  archive_entry_set_mtime (e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+  archive_entry_set_size (e, S_ISREG (st->st_mode) ? st->st_size : 0);
+  if (S_ISLNK (st->st_mode))
+    archive_entry_copy_symlink (e, archive_entry_symlink (disk));
+  archive_entry_free (disk);
+  if (!S_ISLNK (st->st_mode) && !add_acl_xattrs (w, fd, path, xattrs, error))
+    {
+      archive_entry_free (e);
+      return NULL;
+    }
+
+  lodge_tar_entry_add_xattrs (e, xattrs);
+  return e;
+}
+
+/* Writes the header of @e and frees it. */
 static gboolean
-emit_padding (Writer *w, guint64 len, GError **error)
+write_header (Walker *w, struct archive_entry *e, GError **error)
 {
-  static const guint8 zeros[LODGE_TAR_BLOCK];
-  gsize rest = len % LODGE_TAR_BLOCK;
-  return rest == 0 || emit (w, zeros, LODGE_TAR_BLOCK - rest, error);
+  g_autofree char *path = host_path (w);
+  gboolean ok = lodge_tar_writer_header (w->out, e, path, error);
+  archive_entry_free (e);
+  return ok;
 }
 
-static void
-report (Writer *w, gboolean last)
-{
-  if (w->progress == NULL)
-    return;
-  guint64 done = w->stats.bytes;
-  if (!last)
-    {
-      if (done - w->reported_bytes < 1024 * 1024)
-        return;
-      gint64 now = g_get_monotonic_time ();
-      if (now - w->reported_time < PROGRESS_INTERVAL_US)
-        return;
-      w->reported_time = now;
-    }
-  w->reported_bytes = done;
-  w->progress (done, MAX (done, w->total), w->user_data);
-}
-
-/* Extended attributes as SCHILY.xattr records, sorted by name. @fd is an
- * open file or directory, or -1: then @path names the entry (not followed). */
-/* g_ptr_array_sort() passes pointers to the elements. */
-static gint
-compare_names (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
+/* Copies exactly st->st_size bytes of @fd. */
 static gboolean
-collect_xattrs (Writer *w, int fd, const char *path, GString *pax, GError **error)
-{
-  g_autofree char *names = NULL;
-  ssize_t len = 0;
-  for (;;)
-    {
-      len = fd >= 0 ? flistxattr (fd, NULL, 0) : llistxattr (path, NULL, 0);
-      if (len <= 0)
-        break;
-      g_free (names);
-      names = g_malloc (len);
-      len = fd >= 0 ? flistxattr (fd, names, len) : llistxattr (path, names, len);
-      if (len >= 0 || errno != ERANGE)
-        break;
-    }
-  if (len < 0 && (errno == ENOTSUP || errno == ENOSYS))
-    return TRUE;
-  if (len < 0)
-    return fail_errno (w, error, "cannot list extended attributes");
-
-  g_autoptr (GPtrArray) sorted = g_ptr_array_new ();
-  for (ssize_t i = 0; i < len; i += strlen (names + i) + 1)
-    g_ptr_array_add (sorted, names + i);
-  g_ptr_array_sort (sorted, compare_names);
-
-  for (guint i = 0; i < sorted->len; i++)
-    {
-      const char *name = sorted->pdata[i];
-      g_autofree char *value = NULL;
-      ssize_t vlen = 0;
-      for (;;)
-        {
-          vlen = fd >= 0 ? fgetxattr (fd, name, NULL, 0) : lgetxattr (path, name, NULL, 0);
-          if (vlen < 0)
-            break;
-          g_free (value);
-          value = g_malloc (vlen + 1);
-          vlen = fd >= 0 ? fgetxattr (fd, name, value, vlen + 1)
-                         : lgetxattr (path, name, value, vlen + 1);
-          if (vlen >= 0 || errno != ERANGE)
-            break;
-        }
-      if (vlen < 0 && errno == ENODATA) /* removed since listed */
-        continue;
-      if (vlen < 0)
-        return fail_errno (w, error, "cannot read extended attribute %s", name);
-      g_autofree char *encoded = lodge_tar_xattr_encode (name);
-      g_autofree char *key = g_strconcat ("SCHILY.xattr.", encoded, NULL);
-      lodge_tar_pax_append (pax, key, value, vlen);
-    }
-  return TRUE;
-}
-
-static gboolean
-emit_header (Writer *w, char typeflag, const char *link, const struct stat *st, guint64 size,
-             GString *pax, GError **error)
-{
-  g_autofree char *name = NULL;
-  if (w->rel->len == 0)
-    name = g_strdup ("./");
-  else if (typeflag == '5')
-    name = g_strconcat (w->rel->str, "/", NULL);
-  else
-    name = g_strdup (w->rel->str);
-
-  LodgeTarHeader h;
-  lodge_tar_header_format (&h, typeflag, name, link, st->st_mode, st->st_uid, st->st_gid, size,
-                           st->st_mtim.tv_sec, st->st_mtim.tv_nsec, pax);
-  if (pax->len > LODGE_TAR_MAX_META)
-    {
-      g_autofree char *path = host_path (w);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "%s: %" G_GSIZE_FORMAT " bytes of names and extended attributes; the limit "
-                   "is %d", path, pax->len, LODGE_TAR_MAX_META);
-      return FALSE;
-    }
-  if (pax->len > 0)
-    {
-      LodgeTarHeader x;
-      g_autoptr (GString) none = g_string_new (NULL);
-      lodge_tar_header_format (&x, 'x', "././@PaxHeader", NULL, 0644, 0, 0, pax->len, 0, 0,
-                               none);
-      if (!emit (w, &x, sizeof x, error) || !emit (w, pax->str, pax->len, error)
-          || !emit_padding (w, pax->len, error))
-        return FALSE;
-    }
-  return emit (w, &h, sizeof h, error);
-}
-
-/* Copies exactly st->st_size bytes of @fd, reading straight into the
- * output buffer. */
-static gboolean
-emit_content (Writer *w, int fd, const struct stat *st, GError **error)
+write_content (Walker *w, int fd, const struct stat *st, GError **error)
 {
   guint64 left = st->st_size;
   while (left > 0)
     {
-      if (w->buf_len == BUFFER_SIZE && !flush (w, error))
-        return FALSE;
-      gsize want = MIN (left, (guint64) (BUFFER_SIZE - w->buf_len));
-      ssize_t n = read (fd, w->buf + w->buf_len, want);
+      ssize_t n = read (fd, w->buf, MIN (left, (guint64) BUFFER_SIZE));
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
         return fail_errno (w, error, "cannot read");
       if (n == 0)
-        {
-          g_autofree char *path = host_path (w);
-          g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO,
-                       "%s: file shrank while it was archived", path);
-          return FALSE;
-        }
-      w->buf_len += n;
+        return fail (w, error, LODGE_ERROR_IO, "file shrank while it was archived");
+      if (!lodge_tar_writer_data (w->out, w->buf, n, error))
+        return FALSE;
       left -= n;
       w->stats.bytes += n;
-      report (w, FALSE);
+      lodge_tar_report (&w->report, w->stats.bytes, FALSE);
     }
   struct stat after;
   if (fstat (fd, &after) < 0)
     return fail_errno (w, error, "cannot stat");
   if (after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec
       || after.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
-    {
-      g_autofree char *path = host_path (w);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: file changed while it was archived",
-                   path);
-      return FALSE;
-    }
-  return emit_padding (w, st->st_size, error);
+    return fail (w, error, LODGE_ERROR_IO, "file changed while it was archived");
+  return TRUE;
 }
 
 /* Opens @name in @parent_fd without following a symlink, and checks that
  * it is still the inode that fstatat() saw. */
 static int
-open_same (Writer *w, int parent_fd, const char *name, int flags, const struct stat *st,
+open_same (Walker *w, int parent_fd, const char *name, int flags, const struct stat *st,
            GError **error)
 {
   int fd = openat (parent_fd, name, flags | O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -302,21 +213,19 @@ open_same (Writer *w, int parent_fd, const char *name, int flags, const struct s
     }
   if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
     {
-      g_autofree char *path = host_path (w);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: replaced while it was archived",
-                   path);
+      fail (w, error, LODGE_ERROR_IO, "replaced while it was archived");
       close (fd);
       return -1;
     }
   return fd;
 }
 
-static gboolean visit_dir (Writer *w, int fd, const struct stat *st, GError **error);
+static gboolean visit_dir (Walker *w, int fd, const struct stat *st, GError **error);
 
 /* For a second or later name of an inode, the first one; records the
  * first. */
 static const char *
-hardlink_target (Writer *w, const struct stat *st)
+hardlink_target (Walker *w, const struct stat *st)
 {
   if (st->st_nlink < 2)
     return NULL;
@@ -327,9 +236,28 @@ hardlink_target (Writer *w, const struct stat *st)
   return first;
 }
 
+static gboolean
+visit_file (Walker *w, int parent_fd, const char *name, const struct stat *st, GError **error)
+{
+  w->stats.files++;
+  if (w->counting)
+    {
+      w->total += st->st_size;
+      return TRUE;
+    }
+  int fd = open_same (w, parent_fd, name, O_NONBLOCK, st, error);
+  if (fd < 0)
+    return FALSE;
+  g_autofree char *path = host_path (w);
+  struct archive_entry *e = make_entry (w, fd, path, st, error);
+  gboolean ok = e != NULL && write_header (w, e, error) && write_content (w, fd, st, error);
+  close (fd);
+  return ok;
+}
+
 /* The entry w->rel, named @name in @parent_fd. */
 static gboolean
-visit (Writer *w, int parent_fd, const char *name, GError **error)
+visit (Walker *w, int parent_fd, const char *name, GError **error)
 {
   struct stat st;
   if (fstatat (parent_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -341,21 +269,12 @@ visit (Writer *w, int parent_fd, const char *name, GError **error)
   if (type == S_IFSOCK)
     return TRUE;
   if (w->rel->len + (type == S_IFDIR) > LODGE_TAR_MAX_NAME)
-    {
-      g_autofree char *path = host_path (w);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "%s: the name in the archive would be longer than %d bytes", path,
-                   LODGE_TAR_MAX_NAME);
-      return FALSE;
-    }
+    return fail (w, error, LODGE_ERROR_INVALID,
+                 "the name in the archive would be longer than %d bytes", LODGE_TAR_MAX_NAME);
   if (type == S_IFCHR || type == S_IFBLK)
-    {
-      g_autofree char *path = host_path (w);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "%s: %s device; a template may not contain device nodes (the guest's "
-                   "devtmpfs provides /dev)", path, type == S_IFCHR ? "character" : "block");
-      return FALSE;
-    }
+    return fail (w, error, LODGE_ERROR_INVALID,
+                 "%s device; a template may not contain device nodes (the guest's devtmpfs "
+                 "provides /dev)", type == S_IFCHR ? "character" : "block");
   if (type == S_IFDIR)
     {
       int fd = open_same (w, parent_fd, name, O_DIRECTORY, &st, error);
@@ -366,12 +285,7 @@ visit (Writer *w, int parent_fd, const char *name, GError **error)
       return ok;
     }
   if (type != S_IFREG && type != S_IFLNK && type != S_IFIFO)
-    {
-      g_autofree char *path = host_path (w);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "%s: unknown file type 0%o", path,
-                   (guint) type);
-      return FALSE;
-    }
+    return fail (w, error, LODGE_ERROR_INVALID, "unknown file type 0%o", (guint) type);
 
   const char *first = hardlink_target (w, &st);
   if (first != NULL)
@@ -379,28 +293,18 @@ visit (Writer *w, int parent_fd, const char *name, GError **error)
       w->stats.hardlinks++;
       if (w->counting)
         return TRUE;
-      g_autoptr (GString) pax = g_string_new (NULL);
-      return emit_header (w, '1', first, &st, 0, pax, error);
+      struct archive_entry *e = archive_entry_new ();
+      archive_entry_copy_pathname (e, w->rel->str);
+      archive_entry_copy_hardlink (e, first);
+      archive_entry_set_filetype (e, type);
+      archive_entry_set_perm (e, st.st_mode & 07777);
+      archive_entry_set_uid (e, st.st_uid);
+      archive_entry_set_gid (e, st.st_gid);
+      archive_entry_set_mtime (e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+      return write_header (w, e, error);
     }
-
   if (type == S_IFREG)
-    {
-      w->stats.files++;
-      if (w->counting)
-        {
-          w->total += st.st_size;
-          return TRUE;
-        }
-      int fd = open_same (w, parent_fd, name, O_NONBLOCK, &st, error);
-      if (fd < 0)
-        return FALSE;
-      g_autoptr (GString) pax = g_string_new (NULL);
-      gboolean ok = collect_xattrs (w, fd, NULL, pax, error)
-                    && emit_header (w, '0', NULL, &st, st.st_size, pax, error)
-                    && emit_content (w, fd, &st, error);
-      close (fd);
-      return ok;
-    }
+    return visit_file (w, parent_fd, name, &st, error);
 
   if (type == S_IFLNK)
     w->stats.symlinks++;
@@ -408,43 +312,30 @@ visit (Writer *w, int parent_fd, const char *name, GError **error)
     w->stats.fifos++;
   if (w->counting)
     return TRUE;
+  /* No fd for these: libarchive names them through the parent's fd, not
+   * following the last component (or through the full path without
+   * /proc). */
+  g_autofree char *path = w->have_proc ? g_strdup_printf ("/proc/self/fd/%d/%s", parent_fd, name)
+                                       : host_path (w);
+  struct archive_entry *e = make_entry (w, -1, path, &st, error);
+  return e != NULL && write_header (w, e, error);
+}
 
-  /* No fd for these: name them through the parent's fd, not following
-   * the last component (or through the full path without /proc). */
-  g_autofree char *xattr_path = w->have_proc
-                                  ? g_strdup_printf ("/proc/self/fd/%d/%s", parent_fd, name)
-                                  : host_path (w);
-  g_autoptr (GString) pax = g_string_new (NULL);
-  if (!collect_xattrs (w, -1, xattr_path, pax, error))
-    return FALSE;
-  if (type == S_IFIFO)
-    return emit_header (w, '6', NULL, &st, 0, pax, error);
-
-  gsize cap = st.st_size > 0 ? st.st_size + 1 : 256;
-  for (;;)
-    {
-      g_autofree char *target = g_malloc (cap);
-      ssize_t n = readlinkat (parent_fd, name, target, cap);
-      if (n < 0)
-        return fail_errno (w, error, "cannot read symlink");
-      if ((gsize) n < cap)
-        {
-          target[n] = '\0';
-          return emit_header (w, '2', target, &st, 0, pax, error);
-        }
-      cap *= 2;
-    }
+static gint
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
 static gboolean
-visit_dir (Writer *w, int fd, const struct stat *st, GError **error)
+visit_dir (Walker *w, int fd, const struct stat *st, GError **error)
 {
   w->stats.directories++;
   if (!w->counting)
     {
-      g_autoptr (GString) pax = g_string_new (NULL);
-      if (!collect_xattrs (w, fd, NULL, pax, error)
-          || !emit_header (w, '5', NULL, st, 0, pax, error))
+      g_autofree char *path = host_path (w);
+      struct archive_entry *e = make_entry (w, fd, path, st, error);
+      if (e == NULL || !write_header (w, e, error))
         return FALSE;
     }
 
@@ -490,7 +381,7 @@ visit_dir (Writer *w, int fd, const struct stat *st, GError **error)
 }
 
 static gboolean
-walk (Writer *w, int root_fd, GError **error)
+walk (Walker *w, int root_fd, GError **error)
 {
   struct stat st;
   if (fstat (root_fd, &st) < 0)
@@ -501,25 +392,17 @@ walk (Writer *w, int root_fd, GError **error)
   return visit_dir (w, root_fd, &st, error);
 }
 
-/* Both passes over the tree, then the end-of-archive marker. */
+/* Both passes over the tree: the first refuses what cannot be archived
+ * before anything is written, and finds the total for progress reports. */
 static gboolean
-write_archive (Writer *w, int root_fd, GError **error)
+write_archive (Walker *w, int root_fd, GError **error)
 {
-  /* First pass: refuse what cannot be archived before writing anything,
-   * and find the total for progress reports. */
   w->counting = TRUE;
   if (!walk (w, root_fd, error))
     return FALSE;
   w->counting = FALSE;
-  if (w->progress != NULL)
-    {
-      w->reported_time = g_get_monotonic_time ();
-      w->progress (0, w->total, w->user_data);
-    }
-  if (!walk (w, root_fd, error))
-    return FALSE;
-  static const guint8 end[2 * LODGE_TAR_BLOCK];
-  return emit (w, end, sizeof end, error) && flush (w, error);
+  lodge_tar_report_start (&w->report, w->total);
+  return walk (w, root_fd, error) && lodge_tar_writer_finish (w->out, error);
 }
 
 gboolean
@@ -533,52 +416,38 @@ lodge_tar_write_tree (const char *dir, const char *out_path, LodgeTarProgress pr
   g_autoptr (GHashTable) links = g_hash_table_new_full (dev_ino_hash, dev_ino_equal, g_free,
                                                         g_free);
   g_autofree guint8 *buf = g_malloc (BUFFER_SIZE);
-  Writer w = {
-    .root = dir, .out_name = out_path, .out_fd = -1, .rel = rel, .links = links, .buf = buf,
-    .have_proc = g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR), .progress = progress,
-    .user_data = user_data,
+  Walker w = {
+    .root = dir, .rel = rel, .links = links, .buf = buf,
+    .have_proc = g_file_test ("/proc/self/fd", G_FILE_TEST_IS_DIR),
+    .report = { .func = progress, .user_data = user_data },
   };
 
   int root_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return fail_errno (&w, error, "cannot open");
 
-  g_autofree char *tmp = g_strconcat (out_path, ".XXXXXX", NULL);
-  w.out_fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
-  if (w.out_fd < 0)
+  g_auto (LodgeTarLocale) locale = { 0 };
+  lodge_tar_locale_push (&locale);
+  g_autoptr (LodgeTarWriter) out = lodge_tar_writer_new (out_path, error);
+  struct archive *disk = archive_read_disk_new ();
+  gboolean ok = FALSE;
+  if (out != NULL && disk != NULL)
     {
-      int saved = errno;
-      close (root_fd);
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot create: %s", out_path,
-                   g_strerror (saved));
-      return FALSE;
+      w.out = out;
+      w.disk = disk;
+      lodge_tar_writer_file_id (out, &w.out_id.dev, &w.out_id.ino);
+      /* ACLs are added as xattrs; file flags and sparseness are not kept. */
+      archive_read_disk_set_behavior (disk, ARCHIVE_READDISK_NO_ACL | ARCHIVE_READDISK_NO_FFLAGS
+                                              | ARCHIVE_READDISK_NO_SPARSE);
+      archive_read_disk_set_symlink_physical (disk);
+      ok = write_archive (&w, root_fd, error);
     }
-  struct stat out_st;
-  if (fstat (w.out_fd, &out_st) == 0)
-    w.out_id = (DevIno) { out_st.st_dev, out_st.st_ino };
-
-  gboolean ok = write_archive (&w, root_fd, error);
+  if (disk != NULL)
+    archive_read_free (disk);
   close (root_fd);
-  if (close (w.out_fd) < 0 && ok)
-    {
-      int saved = errno;
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot write: %s", out_path,
-                   g_strerror (saved));
-      ok = FALSE;
-    }
-  if (ok && rename (tmp, out_path) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot rename to %s: %s", tmp,
-                   out_path, g_strerror (saved));
-      ok = FALSE;
-    }
   if (!ok)
-    {
-      g_unlink (tmp);
-      return FALSE;
-    }
-  report (&w, TRUE);
+    return FALSE;
+  lodge_tar_report (&w.report, w.stats.bytes, TRUE);
   if (ret_stats != NULL)
     *ret_stats = w.stats;
   return TRUE;

@@ -1,167 +1,89 @@
-/* Tar format pieces shared by the writer (lodge-tar-write.c) and the
- * reader (lodge-tar-read.c). */
+/* Pieces shared by the tree writer (lodge-tar-write.c) and the archive
+ * reader (lodge-tar-read.c): the canonical archive writer, the locale
+ * libarchive runs in, pre-1970 times, progress and messages. */
 #include "lodge-tar-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "lodge-error.h"
+
+#define PROGRESS_INTERVAL_US (250 * 1000)
+#define NSEC_PER_SEC 1000000000
 
 LODGE_ENUM_IMPL (lodge_tar_compression, LODGE_TAR_COMPRESSION_LAST, "none", "gzip");
 LODGE_ENUM_IMPL (lodge_tar_entry_type, LODGE_TAR_ENTRY_LAST, "file", "hardlink", "symlink",
                  "directory", "fifo");
 
-void
-lodge_tar_header_sums (const LodgeTarHeader *h, guint32 *ret_unsigned, gint32 *ret_signed)
-{
-  const guint8 *p = (const guint8 *) h;
-  gsize chksum = G_STRUCT_OFFSET (LodgeTarHeader, chksum);
-  guint32 u = 0;
-  gint32 s = 0;
-  for (gsize i = 0; i < LODGE_TAR_BLOCK; i++)
-    {
-      if (i >= chksum && i < chksum + sizeof h->chksum)
-        {
-          u += ' ';
-          s += ' ';
-        }
-      else
-        {
-          u += p[i];
-          s += (gint8) p[i];
-        }
-    }
-  *ret_unsigned = u;
-  *ret_signed = s;
-}
+/* ---- locale ---- */
 
-/* @width - 1 octal digits and a NUL. */
-static gboolean
-octal_fits (guint64 value, gsize width)
+static gpointer
+make_utf8_locale (gpointer data)
 {
-  return value < (G_GUINT64_CONSTANT (1) << (3 * (width - 1)));
-}
-
-static void
-put_octal (char *field, gsize width, guint64 value)
-{
-  char buf[32];
-  g_snprintf (buf, sizeof buf, "%0*" G_GINT64_MODIFIER "o", (int) (width - 1), value);
-  memcpy (field, buf, width);
+  locale_t l = newlocale (LC_ALL_MASK, "C.UTF-8", (locale_t) 0);
+  return l != (locale_t) 0 ? l : NULL;
 }
 
 void
-lodge_tar_pax_append (GString *pax, const char *key, const char *value, gsize value_len)
+lodge_tar_locale_push (LodgeTarLocale *l)
 {
-  /* The length counts its own digits. */
-  gsize base = strlen (key) + value_len + 3; /* ' ', '=', '\n' */
-  char digits[24];
-  gsize len = base + g_snprintf (digits, sizeof digits, "%" G_GSIZE_FORMAT, base);
-  len = base + g_snprintf (digits, sizeof digits, "%" G_GSIZE_FORMAT, len);
-  g_string_append_printf (pax, "%" G_GSIZE_FORMAT " %s=", len, key);
-  g_string_append_len (pax, value, value_len);
-  g_string_append_c (pax, '\n');
-}
-
-static void
-pax_append_str (GString *pax, const char *key, const char *value)
-{
-  lodge_tar_pax_append (pax, key, value, strlen (value));
-}
-
-static void
-pax_append_number (GString *pax, const char *key, guint64 value)
-{
-  char buf[24];
-  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, value);
-  pax_append_str (pax, key, buf);
-}
-
-static void
-pax_append_mtime (GString *pax, gint64 sec, guint32 nsec)
-{
-  char buf[48];
-  if (nsec == 0)
-    g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, sec);
-  else if (sec >= 0)
-    g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT ".%09u", sec, nsec);
-  else /* {-2 s, 0.5 s} is -1.5 s */
-    g_snprintf (buf, sizeof buf, "-%" G_GINT64_FORMAT ".%09u", -(sec + 1), 1000000000 - nsec);
-  if (nsec != 0)
-    {
-      gsize n = strlen (buf);
-      while (buf[n - 1] == '0')
-        buf[--n] = '\0';
-    }
-  pax_append_str (pax, "mtime", buf);
-}
-
-static void
-put_name (char *field, gsize width, const char *name, const char *key, GString *pax)
-{
-  gsize len = strlen (name);
-  if (len < width)
-    {
-      memcpy (field, name, len);
-      return;
-    }
-  pax_append_str (pax, key, name);
-  memcpy (field, name, width - 1); /* shown by readers without pax */
+  static GOnce once = G_ONCE_INIT;
+  locale_t utf8 = g_once (&once, make_utf8_locale, NULL);
+  /* Without C.UTF-8, the process locale stays: UTF-8 names may then
+   * fail to convert, and are refused rather than changed. */
+  l->old = utf8 != NULL ? uselocale (utf8) : (locale_t) 0;
 }
 
 void
-lodge_tar_header_format (LodgeTarHeader *h, char typeflag, const char *name, const char *link,
-                         guint32 mode, guint64 uid, guint64 gid, guint64 size, gint64 mtime,
-                         guint32 mtime_nsec, GString *pax)
+lodge_tar_locale_pop (LodgeTarLocale *l)
 {
-  memset (h, 0, sizeof *h);
-  put_name (h->name, sizeof h->name, name, "path", pax);
-  if (link != NULL)
-    put_name (h->linkname, sizeof h->linkname, link, "linkpath", pax);
-  put_octal (h->mode, sizeof h->mode, mode & 07777);
-
-  if (!octal_fits (uid, sizeof h->uid))
-    pax_append_number (pax, "uid", uid);
-  put_octal (h->uid, sizeof h->uid, octal_fits (uid, sizeof h->uid) ? uid : 0);
-  if (!octal_fits (gid, sizeof h->gid))
-    pax_append_number (pax, "gid", gid);
-  put_octal (h->gid, sizeof h->gid, octal_fits (gid, sizeof h->gid) ? gid : 0);
-  if (!octal_fits (size, sizeof h->size))
-    pax_append_number (pax, "size", size);
-  put_octal (h->size, sizeof h->size, octal_fits (size, sizeof h->size) ? size : 0);
-
-  gboolean mtime_fits = mtime >= 0 && octal_fits (mtime, sizeof h->mtime);
-  if (!mtime_fits || mtime_nsec != 0)
-    pax_append_mtime (pax, mtime, mtime_nsec);
-  put_octal (h->mtime, sizeof h->mtime, mtime_fits ? (guint64) mtime : 0);
-
-  h->typeflag = typeflag;
-  memcpy (h->magic, "ustar", 6);
-  memcpy (h->version, "00", 2);
-  put_octal (h->devmajor, sizeof h->devmajor, 0);
-  put_octal (h->devminor, sizeof h->devminor, 0);
-
-  guint32 sum;
-  gint32 ssum;
-  lodge_tar_header_sums (h, &sum, &ssum);
-  char buf[16];
-  g_snprintf (buf, sizeof buf, "%06o", sum);
-  memcpy (h->chksum, buf, 7); /* six digits, NUL */
-  h->chksum[7] = ' ';
+  if (l->old != (locale_t) 0)
+    uselocale (l->old);
+  l->old = (locale_t) 0;
 }
 
-char *
-lodge_tar_xattr_encode (const char *name)
+/* ---- times before 1970 ---- */
+
+static void
+mtime_to_archive (gint64 sec, long nsec, gint64 *ret_sec, long *ret_nsec)
 {
-  GString *out = g_string_new (NULL);
-  for (const char *p = name; *p != '\0'; p++)
+  if (sec >= 0 || nsec == 0)
     {
-      if (*p == '%')
-        g_string_append (out, "%25");
-      else if (*p == '=')
-        g_string_append (out, "%3D");
-      else
-        g_string_append_c (out, *p);
+      *ret_sec = sec;
+      *ret_nsec = nsec;
     }
-  return g_string_free (out, FALSE);
+  else if (sec == -1) /* would need "-0.F", which libarchive cannot write */
+    {
+      *ret_sec = -1;
+      *ret_nsec = 0;
+    }
+  else /* {-2 s, 0.25 s} is -1.75 s, written "-1.75" from {-1, 0.75} */
+    {
+      *ret_sec = sec + 1;
+      *ret_nsec = NSEC_PER_SEC - nsec;
+    }
 }
+
+void
+lodge_tar_mtime_from_archive (gint64 sec, long nsec, gint64 *ret_sec, guint32 *ret_nsec)
+{
+  if (sec < 0 && nsec > 0 && nsec < NSEC_PER_SEC)
+    {
+      *ret_sec = sec - 1;
+      *ret_nsec = NSEC_PER_SEC - nsec;
+    }
+  else
+    {
+      *ret_sec = sec;
+      *ret_nsec = nsec >= 0 && nsec < NSEC_PER_SEC ? nsec : 0;
+    }
+}
+
+/* ---- names ---- */
 
 char *
 lodge_tar_xattr_decode (const char *keyword)
@@ -185,126 +107,15 @@ lodge_tar_xattr_decode (const char *keyword)
   return g_string_free (out, FALSE);
 }
 
-/* A numeric header field: octal (leading spaces, then digits, then spaces
- * or NULs), or GNU base-256 (high bit set; 0x40 is the sign). */
-LodgeTarNumber
-lodge_tar_parse_field (const char *field, gsize width, gint64 *ret)
+void
+lodge_tar_entry_add_xattrs (struct archive_entry *e, GHashTable *xattrs)
 {
-  const guint8 *f = (const guint8 *) field;
-  if (f[0] & 0x80)
+  g_autoptr (GList) names = g_list_sort (g_hash_table_get_keys (xattrs), (GCompareFunc) strcmp);
+  for (GList *l = names; l != NULL; l = l->next)
     {
-      guint8 flip = (f[0] & 0x40) ? 0xff : 0;
-      guint64 v = (f[0] ^ flip) & 0x3f;
-      for (gsize i = 1; i < width; i++)
-        {
-          if (v > (guint64) (G_MAXINT64 >> 8))
-            return LODGE_TAR_NUMBER_OVERFLOW;
-          v = (v << 8) | (guint8) (f[i] ^ flip);
-        }
-      *ret = flip ? -(gint64) v - 1 : (gint64) v;
-      return LODGE_TAR_NUMBER_OK;
+      GBytes *v = g_hash_table_lookup (xattrs, l->data);
+      archive_entry_xattr_add_entry (e, l->data, g_bytes_get_data (v, NULL), g_bytes_get_size (v));
     }
-  gsize i = 0;
-  while (i < width && f[i] == ' ')
-    i++;
-  gsize start = i;
-  guint64 v = 0;
-  for (; i < width && f[i] >= '0' && f[i] <= '7'; i++)
-    v = v * 8 + (f[i] - '0'); /* at most 12 digits: no overflow */
-  if (i == start)
-    return LODGE_TAR_NUMBER_MALFORMED;
-  for (; i < width; i++)
-    if (f[i] != ' ' && f[i] != '\0')
-      return LODGE_TAR_NUMBER_MALFORMED;
-  *ret = v;
-  return LODGE_TAR_NUMBER_OK;
-}
-
-LodgeTarNumber
-lodge_tar_parse_decimal (const char *s, gsize len, guint64 *ret)
-{
-  guint64 v = 0;
-  if (len == 0)
-    return LODGE_TAR_NUMBER_MALFORMED;
-  for (gsize i = 0; i < len; i++)
-    {
-      if (!g_ascii_isdigit (s[i]))
-        return LODGE_TAR_NUMBER_MALFORMED;
-      guint d = s[i] - '0';
-      if (v > (G_MAXUINT64 - d) / 10)
-        return LODGE_TAR_NUMBER_OVERFLOW;
-      v = v * 10 + d;
-    }
-  *ret = v;
-  return LODGE_TAR_NUMBER_OK;
-}
-
-/* pax mtime: [-]seconds[.fraction] */
-gboolean
-lodge_tar_parse_mtime (const char *s, gsize len, gint64 *ret_sec, guint32 *ret_nsec)
-{
-  gboolean negative = len > 0 && s[0] == '-';
-  const char *p = s + negative, *end = s + len;
-  const char *dot = memchr (p, '.', end - p);
-  guint64 sec = 0;
-  if (lodge_tar_parse_decimal (p, (dot != NULL ? dot : end) - p, &sec) != LODGE_TAR_NUMBER_OK
-      || sec > G_MAXINT64 - 1)
-    return FALSE;
-  guint32 nsec = 0;
-  if (dot != NULL)
-    {
-      /* Digits past nanoseconds are dropped, as GNU tar does. */
-      const char *f = dot + 1;
-      gsize digits = end - f;
-      if (digits == 0)
-        return FALSE;
-      for (gsize i = 0; i < digits; i++)
-        {
-          if (!g_ascii_isdigit (f[i]))
-            return FALSE;
-          if (i < 9)
-            nsec = nsec * 10 + (f[i] - '0');
-        }
-      for (gsize i = digits; i < 9; i++)
-        nsec *= 10;
-    }
-  if (negative && nsec > 0)
-    {
-      *ret_sec = -(gint64) sec - 1;
-      *ret_nsec = 1000000000 - nsec;
-    }
-  else
-    {
-      *ret_sec = negative ? -(gint64) sec : (gint64) sec;
-      *ret_nsec = nsec;
-    }
-  return TRUE;
-}
-
-/* A NUL-padded string (header field or GNU long name): FALSE when bytes
- * follow the first NUL, a name that means different things to different
- * readers. *@ret_shown_len covers them, for messages. */
-gboolean
-lodge_tar_padded_string (const char *f, gsize width, char **ret, gsize *ret_shown_len)
-{
-  gsize len = strnlen (f, width), shown = width;
-  while (shown > len && f[shown - 1] == '\0')
-    shown--;
-  *ret = g_strndup (f, len);
-  *ret_shown_len = shown;
-  return shown == len;
-}
-
-gboolean
-lodge_tar_header_checksum_ok (const LodgeTarHeader *h)
-{
-  gint64 recorded = 0;
-  if (lodge_tar_parse_field (h->chksum, sizeof h->chksum, &recorded) != LODGE_TAR_NUMBER_OK)
-    return FALSE;
-  guint32 sum;
-  gint32 ssum;
-  lodge_tar_header_sums (h, &sum, &ssum);
-  return recorded == sum || recorded == ssum;
 }
 
 char *
@@ -342,4 +153,231 @@ lodge_tar_entry_free (LodgeTarEntry *entry)
   g_clear_pointer (&entry->xattrs, g_hash_table_unref);
   g_free (entry->sha256);
   g_free (entry);
+}
+
+/* ---- progress ---- */
+
+void
+lodge_tar_report_start (LodgeTarReport *r, guint64 total)
+{
+  r->total = total;
+  r->reported = 0;
+  r->reported_time = g_get_monotonic_time ();
+  if (r->func != NULL)
+    r->func (0, total, r->user_data);
+}
+
+void
+lodge_tar_report (LodgeTarReport *r, guint64 done, gboolean last)
+{
+  if (r->func == NULL)
+    return;
+  if (last)
+    done = r->total = MAX (done, r->total);
+  else
+    {
+      done = MIN (done, r->total);
+      if (done - r->reported < 1024 * 1024)
+        return;
+      gint64 now = g_get_monotonic_time ();
+      if (now - r->reported_time < PROGRESS_INTERVAL_US)
+        return;
+      r->reported_time = now;
+    }
+  r->reported = done;
+  r->func (done, r->total, r->user_data);
+}
+
+/* ---- the canonical writer ---- */
+
+struct _LodgeTarWriter {
+  char *out_path;
+  char *tmp_path;
+  int fd;
+  struct archive *a;
+  gboolean finished;
+};
+
+void
+lodge_tar_writer_free (LodgeTarWriter *w)
+{
+  if (w == NULL)
+    return;
+  if (w->a != NULL)
+    archive_write_free (w->a); /* closes: the archive may be incomplete */
+  if (w->fd >= 0)
+    close (w->fd);
+  if (!w->finished && w->tmp_path != NULL)
+    g_unlink (w->tmp_path);
+  g_free (w->out_path);
+  g_free (w->tmp_path);
+  g_free (w);
+}
+
+static gboolean
+writer_fail (LodgeTarWriter *w, GError **error)
+{
+  int code = archive_errno (w->a);
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot write: %s", w->out_path,
+               code > 0 ? g_strerror (code) : archive_error_string (w->a));
+  return FALSE;
+}
+
+LodgeTarWriter *
+lodge_tar_writer_new (const char *out_path, GError **error)
+{
+  g_autoptr (LodgeTarWriter) w = g_new0 (LodgeTarWriter, 1);
+  w->out_path = g_strdup (out_path);
+  w->tmp_path = g_strconcat (out_path, ".XXXXXX", NULL);
+  w->fd = g_mkstemp_full (w->tmp_path, O_WRONLY | O_CLOEXEC, 0600);
+  if (w->fd < 0)
+    {
+      int saved = errno;
+      g_clear_pointer (&w->tmp_path, g_free);
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot create: %s", out_path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  w->a = archive_write_new ();
+  if (w->a == NULL)
+    g_error ("archive_write_new: out of memory");
+  /* Full pax, not "restricted" pax, which drops an mtime's nanoseconds
+   * unless the entry needs a pax header for something else. Entries
+   * carry no atime, ctime or birth time, so their pax header holds only
+   * what the ustar header cannot. SCHILY.xattr records only: GNU tar
+   * ignores LIBARCHIVE.xattr ones. */
+  if (archive_write_set_format_pax (w->a) != ARCHIVE_OK
+      || archive_write_set_options (w->a, "xattrheader=SCHILY") != ARCHIVE_OK
+      || archive_write_add_filter_none (w->a) != ARCHIVE_OK
+      || archive_write_open_fd (w->a, w->fd) != ARCHIVE_OK)
+    {
+      writer_fail (w, error);
+      return NULL;
+    }
+  return g_steal_pointer (&w);
+}
+
+void
+lodge_tar_writer_file_id (LodgeTarWriter *w, dev_t *ret_dev, ino_t *ret_ino)
+{
+  struct stat st = { 0 };
+  fstat (w->fd, &st);
+  *ret_dev = st.st_dev;
+  *ret_ino = st.st_ino;
+}
+
+/* Bytes of the pax header libarchive will write for @e, or more. */
+static gsize
+meta_size (struct archive_entry *e)
+{
+  const char *name = archive_entry_pathname (e);
+  const char *link = archive_entry_hardlink (e) ?: archive_entry_symlink (e);
+  gsize size = 256 + strlen (name) + (link != NULL ? strlen (link) : 0);
+  const char *key;
+  const void *value;
+  size_t len;
+  archive_entry_xattr_reset (e);
+  while (archive_entry_xattr_next (e, &key, &value, &len) == ARCHIVE_OK)
+    size += 3 * strlen (key) + len + 32; /* "LEN SCHILY.xattr.KEY=VALUE\n" */
+  return size;
+}
+
+static gboolean
+check_entry (struct archive_entry *e, const char *subject, GError **error)
+{
+  const char *link = archive_entry_hardlink (e) ?: archive_entry_symlink (e);
+  if (strlen (archive_entry_pathname (e)) > LODGE_TAR_MAX_NAME
+      || (link != NULL && strlen (link) > LODGE_TAR_MAX_NAME))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "%s: the name or link target in the archive would be longer than %d bytes",
+                   subject, LODGE_TAR_MAX_NAME);
+      return FALSE;
+    }
+  const char *key;
+  const void *value;
+  size_t len;
+  archive_entry_xattr_reset (e);
+  while (archive_entry_xattr_next (e, &key, &value, &len) == ARCHIVE_OK)
+    for (const guint8 *p = (const guint8 *) key; *p != '\0'; p++)
+      if (*p < '!' || *p > '~')
+        {
+          g_autofree char *shown = lodge_tar_quote (key, strlen (key));
+          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                       "%s: extended attribute name '%s' has a space, a control or a non-ASCII "
+                       "character, which GNU tar would not restore under that name", subject,
+                       shown);
+          return FALSE;
+        }
+  gsize meta = meta_size (e);
+  if (meta > LODGE_TAR_MAX_META)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "%s: %" G_GSIZE_FORMAT " bytes of names and extended attributes; the limit "
+                   "is %d", subject, meta, LODGE_TAR_MAX_META);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lodge_tar_writer_header (LodgeTarWriter *w, struct archive_entry *entry, const char *subject,
+                         GError **error)
+{
+  if (!check_entry (entry, subject, error))
+    return FALSE;
+  gint64 sec = 0;
+  long nsec = 0;
+  mtime_to_archive (archive_entry_mtime (entry), archive_entry_mtime_nsec (entry), &sec, &nsec);
+  archive_entry_set_mtime (entry, sec, nsec);
+  int r = archive_write_header (w->a, entry);
+  /* libarchive warns when a name is not UTF-8 and writes it as it is,
+   * with hdrcharset=BINARY (GNU tar ignores that record and takes the
+   * bytes as they are). Any other warning is an error. */
+  const char *link = archive_entry_hardlink (entry) ?: archive_entry_symlink (entry);
+  gboolean utf8 = g_utf8_validate (archive_entry_pathname (entry), -1, NULL)
+                  && (link == NULL || g_utf8_validate (link, -1, NULL));
+  if (r == ARCHIVE_OK || (r == ARCHIVE_WARN && !utf8))
+    return TRUE;
+  return writer_fail (w, error);
+}
+
+gboolean
+lodge_tar_writer_data (LodgeTarWriter *w, const void *buf, gsize len, GError **error)
+{
+  const guint8 *p = buf;
+  while (len > 0)
+    {
+      la_ssize_t n = archive_write_data (w->a, p, len);
+      if (n <= 0)
+        return writer_fail (w, error);
+      p += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+gboolean
+lodge_tar_writer_finish (LodgeTarWriter *w, GError **error)
+{
+  if (archive_write_close (w->a) != ARCHIVE_OK)
+    return writer_fail (w, error);
+  int fd = w->fd;
+  w->fd = -1;
+  if (close (fd) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot write: %s", w->out_path,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  if (rename (w->tmp_path, w->out_path) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: cannot rename to %s: %s",
+                   w->tmp_path, w->out_path, g_strerror (saved));
+      return FALSE;
+    }
+  w->finished = TRUE;
+  return TRUE;
 }

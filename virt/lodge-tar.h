@@ -2,12 +2,15 @@
  *
  * libguestfs unpacks with GNU tar inside its appliance:
  *   tar -C DIR -xf - [--gzip] --xattrs --xattrs-include='*'
- * as root, without --numeric-owner. This module writes such archives from a
- * host directory (library code only, no external tar) and checks archives
- * supplied by users before they are handed to the appliance. Errors are in
- * the LODGE_ERROR domain: LODGE_ERROR_INVALID for refused content (the
- * message names the path or the archive entry), LODGE_ERROR_IO when a file
- * cannot be read or written. */
+ * as root, without --numeric-owner. Archives are read and written with
+ * libarchive; what remains here is Lodge's policy (what a template may
+ * hold) and the glue. The appliance only ever unpacks an archive written
+ * here: a user's tree is packed (lodge_tar_write_tree()) and a user's
+ * archive is read, checked entry by entry and written again
+ * (lodge_tar_rewrite()), so GNU tar never sees bytes that libarchive read
+ * differently. Errors are in the LODGE_ERROR domain: LODGE_ERROR_INVALID
+ * for refused content (the message names the path or the archive entry),
+ * LODGE_ERROR_IO when a file cannot be read or written. */
 #pragma once
 
 #include <glib.h>
@@ -34,77 +37,92 @@ typedef enum {
 } LodgeTarCompression;
 LODGE_ENUM_DECL (lodge_tar_compression); /* "none", "gzip" */
 
-/* Content bytes written so far out of the total found by a first pass over
- * the tree. Called with 0 before the first file, then at most once per MiB
+/* Progress of a write: bytes done out of a total known beforehand (a
+ * tree's content bytes, found by a first pass; an archive's file size,
+ * counted as it is read). Called with 0 first, then at most once per MiB
  * and at most about four times a second, and once at the end with
  * bytes_done == bytes_total. */
 typedef void (*LodgeTarProgress) (guint64 bytes_done, guint64 bytes_total, gpointer user_data);
 
-/* Writes an uncompressed POSIX pax archive of the tree under @dir to
- * @out_path (created mode 0600 under a temporary name and renamed into
- * place on success, removed on failure).
+/* The archives written here (by both functions below) are uncompressed
+ * POSIX pax archives (a pax header only for what a ustar header cannot
+ * hold), written by libarchive to @out_path (created mode 0600
+ * under a temporary name and renamed into place on success, removed on
+ * failure). Kept: content, directories, symlink targets as they are, hard
+ * links (to the first name of the inode), FIFOs, numeric uid/gid (user
+ * and group names are left empty, so GNU tar uses the numbers even
+ * without --numeric-owner), mode bits 07777, mtime with nanoseconds (as
+ * GNU tar reads pax times, also before 1970), extended attributes
+ * (SCHILY.xattr records, as GNU tar --xattrs reads them; ACLs travel as
+ * their system.posix_acl_* attributes). Not kept: atime, ctime, file
+ * flags, sparseness (holes are written as zeros). Names go in the ustar
+ * header or, when long or not ASCII, in pax records.
  *
- * Entries: the root as "./" (GNU tar applies its mode, owner and mtime to
- * the directory it extracts into, so the filesystem root gets those of
- * @dir), then every name under it, relative ("etc/", "etc/hosts"), each
- * directory's names sorted bytewise, depth first: the same tree gives the
- * same bytes. Kept: content, directories, symlink targets as they are,
- * hard links (second and later names of a device+inode become link
- * entries to the first), FIFOs, numeric uid/gid (user and group names
- * are left empty, so GNU tar uses the numbers even without
- * --numeric-owner), mode bits 07777, mtime with nanoseconds, all extended
- * attributes (SCHILY.xattr records, as GNU tar --xattrs reads them).
- * Names and targets of 100 bytes or more, sizes from 8 GiB and ids over
- * 2097151 go in pax records. ACLs travel as their system.posix_acl_*
- * xattrs. Sparse files are stored with their holes as zeros. atime and
- * ctime are not kept.
+ * Refused for both (LODGE_ERROR_INVALID, naming the path or entry): names
+ * longer than LODGE_TAR_MAX_NAME; more than LODGE_TAR_MAX_META bytes of
+ * names and extended attributes for one file; an extended attribute whose
+ * name has a byte below '!' or above '~' (libarchive escapes those in the
+ * record's keyword and GNU tar does not unescape them, so the guest would
+ * get another name). */
+
+/* Writes the tree under @dir to @out_path. Entries: the root as "./"
+ * (GNU tar applies its mode, owner and mtime to the directory it extracts
+ * into, so the filesystem root gets those of @dir), then every name under
+ * it, relative ("etc/", "etc/hosts"), each directory's names sorted
+ * bytewise, depth first: the same tree gives the same bytes. Metadata is
+ * read by libarchive (archive_read_disk_entry_from_file()) from a
+ * descriptor opened here.
  *
- * Refused (LODGE_ERROR_INVALID, naming the path): character and block
- * devices (the guest's devtmpfs provides /dev), names longer than
- * LODGE_TAR_MAX_NAME, more than LODGE_TAR_MAX_META bytes of names and
- * xattrs for one file. Skipped silently: sockets, and @out_path itself if
- * it lies in the tree. @dir itself may be a symlink; nothing below it is
- * ever followed (openat/fstatat with O_NOFOLLOW/AT_SYMLINK_NOFOLLOW). A
- * file that changes size or mtime while it is copied fails the write.
- * Content is streamed; memory use does not grow with file sizes.
+ * Refused besides the above: character and block devices (the guest's
+ * devtmpfs provides /dev), before anything is written. Skipped silently:
+ * sockets, and @out_path itself if it lies in the tree. @dir itself may
+ * be a symlink; nothing below it is ever followed (openat/fstatat with
+ * O_NOFOLLOW/AT_SYMLINK_NOFOLLOW). A file that changes size or mtime while
+ * it is copied fails the write. Content is streamed; memory use does not
+ * grow with file sizes.
  *
  * @progress may be NULL. On success *@ret_stats (may be NULL) describes
  * what was written. */
 gboolean lodge_tar_write_tree (const char *dir, const char *out_path, LodgeTarProgress progress,
                                gpointer user_data, LodgeTarStats *ret_stats, GError **error);
 
-/* Reads the archive at @path from start to end-of-archive marker, plain or
- * gzip-compressed (by magic bytes; compress, bzip2, xz, zstd, lzip and lzop
- * are refused, naming the format), streaming: memory use does not grow with
- * the archive, and metadata records (pax headers, GNU long names) are
- * capped at LODGE_TAR_MAX_META bytes.
+/* Reads the archive at @path with libarchive from start to end-of-archive
+ * marker, plain or gzip-compressed (compress, bzip2, xz, zstd, lzip and
+ * lzop are refused, naming the format), streaming: memory use does not
+ * grow with the archive, and metadata records (pax headers, GNU long
+ * names) are capped at 1 MiB by libarchive.
  *
  * Refused, with the offending entry named: a name that is absolute, has
- * a ".." component, is empty, has a NUL inside (or bytes after the NUL
- * that ends it), is longer than LODGE_TAR_MAX_NAME, or lies below a
- * symlink defined earlier in the archive; the same for hard link targets;
- * an empty symlink target; character and block devices; sparse,
- * multi-volume and other entry types GNU tar would not extract as a file,
- * directory, link or FIFO; path, linkpath or size in a global pax header;
- * two pax headers or long names for one entry; a bad header checksum, a
- * malformed number or pax record, a size that overflows, a size on an
- * entry type that has no data, a truncated archive or one without an
- * end-of-archive marker, trailing bytes after the gzip data. Symlink
- * targets may be absolute or contain ".." (they are resolved in the
- * guest, and GNU tar only creates such links after all other entries).
- * Which name an entry has is decided as GNU tar decides it: pax path over
- * GNU long name over the header's prefix/name.
- *
- * Not checked: owner names. Without --numeric-owner, which tar-in does
- * not pass, GNU tar maps a user or group name that exists in the
- * appliance's /etc/passwd or /etc/group to the appliance's id for it
- * (lodge_tar_write_tree() leaves the names empty for this reason).
+ * a ".." component, is empty, is longer than LODGE_TAR_MAX_NAME, or lies
+ * below a symlink defined earlier in the archive; the same for hard link
+ * targets; an empty or too long symlink target; character and block
+ * devices; sparse files; a hard link with data; a root ("." or "./") that
+ * is not a directory; a negative uid or gid; anything libarchive reports,
+ * even as a warning (a bad header checksum, a malformed pax record, a
+ * truncated archive or gzip stream), but that a name in a pax record is
+ * not UTF-8 (its bytes are kept, as GNU tar keeps them); an archive
+ * without an end-of-archive marker. Symlink targets may be absolute or
+ * contain ".." (they are resolved in the guest, and GNU tar only creates
+ * such links after all other entries). Entry types libarchive does not
+ * know are read as regular files, as POSIX says, and written as such.
  *
  * On success sets *@ret_compression and *@ret_stats (either may be NULL). */
 gboolean lodge_tar_check (const char *path, LodgeTarCompression *ret_compression,
                           LodgeTarStats *ret_stats, GError **error);
 
-/* Cap on one pax header or GNU long name/link record. */
+/* lodge_tar_check() of the archive at @path that also writes what it read
+ * to @out_path (see above), for the appliance to unpack: names as checked
+ * ("./" for the root, no "." or empty components, directories with a
+ * '/'), with only the metadata listed above (owner names, ACL records,
+ * global pax headers and other extensions of the input are dropped). The
+ * output is uncompressed whatever the input. @progress (may be NULL)
+ * counts bytes of the file at @path. */
+gboolean lodge_tar_rewrite (const char *path, const char *out_path, LodgeTarProgress progress,
+                            gpointer user_data, LodgeTarCompression *ret_compression,
+                            LodgeTarStats *ret_stats, GError **error);
+
+/* Cap on the pax header of one entry that Lodge writes (libarchive reads
+ * no more). */
 #define LODGE_TAR_MAX_META (1024 * 1024)
 /* Longest name or link target (PATH_MAX - 1: GNU tar cannot extract
  * longer ones). */

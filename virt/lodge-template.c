@@ -377,6 +377,12 @@ archive_progress (guint64 done, guint64 total, gpointer user_data)
   report (user_data, LODGE_IMPORT_ARCHIVE, done, total);
 }
 
+static void
+check_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  report (user_data, LODGE_IMPORT_CHECK, done, total);
+}
+
 static char *
 next_version (const LodgeTemplate *t)
 {
@@ -397,7 +403,8 @@ lease_holder (void)
   return g_strdup_printf ("import-%d-%08x", getpid (), g_random_int ());
 }
 
-/* Packs or checks @source into an archive guestfs can unpack. */
+/* Packs @source, or checks it and writes it again, into an archive
+ * guestfs can unpack: the appliance only unpacks what was checked. */
 static gboolean
 prepare_archive (const char *source, Progress *p, char **ret_tarfile, gboolean *ret_temporary,
                  LodgeTarCompression *ret_compression, LodgeTarStats *ret_stats, GError **error)
@@ -409,26 +416,21 @@ prepare_archive (const char *source, Progress *p, char **ret_tarfile, gboolean *
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s", source, g_strerror (saved));
       return FALSE;
     }
+  if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "%s is neither a directory nor a tar archive", source);
+      return FALSE;
+    }
+  int fd = g_file_open_tmp ("lodge-import-XXXXXX.tar", ret_tarfile, error);
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  *ret_temporary = TRUE;
+  *ret_compression = LODGE_TAR_COMPRESSION_NONE;
   if (S_ISDIR (st.st_mode))
-    {
-      int fd = g_file_open_tmp ("lodge-import-XXXXXX.tar", ret_tarfile, error);
-      if (fd < 0)
-        return FALSE;
-      close (fd);
-      *ret_temporary = TRUE;
-      *ret_compression = LODGE_TAR_COMPRESSION_NONE;
-      return lodge_tar_write_tree (source, *ret_tarfile, archive_progress, p, ret_stats, error);
-    }
-  if (S_ISREG (st.st_mode))
-    {
-      report (p, LODGE_IMPORT_CHECK, 0, st.st_size);
-      *ret_tarfile = g_strdup (source);
-      *ret_temporary = FALSE;
-      return lodge_tar_check (source, ret_compression, ret_stats, error);
-    }
-  g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-               "%s is neither a directory nor a tar archive", source);
-  return FALSE;
+    return lodge_tar_write_tree (source, *ret_tarfile, archive_progress, p, ret_stats, error);
+  return lodge_tar_rewrite (source, *ret_tarfile, check_progress, p, NULL, ret_stats, error);
 }
 
 static guint64

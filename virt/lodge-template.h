@@ -50,7 +50,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeTemplate, lodge_template_free)
 
 /* The stages of an import, for progress lines. */
 typedef enum {
-  LODGE_IMPORT_CHECK,    /* reading the source */
+  LODGE_IMPORT_CHECK,    /* checking a tar archive and writing it again (done/total: its bytes) */
   LODGE_IMPORT_ARCHIVE,  /* packing a directory (done/total: bytes) */
   LODGE_IMPORT_IMAGE,    /* creating or growing the RBD image */
   LODGE_IMPORT_LAUNCH,   /* starting the libguestfs appliance */
