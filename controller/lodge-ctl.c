@@ -451,10 +451,9 @@ lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state,
 static gboolean
 edit_tcg (LodgeNodeRecord *r, gconstpointer data)
 {
-  if (g_strcmp0 (r->accel, "tcg") == 0)
+  if (r->accel == LODGE_ACCEL_TCG)
     return FALSE;
-  g_free (r->accel);
-  r->accel = g_strdup ("tcg");
+  r->accel = LODGE_ACCEL_TCG;
   g_free (r->accel_reason);
   r->accel_reason = g_strdup (data);
   return TRUE;

@@ -46,7 +46,7 @@ typedef struct {
   LodgeRados *rados;
   LodgeStore *store;
   LodgeLibvirt *lv;
-  char *accel;
+  LodgeAccel accel;
   char *accel_reason; /* why not KVM (NULL with KVM) */
   LodgeGuestKernel guest_kernel;
   int watch;
@@ -65,7 +65,6 @@ agent_clear (LodgeAgent *a)
   g_clear_pointer (&a->config, lodge_ceph_config_free);
   g_clear_pointer (&a->loop, g_main_loop_unref);
   lodge_guest_kernel_clear (&a->guest_kernel);
-  g_free (a->accel);
   g_free (a->accel_reason);
   g_free (a->name);
   g_free (a->libvirt_uri);
@@ -162,8 +161,7 @@ edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
   r->libvirt_uri = g_strdup (a->libvirt_uri);
   g_free (r->address);
   r->address = g_strdup (a->address);
-  g_free (r->accel);
-  r->accel = g_strdup (a->accel);
+  r->accel = a->accel;
   g_free (r->accel_reason);
   r->accel_reason = g_strdup (a->accel_reason);
   g_free (r->kernel);
@@ -365,12 +363,11 @@ start (LodgeAgent *a, GError **error)
     return FALSE;
 
   g_autofree char *reason = NULL;
-  LodgeAccel accel = lodge_accel_probe (&reason);
-  a->accel = g_strdup (lodge_accel_to_string (accel));
-  if (accel == LODGE_ACCEL_TCG)
+  a->accel = lodge_accel_probe (&reason);
+  if (a->accel == LODGE_ACCEL_TCG)
     a->accel_reason = g_strdup (reason != NULL ? reason : "KVM was not proven to work");
-  say (a, "accelerator: %s%s%s%s", a->accel, reason ? " (" : "", reason ? reason : "",
-       reason ? ")" : "");
+  say (a, "accelerator: %s%s%s%s", lodge_accel_to_string (a->accel), reason ? " (" : "",
+       reason ? reason : "", reason ? ")" : "");
   if (!lodge_guest_kernel_find (a->kernel, a->boot_dir, &a->guest_kernel, error))
     return FALSE;
   if (a->guest_kernel.warning != NULL)

@@ -121,7 +121,6 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->name);
   g_free (r->libvirt_uri);
   g_free (r->address);
-  g_free (r->accel);
   g_free (r->accel_reason);
   g_free (r->kernel);
   g_free (r->initrd);
@@ -142,7 +141,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "name", r->name);
   put_string (b, "libvirt_uri", r->libvirt_uri);
   put_string (b, "address", r->address);
-  put_string (b, "accel", r->accel);
+  put_string (b, "accel", lodge_accel_to_string (r->accel));
   put_string (b, "accel_reason", r->accel_reason);
   put_string (b, "kernel", r->kernel);
   put_string (b, "initrd", r->initrd);
@@ -190,7 +189,10 @@ lodge_node_record_from_json (GBytes *json, GError **error)
       return NULL;
     }
   r->address = get_string (o, "address");
-  r->accel = get_string (o, "accel");
+  /* What is not known to work is TCG. */
+  g_autofree char *accel = get_string (o, "accel");
+  int a = lodge_accel_from_string (accel);
+  r->accel = a >= 0 ? a : LODGE_ACCEL_TCG;
   r->accel_reason = get_string (o, "accel_reason");
   r->kernel = get_string (o, "kernel");
   r->initrd = get_string (o, "initrd");

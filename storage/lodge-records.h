@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "lodge-accelerator.h"
 #include "lodge-enum.h"
 
 G_BEGIN_DECLS
@@ -41,7 +42,7 @@ typedef struct {
   char *name;
   char *libvirt_uri;
   char *address;
-  char *accel;          /* "kvm" or "tcg": what really works there */
+  LodgeAccel accel;     /* what really works there */
   char *accel_reason;   /* why not KVM, for people (NULL with KVM) */
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
   char *bridge;         /* where VE NICs attach */

@@ -20,7 +20,7 @@ test_node_round_trip (void)
   r->name = g_strdup ("node1");
   r->libvirt_uri = g_strdup ("qemu+tcp://127.0.1.1/system");
   r->address = g_strdup ("127.0.1.1");
-  r->accel = g_strdup ("tcg");
+  r->accel = LODGE_ACCEL_TCG;
   r->accel_reason = g_strdup ("QEMU under KVM died of signal 6 (Aborted)");
   r->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
   r->bridge = g_strdup ("lodgebr0");
@@ -41,7 +41,7 @@ test_node_round_trip (void)
   g_assert_no_error (error);
   g_assert_cmpstr (back->name, ==, "node1");
   g_assert_cmpstr (back->libvirt_uri, ==, r->libvirt_uri);
-  g_assert_cmpstr (back->accel, ==, "tcg");
+  g_assert_cmpint (back->accel, ==, LODGE_ACCEL_TCG);
   g_assert_cmpstr (back->accel_reason, ==, "QEMU under KVM died of signal 6 (Aborted)");
   g_assert_null (back->initrd);
   g_assert_cmpstr (back->bridge, ==, "lodgebr0");
@@ -130,6 +130,28 @@ test_unknown_members (void)
   g_assert_no_error (error);
   g_assert_cmpint (r->desired, ==, LODGE_DESIRED_STOPPED);
   g_assert_null (r->node);
+}
+
+/* A node's accelerator is typed: what is missing or unknown is not known
+ * to work, so TCG. */
+static void
+test_node_accel (void)
+{
+  const char *cases[][2] = {
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"up\",\"accel\":\"kvm\"}", "kvm" },
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"up\",\"accel\":\"tcg\"}", "tcg" },
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"up\",\"accel\":\"hvf\"}", "tcg" },
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"up\",\"accel\":1}", "tcg" },
+    { "{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"up\"}", "tcg" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GBytes) b = bytes (cases[i][0]);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (LodgeNodeRecord) r = lodge_node_record_from_json (b, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (lodge_accel_to_string (r->accel), ==, cases[i][1]);
+    }
 }
 
 /* ---- templates ---- */
@@ -273,6 +295,7 @@ main (int argc, char **argv)
   g_test_add_func ("/records/runtime-round-trip", test_runtime_round_trip);
   g_test_add_func ("/records/refused", test_refused);
   g_test_add_func ("/records/unknown-members", test_unknown_members);
+  g_test_add_func ("/records/node-accel", test_node_accel);
   g_test_add_func ("/records/template-round-trip", test_template_round_trip);
   g_test_add_func ("/records/template-stored-form", test_template_stored_form);
   g_test_add_func ("/records/template-refused", test_template_refused);
