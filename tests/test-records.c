@@ -154,6 +154,231 @@ test_node_accel (void)
     }
 }
 
+/* The agent's report: everything but the control center's part. */
+static void
+test_node_report_round_trip (void)
+{
+  g_autoptr (LodgeNodeReport) r = lodge_node_report_new ("node2");
+  r->libvirt_uri = g_strdup ("qemu+tcp://127.0.1.2/system");
+  r->address = g_strdup ("127.0.1.2");
+  r->accel = LODGE_ACCEL_KVM;
+  r->kernel = g_strdup ("/boot/vmlinuz");
+  r->initrd = g_strdup ("/boot/initrd.img");
+  r->bridge = g_strdup ("lodgebr0");
+  r->secret_uuid = g_strdup ("6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01");
+  r->ceph_conf = g_strdup ("/etc/ceph/node2.conf");
+  r->cpus = 8;
+  r->memory = 16ULL << 30;
+  r->memory_ratio = 1.5;
+  r->cpu_ratio = 4.0;
+  r->heartbeat_us = 1795655920453023;
+  r->registered_us = 1795655900000000;
+  r->agent = g_strdup ("lodge-agent 0.1.0 pid 7");
+  r->rados_addr = g_strdup ("127.0.1.2:0/123456");
+  lodge_node_report_set_domain (r, "web1", LODGE_DOMAIN_STATE_RUNNING);
+  lodge_node_report_set_domain (r, "db1", LODGE_DOMAIN_STATE_CRASHED);
+  lodge_node_report_set_domain (r, "gone1", LODGE_DOMAIN_STATE_SHUTOFF);
+  lodge_node_report_remove_domain (r, "gone1");
+  lodge_node_report_remove_domain (r, "never-there");
+  g_autoptr (GBytes) json = lodge_node_report_to_json (r);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeNodeReport) back = lodge_node_report_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->name, ==, "node2");
+  g_assert_cmpstr (back->libvirt_uri, ==, r->libvirt_uri);
+  g_assert_cmpstr (back->address, ==, "127.0.1.2");
+  g_assert_cmpint (back->accel, ==, LODGE_ACCEL_KVM);
+  g_assert_null (back->accel_reason);
+  g_assert_cmpstr (back->initrd, ==, "/boot/initrd.img");
+  g_assert_cmpstr (back->ceph_conf, ==, "/etc/ceph/node2.conf");
+  g_assert_cmpuint (back->cpus, ==, 8);
+  g_assert_cmpuint (back->memory, ==, 16ULL << 30);
+  g_assert_cmpfloat (back->memory_ratio, ==, 1.5);
+  g_assert_cmpfloat (back->cpu_ratio, ==, 4.0);
+  g_assert_cmpint (back->heartbeat_us, ==, 1795655920453023);
+  g_assert_cmpint (back->registered_us, ==, 1795655900000000);
+  g_assert_cmpstr (back->rados_addr, ==, "127.0.1.2:0/123456");
+  g_assert_cmpuint (back->domains->len, ==, 2);
+  g_assert_cmpstr (((LodgeNodeDomain *) back->domains->pdata[1])->name, ==, "db1");
+  g_assert_cmpint (((LodgeNodeDomain *) back->domains->pdata[1])->state, ==,
+                   LODGE_DOMAIN_STATE_CRASHED);
+  /* No control center's part in it, so none read back. */
+  g_assert_null (back->legacy_decision);
+  g_autoptr (GBytes) again = lodge_node_report_to_json (back);
+  g_assert_true (g_bytes_equal (json, again));
+
+  /* What the agent never reported reads as nothing known. */
+  g_autoptr (GBytes) bare = bytes ("{\"name\":\"n\",\"libvirt_uri\":\"x\"}");
+  g_autoptr (LodgeNodeReport) b = lodge_node_report_from_json (bare, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (b->accel, ==, LODGE_ACCEL_TCG);
+  g_assert_cmpint (b->registered_us, ==, 0);
+  g_assert_cmpfloat (b->memory_ratio, ==, 1.0);
+  g_assert_cmpuint (b->domains->len, ==, 0);
+  g_assert_null (b->legacy_decision);
+}
+
+static void
+test_node_decision_round_trip (void)
+{
+  g_autoptr (LodgeNodeDecision) fresh = lodge_node_decision_new ("node3");
+  g_assert_cmpint (fresh->state, ==, LODGE_NODE_UP);
+  g_autoptr (GBytes) fresh_json = lodge_node_decision_to_json (fresh);
+  const char *fresh_text = "{\"name\":\"node3\",\"state\":\"up\"}";
+  g_assert_cmpmem (g_bytes_get_data (fresh_json, NULL), g_bytes_get_size (fresh_json), fresh_text,
+                   strlen (fresh_text));
+
+  g_autoptr (LodgeNodeDecision) d = lodge_node_decision_new ("node3");
+  d->state = LODGE_NODE_FENCED;
+  d->fenced_us = 1795655999000000;
+  d->tcg_reason = g_strdup ("QEMU failed under KVM (failed to set MSR 0x10a)");
+  d->tcg_registration = 1795655900000000;
+  g_autoptr (GBytes) json = lodge_node_decision_to_json (d);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeNodeDecision) back = lodge_node_decision_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->name, ==, "node3");
+  g_assert_cmpint (back->state, ==, LODGE_NODE_FENCED);
+  g_assert_cmpint (back->fenced_us, ==, 1795655999000000);
+  g_assert_cmpstr (back->tcg_reason, ==, d->tcg_reason);
+  g_assert_cmpint (back->tcg_registration, ==, 1795655900000000);
+  g_autoptr (GBytes) again = lodge_node_decision_to_json (back);
+  g_assert_true (g_bytes_equal (json, again));
+
+  const char *bad[][2] = {
+    { "\"up\"", "a node decision record is not a JSON object" },
+    { "{\"state\":\"up\"}", "a node decision record lacks \"name\"" },
+    { "{\"name\":\"n\",\"state\":\"asleep\"}", "a node decision record has no valid \"state\" (asleep)" },
+    { "{\"name\":\"n\"}", "a node decision record has no valid \"state\" (missing)" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GBytes) b = bytes (bad[i][0]);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (LodgeNodeDecision) r = lodge_node_decision_from_json (b, &e);
+      g_assert_null (r);
+      g_assert_error (e, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED);
+      g_assert_cmpstr (e->message, ==, bad[i][1]);
+    }
+}
+
+/* A node record as code before the split stored it: one object, the
+ * agent's part and the control center's. */
+static const char old_record[] =
+  "{\"name\":\"node1\",\"libvirt_uri\":\"qemu+tcp://127.0.1.1/system\",\"address\":\"127.0.1.1\","
+  "\"accel\":\"kvm\",\"kernel\":\"/var/lib/lodge/kernel/vmlinuz-lodge\",\"bridge\":\"lodgebr0\","
+  "\"secret_uuid\":\"6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01\",\"cpus\":2,\"memory\":4294967296,"
+  "\"memory_ratio\":1.5,\"cpu_ratio\":4.0,\"state\":\"fenced\",\"heartbeat_us\":1795655920453023,"
+  "\"agent\":\"lodge-agent 0.1.0 pid 42\",\"rados_addr\":\"127.0.1.1:0/4242\","
+  "\"fenced_us\":1795655930000000,\"domains\":[{\"name\":\"web1\",\"state\":\"running\"}]}";
+
+/* Read during an upgrade: as a report carrying the control center's part,
+ * which is in force while the node has no decision record and is written
+ * back with the report; the combined view is what the old reader saw. */
+static void
+test_node_old_record (void)
+{
+  g_autoptr (GBytes) json = bytes (old_record);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeNodeReport) r = lodge_node_report_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (r->name, ==, "node1");
+  g_assert_cmpint (r->accel, ==, LODGE_ACCEL_KVM);
+  g_assert_cmpint (r->heartbeat_us, ==, 1795655920453023);
+  g_assert_cmpint (r->registered_us, ==, 0);
+  g_assert_cmpuint (r->domains->len, ==, 1);
+  g_assert_nonnull (r->legacy_decision);
+  g_assert_cmpstr (r->legacy_decision->name, ==, "node1");
+  g_assert_cmpint (r->legacy_decision->state, ==, LODGE_NODE_FENCED);
+  g_assert_cmpint (r->legacy_decision->fenced_us, ==, 1795655930000000);
+
+  /* No decision record: the old one is in force, and the view is the
+   * record as it was. */
+  g_autoptr (LodgeNodeDecision) in_force = lodge_node_decision_in_force (NULL, r);
+  g_assert_cmpint (in_force->state, ==, LODGE_NODE_FENCED);
+  g_autoptr (LodgeNodeRecord) view = lodge_node_record_combine (r, in_force);
+  g_autoptr (GBytes) view_json = lodge_node_record_to_json (view);
+  g_assert_cmpmem (g_bytes_get_data (view_json, NULL), g_bytes_get_size (view_json), old_record,
+                   strlen (old_record));
+  g_autoptr (LodgeNodeRecord) old_reader = lodge_node_record_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (old_reader->state, ==, view->state);
+
+  /* The agent writes it back with its report, unchanged. */
+  g_autoptr (GBytes) rewritten = lodge_node_report_to_json (r);
+  g_autoptr (LodgeNodeReport) again = lodge_node_report_from_json (rewritten, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (again->legacy_decision);
+  g_assert_cmpint (again->legacy_decision->state, ==, LODGE_NODE_FENCED);
+  g_assert_cmpint (again->legacy_decision->fenced_us, ==, 1795655930000000);
+
+  /* Once the control center has decided in a record of its own, that
+   * record is in force. */
+  g_autoptr (LodgeNodeDecision) stored = lodge_node_decision_new ("node1");
+  stored->state = LODGE_NODE_DRAINING;
+  g_autoptr (LodgeNodeDecision) now = lodge_node_decision_in_force (stored, r);
+  g_assert_cmpint (now->state, ==, LODGE_NODE_DRAINING);
+  g_assert_cmpint (now->fenced_us, ==, 0);
+
+  /* A report of the new code carries nothing: up until decided. */
+  g_clear_pointer (&r->legacy_decision, lodge_node_decision_free);
+  g_autoptr (LodgeNodeDecision) none = lodge_node_decision_in_force (NULL, r);
+  g_assert_cmpint (none->state, ==, LODGE_NODE_UP);
+  g_assert_cmpstr (none->name, ==, "node1");
+
+  /* An old record with a state no reader knows is refused as before. */
+  g_autoptr (GBytes) bad = bytes ("{\"name\":\"n\",\"libvirt_uri\":\"x\",\"state\":\"sleepy\"}");
+  g_autoptr (LodgeNodeReport) refused = lodge_node_report_from_json (bad, &error);
+  g_assert_null (refused);
+  g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED);
+  g_assert_cmpstr (error->message, ==, "a node record has no valid \"state\" (sleepy)");
+}
+
+/* The combined view: the decision's state; TCG after KVM failed only for
+ * the registration the decision was made for. */
+static void
+test_node_combine (void)
+{
+  g_autoptr (LodgeNodeReport) r = lodge_node_report_new ("node1");
+  r->libvirt_uri = g_strdup ("qemu:///system");
+  r->accel = LODGE_ACCEL_KVM;
+  r->registered_us = 100;
+  r->heartbeat_us = 150;
+  r->cpus = 4;
+  lodge_node_report_set_domain (r, "web1", LODGE_DOMAIN_STATE_RUNNING);
+
+  g_autoptr (LodgeNodeRecord) undecided = lodge_node_record_combine (r, NULL);
+  g_assert_cmpint (undecided->state, ==, LODGE_NODE_UP);
+  g_assert_cmpint (undecided->accel, ==, LODGE_ACCEL_KVM);
+  g_assert_cmpint (undecided->heartbeat_us, ==, 150);
+  g_assert_cmpuint (undecided->cpus, ==, 4);
+  g_assert_cmpuint (undecided->domains->len, ==, 1);
+  g_assert_true (undecided->domains != r->domains);
+
+  g_autoptr (LodgeNodeDecision) d = lodge_node_decision_new ("node1");
+  d->state = LODGE_NODE_DRAINING;
+  d->tcg_reason = g_strdup ("QEMU failed under KVM (boom)");
+  d->tcg_registration = 100;
+  g_autoptr (LodgeNodeRecord) tcg = lodge_node_record_combine (r, d);
+  g_assert_cmpint (tcg->state, ==, LODGE_NODE_DRAINING);
+  g_assert_cmpint (tcg->accel, ==, LODGE_ACCEL_TCG);
+  g_assert_cmpstr (tcg->accel_reason, ==, "QEMU failed under KVM (boom)");
+
+  /* Registered again: the agent probed again, its word counts. */
+  r->registered_us = 200;
+  g_autoptr (LodgeNodeRecord) probed = lodge_node_record_combine (r, d);
+  g_assert_cmpint (probed->accel, ==, LODGE_ACCEL_KVM);
+  g_assert_null (probed->accel_reason);
+
+  /* An agent that found TCG itself keeps its own reason. */
+  r->registered_us = 100;
+  r->accel = LODGE_ACCEL_TCG;
+  r->accel_reason = g_strdup ("no /dev/kvm");
+  g_autoptr (LodgeNodeRecord) own = lodge_node_record_combine (r, d);
+  g_assert_cmpint (own->accel, ==, LODGE_ACCEL_TCG);
+  g_assert_cmpstr (own->accel_reason, ==, "no /dev/kvm");
+}
+
 /* ---- templates ---- */
 
 static LodgeTemplateVersion *
@@ -296,6 +521,10 @@ main (int argc, char **argv)
   g_test_add_func ("/records/refused", test_refused);
   g_test_add_func ("/records/unknown-members", test_unknown_members);
   g_test_add_func ("/records/node-accel", test_node_accel);
+  g_test_add_func ("/records/node-report-round-trip", test_node_report_round_trip);
+  g_test_add_func ("/records/node-decision-round-trip", test_node_decision_round_trip);
+  g_test_add_func ("/records/node-old-record", test_node_old_record);
+  g_test_add_func ("/records/node-combine", test_node_combine);
   g_test_add_func ("/records/template-round-trip", test_template_round_trip);
   g_test_add_func ("/records/template-stored-form", test_template_stored_form);
   g_test_add_func ("/records/template-refused", test_template_refused);
