@@ -5,8 +5,6 @@
 #include "lodge-error.h"
 #include "lodge-xml.h"
 
-LODGE_ENUM_IMPL (lodge_accel, LODGE_ACCEL_LAST, "kvm", "tcg");
-
 #define LODGE_METADATA_NS "urn:lodge:environment:1"
 
 LodgePlacement *

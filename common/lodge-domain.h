@@ -4,17 +4,10 @@
 
 #include <glib.h>
 
-#include "lodge-enum.h"
+#include "lodge-accelerator.h"
 #include "lodge-env.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  LODGE_ACCEL_KVM,
-  LODGE_ACCEL_TCG,
-  LODGE_ACCEL_LAST
-} LodgeAccel;
-LODGE_ENUM_DECL (lodge_accel);
 
 /* Where, and with what, a VE runs. */
 typedef struct {

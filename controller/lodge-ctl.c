@@ -7,6 +7,7 @@
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-liveness.h"
+#include "lodge-node-store.h"
 #include "lodge-storage-error.h"
 #include "lodge-template.h"
 
@@ -390,54 +391,14 @@ lodge_ctl_find_node (GPtrArray *nodes, const char *name)
   return NULL;
 }
 
-/* Applies @edit to node @name's record, compare-and-set, again after a
- * heartbeat that came in between. @edit returns FALSE when there is
- * nothing to change. */
 static gboolean
-update_node (LodgeCtl *ctl, const char *name, gboolean (*edit) (LodgeNodeRecord *, gconstpointer),
-             gconstpointer data, GError **error)
-{
-  for (int attempt = 0; attempt < 20; attempt++)
-    {
-      guint64 version = 0;
-      g_autoptr (GError) local = NULL;
-      g_autoptr (GBytes) json = lodge_store_get (ctl->store, LODGE_STORE_NODE, name, &version, &local);
-      if (json == NULL)
-        {
-          if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-            g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                         "unknown node '%s'", name);
-          else
-            g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      g_autoptr (LodgeNodeRecord) r = lodge_node_record_from_json (json, error);
-      if (r == NULL)
-        return FALSE;
-      if (!edit (r, data))
-        return TRUE;
-      g_autoptr (GBytes) updated = lodge_node_record_to_json (r);
-      if (lodge_store_update (ctl->store, LODGE_STORE_NODE, name, version, updated, NULL, &local))
-        return TRUE;
-      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      /* A heartbeat came in between: read again. */
-    }
-  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
-               "node record %s kept changing under 20 attempts to update it", name);
-  return FALSE;
-}
-
-static gboolean
-edit_state (LodgeNodeRecord *r, gconstpointer data)
+edit_state (LodgeNodeDecision *d, const LodgeNodeReport *report, gconstpointer data)
 {
   LodgeNodeState state = GPOINTER_TO_INT (data);
-  if (r->state == state)
+  if (d->state == state)
     return FALSE;
-  r->state = state;
+  d->state = state;
+  d->fenced_us = state == LODGE_NODE_FENCED ? g_get_real_time () : 0;
   return TRUE;
 }
 
@@ -445,18 +406,18 @@ gboolean
 lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeState state, GError **error)
 {
   g_return_val_if_fail (state != LODGE_NODE_DOWN, FALSE);
-  return update_node (ctl, name, edit_state, GINT_TO_POINTER (state), error);
+  return lodge_node_decide (ctl->store, name, edit_state, GINT_TO_POINTER (state), error);
 }
 
 static gboolean
-edit_tcg (LodgeNodeRecord *r, gconstpointer data)
+edit_tcg (LodgeNodeDecision *d, const LodgeNodeReport *report, gconstpointer data)
 {
-  if (g_strcmp0 (r->accel, "tcg") == 0)
+  if (report->accel == LODGE_ACCEL_TCG
+      || (d->tcg_reason != NULL && d->tcg_registration == report->registered_us))
     return FALSE;
-  g_free (r->accel);
-  r->accel = g_strdup ("tcg");
-  g_free (r->accel_reason);
-  r->accel_reason = g_strdup (data);
+  g_free (d->tcg_reason);
+  d->tcg_reason = g_strdup (data);
+  d->tcg_registration = report->registered_us;
   return TRUE;
 }
 
@@ -464,30 +425,17 @@ gboolean
 lodge_ctl_set_node_tcg (LodgeCtl *ctl, const char *name, const char *reason, GError **error)
 {
   g_return_val_if_fail (reason != NULL, FALSE);
-  return update_node (ctl, name, edit_tcg, reason, error);
+  return lodge_node_decide (ctl->store, name, edit_tcg, reason, error);
 }
 
 GPtrArray *
 lodge_ctl_nodes (LodgeCtl *ctl, GError **error)
 {
-  g_autoptr (GPtrArray) names = lodge_store_list (ctl->store, LODGE_STORE_NODE, error);
-  if (names == NULL)
-    return NULL;
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_node_record_free);
-  for (guint i = 0; i < names->len; i++)
+  g_autoptr (GPtrArray) out = lodge_node_record_load_all (ctl->store, error);
+  for (guint i = 0; out != NULL && i < out->len; i++)
     {
-      g_autoptr (GError) local = NULL;
-      g_autoptr (GBytes) json = lodge_store_get (ctl->store, LODGE_STORE_NODE, names->pdata[i], NULL, &local);
-      if (json == NULL)
-        continue; /* removed meanwhile */
-      LodgeNodeRecord *r = lodge_node_record_from_json (json, &local);
-      if (r == NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
-        }
+      LodgeNodeRecord *r = out->pdata[i];
       r->state = lodge_ctl_effective_node_state (ctl, r);
-      g_ptr_array_add (out, r);
     }
   return g_steal_pointer (&out);
 }

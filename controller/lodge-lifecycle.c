@@ -243,8 +243,7 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
   g_unlink (log); /* the ready line must be this boot's */
 
   g_autoptr (LodgePlacement) p = lodge_placement_new ();
-  int accel = lodge_accel_from_string (node->accel);
-  lodge_placement_set_accel (p, accel >= 0 ? accel : LODGE_ACCEL_TCG);
+  lodge_placement_set_accel (p, node->accel);
   p->kernel = g_strdup (node->kernel);
   p->initrd = g_strdup (node->initrd);
   p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);

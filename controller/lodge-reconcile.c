@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lodge-failover.h"
+#include "lodge-node-store.h"
 #include "lodge-storage-error.h"
 
 #define MAX_REPAIRS 4
@@ -20,7 +21,8 @@ struct _LodgeReconciler {
   LodgeReconcileLog log;
   gpointer log_data;
 
-  LodgeStoreWatch *watch;
+  LodgeStoreWatch *watch;          /* agents' reports */
+  LodgeStoreWatch *decision_watch; /* the control center's decisions */
   GThread *thread;
   GThreadPool *repairs; /* of char *name */
 
@@ -259,17 +261,15 @@ run (gpointer data)
       r->changed_nodes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       g_mutex_unlock (&r->lock);
 
-      /* A node record changes at every heartbeat: sweep only when what
-       * its agent reports (state, domains) changed. */
+      /* A node's report changes at every heartbeat: sweep only when its
+       * state (the decision in force) or its domains changed. */
       gboolean partial = FALSE;
       GHashTableIter it;
       gpointer key;
       g_hash_table_iter_init (&it, changed);
       while (!full && g_hash_table_iter_next (&it, &key, NULL))
         {
-          g_autoptr (GBytes) json = lodge_store_get (lodge_ctl_get_store (r->ctl), LODGE_STORE_NODE,
-                                                     key, NULL, NULL);
-          g_autoptr (LodgeNodeRecord) n = json != NULL ? lodge_node_record_from_json (json, NULL) : NULL;
+          g_autoptr (LodgeNodeRecord) n = lodge_node_record_load (lodge_ctl_get_store (r->ctl), key, NULL);
           g_autoptr (GString) print = g_string_new (n != NULL ? lodge_node_state_to_string (n->state) : "gone");
           for (guint i = 0; n != NULL && i < n->domains->len; i++)
             {
@@ -329,7 +329,11 @@ lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sw
       return NULL;
     }
   r->watch = lodge_store_watch (lodge_ctl_get_store (ctl), LODGE_STORE_NODE, on_node_change, r, error);
-  if (r->watch == NULL)
+  r->decision_watch = r->watch != NULL ? lodge_store_watch (lodge_ctl_get_store (ctl),
+                                                            LODGE_STORE_NODE_DECISION,
+                                                            on_node_change, r, error)
+                                       : NULL;
+  if (r->decision_watch == NULL)
     {
       lodge_reconciler_free (r);
       return NULL;
@@ -353,6 +357,7 @@ lodge_reconciler_free (LodgeReconciler *r)
   if (r == NULL)
     return;
   g_clear_pointer (&r->watch, lodge_store_watch_free);
+  g_clear_pointer (&r->decision_watch, lodge_store_watch_free);
   if (r->thread != NULL)
     {
       g_mutex_lock (&r->lock);

@@ -15,7 +15,7 @@
 #include "lodge-accel.h"
 #include "lodge-kernel.h"
 #include "lodge-libvirt.h"
-#include "lodge-records.h"
+#include "lodge-node-store.h"
 #include "lodge-storage-error.h"
 #include "lodge-store.h"
 
@@ -46,12 +46,15 @@ typedef struct {
   LodgeRados *rados;
   LodgeStore *store;
   LodgeLibvirt *lv;
-  char *accel;
+  LodgeAccel accel;
   char *accel_reason; /* why not KVM (NULL with KVM) */
   LodgeGuestKernel guest_kernel;
   int watch;
   guint failures;
-  gboolean fenced;  /* the record says the control center fenced this node */
+  gboolean fenced;  /* the control center's decision: it fenced this node */
+  LodgeNodeReport *report; /* what this agent reports; only it writes that */
+  guint64 report_version;  /* of the agent's last write of it (0: none) */
+  gboolean report_unsure;  /* another wrote it: read it again before writing */
 } LodgeAgent;
 
 static void
@@ -65,7 +68,7 @@ agent_clear (LodgeAgent *a)
   g_clear_pointer (&a->config, lodge_ceph_config_free);
   g_clear_pointer (&a->loop, g_main_loop_unref);
   lodge_guest_kernel_clear (&a->guest_kernel);
-  g_free (a->accel);
+  g_clear_pointer (&a->report, lodge_node_report_free);
   g_free (a->accel_reason);
   g_free (a->name);
   g_free (a->libvirt_uri);
@@ -94,13 +97,33 @@ say (LodgeAgent *a, const char *fmt, ...)
   fflush (stdout);
 }
 
-/* Read-modify-write of this node's record with compare-and-set: @edit
- * changes the record read (or a new one); retried when another writer (the
- * control center draining or fencing the node) got there first. */
-typedef void (*EditFunc) (LodgeAgent *a, LodgeNodeRecord *r, gpointer data);
+/* ---- this node's report ---- */
 
+/* What is stored of this node's report: its version (0: none), and the
+ * control center's part that a record of the old code carries (NULL:
+ * none). */
 static gboolean
-update_record (LodgeAgent *a, EditFunc edit, gpointer data, GError **error)
+read_stored (LodgeAgent *a, guint64 *ret_version, LodgeNodeDecision **ret_legacy, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  guint64 version = 0;
+  g_autoptr (LodgeNodeReport) stored = lodge_node_report_load (a->store, a->name, &version, &local);
+  if (stored == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  *ret_version = stored != NULL ? version : 0;
+  *ret_legacy = stored != NULL ? g_steal_pointer (&stored->legacy_decision) : NULL;
+  return TRUE;
+}
+
+/* Writes this node's report as the agent holds it, whole. The agent is its
+ * only writer, so the write expects the version of its own last one; when
+ * another wrote meanwhile (a controller of the old code during an upgrade,
+ * a second agent under this name), the next write reads it again first. */
+static gboolean
+save_report (LodgeAgent *a, GError **error)
 {
   if (a->store == NULL)
     {
@@ -108,104 +131,83 @@ update_record (LodgeAgent *a, EditFunc edit, gpointer data, GError **error)
                    "not connected to the cluster (fenced, reconnecting)");
       return FALSE;
     }
-  for (int attempt = 0; attempt < 20; attempt++)
+  if (a->report_unsure)
     {
-      g_autoptr (GError) local = NULL;
-      guint64 version = 0;
-      g_autoptr (GBytes) json = lodge_store_get (a->store, LODGE_STORE_NODE, a->name, &version, &local);
-      g_autoptr (LodgeNodeRecord) r = NULL;
-      if (json != NULL)
-        {
-          r = lodge_node_record_from_json (json, &local);
-          if (r == NULL)
-            {
-              g_propagate_error (error, g_steal_pointer (&local));
-              return FALSE;
-            }
-        }
-      else if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      else
-        {
-          g_clear_error (&local);
-          r = lodge_node_record_new ();
-          r->name = g_strdup (a->name);
-          r->state = LODGE_NODE_UP;
-        }
-      edit (a, r, data);
-      g_autoptr (GBytes) out = lodge_node_record_to_json (r);
-      gboolean ok = json != NULL
-                      ? lodge_store_update (a->store, LODGE_STORE_NODE, a->name, version, out, NULL, &local)
-                      : lodge_store_create (a->store, LODGE_STORE_NODE, a->name, out, NULL, &local);
-      if (ok)
-        return TRUE;
-      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT)
-          && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+      LodgeNodeDecision *legacy = NULL;
+      if (!read_stored (a, &a->report_version, &legacy, error))
+        return FALSE;
+      lodge_node_decision_free (a->report->legacy_decision);
+      a->report->legacy_decision = legacy;
+      a->report_unsure = FALSE;
     }
-  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
-               "node record %s kept changing under 20 attempts to update it", a->name);
+  g_autoptr (GError) local = NULL;
+  if (lodge_node_report_save (a->store, a->report, &a->report_version, &local))
+    return TRUE;
+  if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT)
+      || g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS)
+      || g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    a->report_unsure = TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
   return FALSE;
 }
 
-static void
-edit_register (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
+/* What the control center decided about this node: whether it fenced it.
+ * Once it keeps a decision record of its own, the part a record of the
+ * old code carried is no longer written back. */
+static gboolean
+read_decision (LodgeAgent *a, GError **error)
 {
-  GPtrArray *domains = data;
-  g_free (r->libvirt_uri);
+  guint64 version = 0;
+  g_autoptr (LodgeNodeDecision) d = lodge_node_decision_load (a->store, a->report, &version, error);
+  if (d == NULL)
+    return FALSE;
+  a->fenced = d->state == LODGE_NODE_FENCED;
+  if (version != 0)
+    g_clear_pointer (&a->report->legacy_decision, lodge_node_decision_free);
+  return TRUE;
+}
+
+/* This node as the agent found it at start, registered now. */
+static LodgeNodeReport *
+report_new (LodgeAgent *a)
+{
+  LodgeNodeReport *r = lodge_node_report_new (a->name);
   r->libvirt_uri = g_strdup (a->libvirt_uri);
-  g_free (r->address);
   r->address = g_strdup (a->address);
-  g_free (r->accel);
-  r->accel = g_strdup (a->accel);
-  g_free (r->accel_reason);
+  r->accel = a->accel;
   r->accel_reason = g_strdup (a->accel_reason);
-  g_free (r->kernel);
   r->kernel = g_strdup (a->guest_kernel.kernel);
-  g_free (r->initrd);
   r->initrd = g_strdup (a->guest_kernel.initrd);
-  g_free (r->bridge);
   r->bridge = g_strdup (a->bridge);
-  g_free (r->secret_uuid);
   r->secret_uuid = g_strdup (a->secret_uuid);
   r->cpus = a->cpus;
   r->memory = (guint64) a->memory_mib << 20;
   r->memory_ratio = a->memory_ratio;
   r->cpu_ratio = a->cpu_ratio;
-  /* Draining and fencing are the control center's to set and clear; a
-   * node that was down is up again. */
-  if (r->state == LODGE_NODE_DOWN)
-    r->state = LODGE_NODE_UP;
-  r->heartbeat_us = g_get_real_time ();
-  g_free (r->agent);
+  r->registered_us = r->heartbeat_us = g_get_real_time ();
   r->agent = g_strdup_printf ("lodge-agent %s pid %d", AGENT_VERSION, getpid ());
-  g_free (r->rados_addr);
   r->rados_addr = lodge_rados_client_address (a->rados);
   /* The node's Ceph configuration, for its VEs' disks too (a client
    * address of the node's own, say). */
   const char *conf = g_getenv ("CEPH_CONF");
-  g_free (r->ceph_conf);
   r->ceph_conf = conf != NULL && g_path_is_absolute (conf) ? g_strdup (conf) : NULL;
-  a->fenced = r->state == LODGE_NODE_FENCED;
-  g_ptr_array_set_size (r->domains, 0);
-  for (guint i = 0; i < domains->len; i++)
-    {
-      LodgeNodeDomain *d = domains->pdata[i];
-      lodge_node_record_set_domain (r, d->name, d->state);
-    }
+  return r;
 }
 
-static void
-edit_heartbeat (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
+/* What libvirt runs or has defined now, into @r's domain list. */
+static gboolean
+list_domains (LodgeAgent *a, LodgeNodeReport *r, GError **error)
 {
-  r->heartbeat_us = g_get_real_time ();
-  a->fenced = r->state == LODGE_NODE_FENCED;
+  g_autoptr (GPtrArray) names = lodge_libvirt_list (a->lv, error);
+  if (names == NULL)
+    return FALSE;
+  for (guint i = 0; i < names->len; i++)
+    {
+      LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+      lodge_libvirt_state (a->lv, names->pdata[i], &state, NULL);
+      lodge_node_report_set_domain (r, names->pdata[i], state);
+    }
+  return TRUE;
 }
 
 /* The control center fenced this node and restarted its VEs elsewhere:
@@ -246,6 +248,7 @@ recover_from_fence (LodgeAgent *a)
   g_autoptr (GError) error = NULL;
   a->rados = lodge_rados_connect (a->config, &error);
   a->store = a->rados != NULL ? lodge_store_open (a->rados, NULL, &error) : NULL;
+  a->report_unsure = TRUE; /* written by the fenced client at best */
   if (a->store == NULL || !register_node (a, &error))
     say (a, "cannot register again yet: %s", error->message);
 }
@@ -257,32 +260,19 @@ typedef struct {
   gboolean gone;
 } DomainEvent;
 
-static void
-edit_domain (LodgeAgent *a, LodgeNodeRecord *r, gpointer data)
-{
-  DomainEvent *ev = data;
-  if (!ev->gone)
-    {
-      lodge_node_record_set_domain (r, ev->domain, ev->state);
-      return;
-    }
-  for (guint i = 0; i < r->domains->len; i++)
-    if (g_strcmp0 (((LodgeNodeDomain *) r->domains->pdata[i])->name, ev->domain) == 0)
-      {
-        g_ptr_array_remove_index (r->domains, i);
-        break;
-      }
-}
-
 static gboolean
 report_domain (gpointer data)
 {
   DomainEvent *ev = data;
+  LodgeAgent *a = ev->agent;
   g_autoptr (GError) error = NULL;
-  say (ev->agent, "domain %s: %s", ev->domain,
-       ev->gone ? "undefined" : lodge_domain_state_to_string (ev->state));
-  if (!update_record (ev->agent, edit_domain, ev, &error))
-    say (ev->agent, "cannot record it: %s", error->message);
+  say (a, "domain %s: %s", ev->domain, ev->gone ? "undefined" : lodge_domain_state_to_string (ev->state));
+  if (ev->gone)
+    lodge_node_report_remove_domain (a->report, ev->domain);
+  else
+    lodge_node_report_set_domain (a->report, ev->domain, ev->state);
+  if (!save_report (a, &error))
+    say (a, "cannot record it: %s", error->message);
   g_free (ev->domain);
   g_free (ev);
   return G_SOURCE_REMOVE;
@@ -301,6 +291,13 @@ on_domain_event (const char *domain, LodgeDomainState state, gboolean gone, gpoi
 }
 
 static gboolean
+beat (LodgeAgent *a, GError **error)
+{
+  a->report->heartbeat_us = g_get_real_time ();
+  return save_report (a, error) && read_decision (a, error);
+}
+
+static gboolean
 heartbeat (gpointer data)
 {
   LodgeAgent *a = data;
@@ -310,7 +307,7 @@ heartbeat (gpointer data)
       recover_from_fence (a);
       return G_SOURCE_CONTINUE;
     }
-  if (!update_record (a, edit_heartbeat, NULL, &error))
+  if (!beat (a, &error))
     {
       a->failures++;
       say (a, "heartbeat failed (%u in a row): %s", a->failures, error->message);
@@ -333,23 +330,6 @@ quit (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* What libvirt runs or has defined now, as a record's domain list. */
-static LodgeNodeRecord *
-current_domains (LodgeAgent *a, GError **error)
-{
-  g_autoptr (GPtrArray) names = lodge_libvirt_list (a->lv, error);
-  if (names == NULL)
-    return NULL;
-  LodgeNodeRecord *now = lodge_node_record_new ();
-  for (guint i = 0; i < names->len; i++)
-    {
-      LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
-      lodge_libvirt_state (a->lv, names->pdata[i], &state, NULL);
-      lodge_node_record_set_domain (now, names->pdata[i], state);
-    }
-  return now;
-}
-
 static gboolean
 start (LodgeAgent *a, GError **error)
 {
@@ -365,12 +345,11 @@ start (LodgeAgent *a, GError **error)
     return FALSE;
 
   g_autofree char *reason = NULL;
-  LodgeAccel accel = lodge_accel_probe (&reason);
-  a->accel = g_strdup (lodge_accel_to_string (accel));
-  if (accel == LODGE_ACCEL_TCG)
+  a->accel = lodge_accel_probe (&reason);
+  if (a->accel == LODGE_ACCEL_TCG)
     a->accel_reason = g_strdup (reason != NULL ? reason : "KVM was not proven to work");
-  say (a, "accelerator: %s%s%s%s", a->accel, reason ? " (" : "", reason ? reason : "",
-       reason ? ")" : "");
+  say (a, "accelerator: %s%s%s%s", lodge_accel_to_string (a->accel), reason ? " (" : "",
+       reason ? reason : "", reason ? ")" : "");
   if (!lodge_guest_kernel_find (a->kernel, a->boot_dir, &a->guest_kernel, error))
     return FALSE;
   if (a->guest_kernel.warning != NULL)
@@ -393,16 +372,34 @@ start (LodgeAgent *a, GError **error)
 static gboolean
 register_node (LodgeAgent *a, GError **error)
 {
-  g_autoptr (GBytes) json = lodge_store_get (a->store, LODGE_STORE_NODE, a->name, NULL, NULL);
-  g_autoptr (LodgeNodeRecord) old = json != NULL ? lodge_node_record_from_json (json, NULL) : NULL;
-  if (old != NULL && old->state == LODGE_NODE_FENCED)
+  guint64 version = 0;
+  g_autoptr (LodgeNodeDecision) legacy = NULL;
+  if (!read_stored (a, &version, &legacy, error))
+    return FALSE;
+  g_autoptr (LodgeNodeReport) r = report_new (a);
+  /* Draining and fencing are the control center's; a node that was down
+   * (as code of old could record) is up again. */
+  if (legacy != NULL && legacy->state == LODGE_NODE_DOWN)
+    legacy->state = LODGE_NODE_UP;
+  r->legacy_decision = g_steal_pointer (&legacy);
+  g_autoptr (LodgeNodeDecision) decision = lodge_node_decision_load (a->store, r, NULL, error);
+  if (decision == NULL)
+    return FALSE;
+  a->fenced = decision->state == LODGE_NODE_FENCED;
+  if (a->fenced)
     destroy_stale_guests (a);
-  g_autoptr (LodgeNodeRecord) now = current_domains (a, error);
-  if (now == NULL || !update_record (a, edit_register, now->domains, error))
+  if (!list_domains (a, r, error))
+    return FALSE;
+  lodge_node_report_free (a->report);
+  a->report = g_steal_pointer (&r);
+  a->report_version = version;
+  a->report_unsure = FALSE;
+  if (!save_report (a, error))
     return FALSE;
   say (a, "registered: %s, %d CPUs, %" G_GINT64_FORMAT " MiB (overcommit %.1fx memory, %.1fx "
           "CPU), %u domains%s",
-       a->libvirt_uri, a->cpus, a->memory_mib, a->memory_ratio, a->cpu_ratio, now->domains->len,
+       a->libvirt_uri, a->cpus, a->memory_mib, a->memory_ratio, a->cpu_ratio,
+       a->report->domains->len,
        a->fenced ? "; fenced: waiting for the control center to clear it" : "");
   return TRUE;
 }
@@ -474,6 +471,9 @@ main (int argc, char **argv)
   if (a.memory_mib == 0)
     a.memory_mib = (gint64) (sysconf (_SC_PHYS_PAGES) / 256 * (sysconf (_SC_PAGE_SIZE) / 4096));
 
+  /* The agent's state (its report above all) is this thread's: libvirt's
+   * events wait in the main context, never run in libvirt's thread. */
+  g_main_context_acquire (NULL);
   if (!start (&a, &error))
     {
       g_printerr ("lodge-agent[%s]: %s\n", a.name, error->message);

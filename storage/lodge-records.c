@@ -76,7 +76,7 @@ get_enum (JsonObject *o, const char *name, int (*from_string) (const char *), in
   return TRUE;
 }
 
-/* ---- nodes ---- */
+/* ---- nodes: their domains ---- */
 
 static void
 node_domain_free (LodgeNodeDomain *d)
@@ -85,12 +85,18 @@ node_domain_free (LodgeNodeDomain *d)
   g_free (d);
 }
 
-void
-lodge_node_record_set_domain (LodgeNodeRecord *r, const char *name, LodgeDomainState state)
+static GPtrArray *
+domains_new (void)
 {
-  for (guint i = 0; i < r->domains->len; i++)
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) node_domain_free);
+}
+
+static void
+domains_set (GPtrArray *domains, const char *name, LodgeDomainState state)
+{
+  for (guint i = 0; i < domains->len; i++)
     {
-      LodgeNodeDomain *d = r->domains->pdata[i];
+      LodgeNodeDomain *d = domains->pdata[i];
       if (g_strcmp0 (d->name, name) == 0)
         {
           d->state = state;
@@ -100,14 +106,301 @@ lodge_node_record_set_domain (LodgeNodeRecord *r, const char *name, LodgeDomainS
   LodgeNodeDomain *d = g_new0 (LodgeNodeDomain, 1);
   d->name = g_strdup (name);
   d->state = state;
-  g_ptr_array_add (r->domains, d);
+  g_ptr_array_add (domains, d);
 }
+
+static void
+domains_copy (GPtrArray *to, GPtrArray *from)
+{
+  for (guint i = 0; i < from->len; i++)
+    {
+      const LodgeNodeDomain *d = from->pdata[i];
+      domains_set (to, d->name, d->state);
+    }
+}
+
+static void
+put_domains (JsonBuilder *b, GPtrArray *domains)
+{
+  json_builder_set_member_name (b, "domains");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < domains->len; i++)
+    {
+      LodgeNodeDomain *d = domains->pdata[i];
+      json_builder_begin_object (b);
+      put_string (b, "name", d->name);
+      put_string (b, "state", lodge_domain_state_to_string (d->state));
+      json_builder_end_object (b);
+    }
+  json_builder_end_array (b);
+}
+
+static void
+get_domains (JsonObject *o, GPtrArray *domains)
+{
+  JsonNode *node = json_object_get_member (o, "domains");
+  JsonArray *arr = node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
+    {
+      JsonNode *e = json_array_get_element (arr, i);
+      if (!JSON_NODE_HOLDS_OBJECT (e))
+        continue;
+      JsonObject *d = json_node_get_object (e);
+      g_autofree char *name = get_string (d, "name");
+      g_autofree char *dstate = get_string (d, "state");
+      int st = lodge_domain_state_from_string (dstate);
+      if (name != NULL)
+        domains_set (domains, name, st >= 0 ? st : LODGE_DOMAIN_STATE_OTHER);
+    }
+}
+
+/* What is not known to work is TCG. */
+static LodgeAccel
+get_accel (JsonObject *o)
+{
+  g_autofree char *accel = get_string (o, "accel");
+  int a = lodge_accel_from_string (accel);
+  return a >= 0 ? a : LODGE_ACCEL_TCG;
+}
+
+/* ---- nodes: the control center's decisions ---- */
+
+LodgeNodeDecision *
+lodge_node_decision_new (const char *name)
+{
+  LodgeNodeDecision *d = g_new0 (LodgeNodeDecision, 1);
+  d->name = g_strdup (name);
+  d->state = LODGE_NODE_UP;
+  return d;
+}
+
+void
+lodge_node_decision_free (LodgeNodeDecision *d)
+{
+  if (d == NULL)
+    return;
+  g_free (d->name);
+  g_free (d->tcg_reason);
+  g_free (d);
+}
+
+LodgeNodeDecision *
+lodge_node_decision_copy (const LodgeNodeDecision *d)
+{
+  LodgeNodeDecision *c = g_new0 (LodgeNodeDecision, 1);
+  *c = *d;
+  c->name = g_strdup (d->name);
+  c->tcg_reason = g_strdup (d->tcg_reason);
+  return c;
+}
+
+/* The members of a decision, in a record of its own or (before the split)
+ * in the node's one record. */
+static void
+put_decision (JsonBuilder *b, const LodgeNodeDecision *d)
+{
+  put_string (b, "state", lodge_node_state_to_string (d->state));
+  if (d->fenced_us != 0)
+    put_int (b, "fenced_us", d->fenced_us);
+  if (d->tcg_reason != NULL)
+    {
+      put_string (b, "tcg_reason", d->tcg_reason);
+      put_int (b, "tcg_registration", d->tcg_registration);
+    }
+}
+
+static LodgeNodeDecision *
+get_decision (JsonObject *o, const char *name, const char *what, GError **error)
+{
+  g_autoptr (LodgeNodeDecision) d = lodge_node_decision_new (name);
+  int state;
+  if (!get_enum (o, "state", lodge_node_state_from_string, &state, what, error))
+    return NULL;
+  d->state = state;
+  d->fenced_us = json_object_get_int_member_with_default (o, "fenced_us", 0);
+  d->tcg_reason = get_string (o, "tcg_reason");
+  d->tcg_registration = json_object_get_int_member_with_default (o, "tcg_registration", 0);
+  return g_steal_pointer (&d);
+}
+
+GBytes *
+lodge_node_decision_to_json (const LodgeNodeDecision *d)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  put_string (b, "name", d->name);
+  put_decision (b, d);
+  return finish (b);
+}
+
+LodgeNodeDecision *
+lodge_node_decision_from_json (GBytes *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_object (json, "node decision", parser, error);
+  if (o == NULL)
+    return NULL;
+  g_autofree char *name = get_string (o, "name");
+  if (name == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "a node decision record lacks \"name\"");
+      return NULL;
+    }
+  return get_decision (o, name, "node decision", error);
+}
+
+LodgeNodeDecision *
+lodge_node_decision_in_force (const LodgeNodeDecision *stored, const LodgeNodeReport *report)
+{
+  if (stored != NULL)
+    return lodge_node_decision_copy (stored);
+  if (report->legacy_decision != NULL)
+    return lodge_node_decision_copy (report->legacy_decision);
+  return lodge_node_decision_new (report->name);
+}
+
+/* ---- nodes: their agents' reports ---- */
+
+LodgeNodeReport *
+lodge_node_report_new (const char *name)
+{
+  LodgeNodeReport *r = g_new0 (LodgeNodeReport, 1);
+  r->name = g_strdup (name);
+  r->domains = domains_new ();
+  r->memory_ratio = 1.0;
+  r->cpu_ratio = 1.0;
+  return r;
+}
+
+void
+lodge_node_report_free (LodgeNodeReport *r)
+{
+  if (r == NULL)
+    return;
+  g_free (r->name);
+  g_free (r->libvirt_uri);
+  g_free (r->address);
+  g_free (r->accel_reason);
+  g_free (r->kernel);
+  g_free (r->initrd);
+  g_free (r->bridge);
+  g_free (r->secret_uuid);
+  g_free (r->ceph_conf);
+  g_free (r->agent);
+  g_free (r->rados_addr);
+  g_ptr_array_unref (r->domains);
+  lodge_node_decision_free (r->legacy_decision);
+  g_free (r);
+}
+
+void
+lodge_node_report_set_domain (LodgeNodeReport *r, const char *name, LodgeDomainState state)
+{
+  domains_set (r->domains, name, state);
+}
+
+void
+lodge_node_report_remove_domain (LodgeNodeReport *r, const char *name)
+{
+  for (guint i = 0; i < r->domains->len; i++)
+    if (g_strcmp0 (((LodgeNodeDomain *) r->domains->pdata[i])->name, name) == 0)
+      {
+        g_ptr_array_remove_index (r->domains, i);
+        return;
+      }
+}
+
+GBytes *
+lodge_node_report_to_json (const LodgeNodeReport *r)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  put_string (b, "name", r->name);
+  put_string (b, "libvirt_uri", r->libvirt_uri);
+  put_string (b, "address", r->address);
+  put_string (b, "accel", lodge_accel_to_string (r->accel));
+  put_string (b, "accel_reason", r->accel_reason);
+  put_string (b, "kernel", r->kernel);
+  put_string (b, "initrd", r->initrd);
+  put_string (b, "bridge", r->bridge);
+  put_string (b, "secret_uuid", r->secret_uuid);
+  put_int (b, "cpus", r->cpus);
+  put_int (b, "memory", (gint64) r->memory);
+  put_double (b, "memory_ratio", r->memory_ratio);
+  put_double (b, "cpu_ratio", r->cpu_ratio);
+  put_int (b, "heartbeat_us", r->heartbeat_us);
+  if (r->registered_us != 0)
+    put_int (b, "registered_us", r->registered_us);
+  put_string (b, "agent", r->agent);
+  put_string (b, "ceph_conf", r->ceph_conf);
+  put_string (b, "rados_addr", r->rados_addr);
+  if (r->legacy_decision != NULL)
+    put_decision (b, r->legacy_decision);
+  put_domains (b, r->domains);
+  return finish (b);
+}
+
+/* The members a report and the one record of before the split share. */
+static LodgeNodeReport *
+get_report (JsonObject *o, GError **error)
+{
+  g_autofree char *name = get_string (o, "name");
+  g_autofree char *libvirt_uri = get_string (o, "libvirt_uri");
+  if (name == NULL || libvirt_uri == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "a node record lacks \"name\" or \"libvirt_uri\"");
+      return NULL;
+    }
+  LodgeNodeReport *r = lodge_node_report_new (name);
+  r->libvirt_uri = g_steal_pointer (&libvirt_uri);
+  r->address = get_string (o, "address");
+  r->accel = get_accel (o);
+  r->accel_reason = get_string (o, "accel_reason");
+  r->kernel = get_string (o, "kernel");
+  r->initrd = get_string (o, "initrd");
+  r->bridge = get_string (o, "bridge");
+  r->secret_uuid = get_string (o, "secret_uuid");
+  r->agent = get_string (o, "agent");
+  r->ceph_conf = get_string (o, "ceph_conf");
+  r->rados_addr = get_string (o, "rados_addr");
+  r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);
+  r->memory = (guint64) json_object_get_int_member_with_default (o, "memory", 0);
+  r->memory_ratio = json_object_get_double_member_with_default (o, "memory_ratio", 1.0);
+  r->cpu_ratio = json_object_get_double_member_with_default (o, "cpu_ratio", 1.0);
+  r->heartbeat_us = json_object_get_int_member_with_default (o, "heartbeat_us", 0);
+  r->registered_us = json_object_get_int_member_with_default (o, "registered_us", 0);
+  get_domains (o, r->domains);
+  return r;
+}
+
+LodgeNodeReport *
+lodge_node_report_from_json (GBytes *json, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonObject *o = parse_object (json, "node", parser, error);
+  if (o == NULL)
+    return NULL;
+  g_autoptr (LodgeNodeReport) r = get_report (o, error);
+  if (r == NULL)
+    return NULL;
+  if (json_object_has_member (o, "state"))
+    {
+      r->legacy_decision = get_decision (o, r->name, "node", error);
+      if (r->legacy_decision == NULL)
+        return NULL;
+    }
+  return g_steal_pointer (&r);
+}
+
+/* ---- nodes: as readers see them ---- */
 
 LodgeNodeRecord *
 lodge_node_record_new (void)
 {
   LodgeNodeRecord *r = g_new0 (LodgeNodeRecord, 1);
-  r->domains = g_ptr_array_new_with_free_func ((GDestroyNotify) node_domain_free);
+  r->domains = domains_new ();
   r->memory_ratio = 1.0;
   r->cpu_ratio = 1.0;
   return r;
@@ -121,7 +414,6 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->name);
   g_free (r->libvirt_uri);
   g_free (r->address);
-  g_free (r->accel);
   g_free (r->accel_reason);
   g_free (r->kernel);
   g_free (r->initrd);
@@ -134,6 +426,48 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r);
 }
 
+void
+lodge_node_record_set_domain (LodgeNodeRecord *r, const char *name, LodgeDomainState state)
+{
+  domains_set (r->domains, name, state);
+}
+
+LodgeNodeRecord *
+lodge_node_record_combine (const LodgeNodeReport *report, const LodgeNodeDecision *decision)
+{
+  LodgeNodeRecord *r = lodge_node_record_new ();
+  r->name = g_strdup (report->name);
+  r->libvirt_uri = g_strdup (report->libvirt_uri);
+  r->address = g_strdup (report->address);
+  r->accel = report->accel;
+  r->accel_reason = g_strdup (report->accel_reason);
+  r->kernel = g_strdup (report->kernel);
+  r->initrd = g_strdup (report->initrd);
+  r->bridge = g_strdup (report->bridge);
+  r->secret_uuid = g_strdup (report->secret_uuid);
+  r->ceph_conf = g_strdup (report->ceph_conf);
+  r->cpus = report->cpus;
+  r->memory = report->memory;
+  r->memory_ratio = report->memory_ratio;
+  r->cpu_ratio = report->cpu_ratio;
+  r->heartbeat_us = report->heartbeat_us;
+  r->agent = g_strdup (report->agent);
+  r->rados_addr = g_strdup (report->rados_addr);
+  domains_copy (r->domains, report->domains);
+  r->state = decision != NULL ? decision->state : LODGE_NODE_UP;
+  r->fenced_us = decision != NULL ? decision->fenced_us : 0;
+  /* TCG after KVM failed there: until the agent registers again (and
+   * probes again). */
+  if (decision != NULL && decision->tcg_reason != NULL && report->accel != LODGE_ACCEL_TCG
+      && decision->tcg_registration == report->registered_us)
+    {
+      r->accel = LODGE_ACCEL_TCG;
+      g_free (r->accel_reason);
+      r->accel_reason = g_strdup (decision->tcg_reason);
+    }
+  return r;
+}
+
 GBytes *
 lodge_node_record_to_json (const LodgeNodeRecord *r)
 {
@@ -142,7 +476,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "name", r->name);
   put_string (b, "libvirt_uri", r->libvirt_uri);
   put_string (b, "address", r->address);
-  put_string (b, "accel", r->accel);
+  put_string (b, "accel", lodge_accel_to_string (r->accel));
   put_string (b, "accel_reason", r->accel_reason);
   put_string (b, "kernel", r->kernel);
   put_string (b, "initrd", r->initrd);
@@ -159,17 +493,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "rados_addr", r->rados_addr);
   if (r->fenced_us != 0)
     put_int (b, "fenced_us", r->fenced_us);
-  json_builder_set_member_name (b, "domains");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < r->domains->len; i++)
-    {
-      LodgeNodeDomain *d = r->domains->pdata[i];
-      json_builder_begin_object (b);
-      put_string (b, "name", d->name);
-      put_string (b, "state", lodge_domain_state_to_string (d->state));
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
+  put_domains (b, r->domains);
   return finish (b);
 }
 
@@ -180,50 +504,13 @@ lodge_node_record_from_json (GBytes *json, GError **error)
   JsonObject *o = parse_object (json, "node", parser, error);
   if (o == NULL)
     return NULL;
-  g_autoptr (LodgeNodeRecord) r = lodge_node_record_new ();
-  r->name = get_string (o, "name");
-  r->libvirt_uri = get_string (o, "libvirt_uri");
-  if (r->name == NULL || r->libvirt_uri == NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
-                   "a node record lacks \"name\" or \"libvirt_uri\"");
-      return NULL;
-    }
-  r->address = get_string (o, "address");
-  r->accel = get_string (o, "accel");
-  r->accel_reason = get_string (o, "accel_reason");
-  r->kernel = get_string (o, "kernel");
-  r->initrd = get_string (o, "initrd");
-  r->bridge = get_string (o, "bridge");
-  r->secret_uuid = get_string (o, "secret_uuid");
-  r->agent = get_string (o, "agent");
-  r->ceph_conf = get_string (o, "ceph_conf");
-  r->rados_addr = get_string (o, "rados_addr");
-  r->fenced_us = json_object_get_int_member_with_default (o, "fenced_us", 0);
-  r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);
-  r->memory = (guint64) json_object_get_int_member_with_default (o, "memory", 0);
-  r->memory_ratio = json_object_get_double_member_with_default (o, "memory_ratio", 1.0);
-  r->cpu_ratio = json_object_get_double_member_with_default (o, "cpu_ratio", 1.0);
-  r->heartbeat_us = json_object_get_int_member_with_default (o, "heartbeat_us", 0);
-  int state;
-  if (!get_enum (o, "state", lodge_node_state_from_string, &state, "node", error))
+  g_autoptr (LodgeNodeReport) report = get_report (o, error);
+  if (report == NULL)
     return NULL;
-  r->state = state;
-  JsonNode *domains = json_object_get_member (o, "domains");
-  JsonArray *arr = domains != NULL && JSON_NODE_HOLDS_ARRAY (domains) ? json_node_get_array (domains) : NULL;
-  for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
-    {
-      JsonNode *e = json_array_get_element (arr, i);
-      if (!JSON_NODE_HOLDS_OBJECT (e))
-        continue;
-      JsonObject *d = json_node_get_object (e);
-      g_autofree char *name = get_string (d, "name");
-      g_autofree char *dstate = get_string (d, "state");
-      int st = lodge_domain_state_from_string (dstate);
-      if (name != NULL)
-        lodge_node_record_set_domain (r, name, st >= 0 ? st : LODGE_DOMAIN_STATE_OTHER);
-    }
-  return g_steal_pointer (&r);
+  g_autoptr (LodgeNodeDecision) decision = get_decision (o, report->name, "node", error);
+  if (decision == NULL)
+    return NULL;
+  return lodge_node_record_combine (report, decision);
 }
 
 /* ---- runtime ---- */

@@ -1,10 +1,12 @@
 /* The records the control center and the node agents keep in the state
- * store (kinds "node" and "runtime"), as typed values with one JSON form.
- * Unknown members are ignored on reading, so a newer writer can add some. */
+ * store (kinds "node", "node-decision" and "runtime"), as typed values with
+ * one JSON form each. Unknown members are ignored on reading, so a newer
+ * writer can add some. */
 #pragma once
 
 #include <glib.h>
 
+#include "lodge-accelerator.h"
 #include "lodge-enum.h"
 
 G_BEGIN_DECLS
@@ -35,13 +37,27 @@ typedef struct {
   LodgeDomainState state;
 } LodgeNodeDomain;
 
-/* Written by a node's agent (registration, heartbeats), read by the
- * control center; "draining" and "fenced" are the control center's. */
+/* What the control center decided about a node (kind "node-decision"):
+ * written by controllers only. */
+typedef struct {
+  char *name;
+  LodgeNodeState state; /* up, draining or fenced; down is no decision but
+                         * what liveness finds (controller/lodge-ctl.h) */
+  gint64 fenced_us;     /* when the control center fenced it (0: not fenced) */
+  /* QEMU failed under KVM there although the agent had proven KVM: VEs go
+   * there under TCG, for this reason, until the agent registers again
+   * (its report's registered_us is no longer tcg_registration). */
+  char *tcg_reason;
+  gint64 tcg_registration;
+} LodgeNodeDecision;
+
+/* What a node's agent reports (kind "node"): written by that agent only,
+ * whole, when it registers, at every heartbeat and at libvirt's events. */
 typedef struct {
   char *name;
   char *libvirt_uri;
   char *address;
-  char *accel;          /* "kvm" or "tcg": what really works there */
+  LodgeAccel accel;     /* what really works there */
   char *accel_reason;   /* why not KVM, for people (NULL with KVM) */
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
   char *bridge;         /* where VE NICs attach */
@@ -51,13 +67,43 @@ typedef struct {
   guint64 memory;       /* bytes of RAM for guests */
   double memory_ratio;  /* overcommit of guest-visible memory */
   double cpu_ratio;
-  LodgeNodeState state;
   gint64 heartbeat_us;  /* the agent's wall clock at its last heartbeat; only its
                          * changes count (controller/lodge-liveness.h) */
+  gint64 registered_us; /* its wall clock when it registered: names the
+                         * registration, compared for equality only */
   char *agent;          /* agent version and pid, for people */
   char *rados_addr;     /* the agent's RADOS client, what fencing blocklists */
-  gint64 fenced_us;     /* when the control center fenced it */
   GPtrArray *domains;   /* LodgeNodeDomain: what runs there, as libvirt's events told */
+  /* A record written before reports and decisions were split holds the
+   * control center's part too ("state", "fenced_us"): read here, and
+   * written back unchanged, until the control center has a decision
+   * record of its own for the node (NULL: none). */
+  LodgeNodeDecision *legacy_decision;
+} LodgeNodeReport;
+
+/* A node as readers see it: its agent's report with the control center's
+ * decision (lodge_node_record_combine()). Its JSON form is the API's, and
+ * the one record that code before the split kept for a node. */
+typedef struct {
+  char *name;
+  char *libvirt_uri;
+  char *address;
+  LodgeAccel accel;     /* the report's, or TCG as the decision says */
+  char *accel_reason;
+  char *kernel, *initrd;
+  char *bridge;
+  char *secret_uuid;
+  char *ceph_conf;
+  guint cpus;
+  guint64 memory;
+  double memory_ratio;
+  double cpu_ratio;
+  LodgeNodeState state; /* the decision's (controllers make it effective) */
+  gint64 heartbeat_us;
+  char *agent;
+  char *rados_addr;
+  gint64 fenced_us;
+  GPtrArray *domains;   /* LodgeNodeDomain */
 } LodgeNodeRecord;
 
 typedef enum {
@@ -126,6 +172,32 @@ typedef struct {
   guint n_recent_restarts;
 } LodgeRuntimeRecord;
 
+LodgeNodeDecision *lodge_node_decision_new (const char *name); /* up */
+void lodge_node_decision_free (LodgeNodeDecision *d);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeNodeDecision, lodge_node_decision_free)
+LodgeNodeDecision *lodge_node_decision_copy (const LodgeNodeDecision *d);
+GBytes *lodge_node_decision_to_json (const LodgeNodeDecision *d);
+LodgeNodeDecision *lodge_node_decision_from_json (GBytes *json, GError **error);
+/* The decision in force about @report's node: a copy of @stored (its
+ * decision record; NULL: it has none), else of the part @report carries
+ * from before the split, else a new one (up). */
+LodgeNodeDecision *lodge_node_decision_in_force (const LodgeNodeDecision *stored,
+                                                 const LodgeNodeReport *report);
+
+LodgeNodeReport *lodge_node_report_new (const char *name);
+void lodge_node_report_free (LodgeNodeReport *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeNodeReport, lodge_node_report_free)
+GBytes *lodge_node_report_to_json (const LodgeNodeReport *r);
+/* Reads a report, or a record written before the split (its control
+ * center's part then goes to legacy_decision). */
+LodgeNodeReport *lodge_node_report_from_json (GBytes *json, GError **error);
+/* Sets (adds, updates) the state of domain @name in @r; removes it. */
+void lodge_node_report_set_domain (LodgeNodeReport *r, const char *name, LodgeDomainState state);
+void lodge_node_report_remove_domain (LodgeNodeReport *r, const char *name);
+
+/* The view of @report's node with @decision (NULL: none yet, so up). */
+LodgeNodeRecord *lodge_node_record_combine (const LodgeNodeReport *report,
+                                            const LodgeNodeDecision *decision);
 LodgeNodeRecord *lodge_node_record_new (void);
 void lodge_node_record_free (LodgeNodeRecord *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeNodeRecord, lodge_node_record_free)

@@ -18,10 +18,11 @@ G_BEGIN_DECLS
 typedef enum {
   LODGE_STORE_ENV,       /* environment definitions, the XML as defined */
   LODGE_STORE_RUNTIME,   /* desired state, node, generation, last transition */
-  LODGE_STORE_NODE,      /* node records */
+  LODGE_STORE_NODE,      /* what nodes' agents report (lodge-node-store.h) */
   LODGE_STORE_OPERATION, /* operations in flight */
   LODGE_STORE_TEMPLATE,  /* template metadata */
   LODGE_STORE_LEASE,     /* leases (see lodge-lease.h) */
+  LODGE_STORE_NODE_DECISION, /* what the control center decided about nodes */
   LODGE_STORE_LAST
 } LodgeStoreKind;
 LODGE_ENUM_DECL (lodge_store_kind);

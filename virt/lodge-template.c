@@ -9,7 +9,6 @@
 #include "lodge-app.h"
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
-#include "lodge-json.h"
 #include "lodge-lease.h"
 #include "lodge-rbd.h"
 #include "lodge-storage-error.h"
@@ -17,7 +16,6 @@
 #include "lodge-tier.h"
 #include "lodge-xml.h"
 
-LODGE_ENUM_IMPL (lodge_template_kind, LODGE_TEMPLATE_KIND_LAST, "os", "application");
 LODGE_ENUM_IMPL (lodge_import_stage, LODGE_IMPORT_LAST,
                  "check", "archive", "image", "launch", "copy", "snapshot");
 
@@ -28,323 +26,7 @@ LODGE_ENUM_IMPL (lodge_import_stage, LODGE_IMPORT_LAST,
 #define BYTES_PER_ENTRY (24ULL << 10)
 #define IMPORT_LEASE_SECONDS 3600
 
-void
-lodge_template_version_free (LodgeTemplateVersion *v)
-{
-  if (v == NULL)
-    return;
-  g_free (v->version);
-  g_free (v->snapshot);
-  g_free (v->created);
-  g_free (v->source);
-  g_free (v->manifest);
-  g_clear_pointer (&v->config_templates, g_hash_table_unref);
-  g_free (v);
-}
-
-static LodgeTemplateVersion *
-version_copy (const LodgeTemplateVersion *v)
-{
-  LodgeTemplateVersion *c = g_new0 (LodgeTemplateVersion, 1);
-  *c = *v;
-  c->version = g_strdup (v->version);
-  c->snapshot = g_strdup (v->snapshot);
-  c->created = g_strdup (v->created);
-  c->source = g_strdup (v->source);
-  c->manifest = g_strdup (v->manifest);
-  c->config_templates = v->config_templates != NULL ? g_hash_table_ref (v->config_templates) : NULL;
-  return c;
-}
-
-void
-lodge_template_free (LodgeTemplate *t)
-{
-  if (t == NULL)
-    return;
-  g_free (t->name);
-  g_free (t->pool);
-  g_free (t->image);
-  g_clear_pointer (&t->versions, g_ptr_array_unref);
-  g_free (t);
-}
-
-static LodgeTemplate *
-template_new (const char *name)
-{
-  LodgeTemplate *t = g_new0 (LodgeTemplate, 1);
-  t->name = g_strdup (name);
-  t->pool = g_strdup (LODGE_TEMPLATE_POOL);
-  t->image = g_strconcat ("tmpl-", name, NULL);
-  t->versions = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_template_version_free);
-  return t;
-}
-
-gboolean
-lodge_template_check_name (const char *name, GError **error)
-{
-  gsize len = name != NULL ? strlen (name) : 0;
-  gboolean ok = len >= 1 && len <= 63 && name[0] != '-' && name[len - 1] != '-';
-  for (gsize i = 0; ok && i < len; i++)
-    ok = g_ascii_islower (name[i]) || g_ascii_isdigit (name[i]) || name[i] == '-';
-  if (!ok)
-    {
-      g_autofree char *shown = g_strescape (name != NULL ? name : "", NULL);
-      if (strlen (shown) > 64)
-        strcpy (shown + 61, "...");
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                   "invalid template name '%s': use a DNS label (1-63 of a-z, 0-9 and '-', "
-                   "not starting or ending with '-')",
-                   shown);
-    }
-  return ok;
-}
-
-gboolean
-lodge_template_check_version (const char *version, GError **error)
-{
-  gsize len = version != NULL ? strlen (version) : 0;
-  gboolean ok = len >= 1 && len <= 63 && g_ascii_isalnum (version[0]);
-  for (gsize i = 0; ok && i < len; i++)
-    ok = g_ascii_isalnum (version[i]) || strchr ("._-", version[i]) != NULL;
-  if (!ok)
-    {
-      g_autofree char *shown = g_strescape (version != NULL ? version : "", NULL);
-      if (strlen (shown) > 64)
-        strcpy (shown + 61, "...");
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                   "invalid template version '%s': use 1-63 of A-Z, a-z, 0-9, '.', '_' and '-', "
-                   "starting with a letter or digit",
-                   shown);
-    }
-  return ok;
-}
-
-/* ---- the record ---- */
-
-void
-lodge_template_version_add_json (JsonBuilder *b, const LodgeTemplateVersion *v)
-{
-  json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, v->version);
-  json_builder_set_member_name (b, "snapshot");
-  json_builder_add_string_value (b, v->snapshot);
-  json_builder_set_member_name (b, "created");
-  json_builder_add_string_value (b, v->created);
-  json_builder_set_member_name (b, "source");
-  json_builder_add_string_value (b, v->source);
-  json_builder_set_member_name (b, "bytes");
-  json_builder_add_int_value (b, (gint64) v->bytes);
-  json_builder_set_member_name (b, "files");
-  json_builder_add_int_value (b, (gint64) v->files);
-  json_builder_set_member_name (b, "image_size");
-  json_builder_add_int_value (b, (gint64) v->image_size);
-}
-
-/* What only the record holds: the manifest and the config file templates. */
-static void
-version_add_app_json (JsonBuilder *b, const LodgeTemplateVersion *v)
-{
-  if (v->manifest == NULL)
-    return;
-  json_builder_set_member_name (b, "manifest");
-  json_builder_add_string_value (b, v->manifest);
-  json_builder_set_member_name (b, "config_templates");
-  json_builder_begin_object (b);
-  GHashTableIter it;
-  gpointer key, value;
-  g_hash_table_iter_init (&it, v->config_templates);
-  while (g_hash_table_iter_next (&it, &key, &value))
-    {
-      gsize len = 0;
-      const guchar *data = g_bytes_get_data (value, &len);
-      g_autofree char *b64 = g_base64_encode (data, len);
-      json_builder_set_member_name (b, key);
-      json_builder_add_string_value (b, b64);
-    }
-  json_builder_end_object (b);
-}
-
-static GHashTable *
-config_templates_new (void)
-{
-  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_bytes_unref);
-}
-
-static GBytes *
-template_to_json (const LodgeTemplate *t)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, t->name);
-  json_builder_set_member_name (b, "pool");
-  json_builder_add_string_value (b, t->pool);
-  json_builder_set_member_name (b, "image");
-  json_builder_add_string_value (b, t->image);
-  json_builder_set_member_name (b, "kind");
-  json_builder_add_string_value (b, lodge_template_kind_to_string (t->kind));
-  json_builder_set_member_name (b, "versions");
-  json_builder_begin_array (b);
-  for (guint i = 0; i < t->versions->len; i++)
-    {
-      json_builder_begin_object (b);
-      lodge_template_version_add_json (b, t->versions->pdata[i]);
-      version_add_app_json (b, t->versions->pdata[i]);
-      json_builder_end_object (b);
-    }
-  json_builder_end_array (b);
-  json_builder_end_object (b);
-  return lodge_json_to_bytes (b);
-}
-
-static LodgeTemplate *
-template_from_json (const char *name, GBytes *json, GError **error)
-{
-  g_autoptr (JsonParser) parser = json_parser_new ();
-  JsonObject *o = lodge_json_parse_object (json, parser, "template", error);
-  if (o == NULL)
-    return NULL;
-  g_autoptr (LodgeTemplate) t = template_new (name);
-  g_free (t->pool);
-  t->pool = g_strdup (json_object_get_string_member_with_default (o, "pool", LODGE_TEMPLATE_POOL));
-  g_free (t->image);
-  t->image = g_strdup (json_object_get_string_member_with_default (o, "image", t->image));
-  int kind = lodge_template_kind_from_string (
-    json_object_get_string_member_with_default (o, "kind", "os"));
-  if (kind < 0)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                   "template %s: unknown kind '%s' in its record", name,
-                   json_object_get_string_member (o, "kind"));
-      return NULL;
-    }
-  t->kind = kind;
-  JsonArray *versions = json_object_has_member (o, "versions")
-                          ? json_object_get_array_member (o, "versions") : NULL;
-  for (guint i = 0; versions != NULL && i < json_array_get_length (versions); i++)
-    {
-      JsonObject *vo = json_array_get_object_element (versions, i);
-      if (vo == NULL)
-        continue;
-      LodgeTemplateVersion *v = g_new0 (LodgeTemplateVersion, 1);
-      v->version = g_strdup (json_object_get_string_member_with_default (vo, "version", "?"));
-      v->snapshot = g_strdup (json_object_get_string_member_with_default (vo, "snapshot", "?"));
-      v->created = g_strdup (json_object_get_string_member_with_default (vo, "created", ""));
-      v->source = g_strdup (json_object_get_string_member_with_default (vo, "source", ""));
-      v->bytes = json_object_get_int_member_with_default (vo, "bytes", 0);
-      v->files = json_object_get_int_member_with_default (vo, "files", 0);
-      v->image_size = json_object_get_int_member_with_default (vo, "image_size", 0);
-      const char *manifest = json_object_get_string_member_with_default (vo, "manifest", NULL);
-      JsonObject *files = json_object_has_member (vo, "config_templates")
-                            ? json_object_get_object_member (vo, "config_templates") : NULL;
-      if (manifest != NULL)
-        {
-          v->manifest = g_strdup (manifest);
-          v->config_templates = config_templates_new ();
-          GList *members = files != NULL ? json_object_get_members (files) : NULL;
-          for (GList *l = members; l != NULL; l = l->next)
-            {
-              gsize len = 0;
-              guchar *data = g_base64_decode (
-                json_object_get_string_member_with_default (files, l->data, ""), &len);
-              g_hash_table_insert (v->config_templates, g_strdup (l->data),
-                                   g_bytes_new_take (data, len));
-            }
-          g_list_free (members);
-        }
-      g_ptr_array_add (t->versions, v);
-    }
-  return g_steal_pointer (&t);
-}
-
-static LodgeTemplate *
-load (LodgeStore *store, const char *name, guint64 *ret_version, GError **error)
-{
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_TEMPLATE, name, ret_version, &local);
-  if (json == NULL)
-    {
-      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                     "unknown template '%s'", name);
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
-    }
-  return template_from_json (name, json, error);
-}
-
-LodgeTemplate *
-lodge_template_get_kind (LodgeStore *store, const char *name, LodgeTemplateKind kind,
-                         GError **error)
-{
-  g_autoptr (LodgeTemplate) t = lodge_template_get (store, name, error);
-  if (t != NULL && t->kind != kind)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                   "template '%s' is an %s template, not an %s template", name,
-                   t->kind == LODGE_TEMPLATE_KIND_OS ? "OS" : "application",
-                   kind == LODGE_TEMPLATE_KIND_OS ? "OS" : "application");
-      return NULL;
-    }
-  return g_steal_pointer (&t);
-}
-
-LodgeTemplate *
-lodge_template_get (LodgeStore *store, const char *name, GError **error)
-{
-  if (!lodge_template_check_name (name, error))
-    return NULL;
-  return load (store, name, NULL, error);
-}
-
-GPtrArray *
-lodge_template_list (LodgeStore *store, GError **error)
-{
-  g_autoptr (GPtrArray) names = lodge_store_list (store, LODGE_STORE_TEMPLATE, error);
-  if (names == NULL)
-    return NULL;
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_template_free);
-  for (guint i = 0; i < names->len; i++)
-    {
-      g_autoptr (GError) local = NULL;
-      LodgeTemplate *t = load (store, names->pdata[i], NULL, &local);
-      if (t != NULL)
-        g_ptr_array_add (out, t);
-      else if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return NULL;
-        } /* deleted between list and get: not there any more */
-    }
-  return g_steal_pointer (&out);
-}
-
-const LodgeTemplateVersion *
-lodge_template_find_version (const LodgeTemplate *t, const char *version, GError **error)
-{
-  if (t->versions->len == 0)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                   "template %s has no version", t->name);
-      return NULL;
-    }
-  if (version == NULL)
-    return t->versions->pdata[t->versions->len - 1];
-  for (guint i = 0; i < t->versions->len; i++)
-    {
-      LodgeTemplateVersion *v = t->versions->pdata[i];
-      if (strcmp (v->version, version) == 0)
-        return v;
-    }
-  g_autoptr (GString) known = g_string_new (NULL);
-  for (guint i = 0; i < t->versions->len; i++)
-    g_string_append_printf (known, "%s%s", i ? ", " : "",
-                            ((LodgeTemplateVersion *) t->versions->pdata[i])->version);
-  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-               "template %s has no version '%s' (it has %s)", t->name, version, known->str);
-  return NULL;
-}
+/* ---- clones ---- */
 
 GPtrArray *
 lodge_template_clones (LodgeStore *store, const LodgeTemplate *t, const char *version,
@@ -497,7 +179,7 @@ import_locked (LodgeStore *store, const char *client_id, const char *name, const
   LodgeRados *rados = lodge_store_get_rados (store);
   g_autoptr (GError) local = NULL;
   guint64 record_version = 0;
-  g_autoptr (LodgeTemplate) t = load (store, name, &record_version, &local);
+  g_autoptr (LodgeTemplate) t = lodge_template_load (store, name, &record_version, &local);
   if (t == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
     {
       g_propagate_error (error, g_steal_pointer (&local));
@@ -506,7 +188,7 @@ import_locked (LodgeStore *store, const char *client_id, const char *name, const
   gboolean is_new = t == NULL;
   if (is_new)
     {
-      t = template_new (name);
+      t = lodge_template_new (name);
       t->kind = kind->kind;
     }
   else if (t->kind != kind->kind)
@@ -582,14 +264,10 @@ import_locked (LodgeStore *store, const char *client_id, const char *name, const
                                                         : NULL;
   g_ptr_array_add (t->versions, v);
 
-  g_autoptr (GBytes) json = template_to_json (t);
-  gboolean stored = is_new ? lodge_store_create (store, LODGE_STORE_TEMPLATE, name, json, NULL, error)
-                           : lodge_store_update (store, LODGE_STORE_TEMPLATE, name, record_version,
-                                                 json, NULL, error);
-  if (!stored)
+  if (!lodge_template_save (store, t, is_new ? 0 : record_version, error))
     return NULL;
   report (p, LODGE_IMPORT_SNAPSHOT, 1, 1);
-  return version_copy (v);
+  return lodge_template_version_copy (v);
 }
 
 static LodgeTemplateVersion *
@@ -707,7 +385,7 @@ lodge_template_import_application (LodgeStore *store, const char *client_id, con
       if (real == NULL)
         return NULL;
     }
-  g_autoptr (GHashTable) templates = config_templates_new ();
+  g_autoptr (GHashTable) templates = lodge_template_config_templates_new ();
   for (guint i = 0; i < m->files->len; i++)
     {
       const LodgeAppFile *f = m->files->pdata[i];
@@ -777,7 +455,7 @@ lodge_template_delete (LodgeStore *store, const char *name, const char *version,
 
   g_autoptr (GError) local = NULL;
   guint64 record_version = 0;
-  g_autoptr (LodgeTemplate) t = load (store, name, &record_version, &local);
+  g_autoptr (LodgeTemplate) t = lodge_template_load (store, name, &record_version, &local);
   gboolean ok = t != NULL && (version == NULL || lodge_template_find_version (t, version, &local))
                 && refuse_if_cloned (store, t, version, &local);
   if (ok && version != NULL)
@@ -788,16 +466,14 @@ lodge_template_delete (LodgeStore *store, const char *name, const char *version,
       for (guint i = 0; ok && i < t->versions->len; i++)
         if (strcmp (((LodgeTemplateVersion *) t->versions->pdata[i])->version, version) == 0)
           g_ptr_array_remove_index (t->versions, i);
-      g_autoptr (GBytes) json = ok ? template_to_json (t) : NULL;
-      ok = ok && lodge_store_update (store, LODGE_STORE_TEMPLATE, name, record_version, json, NULL,
-                                     &local);
+      ok = ok && lodge_template_save (store, t, record_version, &local);
     }
   else if (ok)
     {
       gboolean exists = FALSE;
       ok = lodge_rbd_exists (rados, t->pool, t->image, &exists, &local)
            && (!exists || lodge_rbd_remove (rados, t->pool, t->image, TRUE, &local))
-           && lodge_store_delete (store, LODGE_STORE_TEMPLATE, name, record_version, &local);
+           && lodge_template_remove_record (store, name, record_version, &local);
     }
   lodge_lease_release (store, lease, holder, NULL);
   if (!ok)

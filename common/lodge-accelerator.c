@@ -1,0 +1,3 @@
+#include "lodge-accelerator.h"
+
+LODGE_ENUM_IMPL (lodge_accel, LODGE_ACCEL_LAST, "kvm", "tcg");
