@@ -8,6 +8,7 @@
 #include "lodge-api.h"
 #include "lodge-apps.h"
 #include "lodge-repairs.h"
+#include "lodge-services.h"
 
 G_BEGIN_DECLS
 
@@ -22,8 +23,8 @@ struct _LodgeApi {
   guint64 errors;
   double latency_sum_s;
   /* Lifecycle operations: count, failures and seconds, by kind. */
-  guint64 op_count[4], op_failed[4];
-  double op_sum_s[4];
+  guint64 op_count[LODGE_LIFECYCLE_ACTION_LAST], op_failed[LODGE_LIFECYCLE_ACTION_LAST];
+  double op_sum_s[LODGE_LIFECYCLE_ACTION_LAST];
   LodgeRepairs *repairs;
   LodgeApps apps;
   guint expire_source;

@@ -16,9 +16,6 @@
 #include "lodge-storage-error.h"
 #include "lodge-xml.h"
 
-#define N_OPS 4
-static const char *const op_names[N_OPS] = { "start", "stop", "restart", "migrate" };
-
 /* Idle seconds a repair appliance is kept for the next operation. */
 #define REPAIR_IDLE_S 60
 
@@ -173,17 +170,8 @@ collect_step (const char *what, gpointer user_data)
     }
 }
 
-static int
-op_index (const char *action)
-{
-  for (int i = 0; i < N_OPS; i++)
-    if (strcmp (op_names[i], action) == 0)
-      return i;
-  g_return_val_if_reached (0);
-}
-
 static void
-route_lifecycle (Request *r, const char *name, const char *action)
+route_lifecycle (Request *r, const char *name, LodgeLifecycleAction action)
 {
   LodgeApi *api = r->api;
   g_autoptr (GError) error = NULL;
@@ -202,26 +190,26 @@ route_lifecycle (Request *r, const char *name, const char *action)
   guint64 downtime = 0;
   if (downtime_s != NULL && !g_ascii_string_to_unsigned (downtime_s, 10, 1, 60000, &downtime, NULL))
     return lodge_api_respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
-  if ((strcmp (action, "start") == 0 || strcmp (action, "restart") == 0)
-      && !lodge_repairs_settle (api->repairs, name, &error))
+  gboolean starts = action == LODGE_LIFECYCLE_START || action == LODGE_LIFECYCLE_RESTART;
+  gboolean stops = action == LODGE_LIFECYCLE_STOP || action == LODGE_LIFECYCLE_RESTART;
+  if (starts && !lodge_repairs_settle (api->repairs, name, &error))
     return lodge_api_respond_error (r, error);
-  if (!lodge_ctl_begin (api->ctl, name, action, wait_s, &error))
+  if (!lodge_ctl_begin (api->ctl, name, lodge_lifecycle_action_op (action), wait_s, &error))
     return lodge_api_respond_error (r, error);
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = TRUE;
-  if (strcmp (action, "stop") == 0 || strcmp (action, "restart") == 0)
+  if (stops)
     ok = lodge_lifecycle_stop (api->ctl, api->lifecycle, name, forced, &error);
-  if (ok && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0))
+  if (ok && starts)
     ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, &steps, &error);
-  if (strcmp (action, "migrate") == 0)
+  if (action == LODGE_LIFECYCLE_MIGRATE)
     ok = lodge_lifecycle_migrate (api->ctl, api->lifecycle, name, to, (guint) downtime,
                                   collect_step, &steps, &error);
   lodge_ctl_end (api->ctl, name);
-  int op = op_index (action);
   g_mutex_lock (&api->lock);
-  api->op_count[op]++;
-  api->op_failed[op] += !ok;
-  api->op_sum_s[op] += (g_get_monotonic_time () - t0) / 1e6;
+  api->op_count[action]++;
+  api->op_failed[action] += !ok;
+  api->op_sum_s[action] += (g_get_monotonic_time () - t0) / 1e6;
   g_mutex_unlock (&api->lock);
   if (!ok)
     return lodge_api_respond_error (r, error);
@@ -397,10 +385,9 @@ route_environments (Request *r)
   if (n >= 4 && n <= 6 && (strcmp (action, "apps") == 0 || strcmp (action, "exec") == 0
                            || strcmp (action, "passwd") == 0))
     return lodge_api_route_guest (r, name, action);
-  if (n == 4 && strcmp (r->method, "POST") == 0
-      && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
-          || g_strcmp0 (action, "restart") == 0 || g_strcmp0 (action, "migrate") == 0))
-    return route_lifecycle (r, name, action);
+  int lifecycle = n == 4 ? lodge_lifecycle_action_from_string (action) : -1;
+  if (lifecycle >= 0 && strcmp (r->method, "POST") == 0)
+    return route_lifecycle (r, name, lifecycle);
   lodge_api_respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
                       "no such method or path in the API");
 }
@@ -525,16 +512,17 @@ route_metrics (Request *r)
                           api->requests, api->errors, seconds (num, api->latency_sum_s), api->requests);
   g_string_append (out, "# HELP lodge_operation_seconds Time lifecycle operations took.\n"
                         "# TYPE lodge_operation_seconds summary\n");
-  for (int i = 0; i < N_OPS; i++)
+  for (int i = 0; i < LODGE_LIFECYCLE_ACTION_LAST; i++)
     g_string_append_printf (out,
                             "lodge_operation_seconds_sum{op=\"%s\"} %s\n"
                             "lodge_operation_seconds_count{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            op_names[i], seconds (num, api->op_sum_s[i]), op_names[i], api->op_count[i]);
+                            lodge_lifecycle_action_to_string (i), seconds (num, api->op_sum_s[i]),
+                            lodge_lifecycle_action_to_string (i), api->op_count[i]);
   g_string_append (out, "# HELP lodge_operation_failures_total Lifecycle operations that failed.\n"
                         "# TYPE lodge_operation_failures_total counter\n");
-  for (int i = 0; i < N_OPS; i++)
+  for (int i = 0; i < LODGE_LIFECYCLE_ACTION_LAST; i++)
     g_string_append_printf (out, "lodge_operation_failures_total{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            op_names[i], api->op_failed[i]);
+                            lodge_lifecycle_action_to_string (i), api->op_failed[i]);
   g_mutex_unlock (&api->lock);
   lodge_api_respond (r, 200, "text/plain; version=0.0.4", g_string_free_to_bytes (g_steal_pointer (&out)));
 }

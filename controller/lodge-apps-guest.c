@@ -249,14 +249,8 @@ lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObjec
     lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, FALSE, error);
   if (c == NULL)
     return NULL;
-  g_autofree char *what = g_strdup_printf ("app configure %s", app);
-  g_autofree char *running = NULL;
-  if (!lodge_ctl_try_begin (a->ctl, name, what, &running))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is busy (%s); try again when that is done", name, running);
-      return NULL;
-    }
+  if (!lodge_ctl_try_begin (a->ctl, name, LODGE_OP_APP_CONFIGURE, app, error))
+    return NULL;
   g_message ("app configure %s %s by %s (live)", name, app, who);
   g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "a live configuration", error);
   gboolean relaunch = FALSE;

@@ -16,8 +16,40 @@ struct _LodgeCtl {
   LodgeLiveness *liveness; /* heartbeats, on this controller's monotonic clock */
   GMutex lock;       /* guards busy */
   GCond done;        /* signalled when an operation ends */
-  GHashTable *busy;  /* VE name -> what runs on it */
+  GHashTable *busy;  /* VE name -> Running */
 };
+
+LODGE_ENUM_IMPL (lodge_op, LODGE_OP_LAST, "start", "stop", "restart", "migrate", "failover",
+                 "reconciliation", "repair", "repair shell", "app configure");
+
+/* What runs on a VE: "start", "repair write", "app configure site". */
+typedef struct {
+  LodgeOp op;
+  char *detail;
+} Running;
+
+static Running *
+running_new (LodgeOp op, const char *detail)
+{
+  Running *r = g_new0 (Running, 1);
+  r->op = op;
+  r->detail = g_strdup (detail);
+  return r;
+}
+
+static void
+running_free (Running *r)
+{
+  g_free (r->detail);
+  g_free (r);
+}
+
+static char *
+running_describe (const Running *r)
+{
+  const char *op = lodge_op_to_string (r->op);
+  return r->detail != NULL ? g_strdup_printf ("%s %s", op, r->detail) : g_strdup (op);
+}
 
 LodgeCtl *
 lodge_ctl_new (LodgeStore *store, guint node_grace_s)
@@ -28,7 +60,7 @@ lodge_ctl_new (LodgeStore *store, guint node_grace_s)
   ctl->liveness = lodge_liveness_new ();
   g_mutex_init (&ctl->lock);
   g_cond_init (&ctl->done);
-  ctl->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ctl->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) running_free);
   return ctl;
 }
 
@@ -45,36 +77,40 @@ lodge_ctl_free (LodgeCtl *ctl)
 }
 
 gboolean
-lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, const char *what, char **ret_what)
+lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
+                     GError **error)
 {
+  g_return_val_if_fail (op < LODGE_OP_LAST, FALSE);
   g_mutex_lock (&ctl->lock);
-  const char *running = g_hash_table_lookup (ctl->busy, name);
-  gboolean ok = running == NULL;
-  if (ok)
-    g_hash_table_insert (ctl->busy, g_strdup (name), g_strdup (what));
-  else if (ret_what != NULL)
-    *ret_what = g_strdup (running);
+  const Running *running = g_hash_table_lookup (ctl->busy, name);
+  g_autofree char *what = running != NULL ? running_describe (running) : NULL;
+  if (running == NULL)
+    g_hash_table_insert (ctl->busy, g_strdup (name), running_new (op, detail));
   g_mutex_unlock (&ctl->lock);
-  return ok;
+  if (what != NULL)
+    g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                 "environment %s is busy (%s); try again when that is done", name, what);
+  return what == NULL;
 }
 
 gboolean
-lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, guint timeout_s,
-                 GError **error)
+lodge_ctl_begin (LodgeCtl *ctl, const char *name, LodgeOp op, guint timeout_s, GError **error)
 {
+  g_return_val_if_fail (op < LODGE_OP_LAST, FALSE);
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
   g_mutex_lock (&ctl->lock);
-  const char *running;
+  const Running *running;
   while ((running = g_hash_table_lookup (ctl->busy, name)) != NULL)
     if (!g_cond_wait_until (&ctl->done, &ctl->lock, deadline))
       {
+        g_autofree char *what = running_describe (running);
         g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                     "a %s of %s is still in progress after %u s; try again later", running, name,
+                     "a %s of %s is still in progress after %u s; try again later", what, name,
                      timeout_s);
         g_mutex_unlock (&ctl->lock);
         return FALSE;
       }
-  g_hash_table_insert (ctl->busy, g_strdup (name), g_strdup (what));
+  g_hash_table_insert (ctl->busy, g_strdup (name), running_new (op, NULL));
   g_mutex_unlock (&ctl->lock);
   return TRUE;
 }

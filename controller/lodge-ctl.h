@@ -51,14 +51,30 @@ gboolean lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_di
 GPtrArray *lodge_ctl_list (LodgeCtl *ctl, GError **error);
 LodgeRuntimeRecord *lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error);
 
-/* Operations in flight in this controller, one per VE at a time: the API's
- * start/stop and the reconciler's repairs. try_begin is FALSE (and sets
- * *ret_what to what runs, if not NULL) when one runs already. */
-gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, const char *what,
-                              char **ret_what);
+/* Operations in flight in this controller, one per VE at a time: the
+ * API's start/stop, the reconciler's repairs, repair jobs, failovers. */
+typedef enum {
+  LODGE_OP_START,
+  LODGE_OP_STOP,
+  LODGE_OP_RESTART,
+  LODGE_OP_MIGRATE,
+  LODGE_OP_FAILOVER,
+  LODGE_OP_RECONCILE,
+  LODGE_OP_REPAIR,        /* a writing repair; its detail names it ("write", "app install") */
+  LODGE_OP_REPAIR_SHELL,  /* opening a repair shell */
+  LODGE_OP_APP_CONFIGURE, /* a live configuration; its detail names the application */
+  LODGE_OP_LAST
+} LodgeOp;
+LODGE_ENUM_DECL (lodge_op);
+
+/* Begins @op (with @detail, for messages; may be NULL) on @name unless
+ * an operation runs on it already: then FALSE, with
+ * LODGE_STORAGE_ERROR_BUSY naming what runs. */
+gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
+                              GError **error);
 /* Waits (up to @timeout_s) until no operation runs on @name, then begins
- * @what; LODGE_STORAGE_ERROR_BUSY when the wait times out. */
-gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, guint timeout_s,
+ * @op; LODGE_STORAGE_ERROR_BUSY when the wait times out. */
+gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, LodgeOp op, guint timeout_s,
                           GError **error);
 void lodge_ctl_end (LodgeCtl *ctl, const char *name);
 gboolean lodge_ctl_is_busy (LodgeCtl *ctl, const char *name);

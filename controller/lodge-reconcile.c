@@ -180,7 +180,7 @@ sweep (LodgeReconciler *r, gboolean full)
           look = FALSE;
           break;
         }
-      if (!look || !lodge_ctl_try_begin (r->ctl, rt->name, "reconciliation", NULL))
+      if (!look || !lodge_ctl_try_begin (r->ctl, rt->name, LODGE_OP_RECONCILE, NULL, NULL))
         continue;
       if (!g_thread_pool_push (r->repairs, g_strdup (rt->name), &error))
         {
@@ -222,7 +222,7 @@ check_nodes (LodgeReconciler *r)
       if (respite)
         continue;
       g_autofree char *job = g_strconcat (NODE_JOB, node->name, NULL);
-      if (!lodge_ctl_try_begin (r->ctl, job, "failover", NULL))
+      if (!lodge_ctl_try_begin (r->ctl, job, LODGE_OP_FAILOVER, NULL, NULL))
         continue; /* in progress */
       if (!g_thread_pool_push (r->repairs, g_strdup (job), NULL))
         lodge_ctl_end (r->ctl, job);

@@ -30,13 +30,8 @@ lodge_repairs_run_shell (LodgeRepairJob *j, GError **error)
       /* Claim, snapshot and launch as a writing repair would, but keep
        * the appliance: the claim stands until exit. */
       LodgeRados *rados = lodge_repairs_rados (j->rs);
-      g_autofree char *running = NULL;
-      if (!lodge_ctl_try_begin (j->rs->ctl, j->name, "repair shell", &running))
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                       "environment %s is busy (%s); try again when that is done", j->name, running);
-          return FALSE;
-        }
+      if (!lodge_ctl_try_begin (j->rs->ctl, j->name, LODGE_OP_REPAIR_SHELL, NULL, error))
+        return FALSE;
       lodge_repairs_release (j->rs, j->name);
       g_autoptr (GPtrArray) existing = lodge_repairs_snapshots (j, error);
       g_autofree char *snap = existing != NULL ? lodge_repairs_new_snapshot_name (existing) : NULL;

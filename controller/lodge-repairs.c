@@ -658,14 +658,8 @@ run_writing (LodgeRepairJob *j, GError **error)
 static gboolean
 run_write (LodgeRepairJob *j, GError **error)
 {
-  g_autofree char *what = g_strdup_printf ("repair %s", j->op->name);
-  g_autofree char *running = NULL;
-  if (!lodge_ctl_try_begin (j->rs->ctl, j->name, what, &running))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is busy (%s); try again when that is done", j->name, running);
-      return FALSE;
-    }
+  if (!lodge_ctl_try_begin (j->rs->ctl, j->name, LODGE_OP_REPAIR, j->op->name, error))
+    return FALSE;
   gboolean ok = j->op->kind == LODGE_REPAIR_KIND_DISK ? run_disk (j, error) : run_writing (j, error);
   lodge_ctl_end (j->rs->ctl, j->name);
   return ok;
