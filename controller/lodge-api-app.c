@@ -22,7 +22,7 @@ typedef struct {
 
 static char *
 app_job (Request *r, const char *name, gpointer data, LodgeRepairOutput out, gpointer out_data,
-         LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+         LodgeProgress progress, gpointer progress_data, GError **error)
 {
   AppCall *c = data;
   LodgeApps *apps = &r->api->apps;

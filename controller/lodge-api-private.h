@@ -94,7 +94,7 @@ gboolean lodge_api_body_object (Request *r, JsonParser *parser, JsonObject **ret
  * object's "output" (base64); @what names it in the log on failure. */
 typedef char *(*LodgeApiJobFunc) (Request *r, const char *name, gpointer data,
                                   LodgeRepairOutput out, gpointer out_data,
-                                  LodgeLifecycleProgress progress, gpointer progress_data,
+                                  LodgeProgress progress, gpointer progress_data,
                                   GError **error);
 void lodge_api_run_job (Request *r, const char *name, const char *what, LodgeApiJobFunc job,
                         gpointer data);

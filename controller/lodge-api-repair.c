@@ -113,7 +113,7 @@ typedef struct {
 
 static char *
 repair_job (Request *r, const char *name, gpointer data, LodgeRepairOutput out, gpointer out_data,
-            LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+            LodgeProgress progress, gpointer progress_data, GError **error)
 {
   RepairCall *c = data;
   return lodge_repairs_run (r->api->repairs, name, c->op, c->args, c->who, out, out_data, progress,

@@ -184,7 +184,7 @@ launch_changed (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
 
 static gboolean
 configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange *c,
-                gboolean *ret_launch_changed, LodgeLifecycleProgress progress,
+                gboolean *ret_launch_changed, LodgeProgress progress,
                 gpointer progress_data, GError **error)
 {
   *ret_launch_changed = launch_changed (lv, name, c->plan);
@@ -222,7 +222,7 @@ configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange
 char *
 lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                       const char *who, LodgeRepairOutput out, gpointer out_data,
-                      LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+                      LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   if (rt == NULL)

@@ -50,7 +50,7 @@ char *lodge_app_result_new (const char *app, const char *source, gboolean deferr
 
 char *lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app,
                                     JsonObject *args, const char *who, LodgeRepairOutput out,
-                                    gpointer out_data, LodgeLifecycleProgress progress,
+                                    gpointer out_data, LodgeProgress progress,
                                     gpointer progress_data, GError **error);
 
 G_END_DECLS

@@ -203,7 +203,7 @@ lay_in (const char *client_id, const char *pool, const char *image, GPtrArray *p
 
 gboolean
 lodge_apps_prepare_start (LodgeStore *store, const char *client_id, LodgeEnvDef *def,
-                          const char *pool, const char *image, LodgeLifecycleProgress progress,
+                          const char *pool, const char *image, LodgeProgress progress,
                           gpointer user_data, GError **error)
 {
   if (def->applications->len == 0)
@@ -490,7 +490,7 @@ lodge_app_result (JsonBuilder *b)
 static char *
 run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, gboolean install,
             const char *who, LodgeRepairOutput out, gpointer out_data,
-            LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+            LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   g_autoptr (LodgeEnvDef) def = rt != NULL ? lodge_ctl_definition (a->ctl, name, error) : NULL;
@@ -525,7 +525,7 @@ run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, g
 char *
 lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                     const char *who, LodgeRepairOutput out, gpointer out_data,
-                    LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+                    LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   if (rt == NULL)
@@ -551,7 +551,7 @@ lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject 
 char *
 lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                               const char *who, LodgeRepairOutput out, gpointer out_data,
-                              LodgeLifecycleProgress progress, gpointer progress_data,
+                              LodgeProgress progress, gpointer progress_data,
                               GError **error)
 {
   return run_change (a, name, app, args, FALSE, who, out, out_data, progress, progress_data, error);
@@ -593,7 +593,7 @@ static const LodgeRepairOp remove_op = { "app remove", LODGE_REPAIR_KIND_WRITE, 
 
 char *
 lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
-                   LodgeRepairOutput out, gpointer out_data, LodgeLifecycleProgress progress,
+                   LodgeRepairOutput out, gpointer out_data, LodgeProgress progress,
                    gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);

@@ -54,7 +54,7 @@ GPtrArray *lodge_apps_plan (LodgeStore *store, const LodgeEnvDef *def, GError **
  * launch command in @def for the boot configuration. */
 gboolean lodge_apps_prepare_start (LodgeStore *store, const char *client_id, LodgeEnvDef *def,
                                    const char *pool, const char *image,
-                                   LodgeLifecycleProgress progress, gpointer user_data,
+                                   LodgeProgress progress, gpointer user_data,
                                    GError **error);
 
 /* `lodge app install|configure|list`, `lodge exec`, `lodge passwd`: each
@@ -72,13 +72,13 @@ typedef struct {
  * nothing). */
 char *lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                           const char *who, LodgeRepairOutput out, gpointer out_data,
-                          LodgeLifecycleProgress progress, gpointer progress_data,
+                          LodgeProgress progress, gpointer progress_data,
                           GError **error);
 /* Takes application @app out of the stopped VE: what it copied and
  * rendered is removed from the disk (a repair snapshot first), and the
  * definition no longer has it. */
 char *lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
-                         LodgeRepairOutput out, gpointer out_data, LodgeLifecycleProgress progress,
+                         LodgeRepairOutput out, gpointer out_data, LodgeProgress progress,
                          gpointer progress_data, GError **error);
 /* Sets @params of application @app: on a stopped VE its config files on
  * the disk are rewritten; on a running one they are written through the
@@ -86,7 +86,7 @@ char *lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const 
  * restart). The definition keeps the values. */
 char *lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                             const char *who, LodgeRepairOutput out, gpointer out_data,
-                            LodgeLifecycleProgress progress, gpointer progress_data,
+                            LodgeProgress progress, gpointer progress_data,
                             GError **error);
 /* Each application: source, installed or not, autostart, values; for a
  * running VE its state from inside the guest and its health check. */

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 
 typedef struct _LodgeCtl LodgeCtl;
 
+/* Progress of an operation, for people ("placed on node2", "disk cloned",
+ * "snapshot taken"). */
+typedef void (*LodgeProgress) (const char *what, gpointer user_data);
+
 /* A node whose last heartbeat is older than this is down. */
 #define LODGE_CTL_DEFAULT_NODE_GRACE_S 3
 

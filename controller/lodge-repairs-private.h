@@ -40,7 +40,7 @@ struct _LodgeRepairJob {
   const char *who;
   LodgeRepairOutput out;
   gpointer out_data;
-  LodgeLifecycleProgress progress;
+  LodgeProgress progress;
   gpointer progress_data;
   LodgeEnvDef *def;
   LodgeRepairDisks disks;
@@ -55,7 +55,7 @@ struct _LodgeRepairJob {
 char *lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *op,
                             gpointer op_data, JsonObject *args, const char *who,
                             LodgeRepairOutput out, gpointer out_data,
-                            LodgeLifecycleProgress progress, gpointer progress_data,
+                            LodgeProgress progress, gpointer progress_data,
                             GError **error);
 
 #define SHELL_IDLE_S 600

@@ -668,7 +668,7 @@ run_write (LodgeRepairJob *j, GError **error)
 char *
 lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, JsonObject *args,
                    const char *who, LodgeRepairOutput out, gpointer out_data,
-                   LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+                   LodgeProgress progress, gpointer progress_data, GError **error)
 {
   const LodgeRepairOp *op = lodge_repair_op_find (op_name);
   if (op == NULL)
@@ -685,7 +685,7 @@ lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op_name, Json
 char *
 lodge_repairs_run_op (LodgeRepairs *rs, const char *name, const LodgeRepairOp *op,
                       gpointer op_data, JsonObject *args, const char *who, LodgeRepairOutput out,
-                      gpointer out_data, LodgeLifecycleProgress progress, gpointer progress_data,
+                      gpointer out_data, LodgeProgress progress, gpointer progress_data,
                       GError **error)
 {
   lodge_repairs_expire (rs);

@@ -46,7 +46,7 @@ gboolean lodge_repairs_is_op (const char *op);
  * operation's figures: times, counts, snapshot). */
 char *lodge_repairs_run (LodgeRepairs *rs, const char *name, const char *op, JsonObject *args,
                          const char *who, LodgeRepairOutput out, gpointer out_data,
-                         LodgeLifecycleProgress progress, gpointer progress_data, GError **error);
+                         LodgeProgress progress, gpointer progress_data, GError **error);
 
 /* Before a start of @name: FALSE (LODGE_STORAGE_ERROR_BUSY, naming the
  * repair and who holds it) while a writing repair of this controller
