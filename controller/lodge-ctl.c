@@ -275,9 +275,10 @@ lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GErro
     }
   if (rt != NULL && rt->repair != NULL)
     {
+      g_autofree char *what = lodge_repair_claim_describe (rt->repair);
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
                    "environment %s is held by a repair (%s); undefine it when that is done",
-                   name, rt->repair);
+                   name, what);
       return FALSE;
     }
 

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "lodge-apps.h"
+#include "lodge-claim.h"
 #include "lodge-disk.h"
 #include "lodge-domain.h"
 #include "lodge-env.h"
@@ -358,13 +359,8 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
                    lodge_phase_to_string (rt->phase), rt->node);
       return FALSE;
     }
-  if (rt->repair != NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is held by a repair (%s); start it when the repair is done",
-                   name, rt->repair);
-      return FALSE;
-    }
+  if (!lodge_claim_check_start (rt, error))
+    return FALSE;
 
   /* Started again after its crash loop left it failed: the count of
    * automatic restarts begins anew. */

@@ -89,10 +89,9 @@ LodgeRados *lodge_repairs_rados (LodgeRepairs *rs);
 /* The disk's "repair-*" snapshots, oldest first; a new name after them. */
 GPtrArray *lodge_repairs_snapshots (LodgeRepairJob *j, GError **error);
 char *lodge_repairs_new_snapshot_name (GPtrArray *existing);
-/* Claims the VE in its runtime record for @j (see lodge-repairs.c). */
+/* Claims the VE in its runtime record for @j (lodge-claim.h). */
 gboolean lodge_repairs_claim (LodgeRepairJob *j, const char *snapshot, gboolean renew,
                               GError **error);
-void lodge_repairs_release_claim (LodgeRepairs *rs, const char *name, const char *owner);
 /* Launches the appliance on j->disks, saying so. */
 gboolean lodge_repairs_open_session (LodgeRepairJob *j, GError **error);
 gboolean lodge_repairs_kept_close (LodgeRepairs *rs, Kept *k, GError **error);

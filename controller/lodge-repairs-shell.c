@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "lodge-claim.h"
 #include "lodge-error.h"
 #include "lodge-rbd.h"
 #include "lodge-storage-error.h"
@@ -23,10 +24,6 @@ lodge_repairs_run_shell (LodgeRepairJob *j, GError **error)
   const char *id = lodge_job_arg_string (j, "shell");
   if (strcmp (j->op->name, "shell") == 0)
     {
-      LodgeRepairJob open = *j;
-      static const LodgeRepairOp shell_op = { "shell", LODGE_REPAIR_KIND_WRITE,
-                                              lodge_repairs_op_shell, NULL };
-      open.op = &shell_op;
       /* Claim, snapshot and launch as a writing repair would, but keep
        * the appliance: the claim stands until exit. */
       LodgeRados *rados = lodge_repairs_rados (j->rs);
@@ -35,7 +32,9 @@ lodge_repairs_run_shell (LodgeRepairJob *j, GError **error)
       lodge_repairs_release (j->rs, j->name);
       g_autoptr (GPtrArray) existing = lodge_repairs_snapshots (j, error);
       g_autofree char *snap = existing != NULL ? lodge_repairs_new_snapshot_name (existing) : NULL;
-      gboolean ok = snap != NULL && lodge_repairs_claim (&open, snap, FALSE, error)
+      gboolean ok = snap != NULL
+                    && lodge_claim_take (j->ctl, j->name, "shell", j->who, j->rs->owner, snap, FALSE,
+                                         j->progress, j->progress_data, error)
                     && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
       if (ok)
         {
@@ -48,7 +47,7 @@ lodge_repairs_run_shell (LodgeRepairJob *j, GError **error)
       lodge_ctl_end (j->rs->ctl, j->name);
       if (!ok)
         {
-          lodge_repairs_release_claim (j->rs, j->name, j->rs->owner);
+          lodge_claim_release (j->ctl, j->name, j->rs->owner);
           return FALSE;
         }
       Kept *k = g_new0 (Kept, 1);

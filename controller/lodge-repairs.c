@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "lodge-apps.h"
+#include "lodge-claim.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
@@ -68,7 +69,7 @@ lodge_repairs_kept_close (LodgeRepairs *rs, Kept *k, GError **error)
   if (k->snap != NULL && !lodge_rbd_snap_remove (lodge_repairs_rados (rs), k->pool, k->image, k->snap, &local))
     g_warning ("repair of %s: removing snapshot %s: %s", k->ve, k->snap, local->message);
   if (k->claimed)
-    lodge_repairs_release_claim (rs, k->ve, rs->owner);
+    lodge_claim_release (rs->ctl, k->ve, rs->owner);
   kept_free (k);
   return ok;
 }
@@ -281,103 +282,12 @@ remove_stale_ro (LodgeRepairJob *j)
 
 /* ---- claims ---- */
 
-/* Claims VE @name for a writing repair: it must be stopped and
- * unclaimed (or, with @renew, claimed by the kept appliance this job
- * reuses); a claim of a controller that is gone is settled first (its
- * half-done repair rolled back). The claim names @snapshot, what a
- * successor rolls back to should this controller die. */
+/* Claims the VE for @j (lodge-claim.h), naming @snapshot. */
 gboolean
 lodge_repairs_claim (LodgeRepairJob *j, const char *snapshot, gboolean renew, GError **error)
 {
-  LodgeStore *store = lodge_ctl_get_store (j->rs->ctl);
-  for (int attempt = 0; attempt < 5; attempt++)
-    {
-      guint64 version = 0;
-      g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, j->name, &version, error);
-      if (json == NULL)
-        return FALSE;
-      g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_from_json (json, error);
-      if (rt == NULL)
-        return FALSE;
-      if (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                       "environment %s is %s%s%s: repair %s writes to its disk and needs it "
-                       "stopped (lodge stop %s); ls, cat, find, log, df and diff work while it runs",
-                       j->name, lodge_phase_to_string (rt->phase), rt->node ? " on " : "",
-                       rt->node ? rt->node : "", j->op->name, j->name);
-          return FALSE;
-        }
-      if (rt->repair != NULL && g_strcmp0 (rt->repair_owner, j->rs->owner) == 0 && !renew)
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                       "environment %s is held by another repair (%s)", j->name, rt->repair);
-          return FALSE;
-        }
-      if (rt->repair != NULL && rt->repair_snapshot != NULL
-          && g_strcmp0 (rt->repair_owner, j->rs->owner) != 0)
-        {
-          /* Its controller died in the middle: back to before it. */
-          lodge_job_say (j, "a repair left unfinished (%s) is rolled back to %s", rt->repair,
-               rt->repair_snapshot);
-          if (!lodge_rbd_snap_rollback (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image,
-                                        rt->repair_snapshot, NULL, NULL, error))
-            return FALSE;
-          lodge_rbd_snap_remove (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image,
-                                 rt->repair_snapshot, NULL);
-        }
-      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-      g_autofree char *when = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
-      g_free (rt->repair);
-      rt->repair = g_strdup_printf ("%s by %s since %s", j->op->name, j->who, when);
-      g_free (rt->repair_owner);
-      rt->repair_owner = g_strdup (j->rs->owner);
-      g_free (rt->repair_snapshot);
-      rt->repair_snapshot = g_strdup (snapshot);
-      g_autoptr (GBytes) out = lodge_runtime_record_to_json (rt);
-      g_autoptr (GError) local = NULL;
-      if (lodge_store_update (store, LODGE_STORE_RUNTIME, j->name, version, out, NULL, &local))
-        return TRUE;
-      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-    }
-  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
-               "environment %s changed under the repair five times in a row; try again", j->name);
-  return FALSE;
-}
-
-void
-lodge_repairs_release_claim (LodgeRepairs *rs, const char *name, const char *owner)
-{
-  LodgeStore *store = lodge_ctl_get_store (rs->ctl);
-  for (int attempt = 0; attempt < 10; attempt++)
-    {
-      guint64 version = 0;
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, &version, &error);
-      g_autoptr (LodgeRuntimeRecord) rt = json != NULL ? lodge_runtime_record_from_json (json, &error) : NULL;
-      if (rt == NULL)
-        {
-          g_warning ("repair of %s: cannot release the claim: %s", name, error->message);
-          return;
-        }
-      if (g_strcmp0 (rt->repair_owner, owner) != 0)
-        return;
-      g_clear_pointer (&rt->repair, g_free);
-      g_clear_pointer (&rt->repair_owner, g_free);
-      g_clear_pointer (&rt->repair_snapshot, g_free);
-      g_autoptr (GBytes) out = lodge_runtime_record_to_json (rt);
-      if (lodge_store_update (store, LODGE_STORE_RUNTIME, name, version, out, NULL, &error))
-        return;
-      if (!g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
-        {
-          g_warning ("repair of %s: cannot release the claim: %s", name, error->message);
-          return;
-        }
-    }
+  return lodge_claim_take (j->ctl, j->name, j->op->name, j->who, j->rs->owner, snapshot, renew,
+                           j->progress, j->progress_data, error);
 }
 
 gboolean
@@ -386,7 +296,8 @@ lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (rs->ctl, name, NULL);
   if (rt == NULL || rt->repair == NULL)
     return TRUE;
-  if (g_strcmp0 (rt->repair_owner, rs->owner) == 0)
+  const LodgeRepairClaim *claim = rt->repair;
+  if (g_strcmp0 (claim->owner, rs->owner) == 0)
     {
       /* An idle appliance kept after a writing repair is closed (its
        * writes on the disk) and the start goes on; a repair at work or an
@@ -402,25 +313,24 @@ lodge_repairs_settle (LodgeRepairs *rs, const char *name, GError **error)
       g_mutex_unlock (&rs->lock);
       if (idle != NULL)
         return lodge_repairs_kept_close (rs, idle, error);
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is held by a repair (%s); start it when the repair is done",
-                   name, rt->repair);
-      return FALSE;
+      return lodge_claim_check_start (rt, error);
     }
+  g_autofree char *what = lodge_repair_claim_describe (claim);
   g_message ("%s: the repair claim '%s' of controller %s is stale (that controller is gone)",
-             name, rt->repair, rt->repair_owner);
-  if (rt->repair_snapshot != NULL && rt->disk_pool != NULL)
+             name, what, claim->owner);
+  if (claim->snapshot != NULL && rt->disk_pool != NULL)
     {
       if (!lodge_rbd_snap_rollback (lodge_repairs_rados (rs), rt->disk_pool, rt->disk_image,
-                                    rt->repair_snapshot, NULL, NULL, error))
+                                    claim->snapshot, NULL, NULL, error))
         {
           g_prefix_error (error, "rolling back the unfinished repair of %s: ", name);
           return FALSE;
         }
-      lodge_rbd_snap_remove (lodge_repairs_rados (rs), rt->disk_pool, rt->disk_image, rt->repair_snapshot, NULL);
-      g_message ("%s: the unfinished repair was rolled back to %s", name, rt->repair_snapshot);
+      lodge_rbd_snap_remove (lodge_repairs_rados (rs), rt->disk_pool, rt->disk_image,
+                             claim->snapshot, NULL);
+      g_message ("%s: the unfinished repair was rolled back to %s", name, claim->snapshot);
     }
-  lodge_repairs_release_claim (rs, name, rt->repair_owner);
+  lodge_claim_release (rs->ctl, name, claim->owner);
   return TRUE;
 }
 
@@ -551,7 +461,7 @@ run_disk (LodgeRepairJob *j, GError **error)
   if (ok)
     {
       ok = j->op->run (j, error);
-      lodge_repairs_release_claim (j->rs, j->name, j->rs->owner);
+      lodge_claim_release (j->ctl, j->name, j->rs->owner);
     }
   return ok;
 }
@@ -650,7 +560,7 @@ run_writing (LodgeRepairJob *j, GError **error)
   else
     g_prefix_error (error, "the disk could not be rolled back to %s (%s): ", snap,
                     undo_error->message);
-  lodge_repairs_release_claim (j->rs, j->name, j->rs->owner);
+  lodge_claim_release (j->ctl, j->name, j->rs->owner);
   return FALSE;
 }
 
