@@ -367,19 +367,19 @@ lodge_apps_list (LodgeApps *a, const char *name, GError **error)
           json_builder_add_string_value (b, g_hash_table_lookup (plan->values, p->name));
         }
       json_builder_end_object (b);
-      const char *disk_state = "not installed (the first start lays it in)";
+      LodgeAppDisk disk = LODGE_APP_DISK_NO_DISK;
       g_autofree char *have = NULL;
       if (rt->disk_image != NULL)
         {
           g_autofree char *key = lodge_app_meta_key (app->name);
           have = lodge_rbd_meta_get (rados, rt->disk_pool, rt->disk_image, key, NULL);
-          disk_state = have == NULL ? "not installed (the next start lays it in)"
-                       : strcmp (have, plan->stamp) == 0 ? "installed"
-                       : g_str_has_prefix (have, plan->source) ? "installed, configuration pending (the next start writes it)"
-                                                               : "another version installed (the next start lays this one in)";
+          disk = have == NULL ? LODGE_APP_DISK_NOT_INSTALLED
+                 : strcmp (have, plan->stamp) == 0 ? LODGE_APP_DISK_INSTALLED
+                 : g_str_has_prefix (have, plan->source) ? LODGE_APP_DISK_CONFIG_PENDING
+                                                         : LODGE_APP_DISK_OTHER_VERSION;
         }
       json_builder_set_member_name (b, "disk");
-      json_builder_add_string_value (b, disk_state);
+      json_builder_add_string_value (b, lodge_app_disk_to_string (disk));
       if (lv != NULL)
         add_live_state (b, lv, name, plan);
       json_builder_end_object (b);
