@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lodge-define.h"
 #include "lodge-drain.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
@@ -351,7 +352,7 @@ route_environments (Request *r)
       g_autofree char *defined = NULL;
       gboolean created = FALSE;
       LodgeDefineMode mode = n == 2 ? LODGE_DEFINE_CREATE : LODGE_DEFINE_CREATE_OR_REPLACE;
-      if (!lodge_ctl_define (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created, &error))
+      if (!lodge_define_env (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created, &error))
         return lodge_api_respond_error (r, error);
       g_autofree char *qname = lodge_api_json_escape (defined);
       g_autofree char *text = g_strdup_printf ("{\"name\":%s,\"created\":%s}\n", qname,
@@ -372,7 +373,7 @@ route_environments (Request *r)
       lodge_repairs_release (r->api->repairs, name); /* its snapshot goes with the disk */
       /* A claim a dead controller left is settled first, as for a start. */
       if (!lodge_repairs_settle (r->api->repairs, name, &error)
-          || !lodge_ctl_undefine (ctl, name, remove_disk, &error))
+          || !lodge_define_undefine (ctl, name, remove_disk, &error))
         return lodge_api_respond_error (r, error);
       return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
     }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lodge-apps-private.h"
+#include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-libvirt.h"
 #include "lodge-rbd.h"
@@ -371,7 +372,7 @@ lodge_apps_list (LodgeApps *a, const char *name, GError **error)
       g_autofree char *have = NULL;
       if (rt->disk_image != NULL)
         {
-          g_autofree char *key = lodge_app_meta_key (app->name);
+          g_autofree char *key = lodge_app_plan_meta_key (app->name);
           have = lodge_rbd_meta_get (rados, rt->disk_pool, rt->disk_image, key, NULL);
           disk = have == NULL ? LODGE_APP_DISK_NOT_INSTALLED
                  : strcmp (have, plan->stamp) == 0 ? LODGE_APP_DISK_INSTALLED
@@ -518,7 +519,7 @@ lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char 
       if (lv == NULL || !lodge_libvirt_guest_set_password (lv, name, "root", hash, error))
         return NULL;
     }
-  if (!lodge_ctl_define (a->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, name, NULL,
+  if (!lodge_define_env (a->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, name, NULL,
                          NULL, error))
     {
       g_prefix_error (error, "%s: ", live ? "the guest has the new password, but the definition "

@@ -38,11 +38,6 @@ typedef struct {
   LodgeAppChange *change;
 } LodgeAppJob;
 
-/* One application resolved (lodge_apps_plan() does every one). */
-LodgeAppPlan *lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *app, GError **error);
-void lodge_app_plan_repair_app (const LodgeAppPlan *plan, guint app_index, LodgeRepairApp *ret);
-/* Whether laying in (@install) or configuring the plan writes files. */
-gboolean lodge_app_plan_writes_disk (const LodgeAppPlan *plan, gboolean install);
 /* Ends the object @b was building and returns it as text. */
 char *lodge_app_result (JsonBuilder *b);
 /* {"application": @app, "source": @source (if any), "deferred": true (if)}. */

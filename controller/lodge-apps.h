@@ -1,19 +1,13 @@
-/* Applications in VEs: what `<application>` of a definition asks for,
- * resolved against its application template (manifest, parameter values,
- * launch command), laid into the VE's disk offline with libguestfs (at
- * first start, or `lodge app install` on a stopped VE), reconfigured
- * offline or live through the guest agent, and their state as the guest
- * reports it.
- *
- * Which version and configuration a disk holds is recorded in the RBD
- * image's metadata ("lodge.app.NAME" = "template@version values=DIGEST"),
- * so a start knows without an appliance whether anything is to be done. */
+/* Applications in VEs on request (lodge-app-plan.h resolves them and lays
+ * them in at a start): `lodge app install` into a stopped VE's disk,
+ * reconfigured offline or live through the guest agent, and their state
+ * as the guest reports it. */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "lodge-app.h"
+#include "lodge-app-plan.h"
 #include "lodge-ctl.h"
 #include "lodge-env.h"
 #include "lodge-lifecycle.h"
@@ -21,41 +15,6 @@
 #include "lodge-template.h"
 
 G_BEGIN_DECLS
-
-/* The RBD metadata key that says what the disk holds of application @app. */
-char *lodge_app_meta_key (const char *app);
-
-/* One application of a definition, resolved. */
-typedef struct {
-  const LodgeEnvApplication *app; /* in the definition it was made from */
-  LodgeTemplate *tmpl;
-  const LodgeTemplateVersion *version; /* in tmpl */
-  LodgeAppManifest *manifest;
-  GHashTable *values; /* every parameter's value */
-  char *launch;       /* the definition's, or the manifest's rendered */
-  char *source;       /* "template@version" */
-  char *disk;         /* "pool/image@snap" of the template version */
-  char *stamp;        /* what the VE disk's metadata holds once it is laid in */
-} LodgeAppPlan;
-
-void lodge_app_plan_free (LodgeAppPlan *plan);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeAppPlan, lodge_app_plan_free)
-
-/* Every application of @def resolved (LodgeAppPlan, in order). Errors
- * name the application: an unknown template or version, an OS template,
- * an undeclared configuration key, a required one missing, a value that
- * does not fit. */
-GPtrArray *lodge_apps_plan (LodgeStore *store, const LodgeEnvDef *def, GError **error);
-
-/* For a start, after the VE's disk exists: lays in the applications whose
- * version the disk does not hold (one appliance for all of them; on
- * failure the disk is rolled back and the start fails), writes the config
- * files of those whose values changed, and sets each application's
- * launch command in @def for the boot configuration. */
-gboolean lodge_apps_prepare_start (LodgeStore *store, const char *client_id, LodgeEnvDef *def,
-                                   const char *pool, const char *image,
-                                   LodgeProgress progress, gpointer user_data,
-                                   GError **error);
 
 /* `lodge app install|configure|list`, `lodge exec`, `lodge passwd`: each
  * returns a JSON object (text), or NULL with @error. @who is logged. */

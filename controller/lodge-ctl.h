@@ -31,26 +31,10 @@ LodgeStore *lodge_ctl_get_store (LodgeCtl *ctl);
 guint lodge_ctl_get_node_grace_s (LodgeCtl *ctl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCtl, lodge_ctl_free)
 
-typedef enum {
-  LODGE_DEFINE_CREATE_OR_REPLACE, /* virsh define: new, or a redefinition */
-  LODGE_DEFINE_CREATE,            /* new only: a taken name is LODGE_STORAGE_ERROR_EXISTS */
-} LodgeDefineMode;
-
-/* Validates @xml and stores it as the definition of its VE (created, or
- * replaced: a running VE gets it at its next start). The template must
- * exist. With @expected_name (the name in a URL), the XML's name must be
- * it. Sets *ret_name and *ret_created. */
-gboolean lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
-                           const char *expected_name, char **ret_name, gboolean *ret_created,
-                           GError **error);
 /* The definition as stored (the XML as written). */
 GBytes *lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error);
 /* The same, parsed and validated. */
 LodgeEnvDef *lodge_ctl_definition (LodgeCtl *ctl, const char *name, GError **error);
-/* Removes a VE; refused (LODGE_STORAGE_ERROR_BUSY) unless it is stopped.
- * With @remove_disk its root disk goes too. */
-gboolean lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk,
-                             GError **error);
 /* The runtime records of every VE (a stopped one for a VE never started). */
 GPtrArray *lodge_ctl_list (LodgeCtl *ctl, GError **error);
 LodgeRuntimeRecord *lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error);

@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "lodge-apps.h"
+#include "lodge-app-plan.h"
 #include "lodge-claim.h"
 #include "lodge-disk.h"
 #include "lodge-domain.h"
@@ -312,8 +312,8 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
   g_autoptr (GError) local = NULL;
   gboolean ok = ensure_disk (ctl, def, rt, &local)
                 && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
-                && lodge_apps_prepare_start (store, opts->client_id, def, rt->disk_pool,
-                                             rt->disk_image, progress, user_data, &local)
+                && lodge_app_plan_prepare_start (store, opts->client_id, def, rt->disk_pool,
+                                                 rt->disk_image, progress, user_data, &local)
                 && run_on_node (ctl, opts, def, node, rt, resume, progress, user_data, &local);
   rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
   rt->since_us = g_get_real_time ();

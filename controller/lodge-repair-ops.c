@@ -2,6 +2,7 @@
  * appliance (lodge-repairs.c runs them: claims, snapshots, appliances). */
 #include <string.h>
 
+#include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-repairs-private.h"
 
@@ -339,7 +340,7 @@ op_reset_root (LodgeRepairJob *j, GError **error)
   if (!lodge_repair_reset_root (j->session, hash, (const char *const *) keys, error))
     return FALSE;
   /* The definition too: lodge-init writes it at every boot. */
-  if (!lodge_ctl_define (j->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, j->name,
+  if (!lodge_define_env (j->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, j->name,
                          NULL, NULL, error))
     {
       g_prefix_error (error, "the disk was changed but the definition could not be: ");

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lodge-apps.h"
+#include "lodge-app-plan.h"
 #include "lodge-claim.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
@@ -230,7 +230,7 @@ lodge_repairs_op_undo (LodgeRepairJob *j, GError **error)
   for (guint i = 0; i < j->def->applications->len; i++)
     {
       const LodgeEnvApplication *app = j->def->applications->pdata[i];
-      g_autofree char *key = lodge_app_meta_key (app->name);
+      g_autofree char *key = lodge_app_plan_meta_key (app->name);
       if (!lodge_rbd_meta_set (lodge_repairs_rados (j->rs), j->disks.pool, j->disks.image, key, NULL, error))
         return FALSE;
     }
