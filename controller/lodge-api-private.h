@@ -7,6 +7,7 @@
 
 #include "lodge-api.h"
 #include "lodge-apps.h"
+#include "lodge-disk-job.h"
 #include "lodge-repairs.h"
 #include "lodge-services.h"
 
@@ -25,7 +26,7 @@ struct _LodgeApi {
   /* Lifecycle operations: count, failures and seconds, by kind. */
   guint64 op_count[LODGE_LIFECYCLE_ACTION_LAST], op_failed[LODGE_LIFECYCLE_ACTION_LAST];
   double op_sum_s[LODGE_LIFECYCLE_ACTION_LAST];
-  LodgeRepairs *repairs;
+  LodgeDiskJobs *jobs;
   LodgeApps apps;
   guint expire_source;
   gint expiring; /* a thread closes idle repair appliances */

@@ -116,7 +116,7 @@ repair_job (Request *r, const char *name, gpointer data, LodgeRepairOutput out, 
             LodgeProgress progress, gpointer progress_data, GError **error)
 {
   RepairCall *c = data;
-  return lodge_repairs_run (r->api->repairs, name, c->op, c->args, c->who, out, out_data, progress,
+  return lodge_repairs_run (r->api->jobs, name, c->op, c->args, c->who, out, out_data, progress,
                             progress_data, error);
 }
 

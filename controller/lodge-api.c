@@ -193,7 +193,7 @@ route_lifecycle (Request *r, const char *name, LodgeLifecycleAction action)
     return lodge_api_respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
   gboolean starts = action == LODGE_LIFECYCLE_START || action == LODGE_LIFECYCLE_RESTART;
   gboolean stops = action == LODGE_LIFECYCLE_STOP || action == LODGE_LIFECYCLE_RESTART;
-  if (starts && !lodge_repairs_settle (api->repairs, name, &error))
+  if (starts && !lodge_disk_jobs_settle (api->jobs, name, &error))
     return lodge_api_respond_error (r, error);
   if (!lodge_ctl_begin (api->ctl, name, lodge_lifecycle_action_op (action), wait_s, &error))
     return lodge_api_respond_error (r, error);
@@ -370,9 +370,9 @@ route_environments (Request *r)
     {
       const char *storage = r->query != NULL ? g_hash_table_lookup (r->query, "storage") : NULL;
       gboolean remove_disk = g_strcmp0 (storage, "yes") == 0 || g_strcmp0 (storage, "1") == 0;
-      lodge_repairs_release (r->api->repairs, name); /* its snapshot goes with the disk */
+      lodge_disk_jobs_release (r->api->jobs, name); /* its snapshot goes with the disk */
       /* A claim a dead controller left is settled first, as for a start. */
-      if (!lodge_repairs_settle (r->api->repairs, name, &error)
+      if (!lodge_disk_jobs_settle (r->api->jobs, name, &error)
           || !lodge_define_undefine (ctl, name, remove_disk, &error))
         return lodge_api_respond_error (r, error);
       return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
@@ -650,7 +650,7 @@ static void
 expire_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   LodgeApi *api = data;
-  lodge_repairs_expire (api->repairs);
+  lodge_disk_jobs_expire (api->jobs);
   g_atomic_int_set (&api->expiring, 0);
   g_task_return_boolean (task, TRUE);
 }
@@ -686,8 +686,8 @@ lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle, const char
   api->lifecycle = lifecycle;
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
-  api->repairs = lodge_repairs_new (ctl, lifecycle, REPAIR_IDLE_S);
-  api->apps = (LodgeApps) { ctl, api->repairs, lifecycle };
+  api->jobs = lodge_disk_jobs_new (ctl, lifecycle, REPAIR_IDLE_S);
+  api->apps = (LodgeApps) { ctl, api->jobs, lifecycle };
   api->expire_source = g_timeout_add_seconds (5, expire_repairs_cb, api);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
@@ -733,7 +733,7 @@ lodge_api_free (LodgeApi *api)
     g_source_remove (api->expire_source);
   while (g_atomic_int_get (&api->expiring))
     g_usleep (10000); /* the expiry thread uses the repairs */
-  lodge_repairs_free (api->repairs);
+  lodge_disk_jobs_free (api->jobs);
   if (api->socket_path != NULL)
     g_unlink (api->socket_path);
   g_free (api->socket_path);

@@ -9,7 +9,7 @@
 #include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-rbd.h"
-#include "lodge-repairs-private.h"
+#include "lodge-disk-job.h"
 #include "lodge-storage-error.h"
 
 /* ---- `lodge app install|configure` ---- */
@@ -132,7 +132,7 @@ lodge_app_change_commit (LodgeCtl *ctl, LodgeAppChange *c, const char *pool, con
 }
 
 static gboolean
-check_change (LodgeRepairJob *j, gboolean install, GError **error)
+check_change (LodgeDiskJob *j, gboolean install, GError **error)
 {
   LodgeAppJob *aj = j->op_data;
   aj->change = lodge_app_change_new (lodge_ctl_get_store (j->ctl), j->def, aj->app, j->args,
@@ -145,34 +145,34 @@ check_change (LodgeRepairJob *j, gboolean install, GError **error)
 }
 
 static gboolean
-check_install (LodgeRepairJob *j, GError **error)
+check_install (LodgeDiskJob *j, GError **error)
 {
   return check_change (j, TRUE, error);
 }
 
 static gboolean
-check_configure (LodgeRepairJob *j, GError **error)
+check_configure (LodgeDiskJob *j, GError **error)
 {
   return check_change (j, FALSE, error);
 }
 
 static gboolean
-op_install (LodgeRepairJob *j, GError **error)
+op_install (LodgeDiskJob *j, GError **error)
 {
   LodgeAppJob *aj = j->op_data;
   LodgeRepairApp ra;
   lodge_app_plan_repair_app (aj->change->plan, 0, &ra);
-  lodge_job_say (j, "laying %s (%s) into the disk", ra.name, ra.source);
+  lodge_disk_job_say (j, "laying %s (%s) into the disk", ra.name, ra.source);
   if (!lodge_repair_app_install (j->session, &ra, j->out, j->out_data, error)
       || !lodge_app_change_commit (j->ctl, aj->change, j->disks.pool, j->disks.image, error))
     return FALSE;
-  lodge_job_result_string (j, "application", ra.name);
-  lodge_job_result_string (j, "source", ra.source);
+  lodge_disk_job_result_string (j, "application", ra.name);
+  lodge_disk_job_result_string (j, "source", ra.source);
   return TRUE;
 }
 
 static gboolean
-op_configure (LodgeRepairJob *j, GError **error)
+op_configure (LodgeDiskJob *j, GError **error)
 {
   LodgeAppJob *aj = j->op_data;
   LodgeRepairApp ra;
@@ -180,14 +180,14 @@ op_configure (LodgeRepairJob *j, GError **error)
   if (!lodge_repair_app_configure (j->session, &ra, error)
       || !lodge_app_change_commit (j->ctl, aj->change, j->disks.pool, j->disks.image, error))
     return FALSE;
-  lodge_job_say (j, "config files of %s written to the disk", ra.name);
-  lodge_job_result_string (j, "application", ra.name);
+  lodge_disk_job_say (j, "config files of %s written to the disk", ra.name);
+  lodge_disk_job_result_string (j, "application", ra.name);
   return TRUE;
 }
 
-static const LodgeRepairOp install_op = { "app install", LODGE_REPAIR_KIND_WRITE, op_install,
+static const LodgeDiskJobOp install_op = { "app install", LODGE_DISK_JOB_WRITE, op_install,
                                           check_install };
-static const LodgeRepairOp configure_op = { "app configure", LODGE_REPAIR_KIND_WRITE, op_configure,
+static const LodgeDiskJobOp configure_op = { "app configure", LODGE_DISK_JOB_WRITE, op_configure,
                                             check_configure };
 
 char *
@@ -236,9 +236,9 @@ run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, g
   if (lodge_app_plan_writes_disk (c->plan, install))
     {
       LodgeAppJob aj = { a, app, NULL };
-      char *result = lodge_repairs_run_op (a->repairs, name, install ? &install_op : &configure_op,
-                                           &aj, args, who, out, out_data, progress,
-                                           progress_data, error);
+      char *result = lodge_disk_jobs_run (a->jobs, name, install ? &install_op : &configure_op,
+                                          &aj, args, who, out, out_data, progress,
+                                          progress_data, error);
       lodge_app_change_free (aj.change);
       return result;
     }
@@ -299,12 +299,12 @@ typedef struct {
 } RemoveJob;
 
 static gboolean
-op_remove (LodgeRepairJob *j, GError **error)
+op_remove (LodgeDiskJob *j, GError **error)
 {
   RemoveJob *rj = j->op_data;
   LodgeRepairApp ra;
   lodge_app_plan_repair_app (rj->plan, 0, &ra);
-  lodge_job_say (j, "taking %s (%s) out of the disk", ra.name, ra.source);
+  lodge_disk_job_say (j, "taking %s (%s) out of the disk", ra.name, ra.source);
   if (!lodge_repair_app_remove (j->session, &ra, j->out, j->out_data, error))
     return FALSE;
   if (!lodge_define_env (j->ctl, rj->xml, strlen (rj->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
@@ -319,11 +319,11 @@ op_remove (LodgeRepairJob *j, GError **error)
                            j->disks.image, key, NULL, &local))
     g_warning ("cannot clear the record of %s on %s/%s: %s", ra.name, j->disks.pool,
                j->disks.image, local->message);
-  lodge_job_result_string (j, "application", ra.name);
+  lodge_disk_job_result_string (j, "application", ra.name);
   return TRUE;
 }
 
-static const LodgeRepairOp remove_op = { "app remove", LODGE_REPAIR_KIND_WRITE, op_remove, NULL };
+static const LodgeDiskJobOp remove_op = { "app remove", LODGE_DISK_JOB_WRITE, op_remove, NULL };
 
 char *
 lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
@@ -361,8 +361,8 @@ lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *
   if (check == NULL)
     return NULL;
   if (rt->disk_image != NULL && plan != NULL && lodge_app_plan_writes_disk (plan, TRUE))
-    return lodge_repairs_run_op (a->repairs, name, &remove_op, &rj, NULL, who, out, out_data,
-                                 progress, progress_data, error);
+    return lodge_disk_jobs_run (a->jobs, name, &remove_op, &rj, NULL, who, out, out_data,
+                                progress, progress_data, error);
   if (!lodge_define_env (a->ctl, new_xml, strlen (new_xml), LODGE_DEFINE_CREATE_OR_REPLACE, name,
                          NULL, NULL, error))
     return NULL;

@@ -11,7 +11,7 @@
 #include "lodge-ctl.h"
 #include "lodge-env.h"
 #include "lodge-lifecycle.h"
-#include "lodge-repairs.h"
+#include "lodge-disk-job.h"
 #include "lodge-template.h"
 
 G_BEGIN_DECLS
@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  * returns a JSON object (text), or NULL with @error. @who is logged. */
 typedef struct {
   LodgeCtl *ctl;
-  LodgeRepairs *repairs;
+  LodgeDiskJobs *jobs;
   const LodgeLifecycleOptions *opts;
 } LodgeApps;
 
