@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lodge-api-private.h"
+#include "lodge-apps-guest.h"
 
 typedef enum { APP_INSTALL, APP_CONFIGURE, APP_REMOVE } AppVerb;
 
@@ -32,8 +33,8 @@ app_job (Request *r, const char *name, gpointer data, LodgeRepairOutput out, gpo
       return lodge_apps_install (apps, name, c->app, c->args, c->who, out, out_data, progress,
                                  progress_data, error);
     case APP_CONFIGURE:
-      return lodge_apps_configure (apps, name, c->app, c->args, c->who, out, out_data, progress,
-                                   progress_data, error);
+      return lodge_apps_guest_configure (apps, name, c->app, c->args, c->who, out, out_data,
+                                         progress, progress_data, error);
     default:
       return lodge_apps_remove (apps, name, c->app, c->who, out, out_data, progress, progress_data,
                                 error);
@@ -57,7 +58,7 @@ lodge_api_route_guest (Request *r, const char *name, const char *action)
   g_autoptr (GError) error = NULL;
   if (strcmp (action, "apps") == 0 && n == 4 && strcmp (r->method, "GET") == 0)
     {
-      g_autofree char *result = lodge_apps_list (&r->api->apps, name, &error);
+      g_autofree char *result = lodge_apps_guest_list (&r->api->apps, name, &error);
       return respond_result (r, result, error);
     }
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -77,12 +78,12 @@ lodge_api_route_guest (Request *r, const char *name, const char *action)
     }
   if (strcmp (action, "exec") == 0 && n == 4 && post)
     {
-      g_autofree char *result = lodge_apps_exec (&r->api->apps, name, args, who, &error);
+      g_autofree char *result = lodge_apps_guest_exec (&r->api->apps, name, args, who, &error);
       return respond_result (r, result, error);
     }
   if (strcmp (action, "passwd") == 0 && n == 4 && post)
     {
-      g_autofree char *result = lodge_apps_passwd (&r->api->apps, name, args, who, &error);
+      g_autofree char *result = lodge_apps_guest_passwd (&r->api->apps, name, args, who, &error);
       return respond_result (r, result, error);
     }
   lodge_api_respond_error_code (r, 404, "not-found", "no such method or path in the API");

@@ -1,11 +1,10 @@
 /* The running VE through its guest agent: live configuration of an
  * application, its state as the guest reports it, `lodge exec` and
  * `lodge passwd`. Every call is logged with who asked. */
-#include "lodge-apps.h"
+#include "lodge-apps-guest.h"
 
 #include <string.h>
 
-#include "lodge-apps-private.h"
 #include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-libvirt.h"
@@ -221,9 +220,9 @@ configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange
 }
 
 char *
-lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
-                      const char *who, LodgeRepairOutput out, gpointer out_data,
-                      LodgeProgress progress, gpointer progress_data, GError **error)
+lodge_apps_guest_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
+                            const char *who, LodgeRepairOutput out, gpointer out_data,
+                            LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   if (rt == NULL)
@@ -312,7 +311,7 @@ add_live_state (JsonBuilder *b, LodgeLibvirt *lv, const char *name, const LodgeA
 }
 
 char *
-lodge_apps_list (LodgeApps *a, const char *name, GError **error)
+lodge_apps_guest_list (LodgeApps *a, const char *name, GError **error)
 {
   g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
   if (def == NULL)
@@ -392,7 +391,8 @@ lodge_apps_list (LodgeApps *a, const char *name, GError **error)
 /* ---- exec, passwd ---- */
 
 char *
-lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *who, GError **error)
+lodge_apps_guest_exec (LodgeApps *a, const char *name, JsonObject *args, const char *who,
+                       GError **error)
 {
   JsonArray *argv_json = args != NULL && json_object_has_member (args, "argv")
                              && JSON_NODE_HOLDS_ARRAY (json_object_get_member (args, "argv"))
@@ -489,7 +489,8 @@ lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *w
 }
 
 char *
-lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char *who, GError **error)
+lodge_apps_guest_passwd (LodgeApps *a, const char *name, JsonObject *args, const char *who,
+                         GError **error)
 {
   const char *hash = args != NULL ? json_object_get_string_member_with_default (args, "password_hash", NULL) : NULL;
   if (hash == NULL)

@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "lodge-apps-private.h"
 #include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-rbd.h"
@@ -13,6 +12,12 @@
 #include "lodge-storage-error.h"
 
 /* ---- `lodge app install|configure` ---- */
+
+typedef struct {
+  LodgeApps *apps;
+  const char *app;
+  LodgeAppChange *change;
+} LodgeAppJob;
 
 void
 lodge_app_change_free (LodgeAppChange *c)

@@ -1,7 +1,6 @@
 /* Applications in VEs on request (lodge-app-plan.h resolves them and lays
- * them in at a start): `lodge app install` into a stopped VE's disk,
- * reconfigured offline or live through the guest agent, and their state
- * as the guest reports it. */
+ * them in at a start): `lodge app install`, `configure` and `remove` on a
+ * stopped VE's disk and definition (lodge-apps-guest.h: a running VE's). */
 #pragma once
 
 #include <glib.h>
@@ -16,8 +15,9 @@
 
 G_BEGIN_DECLS
 
-/* `lodge app install|configure|list`, `lodge exec`, `lodge passwd`: each
- * returns a JSON object (text), or NULL with @error. @who is logged. */
+/* `lodge app install|configure|remove`, and what lodge-apps-guest.h
+ * does with a running VE: each returns a JSON object (text), or NULL with
+ * @error. @who is logged. */
 typedef struct {
   LodgeCtl *ctl;
   LodgeDiskJobs *jobs;
@@ -39,22 +39,40 @@ char *lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonO
 char *lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
                          LodgeRepairOutput out, gpointer out_data, LodgeProgress progress,
                          gpointer progress_data, GError **error);
-/* Sets @params of application @app: on a stopped VE its config files on
- * the disk are rewritten; on a running one they are written through the
- * guest agent and the application reloaded (its reload command, or a
- * restart). The definition keeps the values. */
-char *lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
-                            const char *who, LodgeRepairOutput out, gpointer out_data,
-                            LodgeProgress progress, gpointer progress_data,
-                            GError **error);
-/* Each application: source, installed or not, autostart, values; for a
- * running VE its state from inside the guest and its health check. */
-char *lodge_apps_list (LodgeApps *a, const char *name, GError **error);
-/* Runs a command in the running VE through its guest agent. */
-char *lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *who,
-                       GError **error);
-/* Sets root's password in the running VE and in its definition. */
-char *lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char *who,
-                         GError **error);
+/* A change of one application of a definition: the new definition (text
+ * and parsed), every plan of it, and the one changed. */
+typedef struct {
+  LodgeEnvDef *def;
+  char *xml;
+  GPtrArray *plans;
+  LodgeAppPlan *plan;     /* in plans */
+  const char *drives[2];  /* plan's template disk, NULL: for LodgeRepairDisks.apps */
+} LodgeAppChange;
+
+void lodge_app_change_free (LodgeAppChange *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeAppChange, lodge_app_change_free)
+
+/* @current with application @app added (@install, when it has none of
+ * that name) or changed by @args ("template", "version", "autostart",
+ * "params": {name: value}), checked as a definition and planned. */
+LodgeAppChange *lodge_app_change_new (LodgeStore *store, const LodgeEnvDef *current,
+                                      const char *app, JsonObject *args, gboolean install,
+                                      GError **error);
+/* Stores the new definition, then records the plan on disk @pool/@image
+ * (NULL: none yet). */
+gboolean lodge_app_change_commit (LodgeCtl *ctl, LodgeAppChange *c, const char *pool,
+                                  const char *image, GError **error);
+
+/* Ends the object @b was building and returns it as text. */
+char *lodge_app_result (JsonBuilder *b);
+/* {"application": @app, "source": @source (if any), "deferred": true (if)}. */
+char *lodge_app_result_new (const char *app, const char *source, gboolean deferred);
+
+/* lodge_apps_guest_configure() of a VE that does not run: its config
+ * files rewritten on the disk. */
+char *lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app,
+                                    JsonObject *args, const char *who, LodgeRepairOutput out,
+                                    gpointer out_data, LodgeProgress progress,
+                                    gpointer progress_data, GError **error);
 
 G_END_DECLS
