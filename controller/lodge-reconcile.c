@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lodge-failover.h"
+#include "lodge-lifecycle.h"
 #include "lodge-storage-error.h"
 
 #define MAX_REPAIRS 4
@@ -308,13 +309,13 @@ on_node_change (LodgeStoreKind kind, const char *name, gpointer user_data)
 }
 
 LodgeReconciler *
-lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sweep_s,
-                      LodgeReconcileLog log, gpointer user_data, GError **error)
+lodge_reconciler_new (LodgeServices *services, guint sweep_s, LodgeReconcileLog log,
+                      gpointer user_data, GError **error)
 {
-  g_return_val_if_fail (ctl != NULL && opts != NULL && sweep_s > 0, NULL);
+  g_return_val_if_fail (services != NULL && sweep_s > 0, NULL);
   LodgeReconciler *r = g_new0 (LodgeReconciler, 1);
-  r->ctl = ctl;
-  r->opts = opts;
+  r->ctl = lodge_services_get_ctl (services);
+  r->opts = lodge_services_get_lifecycle (services);
   r->sweep_s = sweep_s;
   r->log = log;
   r->log_data = user_data;
@@ -328,7 +329,8 @@ lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sw
       lodge_reconciler_free (r);
       return NULL;
     }
-  r->watch = lodge_store_watch (lodge_ctl_get_store (ctl), LODGE_STORE_NODE, on_node_change, r, error);
+  r->watch = lodge_store_watch (lodge_ctl_get_store (r->ctl), LODGE_STORE_NODE, on_node_change, r,
+                               error);
   if (r->watch == NULL)
     {
       lodge_reconciler_free (r);
