@@ -1,7 +1,7 @@
 #!/bin/bash
 # The controller's modules include each other without a cycle. A module is
-# a .c with its .h and its -private.h (lodge-api.c, lodge-api.h,
-# lodge-api-private.h); module A depends on module B when a file of A
+# a .c with its .h and its -private.h (lodge-foo.c, lodge-foo.h,
+# lodge-foo-private.h); module A depends on module B when a file of A
 # includes a header of B. Any cycle is printed with the #include lines
 # that make it, and the test fails.
 #
