@@ -752,3 +752,21 @@ lodge_app_manifest_format (const LodgeAppManifest *m)
 
   return lodge_xml_format_doc (doc);
 }
+
+LODGE_ENUM_IMPL (lodge_app_disk, LODGE_APP_DISK_LAST, "installed", "no-disk", "not-installed",
+                 "config-pending", "other-version");
+
+const char *
+lodge_app_disk_describe (LodgeAppDisk disk)
+{
+  static const char *const words[] = {
+    "installed",
+    "not installed (the first start lays it in)",
+    "not installed (the next start lays it in)",
+    "installed, configuration pending (the next start writes it)",
+    "another version installed (the next start lays this one in)",
+  };
+  G_STATIC_ASSERT (G_N_ELEMENTS (words) == LODGE_APP_DISK_LAST);
+  g_return_val_if_fail (disk < LODGE_APP_DISK_LAST, NULL);
+  return words[disk];
+}

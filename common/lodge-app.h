@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "lodge-enum.h"
+
 G_BEGIN_DECLS
 
 #define LODGE_APP_MANIFEST_NAME "lodge-app.xml"
@@ -83,5 +85,21 @@ gboolean lodge_app_check_tree_path (const char *path, GError **error);
 /* A path in the VE: absolute, normalised (no '.', '..', empty component,
  * trailing '/'), not '/', not /proc, /sys, /dev, /run or below them. */
 gboolean lodge_app_check_ve_path (const char *path, GError **error);
+
+/* What a VE's disk holds of an application, as the control center tells
+ * it (the "disk" member of GET /v1/environments/NAME/apps) and the CLI
+ * shows it: the planned version and configuration, or what the next
+ * start does about it. */
+typedef enum {
+  LODGE_APP_DISK_INSTALLED,      /* as planned */
+  LODGE_APP_DISK_NO_DISK,        /* the VE has no disk yet: its first start lays it in */
+  LODGE_APP_DISK_NOT_INSTALLED,  /* the next start lays it in */
+  LODGE_APP_DISK_CONFIG_PENDING, /* installed; the next start writes its configuration */
+  LODGE_APP_DISK_OTHER_VERSION,  /* another version: the next start lays this one in */
+  LODGE_APP_DISK_LAST
+} LodgeAppDisk;
+LODGE_ENUM_DECL (lodge_app_disk);
+/* In words, for people ("not installed (the next start lays it in)"). */
+const char *lodge_app_disk_describe (LodgeAppDisk disk);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-#include "lodge-api-private.h"
+#include "lodge-api.h"
 
 #include <errno.h>
 #include <string.h>
@@ -8,143 +8,58 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lodge-api-app.h"
+#include "lodge-api-repair.h"
+#include "lodge-define.h"
 #include "lodge-drain.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
-#include "lodge-guestfs.h"
-#include "lodge-libvirt.h"
-#include "lodge-storage-error.h"
-#include "lodge-xml.h"
+#include "lodge-http.h"
 
-#define N_OPS 4
-static const char *const op_names[N_OPS] = { "start", "stop", "restart", "migrate" };
+struct _LodgeApi {
+  SoupServer *server;
+  LodgeServices *services;
+  LodgeCtl *ctl;
+  const LodgeLifecycleOptions *lifecycle;
+  char *socket_path;
+  char *token;
+  GMutex lock; /* guards the figures below */
+  guint64 requests;
+  guint64 errors;
+  double latency_sum_s;
+};
 
-/* Idle seconds a repair appliance is kept for the next operation. */
-#define REPAIR_IDLE_S 60
+/* A request on its way through a worker thread. */
+typedef struct {
+  LodgeApi *api;
+  LodgeHttpRequest *r;
+} Call;
 
+/* [record, ...] of the records' JSON. */
 static void
-request_free (Request *r)
+respond_records (LodgeHttpRequest *r, GPtrArray *records, GBytes *(*to_json) (gconstpointer))
 {
-  lodge_api_stream_unref (r->stream);
-  g_free (r->method);
-  g_strfreev (r->parts);
-  g_clear_pointer (&r->query, g_hash_table_unref);
-  g_clear_pointer (&r->body, g_bytes_unref);
-  g_clear_pointer (&r->response, g_bytes_unref);
-  g_object_unref (r->msg);
-  g_free (r);
-}
-
-void
-lodge_api_respond (Request *r, guint status, const char *content_type, GBytes *body)
-{
-  r->status = status;
-  r->content_type = content_type;
-  g_clear_pointer (&r->response, g_bytes_unref);
-  r->response = body;
-}
-
-char *
-lodge_api_json_escape (const char *s)
-{
-  g_autoptr (JsonNode) n = json_node_new (JSON_NODE_VALUE);
-  json_node_set_string (n, s);
-  return json_to_string (n, FALSE);
-}
-
-void
-lodge_api_respond_error_code (Request *r, guint status, const char *code, const char *message)
-{
-  g_autofree char *msg = lodge_api_json_escape (message);
-  g_autofree char *text = g_strdup_printf ("{\"error\":{\"code\":\"%s\",\"message\":%s}}\n", code, msg);
-  lodge_api_respond (r, status, "application/json", g_bytes_new (text, strlen (text)));
-}
-
-void
-lodge_api_respond_error (Request *r, const GError *error)
-{
-  guint status = 500;
-  const char *code = "failed";
-  if (error->domain == LODGE_ERROR)
-    switch ((LodgeErrorCode) error->code)
-      {
-      case LODGE_ERROR_CAPACITY:
-        status = 409, code = "capacity";
-        break;
-      case LODGE_ERROR_IO:
-      case LODGE_ERROR_FAILED:
-        break;
-      default:
-        status = 400, code = "invalid";
-        break;
-      }
-  else if (error->domain == LODGE_STORAGE_ERROR)
-    switch ((LodgeStorageErrorCode) error->code)
-      {
-      case LODGE_STORAGE_ERROR_NOT_FOUND:
-        status = 404, code = "not-found";
-        break;
-      case LODGE_STORAGE_ERROR_EXISTS:
-      case LODGE_STORAGE_ERROR_CONFLICT:
-      case LODGE_STORAGE_ERROR_BUSY:
-        status = 409, code = "conflict";
-        break;
-      case LODGE_STORAGE_ERROR_UNREACHABLE:
-        status = 503, code = "unavailable";
-        break;
-      case LODGE_STORAGE_ERROR_INVALID:
-        status = 400, code = "invalid";
-        break;
-      default:
-        break;
-      }
-  else if (error->domain == LODGE_LIBVIRT_ERROR)
-    switch ((LodgeLibvirtErrorCode) error->code)
-      {
-      case LODGE_LIBVIRT_ERROR_NOT_FOUND:
-        status = 404, code = "not-found";
-        break;
-      case LODGE_LIBVIRT_ERROR_STATE:
-        status = 409, code = "conflict";
-        break;
-      case LODGE_LIBVIRT_ERROR_INVALID:
-        status = 400, code = "invalid";
-        break;
-      case LODGE_LIBVIRT_ERROR_UNREACHABLE:
-      case LODGE_LIBVIRT_ERROR_TIMEOUT:
-        status = 503, code = "unavailable";
-        break;
-      default:
-        break;
-      }
-  else if (error->domain == LODGE_GUESTFS_ERROR && error->code == LODGE_GUESTFS_ERROR_INVALID)
-    status = 400, code = "invalid";
-  else if (error->domain == LODGE_GUESTFS_ERROR && error->code == LODGE_GUESTFS_ERROR_NOT_FOUND)
-    status = 404, code = "not-found";
-  lodge_api_respond_error_code (r, status, code, error->message);
-}
-
-void
-lodge_api_respond_json (Request *r, guint status, GBytes *json)
-{
-  lodge_api_respond (r, status, "application/json", json);
-}
-
-/* "[" a "," b "]" of JSON objects. */
-static GBytes *
-json_array_of (GPtrArray *objects)
-{
-  GString *s = g_string_new ("[");
-  for (guint i = 0; i < objects->len; i++)
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (guint i = 0; i < records->len; i++)
     {
-      gsize len = 0;
-      const char *data = g_bytes_get_data (objects->pdata[i], &len);
-      if (i > 0)
-        g_string_append_c (s, ',');
-      g_string_append_len (s, data, len);
+      g_autoptr (GBytes) json = to_json (records->pdata[i]);
+      json_builder_add_value (b, lodge_http_json_node (json));
     }
-  g_string_append (s, "]\n");
-  return g_string_free_to_bytes (s);
+  json_builder_end_array (b);
+  lodge_http_respond_built (r, 200, b);
+}
+
+static GBytes *
+runtime_json (gconstpointer record)
+{
+  return lodge_runtime_record_to_json (record);
+}
+
+static GBytes *
+node_json (gconstpointer record)
+{
+  return lodge_node_record_to_json (record);
 }
 
 /* ---- routes, in a worker thread ---- */
@@ -152,117 +67,79 @@ json_array_of (GPtrArray *objects)
 /* The steps of an operation, each with when it happened (ms since the
  * request arrived). */
 typedef struct {
-  gint64 start_us;
+  LodgeHttpRequest *r;
   GPtrArray *what;
   GArray *ms;
-  Stream *stream;
 } Steps;
 
 static void
 collect_step (const char *what, gpointer user_data)
 {
   Steps *steps = user_data;
-  gint64 ms = (g_get_monotonic_time () - steps->start_us) / 1000;
+  gint64 ms = (g_get_monotonic_time () - steps->r->start_us) / 1000;
   g_ptr_array_add (steps->what, g_strdup (what));
   g_array_append_val (steps->ms, ms);
-  if (steps->stream != NULL)
-    {
-      g_autofree char *q = lodge_api_json_escape (what);
-      lodge_api_stream_post (steps->stream,
-                             g_strdup_printf ("{\"step\":%s,\"ms\":%" G_GINT64_FORMAT "}\n", q, ms));
-    }
-}
-
-static int
-op_index (const char *action)
-{
-  for (int i = 0; i < N_OPS; i++)
-    if (strcmp (op_names[i], action) == 0)
-      return i;
-  g_return_val_if_reached (0);
+  lodge_http_post_step (steps->r, what, ms);
 }
 
 static void
-route_lifecycle (Request *r, const char *name, const char *action)
+route_lifecycle (LodgeApi *api, LodgeHttpRequest *r, const char *name,
+                 LodgeLifecycleAction action)
 {
-  LodgeApi *api = r->api;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) step_what = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GArray) step_ms = g_array_new (FALSE, FALSE, sizeof (gint64));
-  Steps steps = { r->start_us, step_what, step_ms, r->stream };
-  const char *force = r->query != NULL ? g_hash_table_lookup (r->query, "force") : NULL;
-  gboolean forced = g_strcmp0 (force, "yes") == 0 || g_strcmp0 (force, "1") == 0;
-  /* One operation per VE at a time in this controller: a second request
-   * waits for the first, then acts on what it left (a second start of a
-   * running VE does nothing). */
-  guint wait_s = api->lifecycle->ready_timeout_s + api->lifecycle->stop_timeout_s
-                 + api->lifecycle->migrate_timeout_s + 30;
-  const char *to = r->query != NULL ? g_hash_table_lookup (r->query, "to") : NULL;
-  const char *downtime_s = r->query != NULL ? g_hash_table_lookup (r->query, "max_downtime_ms") : NULL;
+  Steps steps = { r, step_what, step_ms };
+  const char *downtime_s = lodge_http_query (r, "max_downtime_ms");
   guint64 downtime = 0;
   if (downtime_s != NULL && !g_ascii_string_to_unsigned (downtime_s, 10, 1, 60000, &downtime, NULL))
-    return lodge_api_respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
-  if ((strcmp (action, "start") == 0 || strcmp (action, "restart") == 0)
-      && !lodge_repairs_settle (api->repairs, name, &error))
-    return lodge_api_respond_error (r, error);
-  if (!lodge_ctl_begin (api->ctl, name, action, wait_s, &error))
-    return lodge_api_respond_error (r, error);
-  gint64 t0 = g_get_monotonic_time ();
-  gboolean ok = TRUE;
-  if (strcmp (action, "stop") == 0 || strcmp (action, "restart") == 0)
-    ok = lodge_lifecycle_stop (api->ctl, api->lifecycle, name, forced, &error);
-  if (ok && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0))
-    ok = lodge_lifecycle_start (api->ctl, api->lifecycle, name, collect_step, &steps, &error);
-  if (strcmp (action, "migrate") == 0)
-    ok = lodge_lifecycle_migrate (api->ctl, api->lifecycle, name, to, (guint) downtime,
-                                  collect_step, &steps, &error);
-  lodge_ctl_end (api->ctl, name);
-  int op = op_index (action);
-  g_mutex_lock (&api->lock);
-  api->op_count[op]++;
-  api->op_failed[op] += !ok;
-  api->op_sum_s[op] += (g_get_monotonic_time () - t0) / 1e6;
-  g_mutex_unlock (&api->lock);
-  if (!ok)
-    return lodge_api_respond_error (r, error);
+    return lodge_http_respond_error_code (r, 400, "invalid", "max_downtime_ms must be 1 to 60000");
+  if (!lodge_services_lifecycle (api->services, name, action, lodge_http_query_yes (r, "force"),
+                                 lodge_http_query (r, "to"), (guint) downtime, collect_step, &steps,
+                                 &error))
+    return lodge_http_respond_error (r, error);
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, name, &error);
   if (rt == NULL)
-    return lodge_api_respond_error (r, error);
+    return lodge_http_respond_error (r, error);
   g_autoptr (GBytes) state = lodge_runtime_record_to_json (rt);
-  g_autoptr (GString) out = g_string_new ("{\"steps\":[");
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "steps");
+  json_builder_begin_array (b);
   for (guint i = 0; i < step_what->len; i++)
-    {
-      g_autofree char *q = lodge_api_json_escape (step_what->pdata[i]);
-      g_string_append_printf (out, "%s%s", i ? "," : "", q);
-    }
-  g_string_append (out, "],\"step_ms\":[");
+    json_builder_add_string_value (b, step_what->pdata[i]);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "step_ms");
+  json_builder_begin_array (b);
   for (guint i = 0; i < step_ms->len; i++)
-    g_string_append_printf (out, "%s%" G_GINT64_FORMAT, i ? "," : "", g_array_index (step_ms, gint64, i));
-  g_string_append_printf (out, "],\"total_ms\":%" G_GINT64_FORMAT ",\"status\":",
-                          (g_get_monotonic_time () - r->start_us) / 1000);
-  g_string_append_len (out, g_bytes_get_data (state, NULL), g_bytes_get_size (state));
-  g_string_append (out, "}\n");
-  lodge_api_respond_json (r, 200, g_string_free_to_bytes (g_steal_pointer (&out)));
+    json_builder_add_int_value (b, g_array_index (step_ms, gint64, i));
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "total_ms");
+  json_builder_add_int_value (b, (g_get_monotonic_time () - r->start_us) / 1000);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_value (b, lodge_http_json_node (state));
+  json_builder_end_object (b);
+  lodge_http_respond_built (r, 200, b);
 }
 
 /* The runtime record, with what people ask of a status: uptime, the
  * addresses of the definition, the tier (pool) of the disk. */
 static void
-route_status (Request *r, const char *name)
+route_status (LodgeApi *api, LodgeHttpRequest *r, const char *name)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (r->api->ctl, name, &error);
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, name, &error);
   if (rt == NULL)
-    return lodge_api_respond_error (r, error);
+    return lodge_http_respond_error (r, error);
   g_autoptr (GBytes) json = lodge_runtime_record_to_json (rt);
   g_autoptr (JsonParser) parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, g_bytes_get_data (json, NULL),
                                    (gssize) g_bytes_get_size (json), &error))
-    return lodge_api_respond_error_code (r, 500, "failed", error->message);
+    return lodge_http_respond_error_code (r, 500, "failed", error->message);
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
   if (rt->phase == LODGE_PHASE_RUNNING)
     json_object_set_int_member (o, "uptime_s", (g_get_real_time () - rt->since_us) / G_USEC_PER_SEC);
-  g_autoptr (GBytes) xml = lodge_ctl_get_definition (r->api->ctl, name, NULL);
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (api->ctl, name, NULL);
   g_autoptr (LodgeEnvDef) def =
     xml != NULL ? lodge_env_def_load (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, NULL)
                 : NULL;
@@ -282,30 +159,27 @@ route_status (Request *r, const char *name)
       json_object_set_array_member (o, "addresses", addrs);
       json_object_set_int_member (o, "replicas", lodge_env_def_effective_replicas (def));
     }
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_root (gen, json_parser_get_root (parser));
-  gsize len = 0;
-  char *text = json_generator_to_data (gen, &len);
-  lodge_api_respond_json (r, 200, g_bytes_new_take (text, len));
+  char *text = json_to_string (json_parser_get_root (parser), FALSE); /* no newline, as ever */
+  lodge_http_respond (r, 200, "application/json", g_bytes_new_take (text, strlen (text)));
 }
 
 /* The guest's serial console log: its last ?lines=N lines (default 100),
  * or, with ?offset=BYTES, what was written from there on (for following
  * it). The header Lodge-Console-Offset gives where the answer ends. */
 static void
-route_console (Request *r, const char *name)
+route_console (LodgeApi *api, LodgeHttpRequest *r, const char *name)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) xml = lodge_ctl_get_definition (r->api->ctl, name, &error);
+  g_autoptr (GBytes) xml = lodge_ctl_get_definition (api->ctl, name, &error);
   if (xml == NULL)
-    return lodge_api_respond_error (r, error);
-  const char *lines_s = r->query != NULL ? g_hash_table_lookup (r->query, "lines") : NULL;
-  const char *offset_s = r->query != NULL ? g_hash_table_lookup (r->query, "offset") : NULL;
+    return lodge_http_respond_error (r, error);
+  const char *lines_s = lodge_http_query (r, "lines");
+  const char *offset_s = lodge_http_query (r, "offset");
   guint64 lines = 100, offset = 0;
   if ((lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 0, 1000000, &lines, NULL))
       || (offset_s != NULL && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL)))
-    return lodge_api_respond_error_code (r, 400, "invalid", "lines and offset must be non-negative numbers");
-  g_autofree char *path = g_build_filename (r->api->lifecycle->state_dir, name, "console.log", NULL);
+    return lodge_http_respond_error_code (r, 400, "invalid", "lines and offset must be non-negative numbers");
+  g_autofree char *path = g_build_filename (api->lifecycle->state_dir, name, "console.log", NULL);
   g_autofree char *text = NULL;
   gsize len = 0;
   if (!g_file_get_contents (path, &text, &len, NULL))
@@ -333,13 +207,13 @@ route_console (Request *r, const char *name)
   g_autofree char *end = g_strdup_printf ("%" G_GSIZE_FORMAT, len);
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg),
                                 "Lodge-Console-Offset", end);
-  lodge_api_respond (r, 200, "text/plain; charset=utf-8", g_bytes_new (text + from, len - from));
+  lodge_http_respond (r, 200, "text/plain; charset=utf-8", g_bytes_new (text + from, len - from));
 }
 
 static void
-route_environments (Request *r)
+route_environments (LodgeApi *api, LodgeHttpRequest *r)
 {
-  LodgeCtl *ctl = r->api->ctl;
+  LodgeCtl *ctl = api->ctl;
   g_autoptr (GError) error = NULL;
   guint n = g_strv_length (r->parts);
   const char *name = n >= 3 ? r->parts[2] : NULL;
@@ -349,11 +223,8 @@ route_environments (Request *r)
     {
       g_autoptr (GPtrArray) list = lodge_ctl_list (ctl, &error);
       if (list == NULL)
-        return lodge_api_respond_error (r, error);
-      g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-      for (guint i = 0; i < list->len; i++)
-        g_ptr_array_add (objs, lodge_runtime_record_to_json (list->pdata[i]));
-      return lodge_api_respond_json (r, 200, json_array_of (objs));
+        return lodge_http_respond_error (r, error);
+      return respond_records (r, list, runtime_json);
     }
   if ((n == 2 && strcmp (r->method, "POST") == 0) || (n == 3 && strcmp (r->method, "PUT") == 0))
     {
@@ -363,116 +234,114 @@ route_environments (Request *r)
       g_autofree char *defined = NULL;
       gboolean created = FALSE;
       LodgeDefineMode mode = n == 2 ? LODGE_DEFINE_CREATE : LODGE_DEFINE_CREATE_OR_REPLACE;
-      if (!lodge_ctl_define (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created, &error))
-        return lodge_api_respond_error (r, error);
-      g_autofree char *qname = lodge_api_json_escape (defined);
-      g_autofree char *text = g_strdup_printf ("{\"name\":%s,\"created\":%s}\n", qname,
-                                               created ? "true" : "false");
-      return lodge_api_respond_json (r, created ? 201 : 200, g_bytes_new (text, strlen (text)));
+      if (!lodge_define_env (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created,
+                             &error))
+        return lodge_http_respond_error (r, error);
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, defined);
+      json_builder_set_member_name (b, "created");
+      json_builder_add_boolean_value (b, created);
+      json_builder_end_object (b);
+      return lodge_http_respond_built (r, created ? 201 : 200, b);
     }
   if (n == 3 && strcmp (r->method, "GET") == 0)
     {
       GBytes *xml = lodge_ctl_get_definition (ctl, name, &error);
       if (xml == NULL)
-        return lodge_api_respond_error (r, error);
-      return lodge_api_respond (r, 200, "application/xml", xml);
+        return lodge_http_respond_error (r, error);
+      return lodge_http_respond (r, 200, "application/xml", xml);
     }
   if (n == 3 && strcmp (r->method, "DELETE") == 0)
     {
-      const char *storage = r->query != NULL ? g_hash_table_lookup (r->query, "storage") : NULL;
-      gboolean remove_disk = g_strcmp0 (storage, "yes") == 0 || g_strcmp0 (storage, "1") == 0;
-      lodge_repairs_release (r->api->repairs, name); /* its snapshot goes with the disk */
-      /* A claim a dead controller left is settled first, as for a start. */
-      if (!lodge_repairs_settle (r->api->repairs, name, &error)
-          || !lodge_ctl_undefine (ctl, name, remove_disk, &error))
-        return lodge_api_respond_error (r, error);
-      return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
+      if (!lodge_services_undefine (api->services, name, lodge_http_query_yes (r, "storage"),
+                                    &error))
+        return lodge_http_respond_error (r, error);
+      return lodge_http_respond_json (r, 200, g_strdup ("{}"));
     }
   if (n == 4 && g_strcmp0 (action, "status") == 0 && strcmp (r->method, "GET") == 0)
-    return route_status (r, name);
+    return route_status (api, r, name);
   if (n == 4 && g_strcmp0 (action, "console") == 0 && strcmp (r->method, "GET") == 0)
-    return route_console (r, name);
+    return route_console (api, r, name);
   if (n == 5 && strcmp (action, "repair") == 0 && strcmp (r->method, "POST") == 0)
-    return lodge_api_route_repair (r, name, r->parts[4]);
+    return lodge_api_repair_route (r, api->services, name, r->parts[4]);
   if (n >= 4 && n <= 6 && (strcmp (action, "apps") == 0 || strcmp (action, "exec") == 0
                            || strcmp (action, "passwd") == 0))
-    return lodge_api_route_guest (r, name, action);
-  if (n == 4 && strcmp (r->method, "POST") == 0
-      && (g_strcmp0 (action, "start") == 0 || g_strcmp0 (action, "stop") == 0
-          || g_strcmp0 (action, "restart") == 0 || g_strcmp0 (action, "migrate") == 0))
-    return route_lifecycle (r, name, action);
-  lodge_api_respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
-                      "no such method or path in the API");
+    return lodge_api_app_route (r, api->services, name, action);
+  int lifecycle = n == 4 ? lodge_lifecycle_action_from_string (action) : -1;
+  if (lifecycle >= 0 && strcmp (r->method, "POST") == 0)
+    return route_lifecycle (api, r, name, lifecycle);
+  lodge_http_respond_error_code (r, n <= 4 ? 405 : 404, n <= 4 ? "invalid" : "not-found",
+                                 "no such method or path in the API");
 }
 
 /* Drain: the node takes no new VEs, and its running VEs migrate away; the
  * answer lists each one's outcome. */
 static void
-route_drain (Request *r, const char *node)
+route_drain (LodgeApi *api, LodgeHttpRequest *r, const char *node)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) outcomes = lodge_drain_node (r->api->ctl, r->api->lifecycle, node, &error);
+  g_autoptr (GPtrArray) outcomes = lodge_drain_node (api->ctl, api->lifecycle, node, &error);
   if (outcomes == NULL)
-    return lodge_api_respond_error (r, error);
-  g_autoptr (GString) migrated = g_string_new (NULL), failed = g_string_new (NULL);
-  for (guint i = 0; i < outcomes->len; i++)
+    return lodge_http_respond_error (r, error);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "node");
+  json_builder_add_string_value (b, node);
+  for (int moved = 1; moved >= 0; moved--)
     {
-      LodgeDrainOutcome *o = outcomes->pdata[i];
-      g_autofree char *qname = lodge_api_json_escape (o->name);
-      GString *to = o->error == NULL ? migrated : failed;
-      if (to->len > 0)
-        g_string_append_c (to, ',');
-      if (o->error != NULL)
+      json_builder_set_member_name (b, moved ? "migrated" : "failed");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < outcomes->len; i++)
         {
-          g_autofree char *qmsg = lodge_api_json_escape (o->error);
-          g_string_append_printf (to, "{\"name\":%s,\"error\":%s}", qname, qmsg);
+          LodgeDrainOutcome *o = outcomes->pdata[i];
+          if ((o->error == NULL) != moved)
+            continue;
+          json_builder_begin_object (b);
+          json_builder_set_member_name (b, "name");
+          json_builder_add_string_value (b, o->name);
+          if (o->error != NULL)
+            {
+              json_builder_set_member_name (b, "error");
+              json_builder_add_string_value (b, o->error);
+            }
+          else
+            {
+              json_builder_set_member_name (b, "to");
+              json_builder_add_string_value (b, o->to);
+              json_builder_set_member_name (b, "migration_ms");
+              json_builder_add_int_value (b, (gint64) o->migration_ms);
+              json_builder_set_member_name (b, "downtime_ms");
+              json_builder_add_int_value (b, (gint64) o->downtime_ms);
+            }
+          json_builder_end_object (b);
         }
-      else
-        {
-          g_autofree char *qto = lodge_api_json_escape (o->to);
-          g_string_append_printf (to, "{\"name\":%s,\"to\":%s,\"migration_ms\":%" G_GUINT64_FORMAT
-                                  ",\"downtime_ms\":%" G_GUINT64_FORMAT "}",
-                                  qname, qto, o->migration_ms, o->downtime_ms);
-        }
+      json_builder_end_array (b);
     }
-  g_autofree char *qnode = lodge_api_json_escape (node);
-  g_autofree char *text = g_strdup_printf ("{\"node\":%s,\"migrated\":[%s],\"failed\":[%s]}\n",
-                                           qnode, migrated->str, failed->str);
-  lodge_api_respond_json (r, 200, g_bytes_new (text, strlen (text)));
+  json_builder_end_object (b);
+  lodge_http_respond_built (r, 200, b);
 }
 
 static void
-route_nodes (Request *r)
+route_nodes (LodgeApi *api, LodgeHttpRequest *r)
 {
   g_autoptr (GError) error = NULL;
   guint n = g_strv_length (r->parts);
   if (n == 4 && strcmp (r->method, "POST") == 0 && strcmp (r->parts[3], "drain") == 0)
-    return route_drain (r, r->parts[2]);
+    return route_drain (api, r, r->parts[2]);
   if (n == 4 && strcmp (r->method, "POST") == 0 && strcmp (r->parts[3], "undrain") == 0)
     {
-      g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
-      LodgeNodeRecord *found = lodge_ctl_find_node (nodes, r->parts[2]);
-      if (nodes == NULL)
-        return lodge_api_respond_error (r, error);
-      if (found == NULL)
-        return lodge_api_respond_error_code (r, 404, "not-found", "unknown node");
-      if (found->state == LODGE_NODE_FENCED)
-        return lodge_api_respond_error_code (r, 409, "conflict",
-                                   "the node is fenced; the control center clears that when its "
-                                   "agent is back and has destroyed its stale guests");
-      if (!lodge_ctl_set_node_state (r->api->ctl, r->parts[2], LODGE_NODE_UP, &error))
-        return lodge_api_respond_error (r, error);
-      return lodge_api_respond_json (r, 200, g_bytes_new_static ("{}\n", 3));
+      if (!lodge_services_undrain (api->services, r->parts[2], &error))
+        return lodge_http_respond_error (r, error);
+      return lodge_http_respond_json (r, 200, g_strdup ("{}"));
     }
   if (n != 2 || strcmp (r->method, "GET") != 0)
-    return lodge_api_respond_error_code (r, 404, "not-found", "no such method or path in the API");
-  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (r->api->ctl, &error);
+    return lodge_http_respond_error_code (r, 404, "not-found", "no such method or path in the API");
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (api->ctl, &error);
   if (nodes == NULL)
-    return lodge_api_respond_error (r, error);
-  g_autoptr (GPtrArray) objs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
-  for (guint i = 0; i < nodes->len; i++)
-    g_ptr_array_add (objs, lodge_node_record_to_json (nodes->pdata[i]));
-  lodge_api_respond_json (r, 200, json_array_of (objs));
+    return lodge_http_respond_error (r, error);
+  respond_records (r, nodes, node_json);
 }
 
 /* @v with six decimals and a point, in @buf. */
@@ -483,15 +352,14 @@ seconds (char buf[G_ASCII_DTOSTR_BUF_SIZE], double v)
 }
 
 static void
-route_metrics (Request *r)
+route_metrics (LodgeApi *api, LodgeHttpRequest *r)
 {
   g_autoptr (GError) error = NULL;
-  LodgeApi *api = r->api;
   g_autoptr (GString) out = g_string_new (NULL);
   g_autoptr (GPtrArray) list = lodge_ctl_list (api->ctl, &error);
   g_autoptr (GPtrArray) nodes = list != NULL ? lodge_ctl_nodes (api->ctl, &error) : NULL;
   if (nodes == NULL)
-    return lodge_api_respond_error (r, error);
+    return lodge_http_respond_error (r, error);
 
   guint phases[LODGE_PHASE_LAST] = { 0 }, states[LODGE_NODE_STATE_LAST] = { 0 };
   for (guint i = 0; i < list->len; i++)
@@ -511,6 +379,9 @@ route_metrics (Request *r)
    * under de_DE is not a number to it). */
   char num[G_ASCII_DTOSTR_BUF_SIZE];
   g_mutex_lock (&api->lock);
+  guint64 requests = api->requests, errors = api->errors;
+  double latency_s = api->latency_sum_s;
+  g_mutex_unlock (&api->lock);
   g_string_append_printf (out,
                           "# HELP lodge_api_requests_total API requests answered.\n"
                           "# TYPE lodge_api_requests_total counter\n"
@@ -522,72 +393,64 @@ route_metrics (Request *r)
                           "# TYPE lodge_api_request_seconds summary\n"
                           "lodge_api_request_seconds_sum %s\n"
                           "lodge_api_request_seconds_count %" G_GUINT64_FORMAT "\n",
-                          api->requests, api->errors, seconds (num, api->latency_sum_s), api->requests);
+                          requests, errors, seconds (num, latency_s), requests);
+  LodgeActionStats ops;
+  lodge_services_get_action_stats (api->services, &ops);
   g_string_append (out, "# HELP lodge_operation_seconds Time lifecycle operations took.\n"
                         "# TYPE lodge_operation_seconds summary\n");
-  for (int i = 0; i < N_OPS; i++)
+  for (int i = 0; i < LODGE_LIFECYCLE_ACTION_LAST; i++)
     g_string_append_printf (out,
                             "lodge_operation_seconds_sum{op=\"%s\"} %s\n"
                             "lodge_operation_seconds_count{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            op_names[i], seconds (num, api->op_sum_s[i]), op_names[i], api->op_count[i]);
+                            lodge_lifecycle_action_to_string (i), seconds (num, ops.seconds[i]),
+                            lodge_lifecycle_action_to_string (i), ops.count[i]);
   g_string_append (out, "# HELP lodge_operation_failures_total Lifecycle operations that failed.\n"
                         "# TYPE lodge_operation_failures_total counter\n");
-  for (int i = 0; i < N_OPS; i++)
+  for (int i = 0; i < LODGE_LIFECYCLE_ACTION_LAST; i++)
     g_string_append_printf (out, "lodge_operation_failures_total{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                            op_names[i], api->op_failed[i]);
-  g_mutex_unlock (&api->lock);
-  lodge_api_respond (r, 200, "text/plain; version=0.0.4", g_string_free_to_bytes (g_steal_pointer (&out)));
+                            lodge_lifecycle_action_to_string (i), ops.failed[i]);
+  lodge_http_respond (r, 200, "text/plain; version=0.0.4",
+                      g_string_free_to_bytes (g_steal_pointer (&out)));
 }
 
 static void
 worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  Request *r = data;
+  Call *call = data;
+  LodgeHttpRequest *r = call->r;
   const char *first = r->parts[0] != NULL ? r->parts[0] : "";
   const char *second = first[0] != '\0' ? r->parts[1] : NULL;
   if (strcmp (first, "metrics") == 0 && second == NULL)
-    route_metrics (r);
+    route_metrics (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "environments") == 0)
-    route_environments (r);
+    route_environments (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
-    route_nodes (r);
+    route_nodes (call->api, r);
   else
-    lodge_api_respond_error_code (r, 404, "not-found", "no such path in the API (it starts with /v1/)");
+    lodge_http_respond_error_code (r, 404, "not-found",
+                                   "no such path in the API (it starts with /v1/)");
   g_task_return_boolean (task, TRUE);
 }
 
+/* In the main loop: the answer goes out, and counts. */
 static void
-worker_done (GObject *source, GAsyncResult *result, gpointer data)
+answered (LodgeApi *api, LodgeHttpRequest *r)
 {
-  Request *r = data;
-  LodgeApi *api = r->api;
-  gsize len = 0;
-  const char *body = r->response != NULL ? g_bytes_get_data (r->response, &len) : "";
-  if (r->stream != NULL && lodge_api_stream_is_gone (r->stream))
-    ; /* the client went away: its message is finished already */
-  else if (r->stream != NULL && r->stream->started)
-    {
-      /* The status is sent already: the outcome is the last line. */
-      g_autofree char *text = g_strndup (body, len);
-      g_strchomp (text);
-      char *line = r->status < 300 ? g_strdup_printf ("{\"result\":%s}\n", text)
-                                   : g_strdup_printf ("%s\n", text); /* {"error": ...} */
-      lodge_api_stream_write (r->stream, line);
-      soup_message_body_complete (soup_server_message_get_response_body (r->msg));
-      soup_server_message_unpause (r->msg);
-    }
-  else
-    {
-      soup_server_message_set_status (r->msg, r->status, NULL);
-      soup_server_message_set_response (r->msg, r->content_type, SOUP_MEMORY_COPY, body, len);
-      soup_server_message_unpause (r->msg);
-    }
+  lodge_http_request_send (r);
   g_mutex_lock (&api->lock);
   api->requests++;
   api->errors += r->status >= 400;
   api->latency_sum_s += (g_get_monotonic_time () - r->start_us) / 1e6;
   g_mutex_unlock (&api->lock);
-  request_free (r);
+  lodge_http_request_free (r);
+}
+
+static void
+worker_done (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Call *call = data;
+  answered (call->api, call->r);
+  g_free (call);
 }
 
 /* ---- the main loop's side ---- */
@@ -618,73 +481,28 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
          gpointer user_data)
 {
   LodgeApi *api = user_data;
-  Request *r = g_new0 (Request, 1);
-  r->api = api;
-  r->msg = g_object_ref (msg);
-  r->start_us = g_get_monotonic_time ();
-  r->method = g_strdup (soup_server_message_get_method (msg));
-  r->parts = g_strsplit (path[0] == '/' ? path + 1 : path, "/", 6);
-  r->query = query != NULL ? g_hash_table_ref (query) : NULL;
-
+  LodgeHttpRequest *r = lodge_http_request_new (msg, path, query);
   if (!authorized (api, msg))
     {
-      lodge_api_respond_error_code (r, 401, "unauthorized",
-                          "this request needs 'Authorization: Bearer TOKEN' (the API token)");
-      soup_server_message_pause (msg);
-      worker_done (NULL, NULL, r);
-      return;
+      lodge_http_respond_error_code (r, 401, "unauthorized",
+                                     "this request needs 'Authorization: Bearer TOKEN' (the API token)");
+      return answered (api, r);
     }
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-  if (body != NULL && body->length > LODGE_XML_MAX_BYTES)
-    {
-      lodge_api_respond_error_code (r, 413, "invalid", "the request body is over the 1 MiB limit");
-      soup_server_message_pause (msg);
-      worker_done (NULL, NULL, r);
-      return;
-    }
-  if (body != NULL && body->length > 0)
-    r->body = soup_message_body_flatten (body);
-
-  const char *accept = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                     "Accept");
-  if (accept != NULL && strstr (accept, "application/x-ndjson") != NULL)
-    {
-      r->stream = lodge_api_stream_new (msg);
-    }
-  soup_server_message_pause (msg);
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, worker_done, r);
-  g_task_set_task_data (task, r, NULL);
+  if (!lodge_http_request_read (r))
+    return answered (api, r);
+  Call *call = g_new0 (Call, 1);
+  call->api = api;
+  call->r = r;
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, worker_done, call);
+  g_task_set_task_data (task, call, NULL);
   g_task_run_in_thread (task, worker);
 }
 
-static void
-expire_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
-{
-  LodgeApi *api = data;
-  lodge_repairs_expire (api->repairs);
-  g_atomic_int_set (&api->expiring, 0);
-  g_task_return_boolean (task, TRUE);
-}
-
-/* Idle repair appliances are closed in a thread: a shutdown takes a
- * second or so, the main loop never waits for it. */
-static gboolean
-expire_repairs_cb (gpointer data)
-{
-  LodgeApi *api = data;
-  if (!g_atomic_int_compare_and_exchange (&api->expiring, 0, 1))
-    return G_SOURCE_CONTINUE;
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, NULL, NULL);
-  g_task_set_task_data (task, api, NULL);
-  g_task_run_in_thread (task, expire_thread);
-  return G_SOURCE_CONTINUE;
-}
-
 LodgeApi *
-lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle, const char *socket_path,
-               guint tcp_port, const char *token, GError **error)
+lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port, const char *token,
+               GError **error)
 {
-  g_return_val_if_fail (ctl != NULL && socket_path != NULL, NULL);
+  g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
   if (tcp_port != 0 && (token == NULL || strlen (token) < 16))
     {
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
@@ -693,13 +511,11 @@ lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle, const char
     }
   g_autoptr (LodgeApi) api = g_new0 (LodgeApi, 1);
   g_mutex_init (&api->lock);
-  api->ctl = ctl;
-  api->lifecycle = lifecycle;
+  api->services = services;
+  api->ctl = lodge_services_get_ctl (services);
+  api->lifecycle = lodge_services_get_lifecycle (services);
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
-  api->repairs = lodge_repairs_new (ctl, lifecycle, REPAIR_IDLE_S);
-  api->apps = (LodgeApps) { ctl, api->repairs, lifecycle };
-  api->expire_source = g_timeout_add_seconds (5, expire_repairs_cb, api);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
 
@@ -740,11 +556,6 @@ lodge_api_free (LodgeApi *api)
       soup_server_disconnect (api->server);
       g_object_unref (api->server);
     }
-  if (api->expire_source != 0)
-    g_source_remove (api->expire_source);
-  while (g_atomic_int_get (&api->expiring))
-    g_usleep (10000); /* the expiry thread uses the repairs */
-  lodge_repairs_free (api->repairs);
   if (api->socket_path != NULL)
     g_unlink (api->socket_path);
   g_free (api->socket_path);

@@ -23,8 +23,7 @@
 
 #include <glib.h>
 
-#include "lodge-ctl.h"
-#include "lodge-lifecycle.h"
+#include "lodge-services.h"
 
 G_BEGIN_DECLS
 
@@ -33,9 +32,8 @@ typedef struct _LodgeApi LodgeApi;
 /* Listens on the UNIX socket @socket_path (made mode 0600 in a 0700
  * directory), and on @tcp_port of 127.0.0.1 if not 0, where every request
  * must carry "Authorization: Bearer @token". */
-LodgeApi *lodge_api_new (LodgeCtl *ctl, const LodgeLifecycleOptions *lifecycle,
-                         const char *socket_path, guint tcp_port, const char *token,
-                         GError **error);
+LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port,
+                         const char *token, GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

@@ -1,11 +1,11 @@
 /* The running VE through its guest agent: live configuration of an
  * application, its state as the guest reports it, `lodge exec` and
  * `lodge passwd`. Every call is logged with who asked. */
-#include "lodge-apps.h"
+#include "lodge-apps-guest.h"
 
 #include <string.h>
 
-#include "lodge-apps-private.h"
+#include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-libvirt.h"
 #include "lodge-rbd.h"
@@ -184,7 +184,7 @@ launch_changed (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
 
 static gboolean
 configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange *c,
-                gboolean *ret_launch_changed, LodgeLifecycleProgress progress,
+                gboolean *ret_launch_changed, LodgeProgress progress,
                 gpointer progress_data, GError **error)
 {
   *ret_launch_changed = launch_changed (lv, name, c->plan);
@@ -220,9 +220,9 @@ configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange
 }
 
 char *
-lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
-                      const char *who, LodgeRepairOutput out, gpointer out_data,
-                      LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+lodge_apps_guest_configure (LodgeApps *a, const char *name, const char *app, JsonObject *args,
+                            const char *who, LodgeRepairOutput out, gpointer out_data,
+                            LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   if (rt == NULL)
@@ -249,14 +249,8 @@ lodge_apps_configure (LodgeApps *a, const char *name, const char *app, JsonObjec
     lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, FALSE, error);
   if (c == NULL)
     return NULL;
-  g_autofree char *what = g_strdup_printf ("app configure %s", app);
-  g_autofree char *running = NULL;
-  if (!lodge_ctl_try_begin (a->ctl, name, what, &running))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is busy (%s); try again when that is done", name, running);
-      return NULL;
-    }
+  if (!lodge_ctl_try_begin (a->ctl, name, LODGE_OP_APP_CONFIGURE, app, error))
+    return NULL;
   g_message ("app configure %s %s by %s (live)", name, app, who);
   g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "a live configuration", error);
   gboolean relaunch = FALSE;
@@ -317,7 +311,7 @@ add_live_state (JsonBuilder *b, LodgeLibvirt *lv, const char *name, const LodgeA
 }
 
 char *
-lodge_apps_list (LodgeApps *a, const char *name, GError **error)
+lodge_apps_guest_list (LodgeApps *a, const char *name, GError **error)
 {
   g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (a->ctl, name, error);
   if (def == NULL)
@@ -373,19 +367,19 @@ lodge_apps_list (LodgeApps *a, const char *name, GError **error)
           json_builder_add_string_value (b, g_hash_table_lookup (plan->values, p->name));
         }
       json_builder_end_object (b);
-      const char *disk_state = "not installed (the first start lays it in)";
+      LodgeAppDisk disk = LODGE_APP_DISK_NO_DISK;
       g_autofree char *have = NULL;
       if (rt->disk_image != NULL)
         {
-          g_autofree char *key = lodge_app_meta_key (app->name);
+          g_autofree char *key = lodge_app_plan_meta_key (app->name);
           have = lodge_rbd_meta_get (rados, rt->disk_pool, rt->disk_image, key, NULL);
-          disk_state = have == NULL ? "not installed (the next start lays it in)"
-                       : strcmp (have, plan->stamp) == 0 ? "installed"
-                       : g_str_has_prefix (have, plan->source) ? "installed, configuration pending (the next start writes it)"
-                                                               : "another version installed (the next start lays this one in)";
+          disk = have == NULL ? LODGE_APP_DISK_NOT_INSTALLED
+                 : strcmp (have, plan->stamp) == 0 ? LODGE_APP_DISK_INSTALLED
+                 : g_str_has_prefix (have, plan->source) ? LODGE_APP_DISK_CONFIG_PENDING
+                                                         : LODGE_APP_DISK_OTHER_VERSION;
         }
       json_builder_set_member_name (b, "disk");
-      json_builder_add_string_value (b, disk_state);
+      json_builder_add_string_value (b, lodge_app_disk_to_string (disk));
       if (lv != NULL)
         add_live_state (b, lv, name, plan);
       json_builder_end_object (b);
@@ -397,7 +391,8 @@ lodge_apps_list (LodgeApps *a, const char *name, GError **error)
 /* ---- exec, passwd ---- */
 
 char *
-lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *who, GError **error)
+lodge_apps_guest_exec (LodgeApps *a, const char *name, JsonObject *args, const char *who,
+                       GError **error)
 {
   JsonArray *argv_json = args != NULL && json_object_has_member (args, "argv")
                              && JSON_NODE_HOLDS_ARRAY (json_object_get_member (args, "argv"))
@@ -494,7 +489,8 @@ lodge_apps_exec (LodgeApps *a, const char *name, JsonObject *args, const char *w
 }
 
 char *
-lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char *who, GError **error)
+lodge_apps_guest_passwd (LodgeApps *a, const char *name, JsonObject *args, const char *who,
+                         GError **error)
 {
   const char *hash = args != NULL ? json_object_get_string_member_with_default (args, "password_hash", NULL) : NULL;
   if (hash == NULL)
@@ -524,7 +520,7 @@ lodge_apps_passwd (LodgeApps *a, const char *name, JsonObject *args, const char 
       if (lv == NULL || !lodge_libvirt_guest_set_password (lv, name, "root", hash, error))
         return NULL;
     }
-  if (!lodge_ctl_define (a->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, name, NULL,
+  if (!lodge_define_env (a->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, name, NULL,
                          NULL, error))
     {
       g_prefix_error (error, "%s: ", live ? "the guest has the new password, but the definition "

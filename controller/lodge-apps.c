@@ -5,280 +5,19 @@
 
 #include <string.h>
 
-#include "lodge-apps-private.h"
+#include "lodge-define.h"
 #include "lodge-error.h"
 #include "lodge-rbd.h"
-#include "lodge-repairs-private.h"
+#include "lodge-disk-job.h"
 #include "lodge-storage-error.h"
 
-#define META_PREFIX "lodge.app."
-
-void
-lodge_app_plan_free (LodgeAppPlan *plan)
-{
-  if (plan == NULL)
-    return;
-  lodge_template_free (plan->tmpl);
-  lodge_app_manifest_free (plan->manifest);
-  g_clear_pointer (&plan->values, g_hash_table_unref);
-  g_free (plan->launch);
-  g_free (plan->source);
-  g_free (plan->disk);
-  g_free (plan->stamp);
-  g_free (plan);
-}
-
-/* What the disk's metadata says once the plan is laid in: the source, and
- * a digest of the values (a change of them rewrites the config files). */
-static char *
-stamp_of (const LodgeAppPlan *plan)
-{
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autoptr (GList) keys = g_hash_table_get_keys (plan->values);
-  keys = g_list_sort (keys, (GCompareFunc) strcmp);
-  for (GList *l = keys; l != NULL; l = l->next)
-    {
-      const char *v = g_hash_table_lookup (plan->values, l->data);
-      g_checksum_update (sum, l->data, -1);
-      g_checksum_update (sum, (const guchar *) "=", 1);
-      g_checksum_update (sum, (const guchar *) v, -1);
-      g_checksum_update (sum, (const guchar *) "\n", 1);
-    }
-  g_autofree char *hex = g_strndup (g_checksum_get_string (sum), 16);
-  return g_strdup_printf ("%s values=%s", plan->source, hex);
-}
-
-LodgeAppPlan *
-lodge_app_plan_new (LodgeStore *store, const LodgeEnvApplication *app, GError **error)
-{
-  g_autoptr (LodgeAppPlan) plan = g_new0 (LodgeAppPlan, 1);
-  plan->app = app;
-  plan->tmpl = lodge_template_get_kind (store, app->source_template,
-                                        LODGE_TEMPLATE_KIND_APPLICATION, error);
-  plan->version = plan->tmpl != NULL
-                    ? lodge_template_find_version (plan->tmpl, app->source_version, error) : NULL;
-  if (plan->version != NULL && plan->version->manifest == NULL)
-    g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
-                 "template %s@%s has no manifest in its record", plan->tmpl->name,
-                 plan->version->version);
-  if (plan->version == NULL || plan->version->manifest == NULL)
-    {
-      g_prefix_error (error, "application %s: ", app->name);
-      return NULL;
-    }
-  plan->source = g_strdup_printf ("%s@%s", plan->tmpl->name, plan->version->version);
-  g_autofree char *origin = g_strdup_printf ("%s/" LODGE_APP_MANIFEST_NAME, plan->source);
-  plan->manifest = lodge_app_manifest_parse (plan->version->manifest,
-                                             strlen (plan->version->manifest), origin, error);
-  if (plan->manifest == NULL)
-    {
-      g_prefix_error (error, "application %s: ", app->name);
-      return NULL;
-    }
-  g_autoptr (GHashTable) given = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < app->params->len; i++)
-    {
-      LodgeEnvParam *p = app->params->pdata[i];
-      g_hash_table_insert (given, p->name, p->value);
-    }
-  /* Its errors name the application. */
-  plan->values = lodge_app_manifest_values (plan->manifest, given, app->name, error);
-  if (plan->values == NULL)
-    return NULL;
-  plan->launch = app->launch != NULL
-                   ? g_strdup (app->launch)
-                   : lodge_app_render (plan->manifest->launch, plan->values, TRUE, "launch", error);
-  if (plan->launch == NULL)
-    {
-      g_prefix_error (error, "application %s: ", app->name);
-      return NULL;
-    }
-  plan->disk = g_strdup_printf ("%s/%s@%s", plan->tmpl->pool, plan->tmpl->image,
-                                plan->version->snapshot);
-  plan->stamp = stamp_of (plan);
-  return g_steal_pointer (&plan);
-}
-
-GPtrArray *
-lodge_apps_plan (LodgeStore *store, const LodgeEnvDef *def, GError **error)
-{
-  g_autoptr (GPtrArray) plans = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_app_plan_free);
-  for (guint i = 0; i < def->applications->len; i++)
-    {
-      const LodgeEnvApplication *app = def->applications->pdata[i];
-      LodgeAppPlan *plan = lodge_app_plan_new (store, app, error);
-      if (plan == NULL)
-        return NULL;
-      g_ptr_array_add (plans, plan);
-    }
-  return g_steal_pointer (&plans);
-}
-
-void
-lodge_app_plan_repair_app (const LodgeAppPlan *plan, guint app_index, LodgeRepairApp *ret)
-{
-  *ret = (LodgeRepairApp) {
-    .name = plan->app->name,
-    .source = plan->source,
-    .app_index = app_index,
-    .manifest = plan->manifest,
-    .config_templates = plan->version->config_templates,
-    .values = plan->values,
-  };
-}
-
-gboolean
-lodge_app_plan_writes_disk (const LodgeAppPlan *plan, gboolean install)
-{
-  return plan->manifest->files->len > 0 || (install && plan->manifest->copies->len > 0);
-}
-
-char *
-lodge_app_meta_key (const char *app)
-{
-  return g_strconcat (META_PREFIX, app, NULL);
-}
-
-/* Whether the disk holds @plan's version ("install"), only other values
- * ("configure"), or it as planned (NULL). */
-static const char *
-pending_work (LodgeRados *rados, const char *pool, const char *image, const LodgeAppPlan *plan,
-              GError **error)
-{
-  g_autofree char *key = lodge_app_meta_key (plan->app->name);
-  g_autofree char *have = lodge_rbd_meta_get (rados, pool, image, key, error);
-  if (have == NULL)
-    return error != NULL && *error != NULL ? NULL : "install";
-  if (strcmp (have, plan->stamp) == 0)
-    return NULL;
-  g_autofree char *prefix = g_strconcat (plan->source, " ", NULL);
-  return g_str_has_prefix (have, prefix) ? "configure" : "install";
-}
-
-static gboolean
-discard_output (const char *data, gsize len, gpointer user_data)
-{
-  return TRUE;
-}
-
-/* Lays @plans (with @work "install" or "configure" each) into the disk
- * in one appliance. */
-static gboolean
-lay_in (const char *client_id, const char *pool, const char *image, GPtrArray *plans,
-        const char *const *work, GError **error)
-{
-  g_autoptr (GPtrArray) drives = g_ptr_array_new ();
-  g_autoptr (GArray) index = g_array_new (FALSE, TRUE, sizeof (guint));
-  for (guint i = 0; i < plans->len; i++)
-    {
-      guint at = drives->len;
-      if (strcmp (work[i], "install") == 0)
-        g_ptr_array_add (drives, ((LodgeAppPlan *) plans->pdata[i])->disk);
-      g_array_append_val (index, at);
-    }
-  g_ptr_array_add (drives, NULL);
-  LodgeRepairDisks disks = {
-    .client_id = client_id, .pool = pool, .image = image, .writable = TRUE,
-    .apps = drives->len > 1 ? (const char *const *) drives->pdata : NULL,
-  };
-  g_autoptr (LodgeRepair) r = lodge_repair_open (&disks, error);
-  if (r == NULL)
-    return FALSE;
-  for (guint i = 0; i < plans->len; i++)
-    {
-      LodgeAppPlan *plan = plans->pdata[i];
-      LodgeRepairApp ra;
-      lodge_app_plan_repair_app (plan, g_array_index (index, guint, i), &ra);
-      gboolean ok = strcmp (work[i], "install") == 0
-                      ? lodge_repair_app_install (r, &ra, discard_output, NULL, error)
-                      : lodge_repair_app_configure (r, &ra, error);
-      if (!ok)
-        {
-          g_prefix_error (error, "application %s: ", plan->app->name);
-          return FALSE;
-        }
-    }
-  return lodge_repair_close (r, error);
-}
-
-gboolean
-lodge_apps_prepare_start (LodgeStore *store, const char *client_id, LodgeEnvDef *def,
-                          const char *pool, const char *image, LodgeLifecycleProgress progress,
-                          gpointer user_data, GError **error)
-{
-  if (def->applications->len == 0)
-    return TRUE;
-  g_autoptr (GPtrArray) plans = lodge_apps_plan (store, def, error);
-  if (plans == NULL)
-    return FALSE;
-  LodgeRados *rados = lodge_store_get_rados (store);
-  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
-  g_autoptr (GPtrArray) work = g_ptr_array_new ();
-  g_autoptr (GString) what = g_string_new (NULL);
-  for (guint i = 0; i < plans->len; i++)
-    {
-      LodgeAppPlan *plan = plans->pdata[i];
-      /* The boot configuration carries each launch command. */
-      LodgeEnvApplication *app = def->applications->pdata[i];
-      g_free (app->launch);
-      app->launch = g_strdup (plan->launch);
-      const char *w = pending_work (rados, pool, image, plan, error);
-      if (w == NULL && error != NULL && *error != NULL)
-        return FALSE;
-      if (w == NULL)
-        continue;
-      if (!lodge_app_plan_writes_disk (plan, strcmp (w, "install") == 0))
-        {
-          /* Nothing of it goes on the disk: no appliance for it. */
-          g_autofree char *key = lodge_app_meta_key (plan->app->name);
-          if (!lodge_rbd_meta_set (rados, pool, image, key, plan->stamp, error))
-            return FALSE;
-          continue;
-        }
-      g_ptr_array_add (todo, plan);
-      g_ptr_array_add (work, (gpointer) w);
-      g_string_append_printf (what, "%s%s %s (%s)", what->len ? ", " : "",
-                              strcmp (w, "install") == 0 ? "installing" : "configuring",
-                              plan->app->name, plan->source);
-    }
-  if (todo->len == 0)
-    return TRUE;
-  if (progress != NULL)
-    {
-      g_autofree char *line = g_strdup_printf ("applications: %s", what->str);
-      progress (line, user_data);
-    }
-  g_autofree char *snap = g_strdup_printf ("lodge-apps-%" G_GINT64_FORMAT, g_get_real_time () / 1000);
-  if (!lodge_rbd_snap_create (rados, pool, image, snap, FALSE, error))
-    return FALSE;
-  g_autoptr (GError) local = NULL;
-  if (!lay_in (client_id, pool, image, todo, (const char *const *) work->pdata, &local))
-    {
-      g_autoptr (GError) undo = NULL;
-      if (lodge_rbd_snap_rollback (rados, pool, image, snap, NULL, NULL, &undo)
-          && lodge_rbd_snap_remove (rados, pool, image, snap, &undo))
-        g_prefix_error (&local, "the disk was rolled back: ");
-      else
-        g_prefix_error (&local, "the disk could not be rolled back to %s (%s): ", snap,
-                        undo->message);
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  if (!lodge_rbd_snap_remove (rados, pool, image, snap, &local))
-    g_warning ("cannot remove snapshot %s of %s/%s: %s", snap, pool, image, local->message);
-  for (guint i = 0; i < todo->len; i++)
-    {
-      LodgeAppPlan *plan = todo->pdata[i];
-      g_autofree char *key = lodge_app_meta_key (plan->app->name);
-      if (!lodge_rbd_meta_set (rados, pool, image, key, plan->stamp, error))
-        return FALSE;
-    }
-  if (progress != NULL)
-    progress ("applications laid into the disk", user_data);
-  return TRUE;
-}
-
 /* ---- `lodge app install|configure` ---- */
+
+typedef struct {
+  LodgeApps *apps;
+  const char *app;
+  LodgeAppChange *change;
+} LodgeAppJob;
 
 void
 lodge_app_change_free (LodgeAppChange *c)
@@ -363,7 +102,7 @@ lodge_app_change_new (LodgeStore *store, const LodgeEnvDef *current, const char 
   c->def = lodge_env_def_load (c->xml, strlen (c->xml), current->name, error);
   if (c->def == NULL)
     return NULL;
-  c->plans = lodge_apps_plan (store, c->def, error);
+  c->plans = lodge_app_plan_all (store, c->def, error);
   if (c->plans == NULL)
     return NULL;
   for (guint i = 0; i < c->plans->len; i++)
@@ -379,7 +118,7 @@ gboolean
 lodge_app_change_commit (LodgeCtl *ctl, LodgeAppChange *c, const char *pool, const char *image,
                          GError **error)
 {
-  if (!lodge_ctl_define (ctl, c->xml, strlen (c->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
+  if (!lodge_define_env (ctl, c->xml, strlen (c->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
                          c->def->name, NULL, NULL, error))
     {
       g_prefix_error (error, "the definition could not be updated: ");
@@ -387,7 +126,7 @@ lodge_app_change_commit (LodgeCtl *ctl, LodgeAppChange *c, const char *pool, con
     }
   if (pool == NULL)
     return TRUE;
-  g_autofree char *key = lodge_app_meta_key (c->plan->app->name);
+  g_autofree char *key = lodge_app_plan_meta_key (c->plan->app->name);
   g_autoptr (GError) local = NULL;
   if (!lodge_rbd_meta_set (lodge_store_get_rados (lodge_ctl_get_store (ctl)), pool, image, key,
                            c->plan->stamp, &local))
@@ -398,7 +137,7 @@ lodge_app_change_commit (LodgeCtl *ctl, LodgeAppChange *c, const char *pool, con
 }
 
 static gboolean
-check_change (LodgeRepairJob *j, gboolean install, GError **error)
+check_change (LodgeDiskJob *j, gboolean install, GError **error)
 {
   LodgeAppJob *aj = j->op_data;
   aj->change = lodge_app_change_new (lodge_ctl_get_store (j->ctl), j->def, aj->app, j->args,
@@ -411,34 +150,34 @@ check_change (LodgeRepairJob *j, gboolean install, GError **error)
 }
 
 static gboolean
-check_install (LodgeRepairJob *j, GError **error)
+check_install (LodgeDiskJob *j, GError **error)
 {
   return check_change (j, TRUE, error);
 }
 
 static gboolean
-check_configure (LodgeRepairJob *j, GError **error)
+check_configure (LodgeDiskJob *j, GError **error)
 {
   return check_change (j, FALSE, error);
 }
 
 static gboolean
-op_install (LodgeRepairJob *j, GError **error)
+op_install (LodgeDiskJob *j, GError **error)
 {
   LodgeAppJob *aj = j->op_data;
   LodgeRepairApp ra;
   lodge_app_plan_repair_app (aj->change->plan, 0, &ra);
-  lodge_job_say (j, "laying %s (%s) into the disk", ra.name, ra.source);
+  lodge_disk_job_say (j, "laying %s (%s) into the disk", ra.name, ra.source);
   if (!lodge_repair_app_install (j->session, &ra, j->out, j->out_data, error)
       || !lodge_app_change_commit (j->ctl, aj->change, j->disks.pool, j->disks.image, error))
     return FALSE;
-  lodge_job_result_string (j, "application", ra.name);
-  lodge_job_result_string (j, "source", ra.source);
+  lodge_disk_job_result_string (j, "application", ra.name);
+  lodge_disk_job_result_string (j, "source", ra.source);
   return TRUE;
 }
 
 static gboolean
-op_configure (LodgeRepairJob *j, GError **error)
+op_configure (LodgeDiskJob *j, GError **error)
 {
   LodgeAppJob *aj = j->op_data;
   LodgeRepairApp ra;
@@ -446,14 +185,14 @@ op_configure (LodgeRepairJob *j, GError **error)
   if (!lodge_repair_app_configure (j->session, &ra, error)
       || !lodge_app_change_commit (j->ctl, aj->change, j->disks.pool, j->disks.image, error))
     return FALSE;
-  lodge_job_say (j, "config files of %s written to the disk", ra.name);
-  lodge_job_result_string (j, "application", ra.name);
+  lodge_disk_job_say (j, "config files of %s written to the disk", ra.name);
+  lodge_disk_job_result_string (j, "application", ra.name);
   return TRUE;
 }
 
-static const LodgeRepairOp install_op = { "app install", LODGE_REPAIR_KIND_WRITE, op_install,
+static const LodgeDiskJobOp install_op = { "app install", LODGE_DISK_JOB_WRITE, op_install,
                                           check_install };
-static const LodgeRepairOp configure_op = { "app configure", LODGE_REPAIR_KIND_WRITE, op_configure,
+static const LodgeDiskJobOp configure_op = { "app configure", LODGE_DISK_JOB_WRITE, op_configure,
                                             check_configure };
 
 char *
@@ -490,7 +229,7 @@ lodge_app_result (JsonBuilder *b)
 static char *
 run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, gboolean install,
             const char *who, LodgeRepairOutput out, gpointer out_data,
-            LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+            LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   g_autoptr (LodgeEnvDef) def = rt != NULL ? lodge_ctl_definition (a->ctl, name, error) : NULL;
@@ -502,9 +241,9 @@ run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, g
   if (lodge_app_plan_writes_disk (c->plan, install))
     {
       LodgeAppJob aj = { a, app, NULL };
-      char *result = lodge_repairs_run_op (a->repairs, name, install ? &install_op : &configure_op,
-                                           &aj, args, who, out, out_data, progress,
-                                           progress_data, error);
+      char *result = lodge_disk_jobs_run (a->jobs, name, install ? &install_op : &configure_op,
+                                          &aj, args, who, out, out_data, progress,
+                                          progress_data, error);
       lodge_app_change_free (aj.change);
       return result;
     }
@@ -525,7 +264,7 @@ run_change (LodgeApps *a, const char *name, const char *app, JsonObject *args, g
 char *
 lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                     const char *who, LodgeRepairOutput out, gpointer out_data,
-                    LodgeLifecycleProgress progress, gpointer progress_data, GError **error)
+                    LodgeProgress progress, gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
   if (rt == NULL)
@@ -551,7 +290,7 @@ lodge_apps_install (LodgeApps *a, const char *name, const char *app, JsonObject 
 char *
 lodge_apps_configure_offline (LodgeApps *a, const char *name, const char *app, JsonObject *args,
                               const char *who, LodgeRepairOutput out, gpointer out_data,
-                              LodgeLifecycleProgress progress, gpointer progress_data,
+                              LodgeProgress progress, gpointer progress_data,
                               GError **error)
 {
   return run_change (a, name, app, args, FALSE, who, out, out_data, progress, progress_data, error);
@@ -565,35 +304,35 @@ typedef struct {
 } RemoveJob;
 
 static gboolean
-op_remove (LodgeRepairJob *j, GError **error)
+op_remove (LodgeDiskJob *j, GError **error)
 {
   RemoveJob *rj = j->op_data;
   LodgeRepairApp ra;
   lodge_app_plan_repair_app (rj->plan, 0, &ra);
-  lodge_job_say (j, "taking %s (%s) out of the disk", ra.name, ra.source);
+  lodge_disk_job_say (j, "taking %s (%s) out of the disk", ra.name, ra.source);
   if (!lodge_repair_app_remove (j->session, &ra, j->out, j->out_data, error))
     return FALSE;
-  if (!lodge_ctl_define (j->ctl, rj->xml, strlen (rj->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
+  if (!lodge_define_env (j->ctl, rj->xml, strlen (rj->xml), LODGE_DEFINE_CREATE_OR_REPLACE,
                          j->name, NULL, NULL, error))
     {
       g_prefix_error (error, "the definition could not be updated: ");
       return FALSE;
     }
-  g_autofree char *key = lodge_app_meta_key (ra.name);
+  g_autofree char *key = lodge_app_plan_meta_key (ra.name);
   g_autoptr (GError) local = NULL;
   if (!lodge_rbd_meta_set (lodge_store_get_rados (lodge_ctl_get_store (j->ctl)), j->disks.pool,
                            j->disks.image, key, NULL, &local))
     g_warning ("cannot clear the record of %s on %s/%s: %s", ra.name, j->disks.pool,
                j->disks.image, local->message);
-  lodge_job_result_string (j, "application", ra.name);
+  lodge_disk_job_result_string (j, "application", ra.name);
   return TRUE;
 }
 
-static const LodgeRepairOp remove_op = { "app remove", LODGE_REPAIR_KIND_WRITE, op_remove, NULL };
+static const LodgeDiskJobOp remove_op = { "app remove", LODGE_DISK_JOB_WRITE, op_remove, NULL };
 
 char *
 lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *who,
-                   LodgeRepairOutput out, gpointer out_data, LodgeLifecycleProgress progress,
+                   LodgeRepairOutput out, gpointer out_data, LodgeProgress progress,
                    gpointer progress_data, GError **error)
 {
   g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (a->ctl, name, error);
@@ -627,14 +366,14 @@ lodge_apps_remove (LodgeApps *a, const char *name, const char *app, const char *
   if (check == NULL)
     return NULL;
   if (rt->disk_image != NULL && plan != NULL && lodge_app_plan_writes_disk (plan, TRUE))
-    return lodge_repairs_run_op (a->repairs, name, &remove_op, &rj, NULL, who, out, out_data,
-                                 progress, progress_data, error);
-  if (!lodge_ctl_define (a->ctl, new_xml, strlen (new_xml), LODGE_DEFINE_CREATE_OR_REPLACE, name,
+    return lodge_disk_jobs_run (a->jobs, name, &remove_op, &rj, NULL, who, out, out_data,
+                                progress, progress_data, error);
+  if (!lodge_define_env (a->ctl, new_xml, strlen (new_xml), LODGE_DEFINE_CREATE_OR_REPLACE, name,
                          NULL, NULL, error))
     return NULL;
   if (rt->disk_image != NULL)
     {
-      g_autofree char *key = lodge_app_meta_key (app);
+      g_autofree char *key = lodge_app_plan_meta_key (app);
       if (!lodge_rbd_meta_set (lodge_store_get_rados (lodge_ctl_get_store (a->ctl)), rt->disk_pool,
                                rt->disk_image, key, NULL, error))
         return NULL;

@@ -2,14 +2,11 @@
 
 #include <string.h>
 
-#include "lodge-apps.h"
-#include "lodge-disk.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-liveness.h"
 #include "lodge-node-store.h"
 #include "lodge-storage-error.h"
-#include "lodge-template.h"
 
 struct _LodgeCtl {
   LodgeStore *store;
@@ -17,8 +14,40 @@ struct _LodgeCtl {
   LodgeLiveness *liveness; /* heartbeats, on this controller's monotonic clock */
   GMutex lock;       /* guards busy */
   GCond done;        /* signalled when an operation ends */
-  GHashTable *busy;  /* VE name -> what runs on it */
+  GHashTable *busy;  /* VE name -> Running */
 };
+
+LODGE_ENUM_IMPL (lodge_op, LODGE_OP_LAST, "start", "stop", "restart", "migrate", "failover",
+                 "reconciliation", "repair", "repair shell", "app configure");
+
+/* What runs on a VE: "start", "repair write", "app configure site". */
+typedef struct {
+  LodgeOp op;
+  char *detail;
+} Running;
+
+static Running *
+running_new (LodgeOp op, const char *detail)
+{
+  Running *r = g_new0 (Running, 1);
+  r->op = op;
+  r->detail = g_strdup (detail);
+  return r;
+}
+
+static void
+running_free (Running *r)
+{
+  g_free (r->detail);
+  g_free (r);
+}
+
+static char *
+running_describe (const Running *r)
+{
+  const char *op = lodge_op_to_string (r->op);
+  return r->detail != NULL ? g_strdup_printf ("%s %s", op, r->detail) : g_strdup (op);
+}
 
 LodgeCtl *
 lodge_ctl_new (LodgeStore *store, guint node_grace_s)
@@ -29,7 +58,7 @@ lodge_ctl_new (LodgeStore *store, guint node_grace_s)
   ctl->liveness = lodge_liveness_new ();
   g_mutex_init (&ctl->lock);
   g_cond_init (&ctl->done);
-  ctl->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  ctl->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) running_free);
   return ctl;
 }
 
@@ -46,36 +75,40 @@ lodge_ctl_free (LodgeCtl *ctl)
 }
 
 gboolean
-lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, const char *what, char **ret_what)
+lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
+                     GError **error)
 {
+  g_return_val_if_fail (op < LODGE_OP_LAST, FALSE);
   g_mutex_lock (&ctl->lock);
-  const char *running = g_hash_table_lookup (ctl->busy, name);
-  gboolean ok = running == NULL;
-  if (ok)
-    g_hash_table_insert (ctl->busy, g_strdup (name), g_strdup (what));
-  else if (ret_what != NULL)
-    *ret_what = g_strdup (running);
+  const Running *running = g_hash_table_lookup (ctl->busy, name);
+  g_autofree char *what = running != NULL ? running_describe (running) : NULL;
+  if (running == NULL)
+    g_hash_table_insert (ctl->busy, g_strdup (name), running_new (op, detail));
   g_mutex_unlock (&ctl->lock);
-  return ok;
+  if (what != NULL)
+    g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                 "environment %s is busy (%s); try again when that is done", name, what);
+  return what == NULL;
 }
 
 gboolean
-lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, guint timeout_s,
-                 GError **error)
+lodge_ctl_begin (LodgeCtl *ctl, const char *name, LodgeOp op, guint timeout_s, GError **error)
 {
+  g_return_val_if_fail (op < LODGE_OP_LAST, FALSE);
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
   g_mutex_lock (&ctl->lock);
-  const char *running;
+  const Running *running;
   while ((running = g_hash_table_lookup (ctl->busy, name)) != NULL)
     if (!g_cond_wait_until (&ctl->done, &ctl->lock, deadline))
       {
+        g_autofree char *what = running_describe (running);
         g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                     "a %s of %s is still in progress after %u s; try again later", running, name,
+                     "a %s of %s is still in progress after %u s; try again later", what, name,
                      timeout_s);
         g_mutex_unlock (&ctl->lock);
         return FALSE;
       }
-  g_hash_table_insert (ctl->busy, g_strdup (name), g_strdup (what));
+  g_hash_table_insert (ctl->busy, g_strdup (name), running_new (op, NULL));
   g_mutex_unlock (&ctl->lock);
   return TRUE;
 }
@@ -119,79 +152,6 @@ load_runtime (LodgeCtl *ctl, const char *name, guint64 *ret_version, GError **er
   return lodge_runtime_record_from_json (json, error);
 }
 
-gboolean
-lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
-                  const char *expected_name, char **ret_name, gboolean *ret_created,
-                  GError **error)
-{
-  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
-  if (def == NULL)
-    return FALSE;
-  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "the definition is of '%s', not of '%s' (the name in the request's path)",
-                   def->name, expected_name);
-      return FALSE;
-    }
-  /* The template (and version) must exist now, not at first start. */
-  g_autoptr (LodgeTemplate) tmpl =
-    lodge_template_get_kind (ctl->store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);
-  /* So must its applications, with every configuration value fitting. */
-  g_autoptr (GPtrArray) plans = NULL;
-  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL
-      || (plans = lodge_apps_plan (ctl->store, def, error)) == NULL)
-    {
-      g_prefix_error (error, "environment %s: ", def->name);
-      return FALSE;
-    }
-
-  g_autoptr (GBytes) value = g_bytes_new (xml, len);
-  gboolean created = TRUE;
-  g_autoptr (GError) local = NULL;
-  if (!lodge_store_create (ctl->store, LODGE_STORE_ENV, def->name, value, NULL, &local))
-    {
-      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      if (mode == LODGE_DEFINE_CREATE)
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
-                       "environment '%s' exists already; redefine it with 'lodge define' "
-                       "(PUT /v1/environments/%s)", def->name, def->name);
-          return FALSE;
-        }
-      /* Redefine: last writer wins, but never over a concurrent undefine. */
-      g_clear_error (&local);
-      guint64 version = 0;
-      g_autoptr (GBytes) old = lodge_store_get (ctl->store, LODGE_STORE_ENV, def->name, &version, error);
-      if (old == NULL
-          || !lodge_store_update (ctl->store, LODGE_STORE_ENV, def->name, version, value, NULL, error))
-        return FALSE;
-      created = FALSE;
-    }
-
-  /* A runtime record for a new VE: stopped. */
-  g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_new (def->name);
-  rt->desired = LODGE_DESIRED_STOPPED;
-  rt->phase = LODGE_PHASE_STOPPED;
-  rt->since_us = g_get_real_time ();
-  g_autoptr (GBytes) rt_json = lodge_runtime_record_to_json (rt);
-  if (!lodge_store_create (ctl->store, LODGE_STORE_RUNTIME, def->name, rt_json, NULL, &local)
-      && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  if (ret_name != NULL)
-    *ret_name = g_strdup (def->name);
-  if (ret_created != NULL)
-    *ret_created = created;
-  return TRUE;
-}
-
 GBytes *
 lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error)
 {
@@ -206,86 +166,6 @@ lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error)
         g_propagate_error (error, g_steal_pointer (&local));
     }
   return xml;
-}
-
-gboolean
-lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GError **error)
-{
-  guint64 env_version = 0, rt_version = 0;
-  g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) xml = lodge_store_get (ctl->store, LODGE_STORE_ENV, name, &env_version, &local);
-  if (xml == NULL)
-    {
-      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                     "unknown environment '%s'", name);
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (ctl, name, &rt_version, &local);
-  if (rt == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  g_clear_error (&local);
-  if (rt != NULL && (rt->desired != LODGE_DESIRED_STOPPED
-                     || (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is %s on %s; stop it first", name,
-                   lodge_phase_to_string (rt->phase), rt->node != NULL ? rt->node : "no node");
-      return FALSE;
-    }
-  if (rt != NULL && rt->repair != NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is held by a repair (%s); undefine it when that is done",
-                   name, rt->repair);
-      return FALSE;
-    }
-
-  /* The runtime record goes first, at the version read: a start that
-   * claimed it meanwhile wins (this undefine fails), and a start that
-   * comes later finds no record to claim. */
-  if (rt != NULL && !lodge_store_delete (ctl->store, LODGE_STORE_RUNTIME, name, rt_version, &local))
-    {
-      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                     "environment %s changed meanwhile (a start?); nothing was removed", name);
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  g_clear_error (&local);
-  if (remove_disk)
-    {
-      g_autoptr (LodgeEnvDef) def = lodge_env_def_parse (g_bytes_get_data (xml, NULL),
-                                                         g_bytes_get_size (xml), name, NULL);
-      guint replicas = def != NULL ? lodge_env_def_effective_replicas (def) : LODGE_ENV_DEFAULT_REPLICAS;
-      if (!lodge_disk_delete (lodge_store_get_rados (ctl->store), name, replicas, &local)
-          && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
-        {
-          g_propagate_prefixed_error (error, g_steal_pointer (&local),
-                                      "environment %s is stopped and still defined, but its disk "
-                                      "could not be removed: ", name);
-          return FALSE;
-        }
-    }
-  /* The definition last, only at the version read: a concurrent redefine
-   * wins (the VE stays defined, stopped). */
-  if (!lodge_store_delete (ctl->store, LODGE_STORE_ENV, name, env_version, &local))
-    {
-      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
-                     "environment %s was redefined meanwhile; it stays defined (stopped)%s", name,
-                     remove_disk ? ", without its old disk" : "");
-      else
-        g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
-    }
-  return TRUE;
 }
 
 GPtrArray *

@@ -18,6 +18,10 @@ G_BEGIN_DECLS
 
 typedef struct _LodgeCtl LodgeCtl;
 
+/* Progress of an operation, for people ("placed on node2", "disk cloned",
+ * "snapshot taken"). */
+typedef void (*LodgeProgress) (const char *what, gpointer user_data);
+
 /* A node whose last heartbeat is older than this is down. */
 #define LODGE_CTL_DEFAULT_NODE_GRACE_S 3
 
@@ -27,38 +31,38 @@ LodgeStore *lodge_ctl_get_store (LodgeCtl *ctl);
 guint lodge_ctl_get_node_grace_s (LodgeCtl *ctl);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeCtl, lodge_ctl_free)
 
-typedef enum {
-  LODGE_DEFINE_CREATE_OR_REPLACE, /* virsh define: new, or a redefinition */
-  LODGE_DEFINE_CREATE,            /* new only: a taken name is LODGE_STORAGE_ERROR_EXISTS */
-} LodgeDefineMode;
-
-/* Validates @xml and stores it as the definition of its VE (created, or
- * replaced: a running VE gets it at its next start). The template must
- * exist. With @expected_name (the name in a URL), the XML's name must be
- * it. Sets *ret_name and *ret_created. */
-gboolean lodge_ctl_define (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
-                           const char *expected_name, char **ret_name, gboolean *ret_created,
-                           GError **error);
 /* The definition as stored (the XML as written). */
 GBytes *lodge_ctl_get_definition (LodgeCtl *ctl, const char *name, GError **error);
 /* The same, parsed and validated. */
 LodgeEnvDef *lodge_ctl_definition (LodgeCtl *ctl, const char *name, GError **error);
-/* Removes a VE; refused (LODGE_STORAGE_ERROR_BUSY) unless it is stopped.
- * With @remove_disk its root disk goes too. */
-gboolean lodge_ctl_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk,
-                             GError **error);
 /* The runtime records of every VE (a stopped one for a VE never started). */
 GPtrArray *lodge_ctl_list (LodgeCtl *ctl, GError **error);
 LodgeRuntimeRecord *lodge_ctl_runtime (LodgeCtl *ctl, const char *name, GError **error);
 
-/* Operations in flight in this controller, one per VE at a time: the API's
- * start/stop and the reconciler's repairs. try_begin is FALSE (and sets
- * *ret_what to what runs, if not NULL) when one runs already. */
-gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, const char *what,
-                              char **ret_what);
+/* Operations in flight in this controller, one per VE at a time: the
+ * API's start/stop, the reconciler's repairs, repair jobs, failovers. */
+typedef enum {
+  LODGE_OP_START,
+  LODGE_OP_STOP,
+  LODGE_OP_RESTART,
+  LODGE_OP_MIGRATE,
+  LODGE_OP_FAILOVER,
+  LODGE_OP_RECONCILE,
+  LODGE_OP_REPAIR,        /* a writing repair; its detail names it ("write", "app install") */
+  LODGE_OP_REPAIR_SHELL,  /* opening a repair shell */
+  LODGE_OP_APP_CONFIGURE, /* a live configuration; its detail names the application */
+  LODGE_OP_LAST
+} LodgeOp;
+LODGE_ENUM_DECL (lodge_op);
+
+/* Begins @op (with @detail, for messages; may be NULL) on @name unless
+ * an operation runs on it already: then FALSE, with
+ * LODGE_STORAGE_ERROR_BUSY naming what runs. */
+gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
+                              GError **error);
 /* Waits (up to @timeout_s) until no operation runs on @name, then begins
- * @what; LODGE_STORAGE_ERROR_BUSY when the wait times out. */
-gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, const char *what, guint timeout_s,
+ * @op; LODGE_STORAGE_ERROR_BUSY when the wait times out. */
+gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, LodgeOp op, guint timeout_s,
                           GError **error);
 void lodge_ctl_end (LodgeCtl *ctl, const char *name);
 gboolean lodge_ctl_is_busy (LodgeCtl *ctl, const char *name);

@@ -25,7 +25,8 @@ drain_one (gpointer data, gpointer user_data)
   LodgeDrainOutcome *o = data;
   Drain *d = user_data;
   g_autoptr (GError) error = NULL;
-  gboolean ok = lodge_ctl_begin (d->ctl, o->name, "migrate", d->opts->migrate_timeout_s + 60, &error);
+  gboolean ok = lodge_ctl_begin (d->ctl, o->name, LODGE_OP_MIGRATE, d->opts->migrate_timeout_s + 60,
+                                 &error);
   if (ok)
     {
       ok = lodge_lifecycle_migrate (d->ctl, d->opts, o->name, NULL, 0, NULL, NULL, &error);

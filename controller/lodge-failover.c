@@ -282,7 +282,7 @@ lodge_failover_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const cha
       /* An operation on it (a reconciliation, an admin's stop) ends soon:
        * calls to the dead node's libvirt have deadlines. */
       g_autoptr (GError) busy = NULL;
-      if (!lodge_ctl_begin (ctl, v->rt->name, "failover", LODGE_LIBVIRT_TIMEOUT_S * 2, &busy))
+      if (!lodge_ctl_begin (ctl, v->rt->name, LODGE_OP_FAILOVER, LODGE_LIBVIRT_TIMEOUT_S * 2, &busy))
         {
           say (log, user_data, "%s: not restarted by this pass: %s", v->rt->name, busy->message);
           continue; /* the next pass looks again */

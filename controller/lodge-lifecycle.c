@@ -6,7 +6,8 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "lodge-apps.h"
+#include "lodge-app-plan.h"
+#include "lodge-claim.h"
 #include "lodge-disk.h"
 #include "lodge-domain.h"
 #include "lodge-env.h"
@@ -21,11 +22,11 @@
 #include "lodge-tier.h"
 
 static void
-progress_say (LodgeLifecycleProgress progress, gpointer user_data, const char *fmt, ...)
+progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
   G_GNUC_PRINTF (3, 4);
 
 static void
-progress_say (LodgeLifecycleProgress progress, gpointer user_data, const char *fmt, ...)
+progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
 {
   if (progress == NULL)
     return;
@@ -178,7 +179,7 @@ wait_ready (const char *log, const char *name, LodgeLibvirt *lv, gint64 deadline
 /* The guest's ready line, or no domain left behind. */
 static gboolean
 await_guest (LodgeLibvirt *lv, const char *log, const char *name, gint64 deadline,
-             LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+             LodgeProgress progress, gpointer user_data, GError **error)
 {
   g_autofree char *ready = NULL;
   if (!wait_ready (log, name, lv, deadline, &ready, error))
@@ -197,7 +198,7 @@ await_guest (LodgeLibvirt *lv, const char *log, const char *name, gint64 deadlin
 static gboolean
 start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *node,
                  LodgePlacement *p, LodgeLibvirt *lv, const GError *kvm_error,
-                 LodgeLifecycleProgress progress, gpointer user_data)
+                 LodgeProgress progress, gpointer user_data)
 {
   lodge_placement_set_accel (p, LODGE_ACCEL_TCG);
   g_autoptr (GError) local = NULL;
@@ -221,7 +222,7 @@ start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *n
 static gboolean
 run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef *def,
              const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, gboolean resume,
-             LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+             LodgeProgress progress, gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
   g_autofree char *dir = ve_dir (opts, def->name);
@@ -304,14 +305,14 @@ load_runtime (LodgeStore *store, const char *name, guint64 *version, GError **er
 static gboolean
 finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def,
               LodgeRuntimeRecord *rt, guint64 *version, const LodgeNodeRecord *node,
-              gboolean resume, LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+              gboolean resume, LodgeProgress progress, gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
   g_autoptr (GError) local = NULL;
   gboolean ok = ensure_disk (ctl, def, rt, &local)
                 && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
-                && lodge_apps_prepare_start (store, opts->client_id, def, rt->disk_pool,
-                                             rt->disk_image, progress, user_data, &local)
+                && lodge_app_plan_prepare_start (store, opts->client_id, def, rt->disk_pool,
+                                                 rt->disk_image, progress, user_data, &local)
                 && run_on_node (ctl, opts, def, node, rt, resume, progress, user_data, &local);
   rt->phase = ok ? LODGE_PHASE_RUNNING : LODGE_PHASE_FAILED;
   rt->since_us = g_get_real_time ();
@@ -333,7 +334,7 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
  * crash) when that node can take it, else where the scheduler says. */
 static gboolean
 start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                  const char *prefer_node, LodgeLifecycleProgress progress, gpointer user_data,
+                  const char *prefer_node, LodgeProgress progress, gpointer user_data,
                   GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
@@ -357,13 +358,8 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
                    lodge_phase_to_string (rt->phase), rt->node);
       return FALSE;
     }
-  if (rt->repair != NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is held by a repair (%s); start it when the repair is done",
-                   name, rt->repair);
-      return FALSE;
-    }
+  if (!lodge_claim_check_start (rt, error))
+    return FALSE;
 
   /* Started again after its crash loop left it failed: the count of
    * automatic restarts begins anew. */
@@ -417,7 +413,7 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
 
 gboolean
 lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                       LodgeLifecycleProgress progress, gpointer user_data, GError **error)
+                       LodgeProgress progress, gpointer user_data, GError **error)
 {
   return start_preferring (ctl, opts, name, NULL, progress, user_data, error);
 }
@@ -534,7 +530,7 @@ settle_migration (LodgeCtl *ctl, LodgeRuntimeRecord *rt, guint64 version, GError
 }
 
 typedef struct {
-  LodgeLifecycleProgress progress;
+  LodgeProgress progress;
   gpointer user_data;
   gint64 last_us;
 } MigrationProgress;
@@ -554,7 +550,7 @@ migration_progress (guint64 processed, guint64 remaining, guint64 bps, gpointer 
 
 gboolean
 lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                         const char *to_node, guint max_downtime_ms, LodgeLifecycleProgress progress,
+                         const char *to_node, guint max_downtime_ms, LodgeProgress progress,
                          gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);

@@ -29,11 +29,8 @@ typedef struct {
   guint migrate_downtime_ms;     /* the default pause a migration may cause */
 } LodgeLifecycleOptions;
 
-/* Progress for people ("placed on node2", "disk cloned", ...). */
-typedef void (*LodgeLifecycleProgress) (const char *what, gpointer user_data);
-
 gboolean lodge_lifecycle_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                                LodgeLifecycleProgress progress, gpointer user_data,
+                                LodgeProgress progress, gpointer user_data,
                                 GError **error);
 typedef enum {
   LODGE_RESUME_NOTHING,          /* nothing to do (or not this controller's) */
@@ -62,7 +59,7 @@ LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOp
  * error says so; the record's last migration has the figures. */
 gboolean lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
                                   const char *name, const char *to_node, guint max_downtime_ms,
-                                  LodgeLifecycleProgress progress, gpointer user_data,
+                                  LodgeProgress progress, gpointer user_data,
                                   GError **error);
 gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                gboolean force, GError **error);

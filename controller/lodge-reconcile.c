@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lodge-failover.h"
+#include "lodge-lifecycle.h"
 #include "lodge-node-store.h"
 #include "lodge-storage-error.h"
 
@@ -182,7 +183,7 @@ sweep (LodgeReconciler *r, gboolean full)
           look = FALSE;
           break;
         }
-      if (!look || !lodge_ctl_try_begin (r->ctl, rt->name, "reconciliation", NULL))
+      if (!look || !lodge_ctl_try_begin (r->ctl, rt->name, LODGE_OP_RECONCILE, NULL, NULL))
         continue;
       if (!g_thread_pool_push (r->repairs, g_strdup (rt->name), &error))
         {
@@ -224,7 +225,7 @@ check_nodes (LodgeReconciler *r)
       if (respite)
         continue;
       g_autofree char *job = g_strconcat (NODE_JOB, node->name, NULL);
-      if (!lodge_ctl_try_begin (r->ctl, job, "failover", NULL))
+      if (!lodge_ctl_try_begin (r->ctl, job, LODGE_OP_FAILOVER, NULL, NULL))
         continue; /* in progress */
       if (!g_thread_pool_push (r->repairs, g_strdup (job), NULL))
         lodge_ctl_end (r->ctl, job);
@@ -308,13 +309,13 @@ on_node_change (LodgeStoreKind kind, const char *name, gpointer user_data)
 }
 
 LodgeReconciler *
-lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sweep_s,
-                      LodgeReconcileLog log, gpointer user_data, GError **error)
+lodge_reconciler_new (LodgeServices *services, guint sweep_s, LodgeReconcileLog log,
+                      gpointer user_data, GError **error)
 {
-  g_return_val_if_fail (ctl != NULL && opts != NULL && sweep_s > 0, NULL);
+  g_return_val_if_fail (services != NULL && sweep_s > 0, NULL);
   LodgeReconciler *r = g_new0 (LodgeReconciler, 1);
-  r->ctl = ctl;
-  r->opts = opts;
+  r->ctl = lodge_services_get_ctl (services);
+  r->opts = lodge_services_get_lifecycle (services);
   r->sweep_s = sweep_s;
   r->log = log;
   r->log_data = user_data;
@@ -328,8 +329,9 @@ lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, guint sw
       lodge_reconciler_free (r);
       return NULL;
     }
-  r->watch = lodge_store_watch (lodge_ctl_get_store (ctl), LODGE_STORE_NODE, on_node_change, r, error);
-  r->decision_watch = r->watch != NULL ? lodge_store_watch (lodge_ctl_get_store (ctl),
+  r->watch = lodge_store_watch (lodge_ctl_get_store (r->ctl), LODGE_STORE_NODE, on_node_change, r,
+                               error);
+  r->decision_watch = r->watch != NULL ? lodge_store_watch (lodge_ctl_get_store (r->ctl),
                                                             LODGE_STORE_NODE_DECISION,
                                                             on_node_change, r, error)
                                        : NULL;

@@ -13,8 +13,7 @@
 
 #include <glib.h>
 
-#include "lodge-ctl.h"
-#include "lodge-lifecycle.h"
+#include "lodge-services.h"
 
 G_BEGIN_DECLS
 
@@ -23,9 +22,8 @@ typedef struct _LodgeReconciler LodgeReconciler;
 /* What the reconciler did, for the daemon's log (called from its threads). */
 typedef void (*LodgeReconcileLog) (const char *message, gpointer user_data);
 
-LodgeReconciler *lodge_reconciler_new (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
-                                       guint sweep_s, LodgeReconcileLog log, gpointer user_data,
-                                       GError **error);
+LodgeReconciler *lodge_reconciler_new (LodgeServices *services, guint sweep_s,
+                                       LodgeReconcileLog log, gpointer user_data, GError **error);
 /* Asks for a sweep now (any thread). */
 void lodge_reconciler_kick (LodgeReconciler *r);
 /* Stops watching and sweeping; waits for repairs in progress. */

@@ -1,110 +1,77 @@
-/* The repair shell: a writable appliance kept under the VE's claim for
- * "sh" commands until "exit" (lodge-repairs.c has the claims, snapshots
- * and kept appliances it uses). */
-#include "lodge-repairs-private.h"
-
-#include <string.h>
+/* The repair shell (lodge-repairs-shell.h): the claim, the snapshot and
+ * the kept appliance are lodge-disk-job.c's. */
+#include "lodge-repairs-shell.h"
 
 #include "lodge-error.h"
 #include "lodge-rbd.h"
-#include "lodge-storage-error.h"
 
-/* "shell": claims the VE like a writing repair and keeps a writable
- * appliance for "sh" commands until "exit" (or SHELL_IDLE_S idle). */
 gboolean
-lodge_repairs_op_shell (LodgeRepairJob *j, GError **error)
+lodge_repairs_shell_open (LodgeDiskJob *j, GError **error)
 {
+  /* Claim, snapshot and launch as a writing repair would, but keep the
+   * appliance: the claim stands until exit. */
+  LodgeRados *rados = lodge_disk_job_rados (j);
+  if (!lodge_ctl_try_begin (j->ctl, j->name, LODGE_OP_REPAIR_SHELL, NULL, error))
+    return FALSE;
+  lodge_disk_jobs_release (j->jobs, j->name);
+  g_autoptr (GPtrArray) existing = lodge_disk_job_snapshots (j, error);
+  g_autofree char *snap = existing != NULL ? lodge_disk_job_new_snapshot_name (existing) : NULL;
+  gboolean ok = snap != NULL && lodge_disk_job_claim (j, snap, FALSE, error)
+                && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
+  if (ok)
+    {
+      j->disks.snap = NULL;
+      j->disks.writable = TRUE;
+      ok = lodge_disk_job_open_session (j, error);
+      if (!ok)
+        lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, NULL);
+    }
+  lodge_ctl_end (j->ctl, j->name);
+  if (!ok)
+    {
+      lodge_disk_job_release_claim (j);
+      return FALSE;
+    }
+  g_autofree char *id = lodge_disk_jobs_keep_shell (j->jobs, j->name, g_steal_pointer (&j->session));
+  lodge_disk_job_result_string (j, "shell", id);
+  lodge_disk_job_result_string (j, "snapshot", snap);
+  lodge_disk_job_say (j, "shell open on the disk of %s (snapshot %s; undo returns to it)", j->name,
+                      snap);
   return TRUE;
 }
 
-gboolean
-lodge_repairs_run_shell (LodgeRepairJob *j, GError **error)
+/* The id "sh" and "exit" need. */
+static const char *
+shell_id (LodgeDiskJob *j, GError **error)
 {
-  const char *id = lodge_job_arg_string (j, "shell");
-  if (strcmp (j->op->name, "shell") == 0)
-    {
-      LodgeRepairJob open = *j;
-      static const LodgeRepairOp shell_op = { "shell", LODGE_REPAIR_KIND_WRITE,
-                                              lodge_repairs_op_shell, NULL };
-      open.op = &shell_op;
-      /* Claim, snapshot and launch as a writing repair would, but keep
-       * the appliance: the claim stands until exit. */
-      LodgeRados *rados = lodge_repairs_rados (j->rs);
-      g_autofree char *running = NULL;
-      if (!lodge_ctl_try_begin (j->rs->ctl, j->name, "repair shell", &running))
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                       "environment %s is busy (%s); try again when that is done", j->name, running);
-          return FALSE;
-        }
-      lodge_repairs_release (j->rs, j->name);
-      g_autoptr (GPtrArray) existing = lodge_repairs_snapshots (j, error);
-      g_autofree char *snap = existing != NULL ? lodge_repairs_new_snapshot_name (existing) : NULL;
-      gboolean ok = snap != NULL && lodge_repairs_claim (&open, snap, FALSE, error)
-                    && lodge_rbd_snap_create (rados, j->disks.pool, j->disks.image, snap, FALSE, error);
-      if (ok)
-        {
-          j->disks.snap = NULL;
-          j->disks.writable = TRUE;
-          ok = lodge_repairs_open_session (j, error);
-          if (!ok)
-            lodge_rbd_snap_remove (rados, j->disks.pool, j->disks.image, snap, NULL);
-        }
-      lodge_ctl_end (j->rs->ctl, j->name);
-      if (!ok)
-        {
-          lodge_repairs_release_claim (j->rs, j->name, j->rs->owner);
-          return FALSE;
-        }
-      Kept *k = g_new0 (Kept, 1);
-      k->ve = g_strdup (j->name);
-      k->session = g_steal_pointer (&j->session);
-      k->shell_id = g_uuid_string_random ();
-      k->claimed = TRUE;
-      k->opened_us = k->used_us = g_get_monotonic_time ();
-      lodge_job_result_string (j, "shell", k->shell_id);
-      lodge_job_result_string (j, "snapshot", snap);
-      lodge_job_say (j, "shell open on the disk of %s (snapshot %s; undo returns to it)", j->name, snap);
-      g_mutex_lock (&j->rs->lock);
-      g_hash_table_insert (j->rs->kept, g_strdup (k->shell_id), k);
-      g_mutex_unlock (&j->rs->lock);
-      return TRUE;
-    }
-
+  const char *id = lodge_disk_job_arg_string (j, "shell");
   if (id == NULL)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "repair %s needs \"shell\" (the id shell gave)",
-                   j->op->name);
-      return FALSE;
-    }
-  g_mutex_lock (&j->rs->lock);
-  Kept *k = g_hash_table_lookup (j->rs->kept, id);
-  if (k != NULL && (k->busy || strcmp (k->ve, j->name) != 0))
-    k = NULL;
-  if (k != NULL)
-    {
-      k->busy = TRUE;
-      if (strcmp (j->op->name, "exit") == 0)
-        g_hash_table_steal (j->rs->kept, id);
-    }
-  g_mutex_unlock (&j->rs->lock);
-  if (k == NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                   "no open repair shell %s on %s (closed after %u s idle?)", id, j->name, SHELL_IDLE_S);
-      return FALSE;
-    }
-  if (strcmp (j->op->name, "exit") == 0)
-    {
-      gboolean ok = lodge_repairs_kept_close (j->rs, k, error);
-      if (ok)
-        lodge_job_say (j, "shell closed; every change is on the disk");
-      return ok;
-    }
-  j->session = k->session;
-  gboolean ok = lodge_repair_op_sh (j, error);
-  j->session = NULL;
-  k->used_us = g_get_monotonic_time ();
-  k->busy = FALSE;
+    g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                 "repair %s needs \"shell\" (the id shell gave)", j->op->name);
+  return id;
+}
+
+gboolean
+lodge_repairs_shell_sh (LodgeDiskJob *j, GError **error)
+{
+  const char *id = shell_id (j, error);
+  LodgeRepair *session = id != NULL ? lodge_disk_jobs_borrow_shell (j->jobs, id, j->name, error)
+                                    : NULL;
+  if (session == NULL)
+    return FALSE;
+  const char *command;
+  gboolean ok = lodge_disk_job_arg_required (j, "command", &command, error)
+                && lodge_repair_sh (session, command, j->out, j->out_data, error);
+  lodge_disk_jobs_return_shell (j->jobs, id);
   return ok;
+}
+
+gboolean
+lodge_repairs_shell_exit (LodgeDiskJob *j, GError **error)
+{
+  const char *id = shell_id (j, error);
+  if (id == NULL || !lodge_disk_jobs_close_shell (j->jobs, id, j->name, error))
+    return FALSE;
+  lodge_disk_job_say (j, "shell closed; every change is on the disk");
+  return TRUE;
 }

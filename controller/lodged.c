@@ -14,6 +14,7 @@
 #include "lodge-ctl.h"
 #include "lodge-lease.h"
 #include "lodge-reconcile.h"
+#include "lodge-services.h"
 #include "lodge-storage-error.h"
 
 #define LEADER_LEASE "leader"
@@ -33,6 +34,7 @@ typedef struct {
   LodgeRados *rados;
   LodgeStore *store;
   LodgeCtl *ctl;
+  LodgeServices *services; /* the leader's */
   LodgeApi *api;
   LodgeReconciler *reconciler;
   gboolean leader;
@@ -44,6 +46,7 @@ controller_clear (LodgeController *c)
 {
   g_clear_pointer (&c->api, lodge_api_free);
   g_clear_pointer (&c->reconciler, lodge_reconciler_free);
+  g_clear_pointer (&c->services, lodge_services_free);
   if (c->leader && c->store != NULL)
     lodge_lease_release (c->store, LEADER_LEASE, c->id, NULL);
   g_clear_pointer (&c->ctl, lodge_ctl_free);
@@ -102,7 +105,8 @@ become_leader (LodgeController *c, GError **error)
         return FALSE;
       g_strstrip (token);
     }
-  c->api = lodge_api_new (c->ctl, &c->lifecycle, c->socket_path, c->tcp_port, token, error);
+  c->services = lodge_services_new (c->ctl, &c->lifecycle);
+  c->api = lodge_api_new (c->services, c->socket_path, c->tcp_port, token, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
@@ -120,7 +124,7 @@ become_leader (LodgeController *c, GError **error)
       unfinished += rt->phase == LODGE_PHASE_STARTING || rt->phase == LODGE_PHASE_STOPPING;
     }
   say ("adopted %u running environments; %u operations left unfinished to finish", running, unfinished);
-  c->reconciler = lodge_reconciler_new (c->ctl, &c->lifecycle, c->sweep_s, reconcile_log, c, error);
+  c->reconciler = lodge_reconciler_new (c->services, c->sweep_s, reconcile_log, c, error);
   return c->reconciler != NULL;
 }
 

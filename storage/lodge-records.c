@@ -1,5 +1,7 @@
 #include "lodge-records.h"
 
+#include <string.h>
+
 #include "lodge-json.h"
 
 #include "lodge-storage-error.h"
@@ -515,6 +517,101 @@ lodge_node_record_from_json (GBytes *json, GError **error)
 
 /* ---- runtime ---- */
 
+/* ---- repair claims ---- */
+
+#define CLAIM_TIME_FORMAT "%Y-%m-%dT%H:%M:%SZ"
+
+LodgeRepairClaim *
+lodge_repair_claim_new (const char *op, const char *who, gint64 since_us, const char *owner,
+                        const char *snapshot)
+{
+  LodgeRepairClaim *c = g_new0 (LodgeRepairClaim, 1);
+  c->op = g_strdup (op);
+  c->who = g_strdup (who);
+  c->since_us = since_us;
+  c->owner = g_strdup (owner);
+  c->snapshot = g_strdup (snapshot);
+  return c;
+}
+
+void
+lodge_repair_claim_free (LodgeRepairClaim *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->op);
+  g_free (c->who);
+  g_free (c->owner);
+  g_free (c->snapshot);
+  g_free (c);
+}
+
+char *
+lodge_repair_claim_describe (const LodgeRepairClaim *c)
+{
+  if (c->who == NULL)
+    return g_strdup (c->op);
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (c->since_us / G_USEC_PER_SEC);
+  g_autofree char *when = t != NULL ? g_date_time_format (t, CLAIM_TIME_FORMAT) : g_strdup ("?");
+  return g_strdup_printf ("%s by %s since %s", c->op, c->who, when);
+}
+
+/* "repair" keeps the sentence the code before the structured members
+ * wrote and read: a controller of that version still sees the claim. */
+static void
+put_repair_claim (JsonBuilder *b, const LodgeRepairClaim *c)
+{
+  if (c == NULL)
+    return;
+  g_autofree char *sentence = lodge_repair_claim_describe (c);
+  put_string (b, "repair", sentence);
+  put_string (b, "repair_owner", c->owner);
+  put_string (b, "repair_snapshot", c->snapshot);
+  put_string (b, "repair_op", c->op);
+  put_string (b, "repair_who", c->who);
+  put_int (b, "repair_since_us", c->since_us);
+}
+
+/* A record of the code before the structured members has only the
+ * sentence "OP by WHO since TIME": read back into its parts when it
+ * reads so (OP has no " by "; TIME is the last " since "). */
+static void
+parse_claim_sentence (LodgeRepairClaim *c, const char *sentence)
+{
+  const char *by = strstr (sentence, " by ");
+  const char *since = g_strrstr (sentence, " since ");
+  g_autoptr (GDateTime) t = by != NULL && since != NULL && since > by
+                              ? g_date_time_new_from_iso8601 (since + 7, NULL) : NULL;
+  if (t == NULL)
+    {
+      c->op = g_strdup (sentence); /* shown as it is */
+      return;
+    }
+  c->op = g_strndup (sentence, by - sentence);
+  c->who = g_strndup (by + 4, since - (by + 4));
+  c->since_us = g_date_time_to_unix (t) * G_USEC_PER_SEC;
+}
+
+static LodgeRepairClaim *
+get_repair_claim (JsonObject *o)
+{
+  g_autofree char *sentence = get_string (o, "repair");
+  if (sentence == NULL)
+    return NULL;
+  LodgeRepairClaim *c = g_new0 (LodgeRepairClaim, 1);
+  c->op = get_string (o, "repair_op");
+  if (c->op != NULL)
+    {
+      c->who = get_string (o, "repair_who");
+      c->since_us = json_object_get_int_member_with_default (o, "repair_since_us", 0);
+    }
+  else
+    parse_claim_sentence (c, sentence);
+  c->owner = get_string (o, "repair_owner");
+  c->snapshot = get_string (o, "repair_snapshot");
+  return c;
+}
+
 LodgeRuntimeRecord *
 lodge_runtime_record_new (const char *name)
 {
@@ -535,9 +632,7 @@ lodge_runtime_record_free (LodgeRuntimeRecord *r)
   g_free (r->disk_image);
   g_free (r->template_version);
   g_free (r->target_node);
-  g_free (r->repair);
-  g_free (r->repair_owner);
-  g_free (r->repair_snapshot);
+  lodge_repair_claim_free (r->repair);
   g_free (r);
 }
 
@@ -557,9 +652,7 @@ lodge_runtime_record_to_json (const LodgeRuntimeRecord *r)
   put_string (b, "disk_image", r->disk_image);
   put_string (b, "template_version", r->template_version);
   put_string (b, "target_node", r->target_node);
-  put_string (b, "repair", r->repair);
-  put_string (b, "repair_owner", r->repair_owner);
-  put_string (b, "repair_snapshot", r->repair_snapshot);
+  put_repair_claim (b, r->repair);
   if (r->migrated_us != 0)
     {
       put_int (b, "migrated_us", r->migrated_us);
@@ -609,9 +702,7 @@ lodge_runtime_record_from_json (GBytes *json, GError **error)
   r->disk_image = get_string (o, "disk_image");
   r->template_version = get_string (o, "template_version");
   r->target_node = get_string (o, "target_node");
-  r->repair = get_string (o, "repair");
-  r->repair_owner = get_string (o, "repair_owner");
-  r->repair_snapshot = get_string (o, "repair_snapshot");
+  r->repair = get_repair_claim (o);
   r->migrated_us = json_object_get_int_member_with_default (o, "migrated_us", 0);
   r->migration_ms = (guint64) json_object_get_int_member_with_default (o, "migration_ms", 0);
   r->downtime_ms = (guint64) json_object_get_int_member_with_default (o, "downtime_ms", 0);

@@ -142,6 +142,24 @@ LODGE_ENUM_DECL (lodge_stop_reason);
 #define LODGE_CRASH_LOOP_MAX 3
 #define LODGE_CRASH_LOOP_WINDOW_S 600
 
+/* A writing repair's hold on a VE's disk: starts are refused while it
+ * stands. */
+typedef struct {
+  char *op;        /* the repair: "revert", "shell", "app install" */
+  char *who;       /* on whose behalf: "alice (uid 1000)"; NULL in an old record whose
+                    * sentence did not read as "OP by WHO since TIME" (op has it whole) */
+  gint64 since_us; /* when it was taken (wall clock) */
+  char *owner;     /* the controller that holds it */
+  char *snapshot;  /* what to roll back to should that controller die mid-repair (or NULL) */
+} LodgeRepairClaim;
+
+LodgeRepairClaim *lodge_repair_claim_new (const char *op, const char *who, gint64 since_us,
+                                          const char *owner, const char *snapshot);
+void lodge_repair_claim_free (LodgeRepairClaim *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeRepairClaim, lodge_repair_claim_free)
+/* "OP by WHO since TIME" (UTC, to the second), for people. */
+char *lodge_repair_claim_describe (const LodgeRepairClaim *c);
+
 /* One per VE, written by the control center. */
 typedef struct {
   char *name;
@@ -154,12 +172,7 @@ typedef struct {
   char *disk_pool, *disk_image;
   char *template_version; /* the version the disk was cloned from */
   char *target_node;    /* migrating: where to */
-  /* A writing repair holds the disk: "OP by WHO since TIME"; starts are
-   * refused while it is set. The controller that holds it, and the
-   * snapshot to roll back to should that controller die mid-repair. */
-  char *repair;
-  char *repair_owner;
-  char *repair_snapshot;
+  LodgeRepairClaim *repair; /* NULL: no repair holds the disk */
   /* The last live migration: when it ended, its total time and downtime. */
   gint64 migrated_us;
   guint64 migration_ms, downtime_ms;

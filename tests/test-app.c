@@ -362,6 +362,30 @@ test_ve_paths (void)
     }
 }
 
+/* The disk states of GET .../apps: each has its word on the wire and its
+ * words for people, distinct; words the table does not know are -1 (the
+ * CLI shows those as they came). */
+static void
+test_disk_states (void)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int d = 0; d < LODGE_APP_DISK_LAST; d++)
+    {
+      const char *word = lodge_app_disk_to_string (d);
+      const char *said = lodge_app_disk_describe (d);
+      g_assert_nonnull (word);
+      g_assert_nonnull (said);
+      g_assert_cmpint (lodge_app_disk_from_string (word), ==, d);
+      g_assert_true (g_hash_table_add (seen, (gpointer) word));
+      g_assert_true (d == LODGE_APP_DISK_INSTALLED || g_hash_table_add (seen, (gpointer) said));
+    }
+  g_assert_cmpstr (lodge_app_disk_to_string (LODGE_APP_DISK_INSTALLED), ==, "installed");
+  g_assert_cmpstr (lodge_app_disk_describe (LODGE_APP_DISK_NOT_INSTALLED), ==,
+                   "not installed (the next start lays it in)");
+  g_assert_cmpint (lodge_app_disk_from_string ("not installed (the next start lays it in)"), ==, -1);
+  g_assert_null (lodge_app_disk_to_string (LODGE_APP_DISK_LAST));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -383,5 +407,6 @@ main (int argc, char **argv)
   g_test_add_func ("/app/render/limits", test_render_limits);
   g_test_add_func ("/app/path/tree", test_tree_paths);
   g_test_add_func ("/app/path/ve", test_ve_paths);
+  g_test_add_func ("/app/disk-states", test_disk_states);
   return g_test_run ();
 }

@@ -512,6 +512,74 @@ test_template_refused (void)
   g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID);
 }
 
+/* A repair claim's parts survive the round trip, and the record keeps the
+ * sentence "OP by WHO since TIME" that controllers of the code before
+ * the parts read. */
+static void
+test_repair_claim (void)
+{
+  g_autoptr (LodgeRuntimeRecord) r = lodge_runtime_record_new ("web1");
+  g_autoptr (GDateTime) t = g_date_time_new_utc (2026, 11, 26, 7, 12, 3);
+  r->repair = lodge_repair_claim_new ("app install", "alice (uid 1000)",
+                                      g_date_time_to_unix (t) * G_USEC_PER_SEC + 250000,
+                                      "ctl-host:42:1", "repair-20261126T071203Z");
+  g_autoptr (GBytes) json = lodge_runtime_record_to_json (r);
+  g_autofree char *text = g_strndup (g_bytes_get_data (json, NULL), g_bytes_get_size (json));
+  g_assert_nonnull (strstr (
+    text, "\"repair\":\"app install by alice (uid 1000) since 2026-11-26T07:12:03Z\""));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRuntimeRecord) back = lodge_runtime_record_from_json (json, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (back->repair);
+  g_assert_cmpstr (back->repair->op, ==, "app install");
+  g_assert_cmpstr (back->repair->who, ==, "alice (uid 1000)");
+  g_assert_cmpint (back->repair->since_us, ==, r->repair->since_us);
+  g_assert_cmpstr (back->repair->owner, ==, "ctl-host:42:1");
+  g_assert_cmpstr (back->repair->snapshot, ==, "repair-20261126T071203Z");
+  g_autoptr (GBytes) again = lodge_runtime_record_to_json (back);
+  g_assert_true (g_bytes_equal (json, again));
+
+  /* No claim: none of its members. */
+  g_clear_pointer (&r->repair, lodge_repair_claim_free);
+  g_autoptr (GBytes) unclaimed = lodge_runtime_record_to_json (r);
+  g_autofree char *unclaimed_text = g_strndup (g_bytes_get_data (unclaimed, NULL),
+                                               g_bytes_get_size (unclaimed));
+  g_assert_null (strstr (unclaimed_text, "repair"));
+}
+
+/* A record the code before the parts wrote: the sentence only, read into
+ * its parts; one that does not read so is kept whole. */
+static void
+test_repair_claim_old_record (void)
+{
+  g_autoptr (GBytes) b = bytes ("{\"name\":\"w\",\"desired\":\"stopped\",\"phase\":\"stopped\","
+                                "\"repair\":\"revert by bob (API token) since 2026-01-02T03:04:05Z\","
+                                "\"repair_owner\":\"h:1:2\",\"repair_snapshot\":\"repair-x\"}");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRuntimeRecord) r = lodge_runtime_record_from_json (b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (r->repair);
+  g_assert_cmpstr (r->repair->op, ==, "revert");
+  g_assert_cmpstr (r->repair->who, ==, "bob (API token)");
+  g_autoptr (GDateTime) t = g_date_time_new_utc (2026, 1, 2, 3, 4, 5);
+  g_assert_cmpint (r->repair->since_us, ==, g_date_time_to_unix (t) * G_USEC_PER_SEC);
+  g_assert_cmpstr (r->repair->owner, ==, "h:1:2");
+  g_assert_cmpstr (r->repair->snapshot, ==, "repair-x");
+  g_autofree char *said = lodge_repair_claim_describe (r->repair);
+  g_assert_cmpstr (said, ==, "revert by bob (API token) since 2026-01-02T03:04:05Z");
+
+  g_autoptr (GBytes) odd = bytes ("{\"name\":\"w\",\"desired\":\"stopped\",\"phase\":\"stopped\","
+                                  "\"repair\":\"held since yesterday\",\"repair_owner\":\"h:1:2\"}");
+  g_autoptr (LodgeRuntimeRecord) o = lodge_runtime_record_from_json (odd, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (o->repair);
+  g_assert_cmpstr (o->repair->op, ==, "held since yesterday");
+  g_assert_null (o->repair->who);
+  g_assert_null (o->repair->snapshot);
+  g_autofree char *odd_said = lodge_repair_claim_describe (o->repair);
+  g_assert_cmpstr (odd_said, ==, "held since yesterday");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -528,5 +596,7 @@ main (int argc, char **argv)
   g_test_add_func ("/records/template-round-trip", test_template_round_trip);
   g_test_add_func ("/records/template-stored-form", test_template_stored_form);
   g_test_add_func ("/records/template-refused", test_template_refused);
+  g_test_add_func ("/records/repair-claim", test_repair_claim);
+  g_test_add_func ("/records/repair-claim-old-record", test_repair_claim_old_record);
   return g_test_run ();
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
+#include "lodge-app.h"
 #include "lodge-repair-cmd.h"
 #include "lodge-ve-cmd.h"
 
@@ -165,8 +166,9 @@ app_list (int argc, char **argv)
       else
         {
           const char *disk = json_object_get_string_member_with_default (a, "disk", "");
-          if (strcmp (disk, "installed") != 0)
-            g_print ("    %s\n", disk);
+          int known = lodge_app_disk_from_string (disk);
+          if (known != LODGE_APP_DISK_INSTALLED) /* an unknown one as it came */
+            g_print ("    %s\n", known >= 0 ? lodge_app_disk_describe (known) : disk);
           const char *gerr = g != NULL ? json_object_get_string_member_with_default (g, "error", NULL) : NULL;
           if (gerr != NULL)
             g_print ("    guest: %s\n", gerr);

@@ -274,7 +274,7 @@ read_entry (Reader *r, struct archive_entry *e, GError **error)
 {
   const char *name = archive_entry_pathname (e) ?: "";
   g_auto (PathKey) key = { 0 };
-  LodgeTarEntryType type;
+  LodgeTarEntryType type = LODGE_TAR_ENTRY_FILE; /* (set by entry_type; gcc cannot tell) */
   if (!check_path (r, name, name, "name", &key, error) || !entry_type (r, e, name, &type, error))
     return FALSE;
   if (key.len == 0 && type != LODGE_TAR_ENTRY_DIRECTORY)

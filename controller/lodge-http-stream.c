@@ -1,19 +1,29 @@
-/* Responses streamed as newline-delimited JSON (lodge-api-private.h):
- * lines queued from worker threads, written by the main loop, with flow
- * control so a slow or vanished client costs a bounded amount of memory. */
+#include "lodge-http-stream.h"
+
 #include <string.h>
 
-#include "lodge-api-private.h"
+struct _LodgeHttpStream {
+  gint refs;
+  SoupServerMessage *msg;
+  gboolean started;
+  /* Flow control for output streamed from a worker: bytes handed to the
+   * main loop and not yet written to the client; gone once the client
+   * is. Guarded by lock. */
+  GMutex lock;
+  GCond cond;
+  gsize queued;
+  gboolean gone;
+};
 
-Stream *
-lodge_api_stream_ref (Stream *st)
+LodgeHttpStream *
+lodge_http_stream_ref (LodgeHttpStream *st)
 {
   g_atomic_int_inc (&st->refs);
   return st;
 }
 
 void
-lodge_api_stream_unref (Stream *st)
+lodge_http_stream_unref (LodgeHttpStream *st)
 {
   if (st != NULL && g_atomic_int_dec_and_test (&st->refs))
     {
@@ -29,7 +39,7 @@ lodge_api_stream_unref (Stream *st)
 static void
 stream_wrote_cb (SoupServerMessage *msg, guint size, gpointer data)
 {
-  Stream *st = data;
+  LodgeHttpStream *st = data;
   g_mutex_lock (&st->lock);
   st->queued -= MIN (st->queued, size);
   g_cond_broadcast (&st->cond);
@@ -39,17 +49,17 @@ stream_wrote_cb (SoupServerMessage *msg, guint size, gpointer data)
 static void
 stream_gone_cb (SoupServerMessage *msg, gpointer data)
 {
-  Stream *st = data;
+  LodgeHttpStream *st = data;
   g_mutex_lock (&st->lock);
   st->gone = TRUE;
   g_cond_broadcast (&st->cond);
   g_mutex_unlock (&st->lock);
 }
 
-Stream *
-lodge_api_stream_new (SoupServerMessage *msg)
+LodgeHttpStream *
+lodge_http_stream_new (SoupServerMessage *msg)
 {
-  Stream *st = g_new0 (Stream, 1);
+  LodgeHttpStream *st = g_new0 (LodgeHttpStream, 1);
   st->refs = 1;
   st->msg = g_object_ref (msg);
   g_mutex_init (&st->lock);
@@ -60,9 +70,8 @@ lodge_api_stream_new (SoupServerMessage *msg)
   return st;
 }
 
-/* In the main loop: the response begins (200, chunked) at the first line. */
 gboolean
-lodge_api_stream_is_gone (Stream *st)
+lodge_http_stream_is_gone (LodgeHttpStream *st)
 {
   g_mutex_lock (&st->lock);
   gboolean gone = st->gone;
@@ -70,10 +79,17 @@ lodge_api_stream_is_gone (Stream *st)
   return gone;
 }
 
-void
-lodge_api_stream_write (Stream *st, char *line)
+gboolean
+lodge_http_stream_is_started (LodgeHttpStream *st)
 {
-  if (lodge_api_stream_is_gone (st))
+  return st->started;
+}
+
+/* In the main loop: the response begins (200, chunked) at the first line. */
+void
+lodge_http_stream_write (LodgeHttpStream *st, char *line)
+{
+  if (lodge_http_stream_is_gone (st))
     {
       g_free (line); /* the client went away: nobody to write to */
       return;
@@ -94,7 +110,7 @@ lodge_api_stream_write (Stream *st, char *line)
 }
 
 typedef struct {
-  Stream *stream;
+  LodgeHttpStream *stream;
   char *line;
 } StreamLine;
 
@@ -102,8 +118,8 @@ static gboolean
 stream_line_cb (gpointer data)
 {
   StreamLine *sl = data;
-  lodge_api_stream_write (sl->stream, g_steal_pointer (&sl->line));
-  lodge_api_stream_unref (sl->stream);
+  lodge_http_stream_write (sl->stream, g_steal_pointer (&sl->line));
+  lodge_http_stream_unref (sl->stream);
   g_free (sl);
   return G_SOURCE_REMOVE;
 }
@@ -112,7 +128,7 @@ stream_line_cb (gpointer data)
 #define STREAM_QUEUE_MAX (4 << 20)
 
 gboolean
-lodge_api_stream_post (Stream *st, char *line)
+lodge_http_stream_post (LodgeHttpStream *st, char *line)
 {
   gsize len = strlen (line);
   g_mutex_lock (&st->lock);
@@ -133,7 +149,7 @@ lodge_api_stream_post (Stream *st, char *line)
       return FALSE;
     }
   StreamLine *sl = g_new0 (StreamLine, 1);
-  sl->stream = lodge_api_stream_ref (st);
+  sl->stream = lodge_http_stream_ref (st);
   sl->line = line;
   g_main_context_invoke (NULL, stream_line_cb, sl);
   return TRUE;

@@ -1,0 +1,175 @@
+#include "lodge-define.h"
+
+#include <string.h>
+
+#include "lodge-app-plan.h"
+#include "lodge-disk.h"
+#include "lodge-env.h"
+#include "lodge-error.h"
+#include "lodge-storage-error.h"
+#include "lodge-template.h"
+
+static LodgeRuntimeRecord *
+load_runtime (LodgeStore *store, const char *name, guint64 *ret_version, GError **error)
+{
+  g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, ret_version, error);
+  if (json == NULL)
+    return NULL;
+  return lodge_runtime_record_from_json (json, error);
+}
+
+gboolean
+lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
+                  const char *expected_name, char **ret_name, gboolean *ret_created,
+                  GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
+  if (def == NULL)
+    return FALSE;
+  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "the definition is of '%s', not of '%s' (the name in the request's path)",
+                   def->name, expected_name);
+      return FALSE;
+    }
+  /* The template (and version) must exist now, not at first start. */
+  g_autoptr (LodgeTemplate) tmpl =
+    lodge_template_get_kind (store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);
+  /* So must its applications, with every configuration value fitting. */
+  g_autoptr (GPtrArray) plans = NULL;
+  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL
+      || (plans = lodge_app_plan_all (store, def, error)) == NULL)
+    {
+      g_prefix_error (error, "environment %s: ", def->name);
+      return FALSE;
+    }
+
+  g_autoptr (GBytes) value = g_bytes_new (xml, len);
+  gboolean created = TRUE;
+  g_autoptr (GError) local = NULL;
+  if (!lodge_store_create (store, LODGE_STORE_ENV, def->name, value, NULL, &local))
+    {
+      if (!g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (mode == LODGE_DEFINE_CREATE)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
+                       "environment '%s' exists already; redefine it with 'lodge define' "
+                       "(PUT /v1/environments/%s)", def->name, def->name);
+          return FALSE;
+        }
+      /* Redefine: last writer wins, but never over a concurrent undefine. */
+      g_clear_error (&local);
+      guint64 version = 0;
+      g_autoptr (GBytes) old = lodge_store_get (store, LODGE_STORE_ENV, def->name, &version, error);
+      if (old == NULL
+          || !lodge_store_update (store, LODGE_STORE_ENV, def->name, version, value, NULL, error))
+        return FALSE;
+      created = FALSE;
+    }
+
+  /* A runtime record for a new VE: stopped. */
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_new (def->name);
+  rt->desired = LODGE_DESIRED_STOPPED;
+  rt->phase = LODGE_PHASE_STOPPED;
+  rt->since_us = g_get_real_time ();
+  g_autoptr (GBytes) rt_json = lodge_runtime_record_to_json (rt);
+  if (!lodge_store_create (store, LODGE_STORE_RUNTIME, def->name, rt_json, NULL, &local)
+      && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (ret_name != NULL)
+    *ret_name = g_strdup (def->name);
+  if (ret_created != NULL)
+    *ret_created = created;
+  return TRUE;
+}
+
+gboolean
+lodge_define_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  guint64 env_version = 0, rt_version = 0;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) xml = lodge_store_get (store, LODGE_STORE_ENV, name, &env_version, &local);
+  if (xml == NULL)
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
+                     "unknown environment '%s'", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (store, name, &rt_version, &local);
+  if (rt == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_clear_error (&local);
+  if (rt != NULL && (rt->desired != LODGE_DESIRED_STOPPED
+                     || (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED)))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is %s on %s; stop it first", name,
+                   lodge_phase_to_string (rt->phase), rt->node != NULL ? rt->node : "no node");
+      return FALSE;
+    }
+  if (rt != NULL && rt->repair != NULL)
+    {
+      g_autofree char *what = lodge_repair_claim_describe (rt->repair);
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "environment %s is held by a repair (%s); undefine it when that is done",
+                   name, what);
+      return FALSE;
+    }
+
+  /* The runtime record goes first, at the version read: a start that
+   * claimed it meanwhile wins (this undefine fails), and a start that
+   * comes later finds no record to claim. */
+  if (rt != NULL && !lodge_store_delete (store, LODGE_STORE_RUNTIME, name, rt_version, &local))
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                     "environment %s changed meanwhile (a start?); nothing was removed", name);
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  g_clear_error (&local);
+  if (remove_disk)
+    {
+      g_autoptr (LodgeEnvDef) def = lodge_env_def_parse (g_bytes_get_data (xml, NULL),
+                                                         g_bytes_get_size (xml), name, NULL);
+      guint replicas = def != NULL ? lodge_env_def_effective_replicas (def) : LODGE_ENV_DEFAULT_REPLICAS;
+      if (!lodge_disk_delete (lodge_store_get_rados (store), name, replicas, &local)
+          && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        {
+          g_propagate_prefixed_error (error, g_steal_pointer (&local),
+                                      "environment %s is stopped and still defined, but its disk "
+                                      "could not be removed: ", name);
+          return FALSE;
+        }
+    }
+  /* The definition last, only at the version read: a concurrent redefine
+   * wins (the VE stays defined, stopped). */
+  if (!lodge_store_delete (store, LODGE_STORE_ENV, name, env_version, &local))
+    {
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
+                     "environment %s was redefined meanwhile; it stays defined (stopped)%s", name,
+                     remove_disk ? ", without its old disk" : "");
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}

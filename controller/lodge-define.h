@@ -1,0 +1,29 @@
+/* Defining and undefining environments: the definition in the state
+ * store, checked first (its template and applications must exist, every
+ * configuration value must fit), and the runtime record beside it. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-ctl.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  LODGE_DEFINE_CREATE_OR_REPLACE, /* virsh define: new, or a redefinition */
+  LODGE_DEFINE_CREATE,            /* new only: a taken name is LODGE_STORAGE_ERROR_EXISTS */
+} LodgeDefineMode;
+
+/* Validates @xml and stores it as the definition of its VE (created, or
+ * replaced: a running VE gets it at its next start). The template must
+ * exist. With @expected_name (the name in a URL), the XML's name must be
+ * it. Sets *ret_name and *ret_created. */
+gboolean lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
+                           const char *expected_name, char **ret_name, gboolean *ret_created,
+                           GError **error);
+/* Removes a VE; refused (LODGE_STORAGE_ERROR_BUSY) unless it is stopped
+ * and no repair claims it. With @remove_disk its root disk goes too. */
+gboolean lodge_define_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk,
+                                GError **error);
+
+G_END_DECLS
