@@ -18,6 +18,7 @@
 #include "lodge-tar.h"
 #include "lodge-template.h"
 #include "lodge-tier.h"
+#include "template-manifest.h"
 
 static LodgeCephConfig *config;
 static LodgeRados *rados;
@@ -96,160 +97,6 @@ make_tree (void)
   have_xattr = lsetxattr (index, "user.lodge.test", "value\0with nul", 14, 0) == 0;
 }
 
-/* The host tree as a manifest, in the form libguestfs gives the guest's. */
-static void
-walk (const char *dir, const char *rel, GPtrArray *out)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      struct stat st;
-      g_assert_cmpint (lstat (path, &st), ==, 0);
-      LodgeFileEntry *e = g_new0 (LodgeFileEntry, 1);
-      e->path = g_strconcat (rel, "/", name, NULL);
-      e->mode = st.st_mode & 07777;
-      e->uid = st.st_uid;
-      e->gid = st.st_gid;
-      e->size = st.st_size;
-      e->nlink = st.st_nlink;
-      if (S_ISDIR (st.st_mode))
-        e->type = LODGE_FILE_DIRECTORY;
-      else if (S_ISLNK (st.st_mode))
-        {
-          e->type = LODGE_FILE_SYMLINK;
-          e->link = g_file_read_link (path, NULL);
-        }
-      else if (S_ISFIFO (st.st_mode))
-        e->type = LODGE_FILE_FIFO;
-      else
-        {
-          e->type = LODGE_FILE_REGULAR;
-          g_autofree char *data = NULL;
-          gsize len = 0;
-          g_assert_true (g_file_get_contents (path, &data, &len, NULL));
-          e->sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
-        }
-      char names[1024];
-      ssize_t n = llistxattr (path, names, sizeof names);
-      for (ssize_t i = 0; i < n; i += strlen (names + i) + 1)
-        {
-          char value[256];
-          ssize_t vlen = lgetxattr (path, names + i, value, sizeof value);
-          g_assert_cmpint (vlen, >=, 0);
-          if (e->xattrs == NULL)
-            e->xattrs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                               (GDestroyNotify) g_bytes_unref);
-          g_hash_table_insert (e->xattrs, g_strdup (names + i), g_bytes_new (value, vlen));
-        }
-      g_ptr_array_add (out, e);
-      if (S_ISDIR (st.st_mode))
-        walk (path, e->path, out);
-    }
-}
-
-static int
-by_path (gconstpointer a, gconstpointer b)
-{
-  return strcmp ((*(LodgeFileEntry *const *) a)->path, (*(LodgeFileEntry *const *) b)->path);
-}
-
-static GPtrArray *
-host_manifest (void)
-{
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) lodge_file_entry_free);
-  walk (tree, "", out);
-  g_ptr_array_sort (out, by_path);
-  return out;
-}
-
-static void
-assert_same_xattrs (const char *path, GHashTable *want, GHashTable *got)
-{
-  guint n_want = want != NULL ? g_hash_table_size (want) : 0;
-  guint n_got = 0;
-  GHashTableIter it;
-  gpointer k, v;
-  if (got != NULL)
-    {
-      g_hash_table_iter_init (&it, got);
-      while (g_hash_table_iter_next (&it, &k, &v))
-        if (!g_str_has_prefix (k, "security.")) /* SELinux labels of the appliance */
-          n_got++;
-    }
-  if (n_want != n_got)
-    g_test_fail_printf ("%s: %u xattrs on the host, %u in the guest", path, n_want, n_got);
-  if (want == NULL)
-    return;
-  g_hash_table_iter_init (&it, want);
-  while (g_hash_table_iter_next (&it, &k, &v))
-    {
-      GBytes *other = got != NULL ? g_hash_table_lookup (got, k) : NULL;
-      if (other == NULL || !g_bytes_equal (v, other))
-        g_test_fail_printf ("%s: xattr %s differs", path, (char *) k);
-    }
-}
-
-/* Every entry of the host tree is in the guest with the same type, mode,
- * owner, size, content, link target and xattrs; nothing else is. The
- * root directory itself is compared by mode and owner. */
-static void
-assert_same_tree (GPtrArray *host, GPtrArray *guest)
-{
-  g_autoptr (GHashTable) by = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < guest->len; i++)
-    {
-      LodgeFileEntry *e = guest->pdata[i];
-      g_hash_table_insert (by, e->path, e);
-    }
-  for (guint i = 0; i < host->len; i++)
-    {
-      LodgeFileEntry *h = host->pdata[i];
-      LodgeFileEntry *g = g_hash_table_lookup (by, h->path);
-      if (g == NULL)
-        {
-          g_test_fail_printf ("%s is missing in the guest", h->path);
-          continue;
-        }
-      g_hash_table_remove (by, h->path);
-      if (h->type != g->type || h->mode != g->mode || h->uid != g->uid || h->gid != g->gid)
-        g_test_fail_printf ("%s: type/mode/owner %d/%04o/%u:%u on the host, %d/%04o/%u:%u in "
-                            "the guest",
-                            h->path, h->type, h->mode, h->uid, h->gid, g->type, g->mode, g->uid,
-                            g->gid);
-      if (h->type == LODGE_FILE_REGULAR
-          && (h->size != g->size || g_strcmp0 (h->sha256, g->sha256) != 0 || h->nlink != g->nlink))
-        g_test_fail_printf ("%s: content or link count differs", h->path);
-      if (h->type == LODGE_FILE_SYMLINK && g_strcmp0 (h->link, g->link) != 0)
-        g_test_fail_printf ("%s: link target '%s' became '%s'", h->path, h->link, g->link);
-      if (have_xattr)
-        assert_same_xattrs (h->path, h->xattrs, g->xattrs);
-    }
-  GHashTableIter it;
-  gpointer k;
-  g_hash_table_iter_init (&it, by);
-  while (g_hash_table_iter_next (&it, &k, NULL))
-    g_test_fail_printf ("%s is in the guest but not in the tree", (char *) k);
-}
-
-static GPtrArray *
-guest_manifest (const char *pool, const char *image, const char *snap)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (LodgeGuestfs) g = lodge_guestfs_new (&error);
-  g_assert_no_error (error);
-  g_assert_true (lodge_guestfs_add_rbd (g, pool, image, snap, config->client_id, TRUE, &error));
-  g_assert_true (lodge_guestfs_launch (g, &error));
-  g_assert_no_error (error);
-  g_assert_true (lodge_guestfs_mount (g, lodge_guestfs_disk (g), TRUE, &error));
-  g_assert_no_error (error);
-  GPtrArray *m = lodge_guestfs_manifest (g, TRUE, &error);
-  g_assert_no_error (error);
-  return m;
-}
-
 static void
 test_import_directory (void)
 {
@@ -266,9 +113,9 @@ test_import_directory (void)
   g_assert_no_error (error);
   g_assert_cmpuint (t->versions->len, ==, 1);
 
-  g_autoptr (GPtrArray) host = host_manifest ();
-  g_autoptr (GPtrArray) guest = guest_manifest (t->pool, t->image, "v-1");
-  assert_same_tree (host, guest);
+  g_autoptr (GPtrArray) host = host_manifest (tree);
+  g_autoptr (GPtrArray) guest = guest_manifest (config->client_id, t->pool, t->image, "v-1", NULL);
+  assert_same_tree (host, guest, have_xattr);
 
   /* Hard links stay one inode. */
   LodgeFileEntry *a = NULL, *b = NULL;
@@ -317,8 +164,8 @@ test_clone_sees_template (void)
     g_assert_no_error (error);
     g_autoptr (GPtrArray) m = lodge_guestfs_manifest (g, TRUE, &error);
     g_assert_no_error (error);
-    g_autoptr (GPtrArray) host = host_manifest ();
-    assert_same_tree (host, m);
+    g_autoptr (GPtrArray) host = host_manifest (tree);
+    assert_same_tree (host, m, have_xattr);
     g_autofree char *tarfile = NULL;
     int fd = g_file_open_tmp ("lodge-extra-XXXXXX.tar", &tarfile, &error);
     close (fd);
@@ -333,7 +180,8 @@ test_clone_sees_template (void)
     g_rmdir (extra);
     g_unlink (tarfile);
   }
-  g_autoptr (GPtrArray) tmpl_after = guest_manifest (t->pool, t->image, v->snapshot);
+  g_autoptr (GPtrArray) tmpl_after =
+    guest_manifest (config->client_id, t->pool, t->image, v->snapshot, NULL);
   for (guint i = 0; i < tmpl_after->len; i++)
     g_assert_cmpstr (((LodgeFileEntry *) tmpl_after->pdata[i])->path, !=, "/customer-file");
 
@@ -382,9 +230,9 @@ test_import_tarball (void)
   g_assert_cmpuint (v->files, ==, 7);
 
   g_autoptr (LodgeTemplate) t = lodge_template_get (store, name, &error);
-  g_autoptr (GPtrArray) host = host_manifest ();
-  g_autoptr (GPtrArray) guest = guest_manifest (t->pool, t->image, "v-2");
-  assert_same_tree (host, guest);
+  g_autoptr (GPtrArray) host = host_manifest (tree);
+  g_autoptr (GPtrArray) guest = guest_manifest (config->client_id, t->pool, t->image, "v-2", NULL);
+  assert_same_tree (host, guest, have_xattr);
 
   /* Version 1 can go on its own; then the whole template. */
   g_assert_true (lodge_template_delete (store, name, "1", &error));
