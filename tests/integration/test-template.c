@@ -114,8 +114,11 @@ test_import_directory (void)
   g_assert_cmpuint (t->versions->len, ==, 1);
 
   g_autoptr (GPtrArray) host = host_manifest (tree);
-  g_autoptr (GPtrArray) guest = guest_manifest (config->client_id, t->pool, t->image, "v-1", NULL);
+  g_autoptr (GHashTable) stats = NULL;
+  g_autoptr (GPtrArray) guest =
+    guest_manifest (config->client_id, t->pool, t->image, "v-1", &stats);
   assert_same_tree (host, guest, have_xattr);
+  assert_same_times (tree, host, stats, TRUE);
 
   /* Hard links stay one inode. */
   LodgeFileEntry *a = NULL, *b = NULL;
@@ -231,8 +234,11 @@ test_import_tarball (void)
 
   g_autoptr (LodgeTemplate) t = lodge_template_get (store, name, &error);
   g_autoptr (GPtrArray) host = host_manifest (tree);
-  g_autoptr (GPtrArray) guest = guest_manifest (config->client_id, t->pool, t->image, "v-2", NULL);
+  g_autoptr (GHashTable) stats = NULL;
+  g_autoptr (GPtrArray) guest =
+    guest_manifest (config->client_id, t->pool, t->image, "v-2", &stats);
   assert_same_tree (host, guest, have_xattr);
+  assert_same_times (tree, host, stats, TRUE);
 
   /* Version 1 can go on its own; then the whole template. */
   g_assert_true (lodge_template_delete (store, name, "1", &error));
