@@ -362,8 +362,8 @@ small_tree (const char *dir_name, const char *rel, char **ret_path)
 }
 
 /* A sparse file packed by GNU tar --sparse, in each of its formats, is
- * refused naming it (Lodge would write its holes as zeros, and GNU tar's
- * pax sparse formats put the map where an older reader sees data). */
+ * refused naming it (pax format 1.0 keeps the map in the file's data,
+ * where a reader that missed it would see content). */
 static void
 test_sparse (void)
 {
