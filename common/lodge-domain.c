@@ -225,22 +225,11 @@ add_features (xmlNode *dom, const LodgePlacement *p)
     }
 }
 
+/* How a node reaches the disk: the monitors, its Ceph configuration, its
+ * cephx user and the libvirt secret holding that user's key. */
 static void
-add_disk (xmlNode *devices, const LodgePlacement *p)
+add_rbd_access (xmlNode *source, const LodgePlacement *p)
 {
-  xmlNode *disk = add_empty (devices, "disk");
-  lodge_xml_set (disk, "type", "network");
-  lodge_xml_set (disk, "device", "disk");
-  xmlNode *driver = add_empty (disk, "driver");
-  lodge_xml_set (driver, "name", "qemu");
-  lodge_xml_set (driver, "type", "raw");
-  lodge_xml_set (driver, "cache", "writeback");
-  lodge_xml_set (driver, "discard", "unmap");
-
-  xmlNode *source = add_empty (disk, "source");
-  g_autofree char *name = g_strdup_printf ("%s/%s", p->rbd_pool, p->rbd_image);
-  lodge_xml_set (source, "protocol", "rbd");
-  lodge_xml_set (source, "name", name);
   for (guint i = 0; p->ceph_monitors[i] != NULL; i++)
     {
       g_autofree char *host = NULL, *port = NULL;
@@ -259,6 +248,25 @@ add_disk (xmlNode *devices, const LodgePlacement *p)
   xmlNode *secret = add_empty (auth, "secret");
   lodge_xml_set (secret, "type", "ceph");
   lodge_xml_set (secret, "uuid", p->ceph_secret_uuid);
+}
+
+static void
+add_disk (xmlNode *devices, const LodgePlacement *p)
+{
+  xmlNode *disk = add_empty (devices, "disk");
+  lodge_xml_set (disk, "type", "network");
+  lodge_xml_set (disk, "device", "disk");
+  xmlNode *driver = add_empty (disk, "driver");
+  lodge_xml_set (driver, "name", "qemu");
+  lodge_xml_set (driver, "type", "raw");
+  lodge_xml_set (driver, "cache", "writeback");
+  lodge_xml_set (driver, "discard", "unmap");
+
+  xmlNode *source = add_empty (disk, "source");
+  g_autofree char *name = g_strdup_printf ("%s/%s", p->rbd_pool, p->rbd_image);
+  lodge_xml_set (source, "protocol", "rbd");
+  lodge_xml_set (source, "name", name);
+  add_rbd_access (source, p);
 
   xmlNode *target = add_empty (disk, "target");
   lodge_xml_set (target, "dev", "vda");
@@ -381,5 +389,135 @@ lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p, GErr
   lodge_xml_add (dom, "on_crash", "destroy");
   add_devices (dom, def, p);
 
+  return lodge_xml_format_doc (doc);
+}
+
+/* ---- a running domain's XML, for another node ---- */
+
+static xmlNode *
+child_with (xmlNode *parent, const char *name, const char *attr, const char *value)
+{
+  LODGE_XML_FOREACH_CHILD (c, parent, name)
+    {
+      g_autofree char *v = attr != NULL ? lodge_xml_prop (c, attr) : NULL;
+      if (attr == NULL || g_strcmp0 (v, value) == 0)
+        return c;
+    }
+  return NULL;
+}
+
+static void
+remove_children (xmlNode *parent, const char *name)
+{
+  xmlNode *c = parent->children;
+  while (c != NULL)
+    {
+      xmlNode *next = c->next;
+      if (c->type == XML_ELEMENT_NODE && g_strcmp0 ((const char *) c->name, name) == 0)
+        {
+          xmlUnlinkNode (c);
+          xmlFreeNode (c);
+        }
+      c = next;
+    }
+}
+
+/* Indentation between elements, so that the result is indented anew. */
+static void
+drop_blanks (xmlNode *node)
+{
+  xmlNode *c = node->children;
+  while (c != NULL)
+    {
+      xmlNode *next = c->next;
+      if (c->type == XML_TEXT_NODE && xmlIsBlankNode (c) && (next != NULL || c->prev != NULL))
+        {
+          xmlUnlinkNode (c);
+          xmlFreeNode (c);
+        }
+      else if (c->type == XML_ELEMENT_NODE)
+        drop_blanks (c);
+      c = next;
+    }
+}
+
+static char *
+retarget_fail (GError **error, const char *what)
+{
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+               "the running domain's XML has no %s: not a domain Lodge defined", what);
+  return NULL;
+}
+
+char *
+lodge_domain_xml_retarget (const char *xml, gsize len, const LodgePlacement *p, GError **error)
+{
+  g_return_val_if_fail (xml != NULL && p != NULL, NULL);
+  if (!placement_check (p, error))
+    return NULL;
+  g_autoptr (xmlDoc) doc = lodge_xml_parse (xml, len, "the running domain's XML", error);
+  if (doc == NULL)
+    return NULL;
+  xmlNode *dom = xmlDocGetRootElement (doc);
+  drop_blanks (dom);
+  xmlNode *os = lodge_xml_child (dom, "os");
+  xmlNode *kernel = os != NULL ? lodge_xml_child (os, "kernel") : NULL;
+  xmlNode *sysinfo = child_with (dom, "sysinfo", "type", "fwcfg");
+  xmlNode *entry = sysinfo != NULL ? child_with (sysinfo, "entry", "name", LODGE_FWCFG_CONFIG_NAME)
+                                   : NULL;
+  xmlNode *devices = lodge_xml_child (dom, "devices");
+  xmlNode *disk = devices != NULL ? child_with (devices, "disk", "type", "network") : NULL;
+  xmlNode *source = disk != NULL ? child_with (disk, "source", "protocol", "rbd") : NULL;
+  if (kernel == NULL)
+    return retarget_fail (error, "<os><kernel>");
+  if (entry == NULL)
+    return retarget_fail (error, "fw_cfg entry " LODGE_FWCFG_CONFIG_NAME);
+  if (source == NULL)
+    return retarget_fail (error, "RBD disk");
+
+  /* The guest kernel, as the node keeps it. */
+  xmlNodeSetContent (kernel, NULL);
+  xmlNodeAddContent (kernel, (const xmlChar *) p->kernel);
+  remove_children (os, "initrd");
+  if (p->initrd != NULL)
+    {
+      xmlNode *initrd = xmlNewDocNode (doc, NULL, (const xmlChar *) "initrd", NULL);
+      xmlNodeAddContent (initrd, (const xmlChar *) p->initrd);
+      xmlAddNextSibling (kernel, initrd);
+    }
+
+  /* The config blob and the console log, where that node has them. */
+  lodge_xml_set (entry, "file", p->config_file);
+  LODGE_XML_FOREACH_CHILD (serial, devices, "serial")
+    {
+      remove_children (serial, "log");
+      if (p->console_log != NULL)
+        {
+          xmlNode *log = xmlNewDocNode (doc, NULL, (const xmlChar *) "log", NULL);
+          lodge_xml_set (log, "file", p->console_log);
+          lodge_xml_set (log, "append", "on");
+          xmlNode *first = serial->children;
+          while (first != NULL && first->type != XML_ELEMENT_NODE)
+            first = first->next;
+          if (first != NULL)
+            xmlAddPrevSibling (first, log);
+          else
+            xmlAddChild (serial, log);
+        }
+    }
+
+  /* Its way to the disk, and its bridge. */
+  remove_children (source, "host");
+  remove_children (source, "config");
+  remove_children (source, "auth");
+  remove_children (disk, "auth"); /* libvirt keeps <auth> where it was given */
+  add_rbd_access (source, p);
+  LODGE_XML_FOREACH_CHILD (iface, devices, "interface")
+    {
+      g_autofree char *type = lodge_xml_prop (iface, "type");
+      xmlNode *src = lodge_xml_child (iface, "source");
+      if (g_strcmp0 (type, "bridge") == 0 && src != NULL)
+        lodge_xml_set (src, "bridge", p->bridge);
+    }
   return lodge_xml_format_doc (doc);
 }

@@ -58,4 +58,13 @@ char *lodge_domain_interface_mac (const LodgeEnvDef *def, const LodgeEnvInterfac
 char *lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *placement,
                                  GError **error);
 
+/* A running domain's XML (libvirt's migratable form) with what is the
+ * node's own replaced by @placement's: the guest kernel, the config blob,
+ * the console log, the way to the disk (monitors, Ceph configuration,
+ * cephx user and secret) and the bridge. Everything else, devices and
+ * their addresses included, stays as the guest has it: this is the
+ * destination XML of a live migration to the node @placement describes. */
+char *lodge_domain_xml_retarget (const char *xml, gsize len, const LodgePlacement *placement,
+                                 GError **error);
+
 G_END_DECLS

@@ -123,8 +123,7 @@ ve_dir (const LodgeLifecycleOptions *opts, const char *name)
 
 /* The blob holds the root password hash: 0600, written whole or not. */
 static gboolean
-write_config (const LodgeLifecycleOptions *opts, const LodgeEnvDef *def, char **ret_path,
-              GError **error)
+write_config (const LodgeLifecycleOptions *opts, const LodgeEnvDef *def, GError **error)
 {
   g_autofree char *blob = lodge_guest_config_format (def, error);
   if (blob == NULL)
@@ -137,10 +136,7 @@ write_config (const LodgeLifecycleOptions *opts, const LodgeEnvDef *def, char **
       return FALSE;
     }
   g_autofree char *path = g_build_filename (dir, "config", NULL);
-  if (!g_file_set_contents_full (path, blob, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-    return FALSE;
-  *ret_path = g_steal_pointer (&path);
-  return TRUE;
+  return g_file_set_contents_full (path, blob, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 /* Polls the console log for the guest's ready line until @deadline_us. */
@@ -216,6 +212,33 @@ start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *n
   return TRUE;
 }
 
+/* The facts of running @rt's VE on @node: the node's own kernel, Ceph
+ * secret and configuration, bridge; the VE's disk, config blob and
+ * console log. */
+static LodgePlacement *
+node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeNodeRecord *node,
+                const LodgeRuntimeRecord *rt, GError **error)
+{
+  g_autofree char *dir = ve_dir (opts, rt->name);
+  g_autoptr (LodgePlacement) p = lodge_placement_new ();
+  lodge_placement_set_accel (p, node->accel);
+  p->kernel = g_strdup (node->kernel);
+  p->initrd = g_strdup (node->initrd);
+  p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
+  p->rbd_pool = g_strdup (rt->disk_pool);
+  p->rbd_image = g_strdup (rt->disk_image);
+  p->ceph_monitors = lodge_rados_monitors (lodge_store_get_rados (lodge_ctl_get_store (ctl)), error);
+  if (p->ceph_monitors == NULL)
+    return NULL;
+  p->ceph_user = g_strdup (opts->client_id);
+  p->ceph_secret_uuid = g_strdup (node->secret_uuid);
+  p->ceph_conf = g_strdup (node->ceph_conf);
+  p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");
+  p->config_file = g_build_filename (dir, "config", NULL);
+  p->console_log = g_build_filename (dir, "console.log", NULL);
+  return g_steal_pointer (&p);
+}
+
 /* Starts the domain on @node and waits for the guest's ready line. With
  * @resume (a start another controller left half done), a domain of the VE
  * already running there is this start's: only its ready line is awaited. */
@@ -224,7 +247,6 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
              const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, gboolean resume,
              LodgeProgress progress, gpointer user_data, GError **error)
 {
-  LodgeStore *store = lodge_ctl_get_store (ctl);
   g_autofree char *dir = ve_dir (opts, def->name);
   g_autofree char *log = g_build_filename (dir, "console.log", NULL);
   gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
@@ -238,27 +260,13 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
       return await_guest (lv, log, def->name, deadline, progress, user_data, error);
     }
 
-  g_autofree char *config_path = NULL;
-  if (!write_config (opts, def, &config_path, error))
+  if (!write_config (opts, def, error))
     return FALSE;
   g_unlink (log); /* the ready line must be this boot's */
 
-  g_autoptr (LodgePlacement) p = lodge_placement_new ();
-  lodge_placement_set_accel (p, node->accel);
-  p->kernel = g_strdup (node->kernel);
-  p->initrd = g_strdup (node->initrd);
-  p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
-  p->rbd_pool = g_strdup (rt->disk_pool);
-  p->rbd_image = g_strdup (rt->disk_image);
-  p->ceph_monitors = lodge_rados_monitors (lodge_store_get_rados (store), error);
-  if (p->ceph_monitors == NULL)
+  g_autoptr (LodgePlacement) p = node_placement (ctl, opts, node, rt, error);
+  if (p == NULL)
     return FALSE;
-  p->ceph_user = g_strdup (opts->client_id);
-  p->ceph_secret_uuid = g_strdup (node->secret_uuid);
-  p->ceph_conf = g_strdup (node->ceph_conf);
-  p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");
-  p->config_file = g_strdup (config_path);
-  p->console_log = g_strdup (log);
   g_autofree char *xml = lodge_domain_xml_generate (def, p, error);
   if (xml == NULL)
     return FALSE;
@@ -619,8 +627,20 @@ lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const
   g_autofree char *stream = g_strdup_printf ("tcp://%s", dst->address);
   MigrationProgress mp = { progress, user_data, g_get_monotonic_time () };
   LodgeMigrationStats stats = { 0 };
-  gboolean ok = lv != NULL
+  /* The destination runs the guest as it is, with what is the node's own
+   * (kernel, Ceph secret and configuration, bridge) taken from its record. */
+  g_autoptr (LodgePlacement) dst_placement = lv != NULL ? node_placement (ctl, opts, dst, rt, &local)
+                                                        : NULL;
+  g_autofree char *running_xml = dst_placement != NULL
+                                   ? lodge_libvirt_migratable_xml (lv, name, &local)
+                                   : NULL;
+  g_autofree char *dest_xml = running_xml != NULL
+                                ? lodge_domain_xml_retarget (running_xml, strlen (running_xml),
+                                                             dst_placement, &local)
+                                : NULL;
+  gboolean ok = dest_xml != NULL
                 && lodge_libvirt_migrate (lv, name, dst->libvirt_uri, dst->address != NULL ? stream : NULL,
+                                          dest_xml,
                                           max_downtime_ms != 0 ? max_downtime_ms : opts->migrate_downtime_ms,
                                           opts->migrate_timeout_s, migration_progress,
                                           &mp, &stats, &local);

@@ -239,6 +239,173 @@ test_guest_config_limits (void)
   g_assert_nonnull (strstr (error->message, "the configuration of VE web1 is"));
 }
 
+/* ---- the destination XML of a migration ---- */
+
+/* Another node's facts: everything a node has of its own differs. */
+static LodgePlacement *
+other_node (const LodgeEnvDef *def, gboolean with_extras)
+{
+  LodgePlacement *p = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  g_free (p->kernel);
+  p->kernel = g_strdup ("/usr/lib/lodge/node2/vmlinuz-lodge");
+  g_free (p->initrd);
+  p->initrd = with_extras ? g_strdup ("/usr/lib/lodge/node2/initrd.img") : NULL;
+  g_strfreev (p->ceph_monitors);
+  p->ceph_monitors = g_strsplit ("10.9.0.1:6789,[fd00::2]:3300", ",", -1);
+  g_free (p->ceph_user);
+  p->ceph_user = g_strdup ("node2");
+  g_free (p->ceph_secret_uuid);
+  p->ceph_secret_uuid = g_strdup ("6f1c2a9e-0b1d-4c55-9a43-1f0e2d3c4b5a");
+  g_free (p->ceph_conf);
+  p->ceph_conf = with_extras ? g_strdup ("/etc/ceph/node2.conf") : NULL;
+  g_free (p->bridge);
+  p->bridge = g_strdup ("vebr2");
+  g_free (p->config_file);
+  p->config_file = g_strdup ("/var/lib/lodge/node2/web1/config");
+  g_free (p->console_log);
+  p->console_log = with_extras ? g_strdup ("/var/log/lodge/node2/web1.log") : NULL;
+  return p;
+}
+
+/* A domain Lodge generated for one node, retargeted to another, is what
+ * Lodge would generate for that other node: in both directions, with
+ * optional facts (initrd, Ceph configuration, console log) coming and
+ * going. */
+static void
+test_retarget_generated (void)
+{
+  const char *examples[] = { "web.xml", "maximal.xml" };
+  for (guint i = 0; i < G_N_ELEMENTS (examples); i++)
+    for (int extras = 0; extras < 2; extras++)
+      {
+        g_autoptr (LodgeEnvDef) def = load_example (examples[i]);
+        g_autoptr (LodgePlacement) a = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+        g_autoptr (LodgePlacement) b = other_node (def, extras);
+        g_autoptr (GError) error = NULL;
+        g_autofree char *xml_a = lodge_domain_xml_generate (def, a, &error);
+        g_autofree char *xml_b = lodge_domain_xml_generate (def, b, &error);
+        g_assert_no_error (error);
+        g_assert_cmpstr (xml_a, !=, xml_b);
+        g_autofree char *a_to_b = lodge_domain_xml_retarget (xml_a, strlen (xml_a), b, &error);
+        g_assert_no_error (error);
+        g_assert_cmpstr (a_to_b, ==, xml_b);
+        g_autofree char *b_to_a = lodge_domain_xml_retarget (xml_b, strlen (xml_b), a, &error);
+        g_assert_no_error (error);
+        g_assert_cmpstr (b_to_a, ==, xml_a);
+      }
+}
+
+/* What libvirt gives for a running domain (VIR_DOMAIN_XML_MIGRATABLE, cut
+ * short): its addresses, aliases and defaults stay as they are. */
+static const char libvirt_form[] =
+  "<domain type='qemu'>\n"
+  "  <name>web1</name>\n"
+  "  <uuid>0b5a3e52-4b7e-4d0c-9a0e-3f7d4c2b1a09</uuid>\n"
+  "  <sysinfo type='fwcfg'>\n"
+  "    <entry name='opt/lodge/config' file='/var/lib/lodge/state/web1/config'/>\n"
+  "  </sysinfo>\n"
+  "  <os>\n"
+  "    <type arch='x86_64' machine='pc-q35-7.2'>hvm</type>\n"
+  "    <kernel>/var/lib/lodge/node1/vmlinuz-lodge</kernel>\n"
+  "    <cmdline>console=ttyS0 root=/dev/vda</cmdline>\n"
+  "  </os>\n"
+  "  <devices>\n"
+  "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+  "    <disk type='network' device='disk'>\n"
+  "      <driver name='qemu' type='raw' cache='writeback' discard='unmap'/>\n"
+  "      <auth username='node1'>\n"
+  "        <secret type='ceph' uuid='11111111-2222-3333-4444-555555555555'/>\n"
+  "      </auth>\n"
+  "      <source protocol='rbd' name='lodge-r3/ve-web1' index='1'>\n"
+  "        <host name='127.0.0.1' port='6789'/>\n"
+  "        <auth username='node1'>\n"
+  "          <secret type='ceph' uuid='11111111-2222-3333-4444-555555555555'/>\n"
+  "        </auth>\n"
+  "      </source>\n"
+  "      <target dev='vda' bus='virtio'/>\n"
+  "      <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>\n"
+  "    </disk>\n"
+  "    <interface type='bridge'>\n"
+  "      <mac address='52:54:00:aa:bb:cc'/>\n"
+  "      <source bridge='lodgebr0'/>\n"
+  "      <model type='virtio'/>\n"
+  "      <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n"
+  "    </interface>\n"
+  "    <serial type='pty'>\n"
+  "      <log file='/var/lib/lodge/state/web1/console.log' append='on'/>\n"
+  "      <target type='isa-serial' port='0'><model name='isa-serial'/></target>\n"
+  "    </serial>\n"
+  "  </devices>\n"
+  "</domain>\n";
+
+static void
+test_retarget_libvirt_form (void)
+{
+  g_autoptr (LodgeEnvDef) def = load_example ("web.xml");
+  g_autoptr (LodgePlacement) b = other_node (def, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = lodge_domain_xml_retarget (libvirt_form, sizeof libvirt_form - 1, b, &error);
+  g_assert_no_error (error);
+  const char *present[] = {
+    "<kernel>/usr/lib/lodge/node2/vmlinuz-lodge</kernel>\n    <initrd>/usr/lib/lodge/node2/initrd.img</initrd>",
+    "<entry name=\"opt/lodge/config\" file=\"/var/lib/lodge/node2/web1/config\"/>",
+    "<log file=\"/var/log/lodge/node2/web1.log\" append=\"on\"/>",
+    "<host name=\"10.9.0.1\" port=\"6789\"/>",
+    "<host name=\"fd00::2\" port=\"3300\"/>",
+    "<config file=\"/etc/ceph/node2.conf\"/>",
+    "<auth username=\"node2\">",
+    "<secret type=\"ceph\" uuid=\"6f1c2a9e-0b1d-4c55-9a43-1f0e2d3c4b5a\"/>",
+    "<source bridge=\"vebr2\"/>",
+    /* kept as the guest has them */
+    "<uuid>0b5a3e52-4b7e-4d0c-9a0e-3f7d4c2b1a09</uuid>",
+    "machine=\"pc-q35-7.2\"",
+    "<mac address=\"52:54:00:aa:bb:cc\"/>",
+    "<address type=\"pci\" domain=\"0x0000\" bus=\"0x03\" slot=\"0x00\" function=\"0x0\"/>",
+    "<address type=\"pci\" domain=\"0x0000\" bus=\"0x01\" slot=\"0x00\" function=\"0x0\"/>",
+    "<source protocol=\"rbd\" name=\"lodge-r3/ve-web1\" index=\"1\">",
+    "<model name=\"isa-serial\"/>",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (present); i++)
+    if (strstr (xml, present[i]) == NULL)
+      g_error ("'%s' missing from:\n%s", present[i], xml);
+  const char *absent[] = { "node1", "127.0.0.1", "lodgebr0", "/var/lib/lodge/state", "1111" };
+  for (guint i = 0; i < G_N_ELEMENTS (absent); i++)
+    if (strstr (xml, absent[i]) != NULL)
+      g_error ("'%s' left in:\n%s", absent[i], xml);
+}
+
+static void
+test_retarget_refused (void)
+{
+  g_autoptr (LodgeEnvDef) def = load_example ("web.xml");
+  g_autoptr (LodgePlacement) b = other_node (def, FALSE);
+  const struct {
+    const char *xml;
+    const char *says;
+  } cases[] = {
+    { "<domain><os><kernel>/k</kernel></os><devices/></domain>", "no fw_cfg entry opt/lodge/config" },
+    { "<domain><sysinfo type='fwcfg'><entry name='opt/lodge/config' file='/c'/></sysinfo>"
+      "<devices/></domain>", "no <os><kernel>" },
+    { "<domain><sysinfo type='fwcfg'><entry name='opt/lodge/config' file='/c'/></sysinfo>"
+      "<os><kernel>/k</kernel></os><devices><disk type='file'/></devices></domain>", "no RBD disk" },
+    { "<domain", "the running domain's XML" },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *xml = lodge_domain_xml_retarget (cases[i].xml, strlen (cases[i].xml), b, &error);
+      g_assert_null (xml);
+      g_assert_nonnull (error);
+      if (strstr (error->message, cases[i].says) == NULL)
+        g_error ("for %s: '%s' lacks '%s'", cases[i].xml, error->message, cases[i].says);
+    }
+  /* Facts that are not a placement are refused before the XML is read. */
+  g_clear_pointer (&b->kernel, g_free);
+  g_autoptr (GError) error = NULL;
+  g_assert_null (lodge_domain_xml_retarget (libvirt_form, sizeof libvirt_form - 1, b, &error));
+  g_assert_error (error, LODGE_ERROR, LODGE_ERROR_INVALID);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -250,5 +417,8 @@ main (int argc, char **argv)
   g_test_add_func ("/domain/mac", test_mac);
   g_test_add_func ("/domain/escaping", test_escaping);
   g_test_add_func ("/domain/guest-config-limits", test_guest_config_limits);
+  g_test_add_func ("/domain/retarget/generated", test_retarget_generated);
+  g_test_add_func ("/domain/retarget/libvirt-form", test_retarget_libvirt_form);
+  g_test_add_func ("/domain/retarget/refused", test_retarget_refused);
   return g_test_run ();
 }

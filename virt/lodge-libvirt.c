@@ -407,9 +407,27 @@ migrate_thread (gpointer data)
   return NULL;
 }
 
+char *
+lodge_libvirt_migratable_xml (LodgeLibvirt *lv, const char *name, GError **error)
+{
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
+  if (dom == NULL)
+    return NULL;
+  char *xml = virDomainGetXMLDesc (dom, VIR_DOMAIN_XML_MIGRATABLE);
+  if (xml == NULL)
+    {
+      lodge_libvirt_fail (lv, error, "%s: cannot read the XML of %s", lv->uri, name);
+      return NULL;
+    }
+  char *copy = g_strdup (xml);
+  free (xml);
+  return copy;
+}
+
 gboolean
 lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
-                       const char *migrate_uri, guint max_downtime_ms, guint timeout_s,
+                       const char *migrate_uri, const char *dest_xml, guint max_downtime_ms,
+                       guint timeout_s,
                        LodgeMigrationProgress progress, gpointer user_data,
                        LodgeMigrationStats *ret_stats, GError **error)
 {
@@ -434,6 +452,13 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
       && virTypedParamsAddString (&m.params, &m.n_params, &max_params, VIR_MIGRATE_PARAM_URI,
                                   migrate_uri) < 0)
     return lodge_libvirt_fail (lv, error, "cannot prepare the migration of %s", name);
+  if (dest_xml != NULL
+      && virTypedParamsAddString (&m.params, &m.n_params, &max_params, VIR_MIGRATE_PARAM_DEST_XML,
+                                  dest_xml) < 0)
+    {
+      virTypedParamsFree (m.params, m.n_params);
+      return lodge_libvirt_fail (lv, error, "cannot prepare the migration of %s", name);
+    }
   m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
             | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_AUTO_CONVERGE | VIR_MIGRATE_ABORT_ON_ERROR;
   g_mutex_init (&m.lock);

@@ -79,12 +79,19 @@ typedef void (*LodgeMigrationProgress) (guint64 processed, guint64 remaining, gu
  * with auto-converge for busy guests and @max_downtime_ms of pause
  * allowed; the definition moves too (persistent there, undefined here).
  * @migrate_uri ("tcp://ADDR") is where QEMU's stream goes, NULL for the
- * destination's own choice. Gives up after @timeout_s; on failure the
+ * destination's own choice. @dest_xml is the domain as the destination
+ * is to run it (lodge_domain_xml_retarget() of lodge_libvirt_migratable_xml()),
+ * NULL to keep the source's. Gives up after @timeout_s; on failure the
  * guest still runs here. */
 gboolean lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
-                                const char *migrate_uri, guint max_downtime_ms, guint timeout_s,
+                                const char *migrate_uri, const char *dest_xml,
+                                guint max_downtime_ms, guint timeout_s,
                                 LodgeMigrationProgress progress, gpointer user_data,
                                 LodgeMigrationStats *ret_stats, GError **error);
+
+/* The XML of the running domain @name in the form libvirt accepts from
+ * another host (VIR_DOMAIN_XML_MIGRATABLE). */
+char *lodge_libvirt_migratable_xml (LodgeLibvirt *lv, const char *name, GError **error);
 
 /* Defines (or updates) the Ceph secret @uuid holding @client_id's key
  * (base64, as in the keyring), which RBD disks name in their <auth>. The
