@@ -230,7 +230,9 @@ node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeNod
   p->ceph_monitors = lodge_rados_monitors (lodge_store_get_rados (lodge_ctl_get_store (ctl)), error);
   if (p->ceph_monitors == NULL)
     return NULL;
-  p->ceph_user = g_strdup (opts->client_id);
+  /* The node's own cephx id, whose key its libvirt secret holds (an agent
+   * too old to report it used the controller's). */
+  p->ceph_user = g_strdup (node->ceph_id != NULL ? node->ceph_id : opts->client_id);
   p->ceph_secret_uuid = g_strdup (node->secret_uuid);
   p->ceph_conf = g_strdup (node->ceph_conf);
   p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");

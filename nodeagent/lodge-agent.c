@@ -180,6 +180,7 @@ report_new (LodgeAgent *a)
   r->initrd = g_strdup (a->guest_kernel.initrd);
   r->bridge = g_strdup (a->bridge);
   r->secret_uuid = g_strdup (a->secret_uuid);
+  r->ceph_id = g_strdup (a->config->client_id); /* whose key the secret holds */
   r->cpus = a->cpus;
   r->memory = (guint64) a->memory_mib << 20;
   r->memory_ratio = a->memory_ratio;

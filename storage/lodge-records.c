@@ -288,6 +288,7 @@ lodge_node_report_free (LodgeNodeReport *r)
   g_free (r->initrd);
   g_free (r->bridge);
   g_free (r->secret_uuid);
+  g_free (r->ceph_id);
   g_free (r->ceph_conf);
   g_free (r->agent);
   g_free (r->rados_addr);
@@ -327,6 +328,7 @@ lodge_node_report_to_json (const LodgeNodeReport *r)
   put_string (b, "initrd", r->initrd);
   put_string (b, "bridge", r->bridge);
   put_string (b, "secret_uuid", r->secret_uuid);
+  put_string (b, "ceph_id", r->ceph_id);
   put_int (b, "cpus", r->cpus);
   put_int (b, "memory", (gint64) r->memory);
   put_double (b, "memory_ratio", r->memory_ratio);
@@ -364,6 +366,7 @@ get_report (JsonObject *o, GError **error)
   r->initrd = get_string (o, "initrd");
   r->bridge = get_string (o, "bridge");
   r->secret_uuid = get_string (o, "secret_uuid");
+  r->ceph_id = get_string (o, "ceph_id");
   r->agent = get_string (o, "agent");
   r->ceph_conf = get_string (o, "ceph_conf");
   r->rados_addr = get_string (o, "rados_addr");
@@ -421,6 +424,7 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->initrd);
   g_free (r->bridge);
   g_free (r->secret_uuid);
+  g_free (r->ceph_id);
   g_free (r->ceph_conf);
   g_free (r->agent);
   g_free (r->rados_addr);
@@ -447,6 +451,7 @@ lodge_node_record_combine (const LodgeNodeReport *report, const LodgeNodeDecisio
   r->initrd = g_strdup (report->initrd);
   r->bridge = g_strdup (report->bridge);
   r->secret_uuid = g_strdup (report->secret_uuid);
+  r->ceph_id = g_strdup (report->ceph_id);
   r->ceph_conf = g_strdup (report->ceph_conf);
   r->cpus = report->cpus;
   r->memory = report->memory;
@@ -484,6 +489,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "initrd", r->initrd);
   put_string (b, "bridge", r->bridge);
   put_string (b, "secret_uuid", r->secret_uuid);
+  put_string (b, "ceph_id", r->ceph_id);
   put_int (b, "cpus", r->cpus);
   put_int (b, "memory", (gint64) r->memory);
   put_double (b, "memory_ratio", r->memory_ratio);

@@ -62,6 +62,8 @@ typedef struct {
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
   char *bridge;         /* where VE NICs attach */
   char *secret_uuid;    /* the libvirt secret holding the Ceph key */
+  char *ceph_id;        /* the cephx id whose key that secret holds (NULL: an
+                         * agent before it was reported; the controller's) */
   char *ceph_conf;      /* the Ceph configuration VE disks use there (NULL: none) */
   guint cpus;
   guint64 memory;       /* bytes of RAM for guests */
@@ -93,6 +95,7 @@ typedef struct {
   char *kernel, *initrd;
   char *bridge;
   char *secret_uuid;
+  char *ceph_id;
   char *ceph_conf;
   guint cpus;
   guint64 memory;

@@ -166,6 +166,7 @@ test_node_report_round_trip (void)
   r->initrd = g_strdup ("/boot/initrd.img");
   r->bridge = g_strdup ("lodgebr0");
   r->secret_uuid = g_strdup ("6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01");
+  r->ceph_id = g_strdup ("node.node2");
   r->ceph_conf = g_strdup ("/etc/ceph/node2.conf");
   r->cpus = 8;
   r->memory = 16ULL << 30;
@@ -191,6 +192,7 @@ test_node_report_round_trip (void)
   g_assert_null (back->accel_reason);
   g_assert_cmpstr (back->initrd, ==, "/boot/initrd.img");
   g_assert_cmpstr (back->ceph_conf, ==, "/etc/ceph/node2.conf");
+  g_assert_cmpstr (back->ceph_id, ==, "node.node2");
   g_assert_cmpuint (back->cpus, ==, 8);
   g_assert_cmpuint (back->memory, ==, 16ULL << 30);
   g_assert_cmpfloat (back->memory_ratio, ==, 1.5);
@@ -345,10 +347,12 @@ test_node_combine (void)
   r->registered_us = 100;
   r->heartbeat_us = 150;
   r->cpus = 4;
+  r->ceph_id = g_strdup ("node.node1");
   lodge_node_report_set_domain (r, "web1", LODGE_DOMAIN_STATE_RUNNING);
 
   g_autoptr (LodgeNodeRecord) undecided = lodge_node_record_combine (r, NULL);
   g_assert_cmpint (undecided->state, ==, LODGE_NODE_UP);
+  g_assert_cmpstr (undecided->ceph_id, ==, "node.node1");
   g_assert_cmpint (undecided->accel, ==, LODGE_ACCEL_KVM);
   g_assert_cmpint (undecided->heartbeat_us, ==, 150);
   g_assert_cmpuint (undecided->cpus, ==, 4);

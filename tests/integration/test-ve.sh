@@ -45,6 +45,16 @@ expect 0 "status shows the address" "addresses +$ip/24" -- "$lodge" status vetes
 expect 0 "console shows this boot's ready line" 'lodge-ready name=vetest .*config=ok failures=0' -- "$lodge" console vetest
 expect 0 "console -n 1 gives one line" '^.+$' -- bash -c "[ \$('$lodge' console -n 1 vetest | wc -l) -le 1 ] && '$lodge' console -n 1 vetest"
 expect 0 "start again: nothing to do" 'already running' -- "$lodge" start vetest
+# The disk is opened with the cephx id of the node that runs it, the one
+# whose key that node's agent put in its libvirt secret.
+ve_node=$(running_on vetest)
+node_ceph_id=$("$lodge" node list -o json | python3 -c '
+import json, sys
+print(next(n.get("ceph_id", "") for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
+disk_user=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
+  virsh -q -c "$LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<auth username='\([^']*\)'.*/\1/p" | head -n 1)
+check "the disk's cephx user ($disk_user) is the one $ve_node reports ($node_ceph_id)" \
+  '[ -n "$node_ceph_id" ] && [ "$disk_user" = "$node_ceph_id" ]'
 
 if wait_for 60 curl -sf --max-time 2 "http://$ip/hostname.txt"; then
   ok "the VE's web server answers on its address"
