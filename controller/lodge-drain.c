@@ -1,5 +1,7 @@
 #include "lodge-drain.h"
 
+#include "lodge-migrate.h"
+
 #define DRAIN_PARALLEL 2
 
 typedef struct {
@@ -29,7 +31,7 @@ drain_one (gpointer data, gpointer user_data)
                                  &error);
   if (ok)
     {
-      ok = lodge_lifecycle_migrate (d->ctl, d->opts, o->name, NULL, 0, NULL, NULL, &error);
+      ok = lodge_migrate_ve (d->ctl, d->opts, o->name, NULL, 0, NULL, NULL, &error);
       lodge_ctl_end (d->ctl, o->name);
     }
   if (!ok)

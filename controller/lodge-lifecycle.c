@@ -1,4 +1,4 @@
-#include "lodge-lifecycle.h"
+#include "lodge-lifecycle-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +21,8 @@
 #include "lodge-template.h"
 #include "lodge-tier.h"
 
-static void
-progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
-  G_GNUC_PRINTF (3, 4);
-
-static void
-progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
+void
+lodge_lifecycle_progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
 {
   if (progress == NULL)
     return;
@@ -37,18 +33,17 @@ progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
   progress (msg, user_data);
 }
 
-/* Writes @rt if the record is still at *@version; updates *@version. */
-static gboolean
-save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt, guint64 *version, GError **error)
+gboolean
+lodge_lifecycle_save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt, guint64 *version,
+                              GError **error)
 {
   g_autoptr (GBytes) json = lodge_runtime_record_to_json (rt);
   return lodge_store_update (store, LODGE_STORE_RUNTIME, rt->name, *version, json, version, error);
 }
 
-/* The scheduler's view: every node, and every VE starting or running. */
-static const char *
-place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def, const char *exclude_node,
-       GError **error)
+const char *
+lodge_lifecycle_place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def,
+                       const char *exclude_node, GError **error)
 {
   g_autoptr (GPtrArray) runtimes = lodge_ctl_list (ctl, error);
   if (runtimes == NULL)
@@ -184,7 +179,7 @@ await_guest (LodgeLibvirt *lv, const char *log, const char *name, gint64 deadlin
       lodge_libvirt_undefine (lv, name, NULL);
       return FALSE;
     }
-  progress_say (progress, user_data, "%s", ready);
+  lodge_lifecycle_progress_say (progress, user_data, "%s", ready);
   return TRUE;
 }
 
@@ -205,19 +200,18 @@ start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *n
       return FALSE;
     }
   g_autofree char *reason = g_strdup_printf ("QEMU failed under KVM (%s)", kvm_error->message);
-  progress_say (progress, user_data, "%s; started under TCG, and %s takes VEs under TCG from now on",
-                reason, node->name);
+  lodge_lifecycle_progress_say (progress, user_data,
+                                "%s; started under TCG, and %s takes VEs under TCG from now on",
+                                reason, node->name);
   if (!lodge_ctl_set_node_tcg (ctl, node->name, reason, &local))
     g_warning ("cannot record that %s runs VEs under TCG: %s", node->name, local->message);
   return TRUE;
 }
 
-/* The facts of running @rt's VE on @node: the node's own kernel, Ceph
- * secret and configuration, bridge; the VE's disk, config blob and
- * console log. */
-static LodgePlacement *
-node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeNodeRecord *node,
-                const LodgeRuntimeRecord *rt, GError **error)
+LodgePlacement *
+lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
+                                const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt,
+                                GError **error)
 {
   g_autofree char *dir = ve_dir (opts, rt->name);
   g_autoptr (LodgePlacement) p = lodge_placement_new ();
@@ -258,7 +252,8 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
   LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
   if (resume && lodge_libvirt_state (lv, def->name, &state, NULL) && state == LODGE_DOMAIN_STATE_RUNNING)
     {
-      progress_say (progress, user_data, "domain already started on %s; waiting for the guest", node->name);
+      lodge_lifecycle_progress_say (progress, user_data,
+                                    "domain already started on %s; waiting for the guest", node->name);
       return await_guest (lv, log, def->name, deadline, progress, user_data, error);
     }
 
@@ -266,7 +261,7 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
     return FALSE;
   g_unlink (log); /* the ready line must be this boot's */
 
-  g_autoptr (LodgePlacement) p = node_placement (ctl, opts, node, rt, error);
+  g_autoptr (LodgePlacement) p = lodge_lifecycle_node_placement (ctl, opts, node, rt, error);
   if (p == NULL)
     return FALSE;
   g_autofree char *xml = lodge_domain_xml_generate (def, p, error);
@@ -285,14 +280,14 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
           return FALSE;
         }
     }
-  progress_say (progress, user_data, "domain started on %s; waiting for the guest", node->name);
+  lodge_lifecycle_progress_say (progress, user_data, "domain started on %s; waiting for the guest",
+                                node->name);
   return await_guest (lv, log, def->name, deadline, progress, user_data, error);
 }
 
-/* The runtime record of @name at *@version; a stopped one is created for a
- * defined VE that has none (defined while an undefine raced it). */
-static LodgeRuntimeRecord *
-load_runtime (LodgeStore *store, const char *name, guint64 *version, GError **error)
+LodgeRuntimeRecord *
+lodge_lifecycle_load_runtime (LodgeStore *store, const char *name, guint64 *version,
+                              GError **error)
 {
   g_autoptr (GError) local = NULL;
   g_autoptr (GBytes) json = lodge_store_get (store, LODGE_STORE_RUNTIME, name, version, &local);
@@ -320,7 +315,8 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
   LodgeStore *store = lodge_ctl_get_store (ctl);
   g_autoptr (GError) local = NULL;
   gboolean ok = ensure_disk (ctl, def, rt, &local)
-                && (progress_say (progress, user_data, "disk %s/%s ready", rt->disk_pool, rt->disk_image), TRUE)
+                && (lodge_lifecycle_progress_say (progress, user_data, "disk %s/%s ready",
+                                                  rt->disk_pool, rt->disk_image), TRUE)
                 && lodge_app_plan_prepare_start (store, opts->client_id, def, rt->disk_pool,
                                                  rt->disk_image, progress, user_data, &local)
                 && run_on_node (ctl, opts, def, node, rt, resume, progress, user_data, &local);
@@ -333,7 +329,7 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
       rt->last_error = g_strdup (local->message);
     }
   g_autoptr (GError) save_error = NULL;
-  if (!save_runtime (store, rt, version, &save_error))
+  if (!lodge_lifecycle_save_runtime (store, rt, version, &save_error))
     g_warning ("cannot record the outcome of starting %s: %s", def->name, save_error->message);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local));
@@ -352,13 +348,13 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
   if (def == NULL)
     return FALSE;
   guint64 version = 0;
-  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (store, name, &version, error);
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_lifecycle_load_runtime (store, name, &version, error);
   if (rt == NULL)
     return FALSE;
   if (rt->phase == LODGE_PHASE_RUNNING || rt->phase == LODGE_PHASE_STARTING)
     {
-      progress_say (progress, user_data, "%s is already %s on %s", name,
-                    lodge_phase_to_string (rt->phase), rt->node);
+      lodge_lifecycle_progress_say (progress, user_data, "%s is already %s on %s", name,
+                                    lodge_phase_to_string (rt->phase), rt->node);
       return TRUE;
     }
   if (rt->phase == LODGE_PHASE_STOPPING || rt->phase == LODGE_PHASE_MIGRATING)
@@ -386,10 +382,10 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
       /* The scheduler's checks, on that node alone; elsewhere if it says no. */
       g_autoptr (GPtrArray) only = g_ptr_array_new ();
       g_ptr_array_add (only, preferred);
-      node_name = place (ctl, only, def, NULL, NULL);
+      node_name = lodge_lifecycle_place (ctl, only, def, NULL, NULL);
     }
   if (node_name == NULL)
-    node_name = place (ctl, nodes, def, NULL, error);
+    node_name = lodge_lifecycle_place (ctl, nodes, def, NULL, error);
   if (node_name == NULL)
     return FALSE;
   LodgeNodeRecord *node = lodge_ctl_find_node (nodes, node_name);
@@ -403,11 +399,12 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
   rt->since_us = g_get_real_time ();
   g_clear_pointer (&rt->last_error, g_free);
   g_autoptr (GError) local = NULL;
-  if (!save_runtime (store, rt, &version, &local))
+  if (!lodge_lifecycle_save_runtime (store, rt, &version, &local))
     {
       if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
         {
-          progress_say (progress, user_data, "%s is being started by another request", name);
+          lodge_lifecycle_progress_say (progress, user_data,
+                                        "%s is being started by another request", name);
           return TRUE;
         }
       if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
@@ -417,7 +414,7 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
         g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
-  progress_say (progress, user_data, "placed on %s", node_name);
+  lodge_lifecycle_progress_say (progress, user_data, "placed on %s", node_name);
   return finish_start (ctl, opts, def, rt, &version, node, FALSE, progress, user_data, error);
 }
 
@@ -442,7 +439,7 @@ record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecor
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M:%S UTC");
   rt->last_error = g_strdup_printf ("%s on %s at %s", what, rt->node, when);
-  return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
+  return lodge_lifecycle_save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
 }
 
 /* A running VE's guest stopped, and Lodge did not stop it: recorded with
@@ -485,23 +482,22 @@ after_unplanned_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRun
       rt->last_error = g_strdup_printf ("%s; restarted %u times in the last %u minutes already, so "
                                         "not again: start it when its cause is fixed",
                                         what, rt->n_recent_restarts, LODGE_CRASH_LOOP_WINDOW_S / 60);
-      return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error) ? LODGE_RESUME_CRASH_LOOP
-                                                                          : LODGE_RESUME_FAILED;
+      return lodge_lifecycle_save_runtime (lodge_ctl_get_store (ctl), rt, &version, error)
+               ? LODGE_RESUME_CRASH_LOOP
+               : LODGE_RESUME_FAILED;
     }
   rt->phase = LODGE_PHASE_STOPPED;
   rt->desired = LODGE_DESIRED_RUNNING;
   rt->last_error = g_steal_pointer (&what);
   g_autofree char *prev_node = g_strdup (rt->node);
-  if (!save_runtime (lodge_ctl_get_store (ctl), rt, &version, error))
+  if (!lodge_lifecycle_save_runtime (lodge_ctl_get_store (ctl), rt, &version, error))
     return LODGE_RESUME_FAILED;
   return start_preferring (ctl, opts, rt->name, prev_node, NULL, NULL, error) ? LODGE_RESUME_RESTARTED
                                                                                : LODGE_RESUME_FAILED;
 }
 
-/* Whether domain @name runs on @node (FALSE also when the node does not
- * answer). */
-static gboolean
-runs_on (const LodgeNodeRecord *node, const char *name)
+gboolean
+lodge_lifecycle_runs_on (const LodgeNodeRecord *node, const char *name)
 {
   if (node == NULL)
     return FALSE;
@@ -521,13 +517,13 @@ settle_migration (LodgeCtl *ctl, LodgeRuntimeRecord *rt, guint64 version, GError
     return FALSE;
   LodgeNodeRecord *src = lodge_ctl_find_node (nodes, rt->node);
   LodgeNodeRecord *dst = rt->target_node != NULL ? lodge_ctl_find_node (nodes, rt->target_node) : NULL;
-  if (runs_on (dst, rt->name))
+  if (lodge_lifecycle_runs_on (dst, rt->name))
     {
       g_free (rt->node);
       rt->node = g_strdup (rt->target_node);
       rt->generation++;
     }
-  else if (!runs_on (src, rt->name))
+  else if (!lodge_lifecycle_runs_on (src, rt->name))
     {
       g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND,
                    "%s was migrating from %s to %s and runs on neither", rt->name, rt->node,
@@ -536,146 +532,7 @@ settle_migration (LodgeCtl *ctl, LodgeRuntimeRecord *rt, guint64 version, GError
     }
   rt->phase = LODGE_PHASE_RUNNING;
   g_clear_pointer (&rt->target_node, g_free);
-  return save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
-}
-
-typedef struct {
-  LodgeProgress progress;
-  gpointer user_data;
-  gint64 last_us;
-} MigrationProgress;
-
-static void
-migration_progress (guint64 processed, guint64 remaining, guint64 bps, gpointer user_data)
-{
-  MigrationProgress *mp = user_data;
-  gint64 now = g_get_monotonic_time ();
-  if (now - mp->last_us < G_USEC_PER_SEC)
-    return; /* one line a second is plenty */
-  mp->last_us = now;
-  progress_say (mp->progress, mp->user_data, "migrating: %" G_GUINT64_FORMAT " MiB sent, %"
-                G_GUINT64_FORMAT " MiB left, %.1f MiB/s", processed >> 20, remaining >> 20,
-                bps / 1048576.0);
-}
-
-gboolean
-lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
-                         const char *to_node, guint max_downtime_ms, LodgeProgress progress,
-                         gpointer user_data, GError **error)
-{
-  LodgeStore *store = lodge_ctl_get_store (ctl);
-  g_autoptr (LodgeEnvDef) def = lodge_ctl_definition (ctl, name, error);
-  if (def == NULL)
-    return FALSE;
-  guint64 version = 0;
-  g_autoptr (LodgeRuntimeRecord) rt = load_runtime (store, name, &version, error);
-  if (rt == NULL)
-    return FALSE;
-  if (rt->phase != LODGE_PHASE_RUNNING || rt->node == NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                   "environment %s is %s; only a running environment migrates", name,
-                   lodge_phase_to_string (rt->phase));
-      return FALSE;
-    }
-  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
-  if (nodes == NULL)
-    return FALSE;
-  LodgeNodeRecord *src = lodge_ctl_find_node (nodes, rt->node);
-  if (src == NULL || src->state == LODGE_NODE_DOWN || src->state == LODGE_NODE_FENCED)
-    {
-      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE,
-                   "node %s of %s is %s; a live migration needs it up", rt->node, name,
-                   src != NULL ? lodge_node_state_to_string (src->state) : "not registered");
-      return FALSE;
-    }
-  const char *target_name;
-  if (to_node != NULL)
-    {
-      if (strcmp (to_node, src->name) == 0)
-        {
-          g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID, "%s already runs on %s", name, to_node);
-          return FALSE;
-        }
-      if (lodge_ctl_find_node (nodes, to_node) == NULL)
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND,
-                       "unknown node '%s'", to_node);
-          return FALSE;
-        }
-      /* The scheduler's checks, on that node alone. */
-      g_autoptr (GPtrArray) only = g_ptr_array_new ();
-      g_ptr_array_add (only, lodge_ctl_find_node (nodes, to_node));
-      target_name = place (ctl, only, def, NULL, error);
-    }
-  else
-    target_name = place (ctl, nodes, def, src->name, error);
-  if (target_name == NULL)
-    return FALSE;
-  LodgeNodeRecord *dst = lodge_ctl_find_node (nodes, target_name);
-
-  rt->phase = LODGE_PHASE_MIGRATING;
-  g_free (rt->target_node);
-  rt->target_node = g_strdup (dst->name);
-  g_autoptr (GError) local = NULL;
-  if (!save_runtime (store, rt, &version, &local))
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s changed meanwhile: ", name);
-      return FALSE;
-    }
-  progress_say (progress, user_data, "migrating from %s to %s", src->name, dst->name);
-
-  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (src->libvirt_uri, &local);
-  g_autofree char *stream = g_strdup_printf ("tcp://%s", dst->address);
-  MigrationProgress mp = { progress, user_data, g_get_monotonic_time () };
-  LodgeMigrationStats stats = { 0 };
-  /* The destination runs the guest as it is, with what is the node's own
-   * (kernel, Ceph secret and configuration, bridge) taken from its record. */
-  g_autoptr (LodgePlacement) dst_placement = lv != NULL ? node_placement (ctl, opts, dst, rt, &local)
-                                                        : NULL;
-  g_autofree char *running_xml = dst_placement != NULL
-                                   ? lodge_libvirt_migratable_xml (lv, name, &local)
-                                   : NULL;
-  g_autofree char *dest_xml = running_xml != NULL
-                                ? lodge_domain_xml_retarget (running_xml, strlen (running_xml),
-                                                             dst_placement, &local)
-                                : NULL;
-  gboolean ok = dest_xml != NULL
-                && lodge_libvirt_migrate (lv, name, dst->libvirt_uri, dst->address != NULL ? stream : NULL,
-                                          dest_xml,
-                                          max_downtime_ms != 0 ? max_downtime_ms : opts->migrate_downtime_ms,
-                                          opts->migrate_timeout_s, migration_progress,
-                                          &mp, &stats, &local);
-  gboolean moved = ok || runs_on (dst, name);
-  if (moved)
-    {
-      g_free (rt->node);
-      rt->node = g_strdup (dst->name);
-      rt->generation++;
-      rt->migrated_us = g_get_real_time ();
-      rt->migration_ms = stats.total_ms;
-      rt->downtime_ms = stats.downtime_ms;
-    }
-  else
-    {
-      g_free (rt->last_error);
-      rt->last_error = g_strdup_printf ("migration to %s failed: %s", dst->name, local->message);
-    }
-  rt->phase = LODGE_PHASE_RUNNING;
-  g_clear_pointer (&rt->target_node, g_free);
-  g_autoptr (GError) save_error = NULL;
-  if (!save_runtime (store, rt, &version, &save_error))
-    g_warning ("cannot record the outcome of migrating %s: %s", name, save_error->message);
-  if (!moved)
-    {
-      g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s still runs on %s: ", name,
-                                  src->name);
-      return FALSE;
-    }
-  progress_say (progress, user_data, "migrated to %s in %" G_GUINT64_FORMAT " ms (downtime %"
-                G_GUINT64_FORMAT " ms, %" G_GUINT64_FORMAT " MiB sent)", dst->name, stats.total_ms,
-                stats.downtime_ms, stats.data_bytes >> 20);
-  return TRUE;
+  return lodge_lifecycle_save_runtime (lodge_ctl_get_store (ctl), rt, &version, error);
 }
 
 LodgeResumeOutcome
@@ -755,7 +612,7 @@ lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const 
       return LODGE_RESUME_FAILED;
     }
   rt->since_us = g_get_real_time ();
-  if (!save_runtime (store, rt, &version, &local))
+  if (!lodge_lifecycle_save_runtime (store, rt, &version, &local))
     {
       if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT))
         return LODGE_RESUME_NOTHING; /* someone else acts on it */
@@ -793,14 +650,14 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
         {
           rt->phase = LODGE_PHASE_STOPPED;
           rt->desired = LODGE_DESIRED_STOPPED;
-          save_runtime (store, rt, &version, NULL);
+          lodge_lifecycle_save_runtime (store, rt, &version, NULL);
         }
       return TRUE;
     }
   rt->desired = LODGE_DESIRED_STOPPED;
   rt->phase = LODGE_PHASE_STOPPING;
   rt->since_us = g_get_real_time ();
-  if (!save_runtime (store, rt, &version, error))
+  if (!lodge_lifecycle_save_runtime (store, rt, &version, error))
     return FALSE;
 
   g_autoptr (LodgeLibvirt) lv = lodge_ctl_node_libvirt (ctl, rt->node, name, error);
@@ -818,5 +675,5 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
   rt->since_us = g_get_real_time ();
   if (forced)
     rt->last_error = g_strdup_printf ("did not shut down within %u s; powered off", opts->stop_timeout_s);
-  return save_runtime (store, rt, &version, error);
+  return lodge_lifecycle_save_runtime (store, rt, &version, error);
 }

@@ -53,14 +53,6 @@ typedef enum {
  * VEs on a node that is down are left alone (failover's business). */
 LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
                                            const char *name, GError **error);
-/* Live-migrates running VE @name to @to_node, or (NULL) to the node the
- * scheduler picks among the others; the pause is at most @max_downtime_ms
- * (0: the default). On failure the VE still runs where it was and the
- * error says so; the record's last migration has the figures. */
-gboolean lodge_lifecycle_migrate (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
-                                  const char *name, const char *to_node, guint max_downtime_ms,
-                                  LodgeProgress progress, gpointer user_data,
-                                  GError **error);
 gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                gboolean force, GError **error);
 

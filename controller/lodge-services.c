@@ -1,6 +1,7 @@
 #include "lodge-services.h"
 
 #include "lodge-define.h"
+#include "lodge-migrate.h"
 #include "lodge-storage-error.h"
 
 /* Idle seconds a repair appliance is kept for the next operation. */
@@ -138,8 +139,8 @@ lodge_services_lifecycle (LodgeServices *svc, const char *name, LodgeLifecycleAc
   if (ok && starts)
     ok = lodge_lifecycle_start (svc->ctl, opts, name, progress, progress_data, error);
   if (action == LODGE_LIFECYCLE_MIGRATE)
-    ok = lodge_lifecycle_migrate (svc->ctl, opts, name, to, max_downtime_ms, progress,
-                                  progress_data, error);
+    ok = lodge_migrate_ve (svc->ctl, opts, name, to, max_downtime_ms, progress, progress_data,
+                           error);
   lodge_ctl_end (svc->ctl, name);
   g_mutex_lock (&svc->lock);
   svc->stats.count[action]++;

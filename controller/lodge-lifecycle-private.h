@@ -1,0 +1,40 @@
+/* For lodge-migrate.c, which moves the VEs lodge-lifecycle.c starts: the
+ * runtime record read and written with compare-and-set, the scheduler's
+ * view of the cluster, the facts of running a VE on a node, and progress
+ * lines. All defined in lodge-lifecycle.c. */
+#pragma once
+
+#include <glib.h>
+
+#include "lodge-ctl.h"
+#include "lodge-domain.h"
+#include "lodge-lifecycle.h"
+
+G_BEGIN_DECLS
+
+/* Hands "@fmt, ..." to @progress (nothing when it is NULL). */
+void lodge_lifecycle_progress_say (LodgeProgress progress, gpointer user_data, const char *fmt, ...)
+  G_GNUC_PRINTF (3, 4);
+/* The runtime record of @name at *@version; a stopped one is created for a
+ * defined VE that has none (defined while an undefine raced it). */
+LodgeRuntimeRecord *lodge_lifecycle_load_runtime (LodgeStore *store, const char *name,
+                                                  guint64 *version, GError **error);
+/* Writes @rt if the record is still at *@version; updates *@version. */
+gboolean lodge_lifecycle_save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt, guint64 *version,
+                                       GError **error);
+/* The node of @nodes the scheduler places @def on (never @exclude_node),
+ * given every VE starting, running or migrating; NULL with @error when
+ * none can take it. */
+const char *lodge_lifecycle_place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def,
+                                   const char *exclude_node, GError **error);
+/* The facts of running @rt's VE on @node: the node's own kernel, Ceph
+ * secret and configuration, bridge; the VE's disk, config blob and
+ * console log. */
+LodgePlacement *lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
+                                                const LodgeNodeRecord *node,
+                                                const LodgeRuntimeRecord *rt, GError **error);
+/* Whether domain @name runs on @node (FALSE also when the node does not
+ * answer). */
+gboolean lodge_lifecycle_runs_on (const LodgeNodeRecord *node, const char *name);
+
+G_END_DECLS
