@@ -343,6 +343,25 @@ EOG
 		test "$(domstate 1 lodge-test-guest)" = running
 	check "node1 kept its host UUID" test "$(host_uuid 1)" = "$uuid1"
 
+	# A failed 'up' on a running cluster stops nothing that ran (a test
+	# that restarts one agent with 'up' from inside the namespace must not
+	# be killed by it): node2's agent ends, and an 'up' that cannot start
+	# it again (a malformed clock offset) fails.
+	if [[ -x ${LODGE_BIN_DIR:-$HERE/../../build}/controller/lodged ]]; then
+		agent2=$(cat "$NODES_DIR/node2/run/agent.pid")
+		kill "$agent2"
+		wait_for 20 "node2's agent to end" bash -c '! kill -0 "$1" 2>/dev/null' _ "$agent2" || true
+		timed "up that fails (running cluster)" env LODGE_AGENT_CLOCK_OFFSET=never "$TOOL" up
+		check "up fails when it cannot start an agent" test "$RC" = 1
+		check "it says it leaves what runs" stderr_has "leaving what runs as it is"
+		check "it did not roll the cluster back" bash -c '! grep -q "rolling back" "$1"' _ "$WORK/stderr"
+		check "the guest still runs on node1" test "$(domstate 1 lodge-test-guest)" = running
+		check "lodged and node1's agent still run" bash -c \
+			'kill -0 "$(cat "$1/lodged.pid")" && kill -0 "$(cat "$2/node1/run/agent.pid")"' _ "$LODGE_CLUSTER_DIR/run" "$NODES_DIR"
+		timed "up (node2's agent ended)" "$TOOL" up
+		check "up again starts node2's agent" test "$RC" = 0 -a "$(status_rc)" = 0
+	fi
+
 	timed "live migration node1 -> node2 (64 MiB)" virsh_on 1 migrate --live --p2p \
 		--persistent --undefinesource lodge-test-guest "$(node_uri 2)"
 	check "the guest migrates live from node1 to node2" test "$RC" = 0
