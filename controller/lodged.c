@@ -27,6 +27,7 @@ typedef struct {
   int node_grace_s;
   int sweep_s;
   char *id;
+  char *old_state_dir; /* --state-dir, ignored */
   LodgeLifecycleOptions lifecycle;
 
   GMainLoop *loop;
@@ -57,7 +58,7 @@ controller_clear (LodgeController *c)
   g_free (c->socket_path);
   g_free (c->token_file);
   g_free (c->id);
-  g_free (c->lifecycle.state_dir);
+  g_free (c->old_state_dir);
   g_free (c->lifecycle.client_id);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeController, controller_clear)
@@ -192,9 +193,11 @@ main (int argc, char **argv)
       "Seconds between safety sweeps that compare every VE's record with its node's libvirt "
       "(default 10); agents' reports trigger sweeps in between", "S" },
     { "id", 0, 0, G_OPTION_ARG_STRING, &c.id, "This controller's name in the lease", "ID" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &c.lifecycle.state_dir,
-      "Where VE config blobs and console logs go, seen by every node (default "
-      "$LODGE_CLUSTER_DIR/ve)", "DIR" },
+    /* Ignored: VE config blobs and console logs are the nodes' now
+     * (nodeagent/lodge-agent-ve.h); accepted so that old command lines
+     * still start. */
+    { "state-dir", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &c.old_state_dir,
+      "Ignored (config blobs and console logs are kept on the nodes)", "DIR" },
     { "ready-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.ready_timeout_s,
       "Seconds a starting guest has to print its ready line (default 120)", "S" },
     { "stop-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.stop_timeout_s,
@@ -233,11 +236,6 @@ main (int argc, char **argv)
       c.socket_path = g_build_filename (dir != NULL && *dir ? dir : LODGE_CLUSTER_DEFAULT_DIR, "run",
                                         "lodged.sock", NULL);
     }
-  const char *cluster_dir = g_getenv ("LODGE_CLUSTER_DIR");
-  if (cluster_dir == NULL || *cluster_dir == '\0')
-    cluster_dir = LODGE_CLUSTER_DEFAULT_DIR;
-  if (c.lifecycle.state_dir == NULL)
-    c.lifecycle.state_dir = g_build_filename (cluster_dir, "ve", NULL);
   if (c.lifecycle.ready_timeout_s == 0)
     c.lifecycle.ready_timeout_s = 120;
   if (c.lifecycle.stop_timeout_s == 0)
