@@ -506,11 +506,11 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 }
 
 LodgeApi *
-lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port, const char *token,
-               GError **error)
+lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
+               const char *token, GError **error)
 {
   g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
-  if (tcp_port != 0 && (token == NULL || strlen (token) < 16))
+  if (listen != NULL && (token == NULL || strlen (token) < 16))
     {
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
                    "a TCP listener needs an API token of at least 16 characters");
@@ -544,10 +544,10 @@ lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port,
       g_prefix_error (error, "cannot listen on %s: ", socket_path);
       return NULL;
     }
-  if (tcp_port != 0
-      && !soup_server_listen_local (api->server, tcp_port, SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+  if (listen != NULL && !soup_server_listen (api->server, listen, 0, error))
     {
-      g_prefix_error (error, "cannot listen on 127.0.0.1:%u: ", tcp_port);
+      g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (listen));
+      g_prefix_error (error, "cannot listen on %s: ", where);
       return NULL;
     }
   return g_steal_pointer (&api);

@@ -22,10 +22,18 @@ typedef enum {
 
 typedef struct _LodgeClient LodgeClient;
 
-/* @target: "unix:/path/to/lodged.sock" or "http://127.0.0.1:PORT"; NULL:
- * $LODGE_URL, else the local cluster's socket. @token (or $LODGE_TOKEN)
- * goes with TCP requests. */
+/* @target: the control centers to try, comma-separated, each
+ * "unix:/path/to/lodged.sock" or "http://HOST:PORT"; NULL: $LODGE_URL,
+ * else the controllers of the configuration file ($LODGE_CONFIG, else
+ * /etc/lodge/client.conf: [client] controllers=URL;URL), else the local
+ * cluster's socket. A request goes to the first that answers as the
+ * leader: one that cannot be reached is passed over, and a standby's
+ * answer (503 with the header Lodge-Leader) sends it to the leader it
+ * names, so that a takeover needs no reconfiguration. @token (or
+ * $LODGE_TOKEN) goes with every request. */
 LodgeClient *lodge_client_new (const char *target, const char *token, GError **error);
+/* The controller the last request went to. */
+const char *lodge_client_get_target (LodgeClient *client);
 void lodge_client_free (LodgeClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeClient, lodge_client_free)
 
