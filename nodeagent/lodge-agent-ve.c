@@ -7,8 +7,8 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
-#include "lodge-repair.h"
 #include "lodge-storage-error.h"
+#include "lodge-strings.h"
 
 /* The ready line is looked for in the first MiB a boot writes, and is
  * returned at most this long. */
@@ -151,7 +151,7 @@ ready (const char *state_dir, const char *ve, GError **error)
       while (n < rest && n < READY_LINE_MAX && hit[n] != '\n' && hit[n] != '\r' && hit[n] != '\0')
         n++;
       g_autofree char *line = g_strndup (hit, n);
-      g_autofree char *quoted = lodge_repair_quote (line); /* the guest wrote it */
+      g_autofree char *quoted = lodge_terminal_safe (line, n); /* the guest wrote it */
       json_builder_set_member_name (b, "line");
       json_builder_add_string_value (b, quoted);
     }
