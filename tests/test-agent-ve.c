@@ -90,16 +90,19 @@ test_put_config (Fixture *f, gconstpointer data)
   g_autoptr (JsonObject) keep =
     ask (f, "{\"op\":\"put-config\",\"ve\":\"web1\",\"config\":\"x\"}", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (keep);
   g_assert_true (g_file_test (log, G_FILE_TEST_EXISTS));
   g_autoptr (JsonObject) fresh =
     ask (f, "{\"op\":\"put-config\",\"ve\":\"web1\",\"config\":\"x\",\"fresh_log\":true}", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (fresh);
   g_assert_false (g_file_test (log, G_FILE_TEST_EXISTS));
 
   /* forget removes the blob, keeps the log. */
   write_log (f, "web1", "kept\n", -1);
   g_autoptr (JsonObject) gone = ask (f, "{\"op\":\"forget\",\"ve\":\"web1\"}", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (gone);
   g_assert_false (g_file_test (want, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (log, G_FILE_TEST_EXISTS));
 }
@@ -256,6 +259,8 @@ test_sweep (Fixture *f, gconstpointer data)
   g_autoptr (JsonObject) a = ask (f, "{\"op\":\"put-config\",\"ve\":\"a\",\"config\":\"x\"}", &error);
   g_autoptr (JsonObject) b = ask (f, "{\"op\":\"put-config\",\"ve\":\"b\",\"config\":\"x\"}", &error);
   g_assert_no_error (error);
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
   g_autoptr (GPtrArray) defined = g_ptr_array_new ();
   g_ptr_array_add (defined, "a");
   /* Young blobs stay (a start whose domain is not defined yet). */
