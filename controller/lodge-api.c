@@ -10,6 +10,7 @@
 
 #include "lodge-api-app.h"
 #include "lodge-api-repair.h"
+#include "lodge-api-template.h"
 #include "lodge-define.h"
 #include "lodge-drain.h"
 #include "lodge-env.h"
@@ -433,6 +434,8 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
     route_environments (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
     route_nodes (call->api, r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "templates") == 0)
+    lodge_api_template_route (r, lodge_ctl_get_store (call->api->ctl), call->api->lifecycle->client_id);
   else
     lodge_http_respond_error_code (r, 404, "not-found",
                                    "no such path in the API (it starts with /v1/)");
@@ -483,6 +486,15 @@ authorized (LodgeApi *api, SoupServerMessage *msg)
   return diff == 0;
 }
 
+/* Before a template upload's body is read: whether it is taken at all, and
+ * into a spool file, not memory. */
+static void
+early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
+{
+  lodge_api_template_early (msg, authorized (user_data, msg));
+}
+
 static void
 handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer user_data)
@@ -525,6 +537,7 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
   api->token = g_strdup (token);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
+  soup_server_add_early_handler (api->server, "/v1/templates", early_handler, api, NULL);
 
   g_autofree char *dir = g_path_get_dirname (socket_path);
   if (g_mkdir_with_parents (dir, 0700) < 0 || g_chmod (dir, 0700) < 0)

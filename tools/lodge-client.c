@@ -5,7 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "lodge-rados.h"
+#include "lodge-paths.h"
 
 G_DEFINE_QUARK (lodge-client-error-quark, lodge_client_error)
 
@@ -161,9 +161,28 @@ never_reached (const GError *error)
          || error->domain == G_RESOLVER_ERROR;
 }
 
+/* A file to upload as a request's body. */
+typedef struct {
+  const char *path;
+  const char *content_type;
+  LodgeClientSentFunc on_sent;
+  gpointer user_data;
+  guint64 total;
+  guint64 sent;
+} Upload;
+
+static void
+wrote_body_data (SoupMessage *msg, guint chunk, gpointer data)
+{
+  Upload *up = data;
+  up->sent += chunk;
+  if (up->on_sent != NULL)
+    up->on_sent (up->sent, up->total, up->user_data);
+}
+
 static SoupMessage *
 new_message (LodgeClient *c, const char *method, const char *path, const char *content_type,
-             GBytes *body, gboolean stream, GError **error)
+             GBytes *body, gboolean stream, Upload *upload, GError **error)
 {
   g_autofree char *url = g_strconcat (c->base, path, NULL);
   SoupMessage *msg = soup_message_new (method, url);
@@ -182,6 +201,24 @@ new_message (LodgeClient *c, const char *method, const char *path, const char *c
     }
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, content_type, body);
+  if (upload != NULL)
+    {
+      /* Opened anew for each controller tried. */
+      g_autoptr (GFile) file = g_file_new_for_path (upload->path);
+      g_autoptr (GFileInfo) info = g_file_query_info (file, G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                                      G_FILE_QUERY_INFO_NONE, NULL, error);
+      g_autoptr (GFileInputStream) in = info != NULL ? g_file_read (file, NULL, error) : NULL;
+      if (in == NULL)
+        {
+          g_object_unref (msg);
+          return NULL;
+        }
+      upload->total = (guint64) g_file_info_get_size (info);
+      upload->sent = 0;
+      soup_message_set_request_body (msg, upload->content_type, G_INPUT_STREAM (in),
+                                     (gssize) upload->total);
+      g_signal_connect (msg, "wrote-body-data", G_CALLBACK (wrote_body_data), upload);
+    }
   if (c->token != NULL)
     {
       g_autofree char *auth = g_strconcat ("Bearer ", c->token, NULL);
@@ -215,15 +252,16 @@ next_untried (LodgeClient *c, GHashTable *failed)
  * (*@ret_bytes). */
 static SoupMessage *
 send_to_leader (LodgeClient *c, const char *method, const char *path, const char *content_type,
-                GBytes *body, gboolean stream, GInputStream **ret_in, GBytes **ret_bytes,
-                GError **error)
+                GBytes *body, gboolean stream, Upload *upload, GInputStream **ret_in,
+                GBytes **ret_bytes, GError **error)
 {
   g_autoptr (GError) last = NULL;
   g_autoptr (GString) tried = g_string_new (NULL);
   g_autoptr (GHashTable) failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint hop = 0; hop < MAX_HOPS; hop++)
     {
-      g_autoptr (SoupMessage) msg = new_message (c, method, path, content_type, body, stream, error);
+      g_autoptr (SoupMessage) msg = new_message (c, method, path, content_type, body, stream, upload,
+                                                 error);
       if (msg == NULL)
         return NULL;
       g_clear_error (&last);
@@ -318,7 +356,7 @@ lodge_client_request_full (LodgeClient *c, const char *method, const char *path,
 {
   g_autoptr (GBytes) answer = NULL;
   g_autoptr (SoupMessage) msg = send_to_leader (c, method, path, content_type, body, FALSE, NULL,
-                                                &answer, error);
+                                                NULL, &answer, error);
   if (msg == NULL)
     return NULL;
   guint status = soup_message_get_status (msg);
@@ -370,15 +408,38 @@ lodge_client_request_steps (LodgeClient *c, const char *method, const char *path
   return lodge_client_request_stream (c, method, path, NULL, NULL, on_step, NULL, user_data, error);
 }
 
+static GBytes *
+request_stream (LodgeClient *c, const char *method, const char *path, const char *content_type,
+                GBytes *body, Upload *upload, LodgeClientStepFunc on_step,
+                LodgeClientDataFunc on_data, gpointer user_data, GError **error);
+
 GBytes *
 lodge_client_request_stream (LodgeClient *c, const char *method, const char *path,
                              const char *content_type, GBytes *body, LodgeClientStepFunc on_step,
                              LodgeClientDataFunc on_data, gpointer user_data, GError **error)
 {
+  return request_stream (c, method, path, content_type, body, NULL, on_step, on_data, user_data,
+                         error);
+}
+
+GBytes *
+lodge_client_upload (LodgeClient *c, const char *method, const char *path, const char *content_type,
+                     const char *file, LodgeClientSentFunc on_sent, LodgeClientStepFunc on_step,
+                     gpointer user_data, GError **error)
+{
+  Upload upload = { file, content_type, on_sent, user_data, 0, 0 };
+  return request_stream (c, method, path, NULL, NULL, &upload, on_step, NULL, user_data, error);
+}
+
+static GBytes *
+request_stream (LodgeClient *c, const char *method, const char *path, const char *content_type,
+                GBytes *body, Upload *upload, LodgeClientStepFunc on_step,
+                LodgeClientDataFunc on_data, gpointer user_data, GError **error)
+{
   g_autoptr (GError) local = NULL;
   g_autoptr (GInputStream) in = NULL;
-  g_autoptr (SoupMessage) msg = send_to_leader (c, method, path, content_type, body, TRUE, &in,
-                                                NULL, error);
+  g_autoptr (SoupMessage) msg = send_to_leader (c, method, path, content_type, body, TRUE, upload,
+                                                &in, NULL, error);
   if (msg == NULL)
     return NULL;
   guint status = soup_message_get_status (msg);

@@ -63,4 +63,13 @@ GBytes *lodge_client_request_stream (LodgeClient *client, const char *method, co
                                      LodgeClientStepFunc on_step, LodgeClientDataFunc on_data,
                                      gpointer user_data, GError **error);
 
+/* Uploads the file at @file (its bytes as they are, @content_type) with
+ * @method @path, streamed from the disk, and follows the operation's
+ * steps as lodge_client_request_steps does; @on_sent (may be NULL) is
+ * told the bytes sent so far. */
+typedef void (*LodgeClientSentFunc) (guint64 sent, guint64 total, gpointer user_data);
+GBytes *lodge_client_upload (LodgeClient *client, const char *method, const char *path,
+                             const char *content_type, const char *file, LodgeClientSentFunc on_sent,
+                             LodgeClientStepFunc on_step, gpointer user_data, GError **error);
+
 G_END_DECLS

@@ -2,7 +2,8 @@
 # What each program needs on its host, read from the ELF's NEEDED entries
 # (readelf): a node's agent needs no libguestfs and no libarchive
 # (appliances run on the controllers: docs/repair.md); the control center
-# does. A self-test first proves the check can fail.
+# does; the CLI needs no Ceph, libguestfs or libvirt (templates are
+# uploaded to the API). A self-test first proves the check can fail.
 set -u
 build=${LODGE_BIN_DIR:-}
 [ -n "$build" ] || build=$(dirname "$(dirname "${LODGE_BIN:?LODGE_BIN names the lodge binary}")")
@@ -39,6 +40,14 @@ if links "$agent" libvirt && links "$agent" librados; then
   ok "lodge-agent links libvirt and librados (what it does need)"
 else
   not_ok "lodge-agent's NEEDED lacks libvirt or librados: $(needed "$agent" | tr '\n' ' ')"
+fi
+# The admin's CLI is a thin client of the API: no Ceph, no libguestfs, no
+# libvirt on the admin's host.
+lodge=$build/tools/lodge
+if links_none "$lodge" librados librbd libguestfs libvirt; then
+  ok "lodge (the CLI) links none of librados, librbd, libguestfs, libvirt"
+else
+  not_ok "lodge links: $(needed "$lodge" | tr '\n' ' ')"
 fi
 echo "# $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
