@@ -10,11 +10,13 @@
 
 #include "lodge-api-app.h"
 #include "lodge-api-repair.h"
+#include "lodge-api-template.h"
 #include "lodge-define.h"
 #include "lodge-drain.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
 #include "lodge-http.h"
+#include "lodge-node-rpc.h"
 
 struct _LodgeApi {
   SoupServer *server;
@@ -163,9 +165,12 @@ route_status (LodgeApi *api, LodgeHttpRequest *r, const char *name)
   lodge_http_respond (r, 200, "application/json", g_bytes_new_take (text, strlen (text)));
 }
 
-/* The guest's serial console log: its last ?lines=N lines (default 100),
- * or, with ?offset=BYTES, what was written from there on (for following
- * it). The header Lodge-Console-Offset gives where the answer ends. */
+/* The guest's serial console log, as its node's agent reads it there:
+ * its last ?lines=N lines (default 100), or, with ?offset=TOKEN, what was
+ * written from there on (for following it). The header
+ * Lodge-Console-Offset gives where the answer ends, as NODE:BYTES: a
+ * token of another node than the VE's now (it migrated, or failed over)
+ * starts at the beginning of the new node's log. */
 static void
 route_console (LodgeApi *api, LodgeHttpRequest *r, const char *name)
 {
@@ -176,38 +181,41 @@ route_console (LodgeApi *api, LodgeHttpRequest *r, const char *name)
   const char *lines_s = lodge_http_query (r, "lines");
   const char *offset_s = lodge_http_query (r, "offset");
   guint64 lines = 100, offset = 0;
-  if ((lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 0, 1000000, &lines, NULL))
-      || (offset_s != NULL && !g_ascii_string_to_unsigned (offset_s, 10, 0, G_MAXINT64, &offset, NULL)))
-    return lodge_http_respond_error_code (r, 400, "invalid", "lines and offset must be non-negative numbers");
-  g_autofree char *path = g_build_filename (api->lifecycle->state_dir, name, "console.log", NULL);
-  g_autofree char *text = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents (path, &text, &len, NULL))
-    {
-      text = g_strdup ("");
-      len = 0;
-    }
-  gsize from = 0;
+  g_autofree char *offset_node = NULL;
   if (offset_s != NULL)
-    from = offset > len ? len : offset;
+    {
+      const char *colon = strrchr (offset_s, ':');
+      if (colon != NULL)
+        offset_node = g_strndup (offset_s, (gsize) (colon - offset_s));
+      if (!g_ascii_string_to_unsigned (colon != NULL ? colon + 1 : offset_s, 10, 0, G_MAXINT64,
+                                       &offset, NULL))
+        return lodge_http_respond_error_code (r, 400, "invalid",
+                                              "offset must be what Lodge-Console-Offset gave");
+    }
+  if (lines_s != NULL && !g_ascii_string_to_unsigned (lines_s, 10, 0, 1000000, &lines, NULL))
+    return lodge_http_respond_error_code (r, 400, "invalid", "lines must be a non-negative number");
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (api->ctl, name, NULL);
+  const char *node = rt != NULL ? rt->node : NULL;
+  g_autoptr (GBytes) text = NULL;
+  guint64 end = 0;
+  if (node == NULL)
+    text = g_bytes_new (NULL, 0); /* never placed: no log anywhere */
   else
     {
-      /* Back from the end over @lines line ends (a last unfinished line counts). */
-      guint64 seen = 0;
-      from = len;
-      while (from > 0 && seen <= lines)
-        {
-          if (text[from - 1] == '\n' && from != len)
-            seen++;
-          if (seen > lines)
-            break;
-          from--;
-        }
+      /* An offset on another node is from the start of this node's
+       * log (a plain number, of older CLIs, is taken as this node's). */
+      gint64 from = offset_s == NULL                                        ? -1
+                    : offset_node == NULL || strcmp (offset_node, node) == 0 ? (gint64) offset
+                                                                             : 0;
+      text = lodge_node_rpc_console (lodge_ctl_get_store (api->ctl), node, name, lines, from, &end,
+                                     &error);
+      if (text == NULL)
+        return lodge_http_respond_error_code (r, 502, "node", error->message);
     }
-  g_autofree char *end = g_strdup_printf ("%" G_GSIZE_FORMAT, len);
+  g_autofree char *token = g_strdup_printf ("%s:%" G_GUINT64_FORMAT, node != NULL ? node : "", end);
   soup_message_headers_replace (soup_server_message_get_response_headers (r->msg),
-                                "Lodge-Console-Offset", end);
-  lodge_http_respond (r, 200, "text/plain; charset=utf-8", g_bytes_new (text + from, len - from));
+                                "Lodge-Console-Offset", token);
+  lodge_http_respond (r, 200, "text/plain; charset=utf-8", g_bytes_ref (text));
 }
 
 static void
@@ -426,6 +434,8 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
     route_environments (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
     route_nodes (call->api, r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "templates") == 0)
+    lodge_api_template_route (r, lodge_ctl_get_store (call->api->ctl), call->api->lifecycle->client_id);
   else
     lodge_http_respond_error_code (r, 404, "not-found",
                                    "no such path in the API (it starts with /v1/)");
@@ -476,6 +486,15 @@ authorized (LodgeApi *api, SoupServerMessage *msg)
   return diff == 0;
 }
 
+/* Before a template upload's body is read: whether it is taken at all, and
+ * into a spool file, not memory. */
+static void
+early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
+{
+  lodge_api_template_early (msg, authorized (user_data, msg));
+}
+
 static void
 handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
          gpointer user_data)
@@ -499,11 +518,11 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 }
 
 LodgeApi *
-lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port, const char *token,
-               GError **error)
+lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
+               const char *token, GError **error)
 {
   g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
-  if (tcp_port != 0 && (token == NULL || strlen (token) < 16))
+  if (listen != NULL && (token == NULL || strlen (token) < 16))
     {
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
                    "a TCP listener needs an API token of at least 16 characters");
@@ -518,6 +537,7 @@ lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port,
   api->token = g_strdup (token);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
+  soup_server_add_early_handler (api->server, "/v1/templates", early_handler, api, NULL);
 
   g_autofree char *dir = g_path_get_dirname (socket_path);
   if (g_mkdir_with_parents (dir, 0700) < 0 || g_chmod (dir, 0700) < 0)
@@ -537,10 +557,10 @@ lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port,
       g_prefix_error (error, "cannot listen on %s: ", socket_path);
       return NULL;
     }
-  if (tcp_port != 0
-      && !soup_server_listen_local (api->server, tcp_port, SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+  if (listen != NULL && !soup_server_listen (api->server, listen, 0, error))
     {
-      g_prefix_error (error, "cannot listen on 127.0.0.1:%u: ", tcp_port);
+      g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (listen));
+      g_prefix_error (error, "cannot listen on %s: ", where);
       return NULL;
     }
   return g_steal_pointer (&api);

@@ -30,9 +30,9 @@ G_BEGIN_DECLS
 typedef struct _LodgeApi LodgeApi;
 
 /* Listens on the UNIX socket @socket_path (made mode 0600 in a 0700
- * directory), and on @tcp_port of 127.0.0.1 if not 0, where every request
- * must carry "Authorization: Bearer @token". */
-LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, guint tcp_port,
+ * directory), and on the TCP address @listen if not NULL, where every
+ * request must carry "Authorization: Bearer @token". */
+LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
                          const char *token, GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)

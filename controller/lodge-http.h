@@ -34,8 +34,12 @@ typedef struct {
  * @path and @query. */
 LodgeHttpRequest *lodge_http_request_new (SoupServerMessage *msg, const char *path,
                                           GHashTable *query);
+/* The key of the data a handler sets on a message whose body it spools
+ * itself (an upload): that body is not taken in memory. */
+#define LODGE_HTTP_SPOOLED "lodge-spooled"
+
 /* In the main loop: takes the body (over 1 MiB: FALSE after answering
- * 413), and the stream the client asks for. */
+ * 413) unless it is spooled, and the stream the client asks for. */
 gboolean lodge_http_request_read (LodgeHttpRequest *r);
 /* In the main loop: hands the response to the client; a streamed one
  * ends with {"result": ...} or the {"error": ...} line. */

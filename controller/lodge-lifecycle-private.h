@@ -27,12 +27,18 @@ gboolean lodge_lifecycle_save_runtime (LodgeStore *store, LodgeRuntimeRecord *rt
  * none can take it. */
 const char *lodge_lifecycle_place (LodgeCtl *ctl, GPtrArray *nodes, const LodgeEnvDef *def,
                                    const char *exclude_node, GError **error);
-/* The facts of running @rt's VE on @node: the node's own kernel, Ceph
- * secret and configuration, bridge; the VE's disk, config blob and
- * console log. */
+/* The facts of running @def's VE on @node: the node's own kernel, Ceph
+ * secret and configuration, bridge; the VE's disk (from @rt); its config
+ * blob, which this writes on the node through its agent (@fresh_log: a
+ * new boot, whose console log starts empty), and its console log there. */
 LodgePlacement *lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
                                                 const LodgeNodeRecord *node,
-                                                const LodgeRuntimeRecord *rt, GError **error);
+                                                const LodgeEnvDef *def,
+                                                const LodgeRuntimeRecord *rt, gboolean fresh_log,
+                                                GError **error);
+/* Asks @node's agent to remove @name's config blob (the VE left it);
+ * a failure is logged: the agent's sweep removes it later. */
+void lodge_lifecycle_forget_config (LodgeCtl *ctl, const char *node, const char *name);
 /* Whether domain @name runs on @node (FALSE also when the node does not
  * answer). */
 gboolean lodge_lifecycle_runs_on (const LodgeNodeRecord *node, const char *name);

@@ -14,6 +14,7 @@
 #include "lodge-error.h"
 #include "lodge-guest-config.h"
 #include "lodge-libvirt.h"
+#include "lodge-node-rpc.h"
 #include "lodge-rbd.h"
 #include "lodge-restart.h"
 #include "lodge-scheduler.h"
@@ -110,70 +111,42 @@ ensure_disk (LodgeCtl *ctl, const LodgeEnvDef *def, LodgeRuntimeRecord *rt, GErr
   return TRUE;
 }
 
-static char *
-ve_dir (const LodgeLifecycleOptions *opts, const char *name)
-{
-  return g_build_filename (opts->state_dir, name, NULL);
-}
-
-/* The blob holds the root password hash: 0600, written whole or not. */
+/* Asks @node's agent for the guest's ready line until @deadline_us (the
+ * console log is the node's: its virtlogd writes it there). */
 static gboolean
-write_config (const LodgeLifecycleOptions *opts, const LodgeEnvDef *def, GError **error)
+wait_ready (LodgeStore *store, const LodgeNodeRecord *node, const char *name, LodgeLibvirt *lv,
+            gint64 deadline_us, char **ret_line, GError **error)
 {
-  g_autofree char *blob = lodge_guest_config_format (def, error);
-  if (blob == NULL)
-    return FALSE;
-  g_autofree char *dir = ve_dir (opts, def->name);
-  if (g_mkdir_with_parents (dir, 0700) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "%s: %s", dir, g_strerror (saved));
-      return FALSE;
-    }
-  g_autofree char *path = g_build_filename (dir, "config", NULL);
-  return g_file_set_contents_full (path, blob, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
-}
-
-/* Polls the console log for the guest's ready line until @deadline_us. */
-static gboolean
-wait_ready (const char *log, const char *name, LodgeLibvirt *lv, gint64 deadline_us, char **ret_line,
-            GError **error)
-{
-  g_autofree char *needle = g_strdup_printf ("lodge-ready name=%s ", name);
+  g_autoptr (GError) last = NULL;
   while (g_get_monotonic_time () < deadline_us)
     {
-      g_autofree char *text = NULL;
-      if (g_file_get_contents (log, &text, NULL, NULL))
-        {
-          const char *hit = strstr (text, needle);
-          if (hit != NULL)
-            {
-              *ret_line = g_strndup (hit, strcspn (hit, "\r\n"));
-              return TRUE;
-            }
-        }
+      g_clear_error (&last);
+      if (lodge_node_rpc_ready (store, node->name, name, ret_line, &last) && *ret_line != NULL)
+        return TRUE;
       LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
       if (lodge_libvirt_state (lv, name, &state, NULL) && state != LODGE_DOMAIN_STATE_RUNNING)
         {
           g_set_error (error, LODGE_ERROR, LODGE_ERROR_FAILED,
-                       "the guest stopped (%s) before it was ready; see %s",
-                       lodge_domain_state_to_string (state), log);
+                       "the guest stopped (%s) before it was ready; see 'lodge console %s'",
+                       lodge_domain_state_to_string (state), name);
           return FALSE;
         }
-      g_usleep (200 * 1000); /* polling the console log with a deadline */
+      g_usleep (200 * 1000); /* asking again, with a deadline */
     }
+  g_autofree char *why = last != NULL ? g_strdup_printf (" (%s)", last->message) : g_strdup ("");
   g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
-               "no ready line from the guest before the deadline; see %s", log);
+               "no ready line from the guest before the deadline%s; see 'lodge console %s'", why,
+               name);
   return FALSE;
 }
 
 /* The guest's ready line, or no domain left behind. */
 static gboolean
-await_guest (LodgeLibvirt *lv, const char *log, const char *name, gint64 deadline,
-             LodgeProgress progress, gpointer user_data, GError **error)
+await_guest (LodgeStore *store, LodgeLibvirt *lv, const LodgeNodeRecord *node, const char *name,
+             gint64 deadline, LodgeProgress progress, gpointer user_data, GError **error)
 {
   g_autofree char *ready = NULL;
-  if (!wait_ready (log, name, lv, deadline, &ready, error))
+  if (!wait_ready (store, node, name, lv, deadline, &ready, error))
     {
       lodge_libvirt_destroy (lv, name, NULL);
       lodge_libvirt_undefine (lv, name, NULL);
@@ -210,10 +183,9 @@ start_under_tcg (LodgeCtl *ctl, const LodgeEnvDef *def, const LodgeNodeRecord *n
 
 LodgePlacement *
 lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts,
-                                const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt,
-                                GError **error)
+                                const LodgeNodeRecord *node, const LodgeEnvDef *def,
+                                const LodgeRuntimeRecord *rt, gboolean fresh_log, GError **error)
 {
-  g_autofree char *dir = ve_dir (opts, rt->name);
   g_autoptr (LodgePlacement) p = lodge_placement_new ();
   lodge_placement_set_accel (p, node->accel);
   p->kernel = g_strdup (node->kernel);
@@ -230,9 +202,23 @@ lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts
   p->ceph_secret_uuid = g_strdup (node->secret_uuid);
   p->ceph_conf = g_strdup (node->ceph_conf);
   p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");
-  p->config_file = g_build_filename (dir, "config", NULL);
-  p->console_log = g_build_filename (dir, "console.log", NULL);
+  /* The blob holds the root password hash: the node's agent writes it
+   * there (0600); nothing of it stays on this host. */
+  g_autofree char *blob = lodge_guest_config_format (def, error);
+  if (blob == NULL
+      || !lodge_node_rpc_put_config (lodge_ctl_get_store (ctl), node->name, def->name, blob,
+                                     fresh_log, &p->config_file, &p->console_log, error))
+    return NULL;
   return g_steal_pointer (&p);
+}
+
+void
+lodge_lifecycle_forget_config (LodgeCtl *ctl, const char *node, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  if (!lodge_node_rpc_forget (lodge_ctl_get_store (ctl), node, name, &error))
+    g_message ("%s: its config blob stays on %s until the agent's sweep: %s", name, node,
+               error->message);
 }
 
 /* Starts the domain on @node and waits for the guest's ready line. With
@@ -243,8 +229,7 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
              const LodgeNodeRecord *node, const LodgeRuntimeRecord *rt, gboolean resume,
              LodgeProgress progress, gpointer user_data, GError **error)
 {
-  g_autofree char *dir = ve_dir (opts, def->name);
-  g_autofree char *log = g_build_filename (dir, "console.log", NULL);
+  LodgeStore *store = lodge_ctl_get_store (ctl);
   gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
   g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
   if (lv == NULL)
@@ -254,23 +239,19 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
     {
       lodge_lifecycle_progress_say (progress, user_data,
                                     "domain already started on %s; waiting for the guest", node->name);
-      return await_guest (lv, log, def->name, deadline, progress, user_data, error);
+      return await_guest (store, lv, node, def->name, deadline, progress, user_data, error);
     }
 
-  if (!write_config (opts, def, error))
-    return FALSE;
-  g_unlink (log); /* the ready line must be this boot's */
-
-  g_autoptr (LodgePlacement) p = lodge_lifecycle_node_placement (ctl, opts, node, rt, error);
+  /* A leftover of an earlier run on this node goes first (before its
+   * console log does: the ready line must be this boot's). */
+  lodge_libvirt_destroy (lv, def->name, NULL);
+  lodge_libvirt_undefine (lv, def->name, NULL);
+  g_autoptr (LodgePlacement) p = lodge_lifecycle_node_placement (ctl, opts, node, def, rt, TRUE, error);
   if (p == NULL)
     return FALSE;
   g_autofree char *xml = lodge_domain_xml_generate (def, p, error);
   if (xml == NULL)
     return FALSE;
-
-  /* A leftover of an earlier run on this node goes first. */
-  lodge_libvirt_destroy (lv, def->name, NULL);
-  lodge_libvirt_undefine (lv, def->name, NULL);
   g_autoptr (GError) local = NULL;
   if (!lodge_libvirt_define_and_start (lv, xml, &local))
     {
@@ -282,7 +263,7 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
     }
   lodge_lifecycle_progress_say (progress, user_data, "domain started on %s; waiting for the guest",
                                 node->name);
-  return await_guest (lv, log, def->name, deadline, progress, user_data, error);
+  return await_guest (store, lv, node, def->name, deadline, progress, user_data, error);
 }
 
 LodgeRuntimeRecord *
@@ -432,6 +413,8 @@ record_gone (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRuntimeRecor
 {
   if (lv != NULL)
     lodge_libvirt_undefine (lv, rt->name, NULL);
+  if (lv != NULL && rt->node != NULL) /* its node answers */
+    lodge_lifecycle_forget_config (ctl, rt->node, rt->name);
   rt->phase = LODGE_PHASE_STOPPED;
   rt->desired = LODGE_DESIRED_STOPPED;
   rt->since_us = g_get_real_time ();
@@ -671,6 +654,7 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
       return FALSE;
     }
   lodge_libvirt_undefine (lv, name, NULL);
+  lodge_lifecycle_forget_config (ctl, rt->node, name);
   rt->phase = LODGE_PHASE_STOPPED;
   rt->since_us = g_get_real_time ();
   if (forced)

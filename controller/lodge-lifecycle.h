@@ -21,7 +21,6 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *state_dir;    /* config blobs and console logs, seen by every node */
   char *client_id;    /* the Ceph client VE disks use */
   guint ready_timeout_s;
   guint stop_timeout_s;

@@ -103,7 +103,7 @@ lodge_migrate_ve (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
   /* The destination runs the guest as it is, with what is the node's own
    * (kernel, Ceph secret and configuration, bridge) taken from its record. */
   g_autoptr (LodgePlacement) dst_placement =
-    lv != NULL ? lodge_lifecycle_node_placement (ctl, opts, dst, rt, &local) : NULL;
+    lv != NULL ? lodge_lifecycle_node_placement (ctl, opts, dst, def, rt, FALSE, &local) : NULL;
   g_autofree char *running_xml = dst_placement != NULL
                                    ? lodge_libvirt_migratable_xml (lv, name, &local)
                                    : NULL;
@@ -132,6 +132,11 @@ lodge_migrate_ve (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
       g_free (rt->last_error);
       rt->last_error = g_strdup_printf ("migration to %s failed: %s", dst->name, local->message);
     }
+  /* The config blob stays only where the VE runs now. */
+  if (moved)
+    lodge_lifecycle_forget_config (ctl, src->name, name);
+  else if (dst_placement != NULL)
+    lodge_lifecycle_forget_config (ctl, dst->name, name);
   rt->phase = LODGE_PHASE_RUNNING;
   g_clear_pointer (&rt->target_node, g_free);
   g_autoptr (GError) save_error = NULL;

@@ -15,6 +15,7 @@
 #include "lodge-lease.h"
 #include "lodge-reconcile.h"
 #include "lodge-services.h"
+#include "lodge-standby.h"
 #include "lodge-storage-error.h"
 
 #define LEADER_LEASE "leader"
@@ -23,10 +24,15 @@ typedef struct {
   char *socket_path;
   char *token_file;
   int tcp_port;
+  char *listen;    /* --listen HOST:PORT */
+  char *advertise; /* --advertise URL */
+  GSocketAddress *listen_address; /* from either, or NULL */
+  char *url;                      /* where clients reach this one's TCP API, or NULL */
   int lease_s;
   int node_grace_s;
   int sweep_s;
   char *id;
+  char *old_state_dir; /* --state-dir, ignored */
   LodgeLifecycleOptions lifecycle;
 
   GMainLoop *loop;
@@ -36,6 +42,7 @@ typedef struct {
   LodgeCtl *ctl;
   LodgeServices *services; /* the leader's */
   LodgeApi *api;
+  LodgeStandby *standby; /* a standby's listener: where the leader is */
   LodgeReconciler *reconciler;
   gboolean leader;
   int exit_code;
@@ -45,6 +52,11 @@ static void
 controller_clear (LodgeController *c)
 {
   g_clear_pointer (&c->api, lodge_api_free);
+  g_clear_pointer (&c->standby, lodge_standby_free);
+  g_clear_object (&c->listen_address);
+  g_free (c->listen);
+  g_free (c->advertise);
+  g_free (c->url);
   g_clear_pointer (&c->reconciler, lodge_reconciler_free);
   g_clear_pointer (&c->services, lodge_services_free);
   if (c->leader && c->store != NULL)
@@ -57,7 +69,7 @@ controller_clear (LodgeController *c)
   g_free (c->socket_path);
   g_free (c->token_file);
   g_free (c->id);
-  g_free (c->lifecycle.state_dir);
+  g_free (c->old_state_dir);
   g_free (c->lifecycle.client_id);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeController, controller_clear)
@@ -95,6 +107,54 @@ reconcile_log (const char *message, gpointer user_data)
   say ("%s", message);
 }
 
+/* The TCP address of --listen (or --tcp-port), and the URL to publish. */
+static gboolean
+listen_address (LodgeController *c, GError **error)
+{
+  g_autofree char *spec = c->listen != NULL     ? g_strdup (c->listen)
+                          : c->tcp_port != 0    ? g_strdup_printf ("127.0.0.1:%d", c->tcp_port)
+                                                : NULL;
+  if (spec == NULL)
+    {
+      if (c->advertise != NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                     "--advertise needs a TCP listener (--listen)");
+      return c->advertise == NULL;
+    }
+  g_autoptr (GSocketConnectable) na = g_network_address_parse (spec, 0, NULL);
+  const char *host = na != NULL ? g_network_address_get_hostname (G_NETWORK_ADDRESS (na)) : NULL;
+  guint16 port = na != NULL ? g_network_address_get_port (G_NETWORK_ADDRESS (na)) : 0;
+  g_autoptr (GInetAddress) ip = host != NULL ? g_inet_address_new_from_string (host) : NULL;
+  if (ip == NULL || port == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--listen '%s': give an IP address and a port (10.0.0.5:8080, [fd00::5]:8080)", spec);
+      return FALSE;
+    }
+  c->listen_address = g_inet_socket_address_new (ip, port);
+  if (c->advertise != NULL)
+    {
+      /* As the standbys will read it back. */
+      g_autofree char *probe = lodge_leader_description ("", 0, c->advertise);
+      g_autofree char *readable = lodge_leader_url (probe);
+      if (readable == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "--advertise '%s': give an http:// or https:// URL with a host", c->advertise);
+          return FALSE;
+        }
+      c->url = g_strdup (c->advertise);
+    }
+  else if (!g_inet_address_get_is_any (ip))
+    {
+      g_autofree char *text = g_inet_address_to_string (ip);
+      c->url = g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6
+                 ? g_strdup_printf ("http://[%s]:%u", text, port)
+                 : g_strdup_printf ("http://%s:%u", text, port);
+    }
+  return TRUE;
+}
+
 static gboolean
 become_leader (LodgeController *c, GError **error)
 {
@@ -105,13 +165,19 @@ become_leader (LodgeController *c, GError **error)
         return FALSE;
       g_strstrip (token);
     }
+  /* The standby's listener gives its address to the API. */
+  g_clear_pointer (&c->standby, lodge_standby_free);
   c->services = lodge_services_new (c->ctl, &c->lifecycle);
-  c->api = lodge_api_new (c->services, c->socket_path, c->tcp_port, token, error);
+  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, token, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
-  say ("active: serving the API on %s%s", c->socket_path,
-       c->tcp_port != 0 ? " and 127.0.0.1 (token required)" : "");
+  g_autofree char *where = c->listen_address != NULL
+                             ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (c->listen_address))
+                             : NULL;
+  say ("active: serving the API on %s%s%s%s%s%s", c->socket_path, where != NULL ? " and " : "",
+       where != NULL ? where : "", where != NULL ? " (token required)" : "",
+       c->url != NULL ? "; published as " : "", c->url != NULL ? c->url : "");
 
   /* What runs now is adopted as it is: nothing is stopped or started
    * again; the reconciler finishes what a predecessor left half done. */
@@ -134,7 +200,7 @@ lease_tick (gpointer data)
 {
   LodgeController *c = data;
   g_autoptr (GError) error = NULL;
-  g_autofree char *desc = g_strdup_printf ("lodged on %s, pid %d", g_get_host_name (), getpid ());
+  g_autofree char *desc = lodge_leader_description (g_get_host_name (), getpid (), c->url);
   gboolean held = lodge_lease_acquire (c->store, LEADER_LEASE, c->id, desc, c->lease_s, &error);
   if (c->leader && !held)
     {
@@ -180,7 +246,13 @@ main (int argc, char **argv)
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
       "The API's UNIX socket (default $LODGE_CLUSTER_DIR/run/lodged.sock)", "PATH" },
     { "tcp-port", 'p', 0, G_OPTION_ARG_INT, &c.tcp_port,
-      "Also serve on 127.0.0.1:PORT, with a bearer token", "PORT" },
+      "Also serve on 127.0.0.1:PORT, with a bearer token (as --listen 127.0.0.1:PORT)", "PORT" },
+    { "listen", 'l', 0, G_OPTION_ARG_STRING, &c.listen,
+      "Also serve on this TCP address (an IP address and port: 10.0.0.5:8080, [fd00::5]:8080), "
+      "with a bearer token; a standby answers there with where the leader is", "ADDR:PORT" },
+    { "advertise", 'A', 0, G_OPTION_ARG_STRING, &c.advertise,
+      "The URL clients reach this controller's TCP API at, published while it leads (default "
+      "http://ADDR:PORT of --listen, unless ADDR is a wildcard)", "URL" },
     { "token-file", 't', 0, G_OPTION_ARG_FILENAME, &c.token_file,
       "File holding the API token for TCP clients", "FILE" },
     { "lease", 0, 0, G_OPTION_ARG_INT, &c.lease_s,
@@ -192,9 +264,11 @@ main (int argc, char **argv)
       "Seconds between safety sweeps that compare every VE's record with its node's libvirt "
       "(default 10); agents' reports trigger sweeps in between", "S" },
     { "id", 0, 0, G_OPTION_ARG_STRING, &c.id, "This controller's name in the lease", "ID" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &c.lifecycle.state_dir,
-      "Where VE config blobs and console logs go, seen by every node (default "
-      "$LODGE_CLUSTER_DIR/ve)", "DIR" },
+    /* Ignored: VE config blobs and console logs are the nodes' now
+     * (nodeagent/lodge-agent-ve.h); accepted so that old command lines
+     * still start. */
+    { "state-dir", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, &c.old_state_dir,
+      "Ignored (config blobs and console logs are kept on the nodes)", "DIR" },
     { "ready-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.ready_timeout_s,
       "Seconds a starting guest has to print its ready line (default 120)", "S" },
     { "stop-timeout", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.stop_timeout_s,
@@ -227,17 +301,22 @@ main (int argc, char **argv)
       g_printerr ("lodged: --lease must be >= 3, --node-grace and --sweep >= 1, --tcp-port 1-65535\n");
       return 2;
     }
+  if (c.listen != NULL && c.tcp_port != 0)
+    {
+      g_printerr ("lodged: give --listen or --tcp-port, not both\n");
+      return 2;
+    }
+  if (!listen_address (&c, &error))
+    {
+      g_printerr ("lodged: %s\nTry 'lodged --help'.\n", error->message);
+      return 2;
+    }
   if (c.socket_path == NULL)
     {
       const char *dir = g_getenv ("LODGE_CLUSTER_DIR");
       c.socket_path = g_build_filename (dir != NULL && *dir ? dir : LODGE_CLUSTER_DEFAULT_DIR, "run",
                                         "lodged.sock", NULL);
     }
-  const char *cluster_dir = g_getenv ("LODGE_CLUSTER_DIR");
-  if (cluster_dir == NULL || *cluster_dir == '\0')
-    cluster_dir = LODGE_CLUSTER_DEFAULT_DIR;
-  if (c.lifecycle.state_dir == NULL)
-    c.lifecycle.state_dir = g_build_filename (cluster_dir, "ve", NULL);
   if (c.lifecycle.ready_timeout_s == 0)
     c.lifecycle.ready_timeout_s = 120;
   if (c.lifecycle.stop_timeout_s == 0)
@@ -268,7 +347,14 @@ main (int argc, char **argv)
     {
       g_autofree char *holder = NULL;
       lodge_lease_get_holder (c.store, LEADER_LEASE, &holder, NULL, NULL);
-      say ("standby: %s is active; taking over when its lease lapses", holder ? holder : "another controller");
+      if (c.listen_address != NULL
+          && (c.standby = lodge_standby_new (c.store, LEADER_LEASE, c.id, c.listen_address, &error)) == NULL)
+        {
+          g_printerr ("lodged: %s\n", error->message);
+          return 1;
+        }
+      say ("standby: %s is active; taking over when its lease lapses%s", holder ? holder : "another controller",
+           c.standby != NULL ? " (meanwhile its TCP listener says where the leader is)" : "");
     }
   g_timeout_add (c.lease_s * 1000 / 3, lease_tick, &c);
   g_unix_signal_add (SIGTERM, on_signal, &c);

@@ -6,6 +6,7 @@
  *
  * It keeps no state of its own: killed and started again it registers
  * again from what libvirt and the store say. */
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,9 +14,11 @@
 #include <glib-unix.h>
 
 #include "lodge-accel.h"
+#include "lodge-agent-ve.h"
 #include "lodge-kernel.h"
 #include "lodge-libvirt.h"
 #include "lodge-node-store.h"
+#include "lodge-rpc.h"
 #include "lodge-storage-error.h"
 #include "lodge-store.h"
 
@@ -23,6 +26,10 @@
 /* The libvirt secret holding client.lodge's key, named by every VE disk. */
 #define DEFAULT_SECRET_UUID "6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01"
 #define DEFAULT_KERNEL "/var/lib/lodge/kernel/vmlinuz-lodge"
+#define DEFAULT_STATE_DIR "/var/lib/lodge/ve"
+/* Leftover config blobs are looked for every SWEEP_BEATS heartbeats. */
+#define SWEEP_BEATS 10
+#define SWEEP_MIN_AGE_S 120
 
 typedef struct {
   /* options */
@@ -33,6 +40,7 @@ typedef struct {
   char *boot_dir;
   char *secret_uuid;
   char *bridge;
+  char *state_dir;
   int cpus;
   gint64 memory_mib;
   double memory_ratio;
@@ -45,12 +53,14 @@ typedef struct {
   LodgeCephConfig *config;
   LodgeRados *rados;
   LodgeStore *store;
+  LodgeRpcServer *rpc; /* the control center's requests (lodge-agent-ve.h) */
   LodgeLibvirt *lv;
   LodgeAccel accel;
   char *accel_reason; /* why not KVM (NULL with KVM) */
   LodgeGuestKernel guest_kernel;
   int watch;
   guint failures;
+  guint beats;
   gboolean fenced;  /* the control center's decision: it fenced this node */
   LodgeNodeReport *report; /* what this agent reports; only it writes that */
   guint64 report_version;  /* of the agent's last write of it (0: none) */
@@ -63,6 +73,7 @@ agent_clear (LodgeAgent *a)
   if (a->lv != NULL)
     lodge_libvirt_unwatch (a->lv, a->watch);
   g_clear_pointer (&a->lv, lodge_libvirt_free);
+  g_clear_pointer (&a->rpc, lodge_rpc_server_free);
   g_clear_pointer (&a->store, lodge_store_free);
   g_clear_pointer (&a->rados, lodge_rados_free);
   g_clear_pointer (&a->config, lodge_ceph_config_free);
@@ -77,6 +88,7 @@ agent_clear (LodgeAgent *a)
   g_free (a->boot_dir);
   g_free (a->secret_uuid);
   g_free (a->bridge);
+  g_free (a->state_dir);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeAgent, agent_clear)
@@ -230,7 +242,10 @@ destroy_stale_guests (LodgeAgent *a)
       if (!lodge_libvirt_destroy (a->lv, name, &error) || !lodge_libvirt_undefine (a->lv, name, &error))
         say (a, "fenced: cannot destroy stale guest %s: %s", name, error->message);
       else
-        say (a, "fenced: destroyed stale guest %s (it runs elsewhere now)", name);
+        {
+          say (a, "fenced: destroyed stale guest %s (it runs elsewhere now)", name);
+          lodge_agent_ve_forget (a->state_dir, name);
+        }
     }
 }
 
@@ -244,6 +259,7 @@ recover_from_fence (LodgeAgent *a)
 {
   say (a, "this node was fenced (its RADOS client is blocklisted)");
   destroy_stale_guests (a);
+  g_clear_pointer (&a->rpc, lodge_rpc_server_free);
   g_clear_pointer (&a->store, lodge_store_free);
   g_clear_pointer (&a->rados, lodge_rados_free);
   g_autoptr (GError) error = NULL;
@@ -252,6 +268,9 @@ recover_from_fence (LodgeAgent *a)
   a->report_unsure = TRUE; /* written by the fenced client at best */
   if (a->store == NULL || !register_node (a, &error))
     say (a, "cannot register again yet: %s", error->message);
+  else if ((a->rpc = lodge_rpc_serve (a->store, a->name, lodge_agent_ve_handle, a->state_dir,
+                                      &error)) == NULL)
+    say (a, "cannot take the control center's requests yet: %s", error->message);
 }
 
 typedef struct {
@@ -298,6 +317,18 @@ beat (LodgeAgent *a, GError **error)
   return save_report (a, error) && read_decision (a, error);
 }
 
+/* Config blobs of VEs whose domain is not here (the control center asks
+ * for their removal when a VE leaves; this catches what it could not
+ * ask, a controller that died between the two). A blob younger than
+ * SWEEP_MIN_AGE_S may belong to a start whose domain is not defined yet. */
+static void
+sweep_configs (LodgeAgent *a)
+{
+  g_autoptr (GPtrArray) names = lodge_libvirt_list (a->lv, NULL);
+  if (names != NULL)
+    lodge_agent_ve_sweep (a->state_dir, names, SWEEP_MIN_AGE_S);
+}
+
 static gboolean
 heartbeat (gpointer data)
 {
@@ -317,8 +348,15 @@ heartbeat (gpointer data)
     }
   else
     a->failures = 0;
+  if (a->store != NULL && a->rpc == NULL)
+    a->rpc = lodge_rpc_serve (a->store, a->name, lodge_agent_ve_handle, a->state_dir, NULL);
+  g_clear_error (&error);
+  if (a->rpc != NULL && !lodge_rpc_server_check (a->rpc, &error))
+    say (a, "not taking the control center's requests: %s", error->message);
   if (a->fenced)
     destroy_stale_guests (a);
+  if (++a->beats % SWEEP_BEATS == 0)
+    sweep_configs (a);
   return G_SOURCE_CONTINUE;
 }
 
@@ -364,6 +402,16 @@ start (LodgeAgent *a, GError **error)
   /* Watch first, then read: no event falls between the two. */
   a->watch = lodge_libvirt_watch (a->lv, on_domain_event, a, error);
   if (a->watch < 0)
+    return FALSE;
+  if (g_mkdir_with_parents (a->state_dir, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", a->state_dir,
+                   g_strerror (saved));
+      return FALSE;
+    }
+  a->rpc = lodge_rpc_serve (a->store, a->name, lodge_agent_ve_handle, a->state_dir, error);
+  if (a->rpc == NULL)
     return FALSE;
   return register_node (a, error);
 }
@@ -431,6 +479,8 @@ main (int argc, char **argv)
     { "secret-uuid", 0, 0, G_OPTION_ARG_STRING, &a.secret_uuid,
       "UUID of the libvirt secret with the Ceph key (default " DEFAULT_SECRET_UUID ")", "UUID" },
     { "bridge", 'b', 0, G_OPTION_ARG_STRING, &a.bridge, "The bridge VE NICs attach to (default lodgebr0)", "BRIDGE" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.state_dir,
+      "Where this node keeps its VEs' config blobs and console logs (default " DEFAULT_STATE_DIR ")", "DIR" },
     { "once", 0, 0, G_OPTION_ARG_NONE, &a.once, "Register, then exit (for checks)", NULL },
     G_OPTION_ENTRY_NULL
   };
@@ -467,6 +517,8 @@ main (int argc, char **argv)
     a.boot_dir = g_strdup ("/boot");
   if (a.bridge == NULL)
     a.bridge = g_strdup ("lodgebr0");
+  if (a.state_dir == NULL)
+    a.state_dir = g_strdup (DEFAULT_STATE_DIR);
   if (a.secret_uuid == NULL)
     a.secret_uuid = g_strdup (DEFAULT_SECRET_UUID);
   if (a.memory_mib == 0)

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "lodge-paths.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
@@ -14,7 +16,6 @@ typedef struct {
 } LodgeCephConfig;
 
 #define LODGE_CEPH_DEFAULT_TIMEOUT 10
-#define LODGE_CLUSTER_DEFAULT_DIR "/var/lib/lodge-cluster"
 
 /* The local cluster that tools/lodge-cluster made: $LODGE_CLUSTER_DIR (or
  * /var/lib/lodge-cluster)/ceph.conf, client $LODGE_CEPH_USER (or "lodge"),

@@ -11,8 +11,6 @@
 
 #include "lodge-client.h"
 #include "lodge-error.h"
-#include "lodge-rados.h"
-#include "lodge-storage-error.h"
 
 int
 lodge_cli_usage_error (const char *fmt, ...)
@@ -67,22 +65,6 @@ int
 lodge_cli_fail (const GError *error)
 {
   g_printerr ("lodge: %s\n", error->message);
-  if (error->domain == LODGE_STORAGE_ERROR)
-    switch ((LodgeStorageErrorCode) error->code)
-      {
-      case LODGE_STORAGE_ERROR_NOT_FOUND:
-        return LODGE_EXIT_NOT_FOUND;
-      case LODGE_STORAGE_ERROR_EXISTS:
-      case LODGE_STORAGE_ERROR_CONFLICT:
-      case LODGE_STORAGE_ERROR_BUSY:
-        return LODGE_EXIT_CONFLICT;
-      case LODGE_STORAGE_ERROR_UNREACHABLE:
-        return LODGE_EXIT_UNREACHABLE;
-      case LODGE_STORAGE_ERROR_INVALID:
-        return LODGE_EXIT_INVALID;
-      default:
-        return LODGE_EXIT_FAILED;
-      }
   if (error->domain == LODGE_CLIENT_ERROR)
     switch ((LodgeClientErrorCode) error->code)
       {
@@ -111,85 +93,6 @@ lodge_cli_fail (const GError *error)
         return LODGE_EXIT_INVALID;
       }
   return LODGE_EXIT_FAILED;
-}
-
-/* KEY=VALUE lines of the cluster's env file (shell syntax, unquoted). */
-static GHashTable *
-read_env_file (const char *path)
-{
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return NULL;
-  GHashTable *vars = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      const char *line = g_strstrip (lines[i]);
-      const char *eq = strchr (line, '=');
-      if (*line == '#' || eq == NULL || g_str_has_prefix (line, "export "))
-        continue;
-      g_hash_table_insert (vars, g_strndup (line, eq - line), g_strdup (eq + 1));
-    }
-  return vars;
-}
-
-static gboolean
-same_netns (const char *path)
-{
-  struct stat a, b;
-  return stat ("/proc/self/ns/net", &a) == 0 && stat (path, &b) == 0 && a.st_ino == b.st_ino
-         && a.st_dev == b.st_dev;
-}
-
-gboolean
-lodge_cli_enter_cluster (GError **error)
-{
-  if (g_getenv ("CEPH_CONF") != NULL)
-    return TRUE; /* set by `lodge-cluster exec` or by the user */
-
-  const char *dir = g_getenv ("LODGE_CLUSTER_DIR");
-  if (dir == NULL || *dir == '\0')
-    dir = LODGE_CLUSTER_DEFAULT_DIR;
-  g_autofree char *env_path = g_build_filename (dir, "env", NULL);
-  g_autoptr (GHashTable) vars = read_env_file (env_path);
-  if (vars == NULL)
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_UNREACHABLE,
-                   "no local cluster at %s (start one with tools/lodge-cluster up, or set "
-                   "CEPH_CONF)",
-                   dir);
-      return FALSE;
-    }
-  const char *names[] = { "CEPH_CONF", "LODGE_CEPH_USER", "LODGE_CEPH_KEYRING" };
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      const char *v = g_hash_table_lookup (vars, names[i]);
-      if (v != NULL)
-        g_setenv (names[i], v, FALSE);
-    }
-  const char *netns = g_hash_table_lookup (vars, "LODGE_NETNS");
-  if (netns == NULL || *netns == '\0')
-    return TRUE;
-  g_autofree char *ns_path = g_build_filename ("/run/netns", netns, NULL);
-  if (same_netns (ns_path))
-    return TRUE;
-  int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || setns (fd, CLONE_NEWNET) < 0)
-    {
-      int saved = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, LODGE_STORAGE_ERROR,
-                   saved == ENOENT ? LODGE_STORAGE_ERROR_UNREACHABLE
-                                   : LODGE_STORAGE_ERROR_PERMISSION,
-                   "cannot enter the cluster's network namespace %s: %s%s", netns,
-                   g_strerror (saved),
-                   saved == ENOENT ? " (is the cluster up? tools/lodge-cluster up)"
-                                   : " (run as root)");
-      return FALSE;
-    }
-  close (fd);
-  return TRUE;
 }
 
 static void

@@ -46,12 +46,6 @@ gboolean lodge_cli_output_json (const char *output, int *ret_exit);
 /* Prints "lodge: <message>" and returns the exit code for @error. */
 int lodge_cli_fail (const GError *error);
 
-/* Joins the local cluster (tools/lodge-cluster) when the environment does
- * not name one: reads $LODGE_CLUSTER_DIR/env (default
- * /var/lib/lodge-cluster/env) for CEPH_CONF and the client, and enters
- * its network namespace. */
-gboolean lodge_cli_enter_cluster (GError **error);
-
 /* Dispatches argv[1] among @commands; "help" and --help included. */
 int lodge_cli_dispatch (const char *group, const LodgeCommand *commands, guint n_commands,
                         int argc, char **argv);

@@ -22,10 +22,18 @@ typedef enum {
 
 typedef struct _LodgeClient LodgeClient;
 
-/* @target: "unix:/path/to/lodged.sock" or "http://127.0.0.1:PORT"; NULL:
- * $LODGE_URL, else the local cluster's socket. @token (or $LODGE_TOKEN)
- * goes with TCP requests. */
+/* @target: the control centers to try, comma-separated, each
+ * "unix:/path/to/lodged.sock" or "http://HOST:PORT"; NULL: $LODGE_URL,
+ * else the controllers of the configuration file ($LODGE_CONFIG, else
+ * /etc/lodge/client.conf: [client] controllers=URL;URL), else the local
+ * cluster's socket. A request goes to the first that answers as the
+ * leader: one that cannot be reached is passed over, and a standby's
+ * answer (503 with the header Lodge-Leader) sends it to the leader it
+ * names, so that a takeover needs no reconfiguration. @token (or
+ * $LODGE_TOKEN) goes with every request. */
 LodgeClient *lodge_client_new (const char *target, const char *token, GError **error);
+/* The controller the last request went to. */
+const char *lodge_client_get_target (LodgeClient *client);
 void lodge_client_free (LodgeClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeClient, lodge_client_free)
 
@@ -54,5 +62,14 @@ GBytes *lodge_client_request_stream (LodgeClient *client, const char *method, co
                                      const char *content_type, GBytes *body,
                                      LodgeClientStepFunc on_step, LodgeClientDataFunc on_data,
                                      gpointer user_data, GError **error);
+
+/* Uploads the file at @file (its bytes as they are, @content_type) with
+ * @method @path, streamed from the disk, and follows the operation's
+ * steps as lodge_client_request_steps does; @on_sent (may be NULL) is
+ * told the bytes sent so far. */
+typedef void (*LodgeClientSentFunc) (guint64 sent, guint64 total, gpointer user_data);
+GBytes *lodge_client_upload (LodgeClient *client, const char *method, const char *path,
+                             const char *content_type, const char *file, LodgeClientSentFunc on_sent,
+                             LodgeClientStepFunc on_step, gpointer user_data, GError **error);
 
 G_END_DECLS

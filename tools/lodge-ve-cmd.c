@@ -9,6 +9,7 @@
 #include "lodge-cli.h"
 #include "lodge-client.h"
 #include "lodge-env.h"
+#include "lodge-strings.h"
 #include "lodge-xml.h"
 
 static char *connect_target;
@@ -72,6 +73,16 @@ print_bytes (GBytes *b)
   gsize len = 0;
   const char *data = g_bytes_get_data (b, &len);
   fwrite (data, 1, len, stdout);
+}
+
+/* The guest's console: what it wrote is hostile, escaped for the terminal. */
+static void
+print_guest_bytes (GBytes *b)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (b, &len);
+  g_autofree char *safe = lodge_terminal_safe (data != NULL ? data : "", len);
+  fputs (safe, stdout);
 }
 
 static int
@@ -307,19 +318,20 @@ cmd_console (int argc, char **argv)
                                                          "Lodge-Console-Offset", &offset, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
-  print_bytes (answer);
+  print_guest_bytes (answer);
   fflush (stdout);
   while (follow && offset != NULL)
     {
       g_usleep (500 * 1000); /* the API has no push channel for the log: poll it */
       g_free (path);
-      path = g_strdup_printf ("/v1/environments/%s/console?offset=%s", escaped, offset);
+      g_autofree char *token = g_uri_escape_string (offset, NULL, FALSE);
+      path = g_strdup_printf ("/v1/environments/%s/console?offset=%s", escaped, token);
       g_autofree char *next = NULL;
       g_autoptr (GBytes) more = lodge_client_request_full (c, "GET", path, NULL, NULL,
                                                            "Lodge-Console-Offset", &next, &error);
       if (more == NULL)
         return lodge_cli_fail (error);
-      print_bytes (more);
+      print_guest_bytes (more);
       fflush (stdout);
       g_free (offset);
       offset = g_steal_pointer (&next);

@@ -121,6 +121,15 @@ gboolean lodge_tar_rewrite (const char *path, const char *out_path, LodgeTarProg
                             gpointer user_data, LodgeTarCompression *ret_compression,
                             LodgeTarStats *ret_stats, GError **error);
 
+/* Unpacks the archive at @path (checked first as lodge_tar_check does:
+ * no absolute or ".." names, no device nodes) into the existing, empty
+ * directory @dir: owners, modes, times and extended attributes kept; no
+ * entry written through a symlink or outside @dir (libarchive's secure
+ * extraction). For the controller, which imports an application template
+ * uploaded as an archive from the tree it unpacks into a private
+ * directory. */
+gboolean lodge_tar_extract (const char *path, const char *dir, GError **error);
+
 /* Cap on the pax header of one entry that Lodge writes (libarchive reads
  * no more). */
 #define LODGE_TAR_MAX_META (1024 * 1024)

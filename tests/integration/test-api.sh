@@ -124,9 +124,39 @@ expect 0 "still defined" '<name>api-web</name>' -- env LODGE_URL=unix:$sock "$lo
 expect 0 "undefine" 'undefined' -- env LODGE_URL=unix:$sock "$lodge" undefine api-web
 expect 3 "gone" "unknown environment 'api-web'" -- env LODGE_URL=unix:$sock "$lodge" show api-web
 
-# Hand back to the cluster's own lodged.
+# Finding the leader. b leads now and publishes its URL in the lease; a
+# third controller waits as standby on a TCP port of its own, where it
+# says who leads and where, and changes nothing.
+"$lodged" --lease 3 --socket "$tmp/c/lodged.sock" --tcp-port 18918 --token-file "$tmp/token" --id standby-c >"$tmp/c.log" 2>&1 &
+pids+=($!)
+wait_for "$tmp/c.log" "standby: standby-b is active" 20 && ok "a third lodged waits as standby" || { not_ok "no third standby"; cat "$tmp/c.log"; }
+curl -s -D "$tmp/c.headers" -o "$tmp/c.body" -X DELETE -H "Authorization: Bearer $token" http://127.0.0.1:18918/v1/environments/nothing
+if head -n 1 "$tmp/c.headers" | grep -q ' 503 ' && grep -qi '^Lodge-Leader: http://127.0.0.1:18917' "$tmp/c.headers" &&
+  grep -q '"not-leader"' "$tmp/c.body" && grep -q 'the leader is standby-b at http://127.0.0.1:18917' "$tmp/c.body"; then
+  ok "the standby answers 503 not-leader, naming the leader and its URL"
+else
+  not_ok "the standby's answer"; sed 's/^/#   /' "$tmp/c.headers" "$tmp/c.body"
+fi
+expect 0 "the CLI given only the standby follows it to the leader" '^node1 +up' -- \
+  env LODGE_URL=http://127.0.0.1:18918 LODGE_TOKEN=$token "$lodge" node list
+sed 's/<name>api-web</<name>api-web2</' "$tmp/web.xml" >"$tmp/web2.xml"
+expect 0 "... and acts there (define through the standby's address)" 'environment api-web2 defined' -- \
+  env LODGE_URL=http://127.0.0.1:18918 LODGE_TOKEN=$token "$lodge" define "$tmp/web2.xml"
+expect 0 "a list of controllers, the first a standby: the leader answers" 'api-web2' -- \
+  env LODGE_URL="http://127.0.0.1:18918,http://127.0.0.1:18917" LODGE_TOKEN=$token "$lodge" list
+# A takeover needs no reconfiguration: the same list reaches the new leader.
+both="http://127.0.0.1:18917,http://127.0.0.1:18918"
 kill "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null
+wait_for "$tmp/c.log" "active:" 20 && ok "the third took over" || { not_ok "the third did not take over"; cat "$tmp/c.log"; }
+expect 0 "the same list of controllers reaches the new leader" 'api-web2' -- env LODGE_URL="$both" LODGE_TOKEN=$token "$lodge" list
+expect 5 "no controller at all: both named in the error" 'tried http://127.0.0.1:18919, http://127.0.0.1:18920' -- \
+  env LODGE_URL="http://127.0.0.1:18919,http://127.0.0.1:18920" LODGE_TOKEN=$token "$lodge" list
+expect 0 "undefine api-web2" 'undefined' -- env LODGE_URL="$both" LODGE_TOKEN=$token "$lodge" undefine api-web2
+
+# Hand back to the cluster's own lodged.
+kill "${pids[@]}" 2>/dev/null
+wait "${pids[@]}" 2>/dev/null
 expect 0 "lodge-cluster up brings the cluster's lodged back" 'control plane ready' -- "$cluster" up
 
 echo "$pass passed, $fail failed"

@@ -40,6 +40,10 @@ to=$(for n in $LODGE_NODES; do [ "$n" != "$from" ] && echo "$n"; done | head -n 
 before=$(durable)
 expect 0 "migrate --to $to" "mig1: running on $to" -- "$lodge" migrate mig1 --to "$to"
 check "it runs on $to, and only there" '[ "$(running_on mig1)" = "$to" ]'
+# Its config blob moved with it: written on $to by its agent before the
+# migration, removed from the node it left.
+check "its config blob is on $to and no longer on $from" \
+  '[ -f "$LODGE_CLUSTER_DIR/nodes/$to/ve/mig1/config" ] && [ ! -e "$LODGE_CLUSTER_DIR/nodes/$from/ve/mig1/config" ]'
 echo after >&3
 read -r -t 10 line <&3
 check "the TCP connection survived the migration ('$line')" '[ "$line" = after ]'

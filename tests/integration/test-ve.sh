@@ -55,6 +55,15 @@ disk_user=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
   virsh -q -c "$LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<auth username='\([^']*\)'.*/\1/p" | head -n 1)
 check "the disk's cephx user ($disk_user) is the one $ve_node reports ($node_ceph_id)" \
   '[ -n "$node_ceph_id" ] && [ "$disk_user" = "$node_ceph_id" ]'
+# The config blob (the root password hash is in it) is on the node that
+# runs the VE, written by its agent, and nowhere else: the domain names
+# it, mode 0600; no other node and not the control center has one.
+blob_path=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
+  virsh -q -c "$LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<entry name='opt\/lodge\/config' file='\([^']*\)'.*/\1/p")
+check "the domain's config blob ($blob_path) is in $ve_node's own directory, mode 0600" \
+  '[[ $blob_path == "$LODGE_CLUSTER_DIR/nodes/$ve_node/"* ]] && [ "$(stat -c %a "$blob_path")" = 600 ]'
+blobs=$(find "$LODGE_CLUSTER_DIR" -path "*/vetest/config" -type f | wc -l)
+check "no other copy of it anywhere in the cluster's directory ($blobs found)" '[ "$blobs" -eq 1 ]'
 
 if wait_for 60 curl -sf --max-time 2 "http://$ip/hostname.txt"; then
   ok "the VE's web server answers on its address"
@@ -81,6 +90,8 @@ expect 0 "the guest still answers" '^vetest$' -- curl -sf --max-time 5 "http://$
 
 expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
 check "no domain of it on any node" '[ -z "$(running_on vetest)" ]'
+check "its config blob left the node with it" '[ ! -e "$blob_path" ]'
+expect 0 "console after the stop still shows the last boot" 'lodge-ready name=vetest ' -- "$lodge" console vetest
 expect 0 "start again (any node)" 'vetest: running on node' -- "$lodge" start vetest
 wait_for 60 curl -sf --max-time 2 "http://$ip/boots.txt"
 boots=$(curl -sf --max-time 5 "http://$ip/boots.txt" | wc -l)

@@ -1,0 +1,150 @@
+#include "lodge-standby.h"
+
+#include <string.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "lodge-lease.h"
+
+/* The lease is read at most this often, however many requests come. */
+#define LEADER_CACHE_US (1 * G_USEC_PER_SEC)
+
+struct _LodgeStandby {
+  LodgeStore *store;
+  char *lease_name;
+  char *id;
+  SoupServer *server;
+  char *leader;     /* its holder id, or NULL */
+  char *leader_url; /* its API, or NULL */
+  gint64 read_us;   /* when they were read (monotonic) */
+};
+
+char *
+lodge_leader_description (const char *host, int pid, const char *url)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "host");
+  json_builder_add_string_value (b, host);
+  json_builder_set_member_name (b, "pid");
+  json_builder_add_int_value (b, pid);
+  if (url != NULL)
+    {
+      json_builder_set_member_name (b, "api");
+      json_builder_add_string_value (b, url);
+    }
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+char *
+lodge_leader_url (const char *description)
+{
+  if (description == NULL || *description != '{')
+    return NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, description, -1, NULL)
+      || json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    return NULL;
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  const char *url = json_object_get_string_member_with_default (o, "api", NULL);
+  /* Only a URL a client may follow: http(s), nothing to inject in a header. */
+  if (url == NULL || strpbrk (url, "\r\n \t") != NULL
+      || !(g_str_has_prefix (url, "http://") || g_str_has_prefix (url, "https://")))
+    return NULL;
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    return NULL;
+  return g_strdup (url);
+}
+
+static void
+refresh (LodgeStandby *s)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (s->read_us != 0 && now - s->read_us < LEADER_CACHE_US)
+    return;
+  s->read_us = now;
+  g_clear_pointer (&s->leader, g_free);
+  g_clear_pointer (&s->leader_url, g_free);
+  g_autofree char *description = NULL;
+  if (lodge_lease_get_holder (s->store, s->lease_name, &s->leader, &description, NULL))
+    s->leader_url = lodge_leader_url (description);
+}
+
+static void
+handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer user_data)
+{
+  LodgeStandby *s = user_data;
+  refresh (s);
+  g_autofree char *message =
+    s->leader == NULL        ? g_strdup_printf ("%s is a standby, and no controller leads now; "
+                                                "try again in a few seconds", s->id)
+    : s->leader_url != NULL ? g_strdup_printf ("%s is a standby; the leader is %s at %s", s->id,
+                                               s->leader, s->leader_url)
+                            : g_strdup_printf ("%s is a standby; the leader is %s, whose API has "
+                                               "no published address",
+                                               s->id, s->leader);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "error");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "code");
+  json_builder_add_string_value (b, "not-leader");
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_set_member_name (b, "leader");
+  json_builder_add_string_value (b, s->leader_url != NULL ? s->leader_url : "");
+  json_builder_end_object (b);
+  json_builder_end_object (b);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  gsize len = 0;
+  char *text = json_generator_to_data (gen, &len);
+  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (h, "Lodge-Leader", s->leader_url != NULL ? s->leader_url : "");
+  soup_message_headers_replace (h, "Retry-After", "1");
+  soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
+}
+
+LodgeStandby *
+lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
+                   GSocketAddress *address, GError **error)
+{
+  g_autoptr (LodgeStandby) s = g_new0 (LodgeStandby, 1);
+  s->store = store;
+  s->lease_name = g_strdup (lease_name);
+  s->id = g_strdup (id);
+  s->server = soup_server_new ("server-header", "lodged", NULL);
+  soup_server_add_handler (s->server, NULL, handler, s, NULL);
+  if (!soup_server_listen (s->server, address, 0, error))
+    {
+      g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
+      g_prefix_error (error, "cannot listen on %s: ", where);
+      return NULL;
+    }
+  return g_steal_pointer (&s);
+}
+
+void
+lodge_standby_free (LodgeStandby *s)
+{
+  if (s == NULL)
+    return;
+  if (s->server != NULL)
+    {
+      soup_server_disconnect (s->server);
+      g_object_unref (s->server);
+    }
+  g_free (s->lease_name);
+  g_free (s->id);
+  g_free (s->leader);
+  g_free (s->leader_url);
+  g_free (s);
+}

@@ -1,0 +1,33 @@
+/* A standby controller's API listener: it serves nothing but where the
+ * leader is. Every request is answered 503, code "not-leader", with the
+ * leader's URL in the header Lodge-Leader (empty when it is unknown), so
+ * that a client given several controllers goes on to the leader; the
+ * leader publishes its URL in the leader lease's description.
+ *
+ * Only the TCP listener: a standby never takes the UNIX socket from the
+ * leader. Freed when this controller becomes the leader, before its API
+ * listens on the same address. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "lodge-store.h"
+
+G_BEGIN_DECLS
+
+/* The leader lease's description: who holds it and where its API is
+ * (@url may be NULL: it has no TCP listener). Newly allocated JSON. */
+char *lodge_leader_description (const char *host, int pid, const char *url);
+/* The API URL in a description made by lodge_leader_description, or NULL
+ * (none, or a description of older controllers). */
+char *lodge_leader_url (const char *description);
+
+typedef struct _LodgeStandby LodgeStandby;
+
+/* Listens on @address for controller @id, reading the lease @lease_name. */
+LodgeStandby *lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
+                                 GSocketAddress *address, GError **error);
+void lodge_standby_free (LodgeStandby *standby);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeStandby, lodge_standby_free)
+
+G_END_DECLS
