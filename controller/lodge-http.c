@@ -156,9 +156,8 @@ lodge_http_json_node (GBytes *json)
   return node != NULL ? node : json_node_new (JSON_NODE_NULL);
 }
 
-void
-lodge_http_respond_error_code (LodgeHttpRequest *r, guint status, const char *code,
-                               const char *message)
+char *
+lodge_http_error_text (const char *code, const char *message)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -170,7 +169,15 @@ lodge_http_respond_error_code (LodgeHttpRequest *r, guint status, const char *co
   json_builder_add_string_value (b, message);
   json_builder_end_object (b);
   json_builder_end_object (b);
-  lodge_http_respond_built (r, status, b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  return json_to_string (root, FALSE);
+}
+
+void
+lodge_http_respond_error_code (LodgeHttpRequest *r, guint status, const char *code,
+                               const char *message)
+{
+  lodge_http_respond_json (r, status, lodge_http_error_text (code, message));
 }
 
 void

@@ -54,6 +54,8 @@ gboolean lodge_http_query_yes (LodgeHttpRequest *r, const char *key);
 void lodge_http_respond (LodgeHttpRequest *r, guint status, const char *content_type, GBytes *body);
 void lodge_http_respond_error_code (LodgeHttpRequest *r, guint status, const char *code,
                                     const char *message);
+/* {"error": {"code": @code, "message": @message}}, as JSON text. */
+char *lodge_http_error_text (const char *code, const char *message);
 void lodge_http_respond_error (LodgeHttpRequest *r, const GError *error);
 /* @json: JSON text (taken), without its final newline. */
 void lodge_http_respond_json (LodgeHttpRequest *r, guint status, char *json);

@@ -2,6 +2,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "lodge-json.h"
 #include "lodge-rpc.h"
 #include "lodge-storage-error.h"
 
@@ -9,12 +10,7 @@
 static JsonParser *
 call (LodgeStore *store, const char *node, JsonBuilder *request, GError **error)
 {
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (request);
-  json_generator_set_root (gen, root);
-  gsize len = 0;
-  char *text = json_generator_to_data (gen, &len);
-  g_autoptr (GBytes) bytes = g_bytes_new_take (text, len);
+  g_autoptr (GBytes) bytes = lodge_json_to_bytes (request);
   g_autoptr (GBytes) answer = lodge_rpc_call (store, node, bytes, LODGE_NODE_RPC_TIMEOUT_MS, error);
   if (answer == NULL)
     return NULL;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
+#include "lodge-json.h"
 #include "lodge-storage-error.h"
 #include "lodge-strings.h"
 
@@ -39,12 +40,7 @@ refuse (GError **error, const char *fmt, ...)
 static GBytes *
 answer (JsonBuilder *b)
 {
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  gsize len = 0;
-  char *text = json_generator_to_data (gen, &len);
-  return g_bytes_new_take (text, len);
+  return lodge_json_to_bytes (b);
 }
 
 /* Reads up to @max bytes of @path from @from; the file's size in
