@@ -237,7 +237,8 @@ stage_text (LodgeImportStage stage)
     }
 }
 
-/* Each stage once, and the packing every 10 %. */
+/* Each stage once, and a long one's progress every 10 % (its end is the
+ * next stage). */
 static void
 import_progress (LodgeImportStage stage, guint64 done, guint64 total, gpointer data)
 {
@@ -251,7 +252,7 @@ import_progress (LodgeImportStage stage, guint64 done, guint64 total, gpointer d
       c->last_percent = 0;
       c->progress (stage_text (stage), c->progress_data);
     }
-  else if (total > 0 && percent >= c->last_percent + 10)
+  else if (total > 0 && percent < 100 && percent >= c->last_percent + 10)
     {
       c->last_percent = percent - percent % 10;
       g_autofree char *what = g_strdup_printf ("%s: %u%%", stage_text (stage), c->last_percent);

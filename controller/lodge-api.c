@@ -492,7 +492,8 @@ static void
 early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                gpointer user_data)
 {
-  lodge_api_template_early (msg, authorized (user_data, msg));
+  if (g_str_has_prefix (path, "/v1/templates/") || strcmp (path, "/v1/templates") == 0)
+    lodge_api_template_early (msg, authorized (user_data, msg));
 }
 
 static void
@@ -537,7 +538,10 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
   api->token = g_strdup (token);
   api->server = soup_server_new ("server-header", "lodged", NULL);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
-  soup_server_add_early_handler (api->server, "/v1/templates", early_handler, api, NULL);
+  /* For every path: libsoup keeps one handler a path, and one registered
+   * for /v1/templates with only an early callback would answer its
+   * requests 500 (no handler). */
+  soup_server_add_early_handler (api->server, NULL, early_handler, api, NULL);
 
   g_autofree char *dir = g_path_get_dirname (socket_path);
   if (g_mkdir_with_parents (dir, 0700) < 0 || g_chmod (dir, 0700) < 0)
