@@ -118,6 +118,24 @@ expect 1 "TCP without a token" "Authorization: Bearer" -- env LODGE_URL=http://1
 expect 1 "TCP with a wrong token" "Authorization: Bearer" -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN=wrong "$lodge" list
 expect 0 "TCP with the token" 'api-web' -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN=$token "$lodge" list
 expect 0 "--connect names the control center" 'api-web' -- env LODGE_TOKEN=$token "$lodge" list --connect http://127.0.0.1:18917
+# Template uploads: refused before their body without the token; an empty
+# body or one that is not a tar archive is refused, and leaves nothing.
+upload() { # TOKEN BODY-FILE: the HTTP status of a POST of BODY-FILE as template junk
+  curl -s -o "$tmp/up.body" -w '%{http_code}' -X POST ${1:+-H "Authorization: Bearer $1"} \
+    --data-binary @"$2" http://127.0.0.1:18917/v1/templates/junk
+}
+head -c 100000 /dev/urandom >"$tmp/junk.bin"
+: >"$tmp/empty"
+status=$(upload "" "$tmp/junk.bin")
+[ "$status" = 401 ] && ok "an upload without the token: 401" || not_ok "an upload without the token: $status"
+status=$(upload "$token" "$tmp/empty")
+[ "$status" = 400 ] && grep -q 'empty' "$tmp/up.body" && ok "an empty upload: 400, named empty" ||
+  { not_ok "an empty upload: $status"; sed 's/^/#   /' "$tmp/up.body"; }
+status=$(upload "$token" "$tmp/junk.bin")
+[ "$status" = 400 ] && grep -q '"invalid"' "$tmp/up.body" && ok "an upload that is not a tar archive: 400 invalid" ||
+  { not_ok "an upload that is not a tar archive: $status"; sed 's/^/#   /' "$tmp/up.body"; }
+expect 3 "... and no template junk is left" "unknown template 'junk'" -- \
+  env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN=$token "$lodge" template show junk
 expect 1 "an undefine without the token changes nothing" "Authorization: Bearer" -- env LODGE_URL=http://127.0.0.1:18917 LODGE_TOKEN= "$lodge" undefine api-web
 expect 0 "still defined" '<name>api-web</name>' -- env LODGE_URL=unix:$sock "$lodge" show api-web
 
