@@ -81,34 +81,32 @@ import_line (ImportView *v, const char *text, gboolean done)
     g_printerr ("  %s\n", text);
 }
 
+/* "WHAT: N% (DONE of TOTAL MiB)" on a terminal, at most four times a
+ * second and at the end. */
 static void
-pack_progress (guint64 done, guint64 total, gpointer user_data)
+progress_line (ImportView *v, const char *what, guint64 done, guint64 total)
 {
-  ImportView *v = user_data;
   gint64 now = g_get_monotonic_time ();
   if (!v->tty || (now - v->last_print < G_USEC_PER_SEC / 4 && done < total))
     return;
   v->last_print = now;
-  g_autofree char *text = g_strdup_printf ("packing the tree: %3u%% (%" G_GUINT64_FORMAT " of %"
-                                           G_GUINT64_FORMAT " MiB)",
-                                           total > 0 ? (guint) (done * 100 / total) : 100,
+  g_autofree char *text = g_strdup_printf ("%s: %3u%% (%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                                           " MiB)",
+                                           what, total > 0 ? (guint) (done * 100 / total) : 100,
                                            done >> 20, total >> 20);
   import_line (v, text, FALSE);
 }
 
 static void
+pack_progress (guint64 done, guint64 total, gpointer user_data)
+{
+  progress_line (user_data, "packing the tree", done, total);
+}
+
+static void
 upload_progress (guint64 sent, guint64 total, gpointer user_data)
 {
-  ImportView *v = user_data;
-  gint64 now = g_get_monotonic_time ();
-  if (!v->tty || (now - v->last_print < G_USEC_PER_SEC / 4 && sent < total))
-    return;
-  v->last_print = now;
-  g_autofree char *text = g_strdup_printf ("uploading: %3u%% (%" G_GUINT64_FORMAT " of %"
-                                           G_GUINT64_FORMAT " MiB)",
-                                           total > 0 ? (guint) (sent * 100 / total) : 100,
-                                           sent >> 20, total >> 20);
-  import_line (v, text, FALSE);
+  progress_line (user_data, "uploading", sent, total);
 }
 
 /* The controller's steps: checking, creating the image, the appliance... */
