@@ -155,16 +155,12 @@ ready (const char *state_dir, const char *ve, GError **error)
   return answer (b);
 }
 
-/* From where the last @lines lines of @path start (a last unfinished line
- * counts), looking back over one chunk at most. */
+/* From where the last @lines lines of @path (@size bytes) start (a last
+ * unfinished line counts), looking back over one chunk at most. */
 static guint64
-last_lines_start (const char *path, guint64 lines, GError **error, gboolean *ok)
+last_lines_start (const char *path, guint64 size, guint64 lines, GError **error, gboolean *ok)
 {
-  guint64 size = 0;
   *ok = FALSE;
-  g_autoptr (GBytes) probe = read_range (path, 0, 0, &size, error);
-  if (probe == NULL)
-    return 0;
   guint64 base = size > LODGE_AGENT_CONSOLE_CHUNK ? size - LODGE_AGENT_CONSOLE_CHUNK : 0;
   g_autoptr (GBytes) tail = read_range (path, base, LODGE_AGENT_CONSOLE_CHUNK, &size, error);
   if (tail == NULL)
@@ -199,18 +195,19 @@ console (const char *state_dir, const char *ve, JsonObject *o, GError **error)
   gint64 lines = json_object_get_int_member_with_default (o, "lines", 100);
   if (lines < 0 || (offset < -1))
     return refuse (error, "lines and offset must not be negative"), NULL;
+  /* Its size first (a missing log is empty; no symlink is followed). */
+  guint64 size = 0;
+  g_autoptr (GBytes) none = read_range (log, 0, 0, &size, error);
+  if (none == NULL)
+    return NULL;
   guint64 from = (guint64) offset;
   if (offset < 0)
     {
       gboolean ok;
-      from = last_lines_start (log, (guint64) lines, error, &ok);
+      from = last_lines_start (log, size, (guint64) lines, error, &ok);
       if (!ok)
         return NULL;
     }
-  guint64 size = 0;
-  g_autoptr (GBytes) probe = read_range (log, 0, 0, &size, error);
-  if (probe == NULL)
-    return NULL;
   if (from > size)
     from = 0; /* a new log (another boot) shorter than the old: from its start */
   g_autoptr (GBytes) data = read_range (log, from, LODGE_AGENT_CONSOLE_CHUNK, &size, error);

@@ -143,12 +143,6 @@ lodge_client_free (LodgeClient *c)
   g_free (c);
 }
 
-const char *
-lodge_client_get_target (LodgeClient *c)
-{
-  return c->target;
-}
-
 /* Whether @error means the request never reached a controller (so that
  * sending it to another changes nothing twice). */
 static gboolean

@@ -32,8 +32,6 @@ typedef struct _LodgeClient LodgeClient;
  * names, so that a takeover needs no reconfiguration. @token (or
  * $LODGE_TOKEN) goes with every request. */
 LodgeClient *lodge_client_new (const char *target, const char *token, GError **error);
-/* The controller the last request went to. */
-const char *lodge_client_get_target (LodgeClient *client);
 void lodge_client_free (LodgeClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeClient, lodge_client_free)
 
