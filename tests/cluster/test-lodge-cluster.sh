@@ -24,7 +24,8 @@ for prog in ceph-mon ceph-osd ceph-mgr ceph rados rbd ip; do
 		skip "$prog is missing (apt-get install ceph-mon ceph-osd ceph-mgr ceph-common iproute2)"
 done
 
-WORK=$(mktemp -d /tmp/lodge-cluster-test.XXXXXX)
+# Not under /tmp: every host of the cluster has its own /tmp.
+WORK=$(mktemp -d /var/tmp/lodge-cluster-test.XXXXXX)
 export LODGE_CLUSTER_DIR=$WORK/cluster
 export LODGE_NETNS=lodge-test-$$
 unset LODGE_CEPH_STORE CEPH_ARGS CEPH_CONF
@@ -224,7 +225,8 @@ else
 	no_node_process() { ! pgrep -f -- "$NODES_DIR/" >/dev/null; }
 	no_node_mounts() {
 		! grep -qsF -- "$NODE_MOUNT_MARK" /proc/[0-9]*/mountinfo &&
-			! grep -qF -- "$NODES_DIR" /proc/mounts
+			! grep -qF -- "$NODES_DIR" /proc/mounts &&
+			! grep -qsF -- "${WORK##*/}/cluster/ctl1/" /proc/[0-9]*/mountinfo
 	}
 	# wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeeds.
 	wait_for() {
@@ -422,6 +424,11 @@ check "--nodes 17 is a usage error (at most 16 nodes)" \
 	bash -c '"$1" up --nodes 17 2>/dev/null; test $? = 2' _ "$TOOL"
 check "--nodes x is a usage error" \
 	bash -c '"$1" up --nodes x 2>/dev/null; test $? = 2' _ "$TOOL"
+check "a cluster directory under /tmp is refused (every host has its own /tmp)" \
+	bash -c 'out=$(LODGE_CLUSTER_DIR=/tmp/lodge-x "$1" status 2>&1); test $? = 1 &&
+		grep -q "every host of the cluster has its own" <<<"$out"' _ "$TOOL"
+check "exec --host ctl9 is a usage error" \
+	bash -c '"$1" exec --host ctl9 true 2>/dev/null; test $? = 2' _ "$TOOL"
 
 echo "# timings"
 printf '#   %s\n' "${TIMINGS[@]}"

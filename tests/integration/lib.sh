@@ -160,6 +160,11 @@ running_on() {
   done
 }
 
+# on_host HOST CMD...: run CMD on host HOST of the cluster (ctl1, nodeK):
+# in its mount and UTS namespaces, where its own /run, /tmp, /var/log,
+# /var/lib/lodge, /etc/lodge are.
+on_host() { local host=$1; shift; "$src/tools/lodge-cluster" exec --host "$host" "$@"; }
+
 # The pid of the QEMU of VE $1 (its node's libvirt writes it).
 qemu_pid() {
   local node

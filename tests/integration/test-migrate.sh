@@ -43,7 +43,7 @@ check "it runs on $to, and only there" '[ "$(running_on mig1)" = "$to" ]'
 # Its config blob moved with it: written on $to by its agent before the
 # migration, removed from the node it left.
 check "its config blob is on $to and no longer on $from" \
-  '[ -f "$LODGE_CLUSTER_DIR/nodes/$to/ve/mig1/config" ] && [ ! -e "$LODGE_CLUSTER_DIR/nodes/$from/ve/mig1/config" ]'
+  'on_host "$to" test -f /var/lib/lodge/ve/mig1/config && ! on_host "$from" test -e /var/lib/lodge/ve/mig1/config'
 echo after >&3
 read -r -t 10 line <&3
 check "the TCP connection survived the migration ('$line')" '[ "$line" = after ]'

@@ -60,8 +60,13 @@ check "the disk's cephx user ($disk_user) is the one $ve_node reports ($node_cep
 # it, mode 0600; no other node and not the control center has one.
 blob_path=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
   virsh -q -c "$LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<entry name='opt\/lodge\/config' file='\([^']*\)'.*/\1/p")
-check "the domain's config blob ($blob_path) is in $ve_node's own directory, mode 0600" \
-  '[[ $blob_path == "$LODGE_CLUSTER_DIR/nodes/$ve_node/"* ]] && [ "$(stat -c %a "$blob_path")" = 600 ]'
+check "the domain's config blob ($blob_path) is in $ve_node's /var/lib/lodge, mode 0600" \
+  '[[ $blob_path == /var/lib/lodge/ve/* ]] && [ "$(on_host "$ve_node" stat -c %a "$blob_path")" = 600 ]'
+others=""
+for h in ctl1 $LODGE_NODES; do
+  [ "$h" = "$ve_node" ] || ! on_host "$h" test -e "$blob_path" || others="$others $h"
+done
+check "no other host has it at that path (found on:${others:- none})" '[ -z "$others" ]'
 blobs=$(find "$LODGE_CLUSTER_DIR" -path "*/vetest/config" -type f | wc -l)
 check "no other copy of it anywhere in the cluster's directory ($blobs found)" '[ "$blobs" -eq 1 ]'
 
@@ -90,7 +95,7 @@ expect 0 "the guest still answers" '^vetest$' -- curl -sf --max-time 5 "http://$
 
 expect 0 "stop" 'vetest: stopped' -- "$lodge" stop vetest
 check "no domain of it on any node" '[ -z "$(running_on vetest)" ]'
-check "its config blob left the node with it" '[ ! -e "$blob_path" ]'
+check "its config blob left $ve_node with it" '[ -n "$blob_path" ] && ! on_host "$ve_node" test -e "$blob_path"'
 expect 0 "console after the stop still shows the last boot" 'lodge-ready name=vetest ' -- "$lodge" console vetest
 expect 0 "start again (any node)" 'vetest: running on node' -- "$lodge" start vetest
 wait_for 60 curl -sf --max-time 2 "http://$ip/boots.txt"
