@@ -214,7 +214,9 @@ else
 	# How the node directories show in /proc/PID/mountinfo (relative to the
 	# file system they are on): unique to this test.
 	NODE_MOUNT_MARK=${WORK##*/}/cluster/nodes/
-	node_uri() { printf 'qemu+tcp://127.0.1.%s/system' "$1"; }
+	# Node K is at 10.78.0.(10+K) on the datacenter bridge lodgedc0.
+	node_addr() { printf '10.78.0.%s' $((10 + $1)); }
+	node_uri() { printf 'qemu+tcp://%s/system' "$(node_addr "$1")"; }
 	virsh_on() { # K ARG...: virsh on node K, from inside the namespace
 		local k=$1
 		shift
@@ -249,14 +251,15 @@ else
 	check "node.env gives each node its address, URI and migration ports" bash -c '
 		for k in 1 2; do
 			(. "$1/nodes/node$k/node.env" && [[ $NODE_NAME == node$k &&
-				$NODE_ADDR == 127.0.1.$k && $LIBVIRT_URI == qemu+tcp://127.0.1.$k/system &&
+				$NODE_ADDR == 10.78.0.$((10 + k)) && $LIBVIRT_URI == qemu+tcp://10.78.0.$((10 + k))/system &&
 				$MIGRATION_PORTS == $((49152 + 100 * k))-$((49251 + 100 * k)) &&
 				$NODE_HOST_UUID =~ ^[0-9a-f-]{36}$ ]]) || exit 1
 		done' _ "$LODGE_CLUSTER_DIR"
 	check "status exits 0 with the nodes up" test "$(status_rc)" = 0
 	check "status shows both nodes running and answering" test "$(grep -cE \
 		'^  node[12] +running +pid [0-9]+ .* answers: libvirt' "$WORK/status")" = 2
-	check "status shows the bridge" grep -qE '^  bridge +present +lodgebr0 10.77.0.1/24' "$WORK/status"
+	check "status shows the VE switch" grep -qE '^  bridge +present +lodgebr0 10.77.0.1/24' "$WORK/status"
+	check "status shows the datacenter bridge" grep -qE '^  bridge +present +lodgedc0 10.78.0.1/24' "$WORK/status"
 	if [[ -x ${LODGE_BIN_DIR:-$HERE/../../build}/controller/lodged ]]; then
 		check "status shows lodged active, its API answering" \
 			grep -qE '^  lodged +running +pid [0-9]+ \(active, API answers\)' "$WORK/status"
@@ -269,24 +272,30 @@ else
 	fi
 	uuid1=$(host_uuid 1 || true)
 	uuid2=$(host_uuid 2 || true)
-	check "node1 answers on 127.0.1.1 with its own host UUID" bash -c \
+	check "node1 answers on 10.78.0.11 with its own host UUID" bash -c \
 		'[[ -n $1 && $1 == "$(sed -n "s/^NODE_HOST_UUID=//p" "$2/nodes/node1/node.env")" ]]' \
 		_ "$uuid1" "$LODGE_CLUSTER_DIR"
-	check "node2 answers on 127.0.1.2 with its own host UUID" bash -c \
+	check "node2 answers on 10.78.0.12 with its own host UUID" bash -c \
 		'[[ -n $1 && $1 == "$(sed -n "s/^NODE_HOST_UUID=//p" "$2/nodes/node2/node.env")" ]]' \
 		_ "$uuid2" "$LODGE_CLUSTER_DIR"
 	check "the two host UUIDs differ" test "$uuid1" != "$uuid2"
-	check "each libvirtd listens on its own address only" bash -c '
-		l=$(ip netns exec "$1" ss -Hltn) &&
-		grep -q " 127.0.1.1:16509 " <<<"$l" && grep -q " 127.0.1.2:16509 " <<<"$l" &&
-		! grep -qE " (0.0.0.0|\[::\]|\*):16509 " <<<"$l"' _ "$LODGE_NETNS"
+	for k in 1 2; do
+		check "node$k's libvirtd listens on its own address only, in its own network" bash -c '
+			l=$("$1" exec --node "$2" ss -Hltn) && grep -q " 10.78.0.$((10 + $2)):16509 " <<<"$l" &&
+			! grep -qE " (0.0.0.0|\[::\]|\*):16509 " <<<"$l" &&
+			! ip netns exec "$3" ss -Hltn | grep -q ":16509 "' _ "$TOOL" "$k" "$LODGE_NETNS"
+		check "node$k is a network namespace of its own, with eth0 and its own lodgebr0" bash -c '
+			[[ $("$1" exec --node "$2" readlink /proc/self/ns/net) != "$(ip netns exec "$3" readlink /proc/self/ns/net)" ]] &&
+			"$1" exec --node "$2" ip -o addr show dev eth0 | grep -q " 10.78.0.$((10 + $2))/24 " &&
+			"$1" exec --node "$2" ip -o link show master lodgebr0 | grep -q uplink0' _ "$TOOL" "$k" "$LODGE_NETNS"
+	done
 	check "no libvirtd of the cluster answers outside the namespace" bash -c \
-		'! timeout 20 virsh -q -c qemu+tcp://127.0.1.1/system uri >/dev/null 2>&1'
+		'! timeout 20 virsh -q -c qemu+tcp://10.78.0.11/system uri >/dev/null 2>&1'
 	check "exec --node 2: virsh without -c talks to node2" bash -c \
 		'"$1" exec --node 2 virsh capabilities | grep -qF "<uuid>$2</uuid>"' _ "$TOOL" "$uuid2"
 	cat >"$WORK/in-node1.sh" <<'EOS'
-grep -qx 'listen_addr = "127.0.1.1"' /etc/libvirt/libvirtd.conf &&
-	[ "$NODE_NAME $LIBVIRT_URI" = "node1 qemu+tcp://127.0.1.1/system" ]
+grep -qx 'listen_addr = "10.78.0.11"' /etc/libvirt/libvirtd.conf &&
+	[ "$NODE_NAME $LIBVIRT_URI" = "node1 qemu+tcp://10.78.0.11/system" ] && [ "$(hostname)" = node1 ]
 EOS
 	check "exec --node 1: node1's /etc/libvirt, and node.env in the environment" \
 		"$TOOL" exec --node 1 sh "$WORK/in-node1.sh"
@@ -324,11 +333,11 @@ EOG
 	check "a guest is defined on node1" virsh_on 1 define "$WORK/guest.xml"
 	timed "start a TCG guest on node1" virsh_on 1 start lodge-test-guest
 	check "it runs on node1" test "$(domstate 1 lodge-test-guest)" = running
-	check "its interface is a port of the bridge lodgebr0" bash -c \
-		'[[ -n $(ip -n "$1" -o link show master lodgebr0) ]]' _ "$LODGE_NETNS"
+	check "its interface is a port of node1's own bridge lodgebr0" bash -c \
+		'"$1" exec --node 1 ip -o link show master lodgebr0 | grep -qv uplink0' _ "$TOOL"
 	check "node2 does not see node1's guest" bash -c \
-		'! "$1" exec virsh -q -c qemu+tcp://127.0.1.2/system list --all --name | grep -qx lodge-test-guest &&
-		! "$1" exec virsh -q -c qemu+tcp://127.0.1.2/system dominfo lodge-test-guest >/dev/null 2>&1' _ "$TOOL"
+		'! "$1" exec virsh -q -c qemu+tcp://10.78.0.12/system list --all --name | grep -qx lodge-test-guest &&
+		! "$1" exec virsh -q -c qemu+tcp://10.78.0.12/system dominfo lodge-test-guest >/dev/null 2>&1' _ "$TOOL"
 	check "its log is node1's" test -s "$NODES_DIR/node1/log/qemu/lodge-test-guest.log"
 
 	libvirtd1=$(cat "$NODES_DIR/node1/run/libvirtd.pid")
@@ -369,7 +378,7 @@ EOG
 	check "the guest migrates live from node1 to node2" test "$RC" = 0
 	check "it runs on node2" test "$(domstate 2 lodge-test-guest)" = running
 	check "node1 has it no more" bash -c \
-		'! "$1" exec virsh -q -c qemu+tcp://127.0.1.1/system list --all --name | grep -qx lodge-test-guest' _ "$TOOL"
+		'! "$1" exec virsh -q -c qemu+tcp://10.78.0.11/system list --all --name | grep -qx lodge-test-guest' _ "$TOOL"
 	check "the guest is destroyed on node2" virsh_on 2 destroy lodge-test-guest
 	check "it is shut off" test "$(domstate 2 lodge-test-guest)" = "shut off"
 	check "and starts again on node2" virsh_on 2 start lodge-test-guest

@@ -152,8 +152,13 @@ define_ve() {
 
 # The domains named $1 running on any node, one line per node.
 running_on() {
-  local node
+  local node pid
   for node in $LODGE_NODES; do
+    # A node whose libvirtd does not run (a power loss) is skipped: its
+    # address is gone with its network, and a connection would wait for
+    # ARP to give up, not be refused.
+    pid=$(tr -d '\n' <"$LODGE_CLUSTER_DIR/nodes/$node/run/libvirtd.pid" 2>/dev/null)
+    { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || continue
     # shellcheck disable=SC1090
     (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" &&
       virsh -q -c "$LIBVIRT_URI" list --name 2>/dev/null | grep -qx "$1" && echo "$node")

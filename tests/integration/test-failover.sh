@@ -16,13 +16,11 @@
 #    the lease and finishes it; the VE runs exactly once.
 #  - one OSD killed while the VE writes (3 replicas): the writer goes on,
 #    nothing is lost.
-#  - network partition: every packet node K's processes send, and every one
-#    sent to its address, is dropped (iptables in the cluster's namespace,
-#    matching the node's cgroup): the node is fenced and its VE failed over;
-#    when the partition heals, the node's agent finds itself fenced, destroys
-#    its stale copy, and the node rejoins: no double run. Without iptables
-#    (CI has it: tools/bootstrap) that part fails; without cgroup v2 it is
-#    skipped, saying so ("SKIP: network partition: ...", counted at the end).
+#  - network partition: node K's links (eth0 to the datacenter network,
+#    uplink0 to the VE switch) go down on the node itself: the node is
+#    fenced and its VE failed over; when the partition heals, the node's
+#    agent finds itself fenced, destroys its stale copy, and the node
+#    rejoins: no double run.
 # Runs in the cluster's namespace; restores the cluster before it ends.
 # check's conditions are single-quoted strings that check evaluates: their
 # expansions, and the variables they use, are not seen by shellcheck.
@@ -188,35 +186,22 @@ check "nothing lost: 1..N, N >= $after" 'seq_complete "$after"'
 check "the guest's kernel saw no I/O error" 'output_lacks "[Ii]/[Oo] [Ee][Rr][Rr][Oo][Rr]" "$lodge" console -n 1000 fo1'
 expect 0 "lodge-cluster up restarts osd.2" 'up in' -- "$cluster" up
 
-# Network partition of one node.
-# The node's processes are in the cgroup lodge-<netns>-nodeK (lodge-cluster):
-# drop what they send, and what is sent to the node's address.
+# Network partition of one node: its links go down, on the node itself
+# (each node is a network namespace of its own, lodge-cluster).
 victim=$(running_on fo1)
-cg=lodge-$LODGE_NETNS-$victim
-pid=$(tr -d '\n' <"$LODGE_CLUSTER_DIR/nodes/$victim/run/libvirtd.pid" 2>/dev/null)
-node_cgroup=$(sed -n 's/^0:://p' "/proc/${pid:-none}/cgroup" 2>/dev/null)
-if ! command -v iptables >/dev/null; then
-  not_ok "network partition: iptables is missing (CI installs it, tools/bootstrap; apt-get install iptables)"
-elif [ -z "$pid" ] || [ ! -r "/proc/$pid/cgroup" ]; then
-  not_ok "network partition: $victim's libvirtd does not run (pid '${pid}')"
-elif ! grep -q '^0::' "/proc/$pid/cgroup"; then
-  skip_part "network partition" "no cgroup v2 here ($victim's libvirtd is in no cgroup v2 hierarchy): iptables -m cgroup cannot match the node's processes"
-elif [ "$node_cgroup" != "/$cg" ]; then
-  not_ok "network partition: $victim's libvirtd is in the cgroup $node_cgroup, not /$cg (lodge-cluster places a node's processes there)"
+links='eth0 uplink0'
+if [ -z "$victim" ] || ! on_host "$victim" ip link show dev eth0 >/dev/null 2>&1; then
+  not_ok "network partition: fo1 runs on no node with an eth0 ('$victim'; lodge-cluster gives each node one)"
 else
-  addr=127.0.1.${victim#node}
   wait_for 10 bash -c "[ \$(curl -sf http://$ip/durable.txt) -gt 0 ]"
   acked=$(durable)
-  cut_cg='' cut_addr=''
-  heal() {
-    [ -z "$cut_cg" ] || { iptables -D OUTPUT -m cgroup --path "$cg" -j DROP && cut_cg=; }
-    [ -z "$cut_addr" ] || { iptables -D OUTPUT -d "$addr" -j DROP && cut_addr=; }
-  }
+  cut=''
+  set_links() { on_host "$victim" sh -c 'for l in $2; do ip link set dev "$l" "$1" || exit; done' sh "$1" "$links"; }
+  heal() { [ -z "$cut" ] || { set_links up && cut=; }; }
   trap 'heal; lib_cleanup' EXIT
-  iptables -I OUTPUT -m cgroup --path "$cg" -j DROP && cut_cg=1
-  iptables -I OUTPUT -d "$addr" -j DROP && cut_addr=1
-  if [ -z "$cut_cg" ] || [ -z "$cut_addr" ]; then
-    not_ok "network partition: iptables refused a rule (cgroup $cg: ${cut_cg:-refused}, address $addr: ${cut_addr:-refused})"
+  set_links down && cut=1
+  if [ -z "$cut" ]; then
+    not_ok "network partition: the links $links of $victim did not go down"
     heal
   else
     if wait_for 60 bash -c "'$lodge' status fo1 | grep -q 'phase *running' && ! '$lodge' status fo1 | grep -q 'node *$victim\$' && curl -sf --max-time 1 http://$ip/durable.txt"; then
