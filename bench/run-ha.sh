@@ -49,10 +49,13 @@ ve() { # NAME IP MEMORY_MIB LAUNCH
 X
   inns "$lodge" define "$work/$1.xml" >/dev/null
 }
-running_on() {
-  local n
+running_on() { # (a node without libvirtd is skipped: its address is gone)
+  local n uri pid
   for n in node1 node2 node3; do
-    inns virsh -q -c "qemu+tcp://127.0.1.${n#node}/system" list --name 2>/dev/null | grep -qx "$1" && echo "$n"
+    pid=$(tr -d '\n' <"$LODGE_CLUSTER_DIR/nodes/$n/run/libvirtd.pid" 2>/dev/null) || continue
+    kill -0 "$pid" 2>/dev/null || continue
+    uri=$(sed -n 's/^LIBVIRT_URI=//p' "$LODGE_CLUSTER_DIR/nodes/$n/node.env")
+    inns virsh -q -c "$uri" list --name 2>/dev/null | grep -qx "$1" && echo "$n"
   done
   return 0
 }
