@@ -434,8 +434,8 @@ check "--nodes 17 is a usage error (at most 16 nodes)" \
 check "--nodes x is a usage error" \
 	bash -c '"$1" up --nodes x 2>/dev/null; test $? = 2' _ "$TOOL"
 check "a cluster directory under /tmp is refused (every host has its own /tmp)" \
-	bash -c 'out=$(LODGE_CLUSTER_DIR=/tmp/lodge-x "$1" status 2>&1); test $? = 1 &&
-		grep -q "every host of the cluster has its own" <<<"$out"' _ "$TOOL"
+	bash -c 'out=$(LODGE_CLUSTER_DIR=/tmp/lodge-x "$1" up --nodes 0 2>&1); test $? = 1 &&
+		grep -q "every host of the cluster has its own" <<<"$out" && test ! -e /tmp/lodge-x' _ "$TOOL"
 check "exec --host ctl9 is a usage error" \
 	bash -c '"$1" exec --host ctl9 true 2>/dev/null; test $? = 2' _ "$TOOL"
 
