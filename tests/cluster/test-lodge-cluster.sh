@@ -371,6 +371,28 @@ EOG
 			'kill -0 "$(cat "$1/lodged.pid")" && kill -0 "$(cat "$2/node1/run/agent.pid")"' _ "$LODGE_CLUSTER_DIR/run" "$NODES_DIR"
 		timed "up (node2's agent ended)" "$TOOL" up
 		check "up again starts node2's agent" test "$RC" = 0 -a "$(status_rc)" = 0
+
+		# An agent that never says "registered:" (a stand-in that only
+		# sleeps): up waits for that agent's own line, not for the node's
+		# state (which is still the last agent's), and says who it waited for.
+		bin=${LODGE_BIN_DIR:-$HERE/../../build}
+		fake=$WORK/fake-bin
+		mkdir -p "$fake/controller" "$fake/nodeagent" "$fake/tools"
+		ln -sf "$(realpath "$bin/controller/lodged")" "$fake/controller/lodged"
+		ln -sf "$(realpath "$bin/tools/lodge")" "$fake/tools/lodge"
+		printf '#!/bin/bash\nwhile :; do sleep 1; done\n' >"$fake/nodeagent/lodge-agent"
+		chmod +x "$fake/nodeagent/lodge-agent"
+		agent2=$(cat "$NODES_DIR/node2/run/agent.pid")
+		kill "$agent2"
+		wait_for 20 "node2's agent to end" bash -c '! kill -0 "$1" 2>/dev/null' _ "$agent2" || true
+		timed "up with an agent that never registers" \
+			env LODGE_BIN_DIR="$fake" LODGE_CLUSTER_TIMEOUT=5 "$TOOL" up
+		check "up fails when an agent it started does not register" test "$RC" = 1
+		check "it names that node" stderr_has "not registered: node2"
+		check "it shows that agent's threads" stderr_has "node2: the agent.s threads"
+		pkill -f -- "$fake/nodeagent/lodge-agent" || true
+		timed "up (node2's real agent)" "$TOOL" up
+		check "up then starts node2's agent" test "$RC" = 0 -a "$(status_rc)" = 0
 	fi
 
 	timed "live migration node1 -> node2 (64 MiB)" virsh_on 1 migrate --live --p2p \
