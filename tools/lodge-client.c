@@ -78,9 +78,12 @@ add_targets (GPtrArray *targets, const char *list)
 /* The client configuration file: $LODGE_CONFIG, else /etc/lodge/client.conf:
  *   [client]
  *   controllers=https://ctl1:8443;https://ctl2:8443
- * Missing is fine; unreadable or malformed is an error. */
+ *   token-file=/etc/lodge/api-token
+ * The token file's first line is the token sent to those controllers (and
+ * to no others: a controller from --connect or $LODGE_URL gets only
+ * $LODGE_TOKEN).  Missing is fine; unreadable or malformed is an error. */
 static gboolean
-read_config (GPtrArray *targets, GError **error)
+read_config (GPtrArray *targets, char **ret_token, GError **error)
 {
   const char *path = g_getenv ("LODGE_CONFIG");
   gboolean explicit = path != NULL && *path != '\0';
@@ -99,6 +102,28 @@ read_config (GPtrArray *targets, GError **error)
   g_auto (GStrv) list = g_key_file_get_string_list (kf, "client", "controllers", NULL, NULL);
   for (guint i = 0; list != NULL && list[i] != NULL; i++)
     add_targets (targets, list[i]);
+  g_autofree char *token_file = g_key_file_get_string (kf, "client", "token-file", NULL);
+  if (token_file != NULL && *token_file != '\0')
+    {
+      g_autofree char *token = NULL;
+      if (!g_file_get_contents (token_file, &token, NULL, &local))
+        {
+          g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID, "%s: token-file: %s",
+                       path, local->message);
+          return FALSE;
+        }
+      char *nl = strchr (token, '\n');
+      if (nl != NULL)
+        *nl = '\0';
+      g_strstrip (token);
+      if (*token == '\0')
+        {
+          g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID,
+                       "%s: token-file %s is empty", path, token_file);
+          return FALSE;
+        }
+      *ret_token = g_steal_pointer (&token);
+    }
   return TRUE;
 }
 
@@ -109,9 +134,10 @@ lodge_client_new (const char *target, const char *token, GError **error)
   c->targets = g_ptr_array_new_with_free_func (g_free);
   if (target == NULL)
     target = g_getenv ("LODGE_URL");
+  g_autofree char *config_token = NULL;
   if (target != NULL && *target != '\0')
     add_targets (c->targets, target);
-  else if (!read_config (c->targets, error))
+  else if (!read_config (c->targets, &config_token, error))
     return NULL;
   if (c->targets->len == 0)
     {
@@ -124,6 +150,8 @@ lodge_client_new (const char *target, const char *token, GError **error)
       return NULL;
   if (token == NULL)
     token = g_getenv ("LODGE_TOKEN");
+  if (token == NULL || *token == '\0')
+    token = config_token;
   c->token = g_strdup (token);
   if (!use_target (c, 0, error))
     return NULL;

@@ -128,5 +128,19 @@ expect 0 "lodge repair -n 5 NAME log --help" 'lodge repair NAME log' -- "$lodge"
 expect 0 "lodge repair NAME reset-root --help" '--password-hash=HASH' -- "$lodge" repair web1 reset-root --help
 expect 0 "lodge repair NAME ls --help-connect" '--connect=URI' -- "$lodge" repair web1 ls --help-connect
 
+# The client configuration's token-file (an admin host's client.conf): a
+# missing or empty token file is named, and nothing is sent.
+printf '[client]\ncontrollers=unix:%s/lodged.sock\ntoken-file=%s/token\n' "$tmp" "$tmp" >"$tmp/client.conf"
+: >"$tmp/requests"
+expect 1 "client.conf: a missing token-file is named" "client.conf: token-file: .*$tmp/token" -- \
+  env -u LODGE_URL -u LODGE_TOKEN LODGE_CONFIG="$tmp/client.conf" "$lodge" repair web1 ls
+: >"$tmp/token"
+expect 1 "client.conf: an empty token-file is refused" "token-file $tmp/token is empty" -- \
+  env -u LODGE_URL -u LODGE_TOKEN LODGE_CONFIG="$tmp/client.conf" "$lodge" repair web1 ls
+if [ -s "$tmp/requests" ]; then not_ok "a bad client.conf sent nothing" "$(cat "$tmp/requests")"; else echo "ok - a bad client.conf sent nothing"; pass=$((pass + 1)); fi
+echo "tok" >"$tmp/token"
+expect 3 "client.conf: its controllers are used with a token-file" "fake control center" -- \
+  env -u LODGE_URL -u LODGE_TOKEN LODGE_CONFIG="$tmp/client.conf" "$lodge" repair web1 ls
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
