@@ -11,9 +11,10 @@ skip() { echo "SKIP: $*"; exit 77; }
 # shellcheck disable=SC1091
 [ -z "${LODGE_NODES:-}" ] && [ -f "${LODGE_CLUSTER_DIR:-}/env" ] && . "$LODGE_CLUSTER_DIR/env"
 [ -n "${LODGE_NODES:-}" ] || skip "the cluster has no nodes (tools/lodge-cluster up --nodes N)"
-[ -S "$LODGE_CLUSTER_DIR/run/lodged.sock" ] || skip "the cluster's control center does not run (tools/lodge-cluster up)"
+# The controllers' API, as 'lodge-cluster exec' gives it (LODGE_URL, LODGE_TOKEN).
+[ -n "${LODGE_URL:-}" ] && [ -n "${LODGE_TOKEN:-}" ] || skip "no LODGE_URL and LODGE_TOKEN (run through tools/lodge-cluster exec)"
+"$lodge" node list >/dev/null 2>&1 || skip "the cluster's control center does not answer at $LODGE_URL (tools/lodge-cluster up)"
 command -v curl >/dev/null || skip "curl is missing"
-unset LODGE_URL LODGE_TOKEN # the cluster's own socket
 
 tmp=$(mktemp -d)
 # VEs this test made, stopped and undefined at the end: kept in a file,
@@ -165,9 +166,9 @@ running_on() {
   done
 }
 
-# on_host HOST CMD...: run CMD on host HOST of the cluster (ctl1, nodeK):
-# in its mount and UTS namespaces, where its own /run, /tmp, /var/log,
-# /var/lib/lodge, /etc/lodge are.
+# on_host HOST CMD...: run CMD on host HOST of the cluster (admin, ctl1,
+# nodeK): in its network, mount and UTS namespaces, where its own /run,
+# /tmp, /var/log, /var/lib/lodge, /etc/lodge are.
 on_host() { local host=$1; shift; "$src/tools/lodge-cluster" exec --host "$host" "$@"; }
 
 # The pid of the QEMU of VE $1 (its node's libvirt writes it).

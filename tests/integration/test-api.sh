@@ -35,9 +35,9 @@ wait_for() {
 # The cluster's own lodged (tools/lodge-cluster up) serves; a second one,
 # with TCP and a token, waits as its standby.
 cluster=$src/tools/lodge-cluster
-main_sock=$LODGE_CLUSTER_DIR/run/lodged.sock
-[ -S "$main_sock" ] || { echo "SKIP: the cluster's control center does not run (tools/lodge-cluster up)"; exit 77; }
-export LODGE_URL=unix:$main_sock
+# (LODGE_URL and LODGE_TOKEN: the cluster's controllers, from lodge-cluster exec)
+[ -n "${LODGE_URL:-}" ] && "$lodge" node list >/dev/null 2>&1 ||
+  { echo "SKIP: the cluster's control center does not answer at '${LODGE_URL:-}' (tools/lodge-cluster up)"; exit 77; }
 token=0123456789abcdef0123456789abcdef
 echo "$token" >"$tmp/token"
 sock=$tmp/run/lodged.sock
