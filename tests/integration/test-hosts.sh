@@ -1,8 +1,11 @@
 #!/bin/bash
-# Separate hosts on one machine: lodged runs on the host ctl1 and each
-# node's libvirtd, virtlogd, agent and QEMUs on the host nodeK, each with
-# its own host name and its own /run, /tmp, /var/log, /var/lib/lodge and
-# /etc/lodge. A file written in one of them on one host is absent on every
+# Separate hosts on one machine: Ceph runs on the host ceph, lodged on ctl1
+# (and ctl2, its standby, while this test asks for it), each node's
+# libvirtd, virtlogd, agent and QEMUs on nodeK, and the admin host has only
+# the lodge CLI. Each host has its own address on the datacenter bridge,
+# its own host name and its own /run, /tmp, /var/log, /var/lib/lodge,
+# /etc/lodge, /etc/libvirt and /var/lib/libvirt; none sees the cluster
+# directory. A file written in one of them on one host is absent on every
 # other host and on the machine itself. (A VE's config blob on its node
 # only: test-ve and test-migrate.)
 # check's conditions are single-quoted strings that check evaluates: their
@@ -10,21 +13,54 @@
 # shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-hosts="ctl1 $LODGE_NODES"
-dirs="/run /tmp /var/log /var/lib/lodge /etc/lodge"
+cluster=$src/tools/lodge-cluster
+hosts="admin ctl1 $LODGE_NODES"
+dirs="/run /tmp /var/log /var/lib/lodge /etc/lodge /etc/libvirt /var/lib/libvirt"
 marker=lodge-hosts-test.$$
+declare -A addr=([ceph]=10.78.0.2 [ctl1]=10.78.0.3 [ctl2]=10.78.0.4 [admin]=10.78.0.5)
+for n in $LODGE_NODES; do addr[$n]=10.78.0.$((10 + ${n#node})); done
 
 for h in $hosts; do
   name=$(on_host "$h" hostname 2>&1)
   check "$h: its host name is $h ($name)" '[ "$name" = "$h" ]'
+  a=$(on_host "$h" ip -4 -o addr show dev eth0 2>&1 | awk '{ print $4 }')
+  check "$h: its address is ${addr[$h]} ($a)" '[ "$a" = "${addr[$h]}/24" ]'
+  check "$h: the cluster directory is hidden there" \
+    '[ -e "$LODGE_CLUSTER_DIR/ceph.client.admin.keyring" ] && on_host "$h" test -d "$LODGE_CLUSTER_DIR" && [ -z "$(on_host "$h" ls -A "$LODGE_CLUSTER_DIR")" ]'
 done
-# The programs themselves run there (not only what exec starts).
+# The programs themselves run there (not only what exec starts): their
+# UTS and network namespaces are their host's.
 lodged=$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")
 check "lodged runs on ctl1" '[ "$(nsenter --target "$lodged" --uts hostname)" = ctl1 ]'
+check "lodged listens on ctl1's address only" \
+  '[ "$(nsenter --target "$lodged" --net ss -Hltn | awk "{ print \$4 }" | sort | tr "\n" " ")" = "10.78.0.3:8080 " ]'
 for n in $LODGE_NODES; do
   agent=$(cat "$LODGE_CLUSTER_DIR/nodes/$n/run/agent.pid")
   check "$n's agent runs on $n" '[ "$(nsenter --target "$agent" --uts hostname)" = "$n" ]'
 done
+mon=$(cat "$LODGE_CLUSTER_DIR/run/mon.a.pid")
+check "the Ceph monitor runs on ceph, at 10.78.0.2" \
+  '[ "$(nsenter --target "$mon" --uts hostname)" = ceph ] && nsenter --target "$mon" --net ip -4 -o addr show dev eth0 | grep -q " 10.78.0.2/24 " && nsenter --target "$mon" --net ss -Hltn | grep -q "10.78.0.2:3300 "'
+check "ceph, ctl1 and the operations position are three network namespaces" \
+  '[ "$(readlink /proc/"$mon"/ns/net /proc/"$lodged"/ns/net /proc/self/ns/net | sort -u | wc -l)" = 3 ]'
+
+# The admin host: the lodge CLI only, through the controllers of its own
+# client.conf with its own token; no Ceph key, no QEMU, no Ceph or
+# libguestfs library.
+expect 0 "admin: lodge node list (client.conf and its token)" '^node1 +up' -- on_host admin "$lodge" node list
+expect 0 "admin: lodge template list" 'NAME' -- on_host admin "$lodge" template list
+expect 1 "admin: without the token the controller refuses" 'Authorization: Bearer' -- \
+  on_host admin env LODGE_URL=http://10.78.0.3:8080 "$lodge" node list
+lacks=$(on_host admin sh -c '
+  for f in /usr/bin/qemu-system-* /usr/lib/*/libguestfs.so.* /usr/lib/*/librados.so.* /usr/lib/*/librbd.so.*; do
+    [ -e "$f" ] && [ ! -c "$f" ] && echo "$f"
+  done
+  ls -A /etc/ceph 2>/dev/null
+  find /etc /root /var/lib /tmp -name "*.keyring" 2>/dev/null
+  ldd "$1" | grep -E "rados|rbd|guestfs|virt"
+  true' sh "$lodge")
+check "admin: no QEMU, Ceph key, Ceph or libguestfs library (found: ${lacks:-none})" '[ -z "$lacks" ]'
+check "admin: a Ceph client fails there" '! on_host admin python3 -c "import rados" 2>/dev/null'
 
 # Each host writes a file of its own name in each directory.
 for h in $hosts; do
@@ -46,4 +82,25 @@ done
 for h in $hosts; do
   for d in $dirs; do on_host "$h" rm -f -- "$d/$marker.$h"; done
 done
+
+# A second controller: ctl2 waits as standby; when ctl1's lodged dies, the
+# admin host's CLI reaches ctl2 without being reconfigured. Then back to
+# one controller.
+if expect 0 "up --controllers 2 starts lodged on ctl2" 'lodged: started on ctl2' -- "$cluster" up --controllers 2; then
+  check "ctl2 is a standby" '"$cluster" status 2>/dev/null | grep -q "on ctl2 (standby)"'
+  check "the admin host's client.conf names both controllers" \
+    'on_host admin grep -qx "controllers=http://10.78.0.3:8080,http://10.78.0.4:8080" /etc/lodge/client.conf'
+  kill -KILL "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
+  start=$SECONDS
+  if wait_for 60 on_host admin "$lodge" node list; then
+    ok "after ctl1's lodged was killed, the admin's CLI reaches ctl2 ($((SECONDS - start)) s)"
+  else
+    not_ok "after ctl1's lodged was killed, the admin's CLI reaches no controller"
+    tail -n 20 "$LODGE_CLUSTER_DIR/log/lodged-ctl2.log" | show 20
+  fi
+  check "ctl2 leads" '"$cluster" status 2>/dev/null | grep -q "on ctl2 (active"'
+fi
+expect 0 "up --controllers 1: back to ctl1 alone" 'control plane ready' -- "$cluster" up --controllers 1
+check "ctl2 is gone" '! ip netns list | grep -q "^$LODGE_NETNS-ctl2\b" && ! "$cluster" status 2>/dev/null | grep -q ctl2'
+expect 0 "admin: lodge node list through ctl1 again" '^node1 +up' -- on_host admin "$lodge" node list
 finish
