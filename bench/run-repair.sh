@@ -22,7 +22,6 @@ export LODGE_CLUSTER_DIR=${LODGE_CLUSTER_DIR:-$build/bench-repair-cluster} LODGE
 export LODGE_BIN_DIR=$build
 cluster=$top/tools/lodge-cluster
 lodge=$build/tools/lodge
-sock=$LODGE_CLUSTER_DIR/run/lodged.sock
 work=$(mktemp -d)
 trap '"$cluster" down --purge >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -59,9 +58,10 @@ image=$(sed -n 's/.*"disk_image":"\([^"]*\)".*/\1/p' <<<"$status")
 tmpl_pool=$(inns rbd --id lodge info "$pool/$image" | sed -n 's/.*parent: \([^/]*\)\/\([^@]*\)@\(.*\)/\1/p')
 tmpl_spec=$(inns rbd --id lodge info "$pool/$image" | sed -n 's/.*parent: //p')
 
-# api OP JSON: the result object of one repair, through lodged's socket.
-api() { inns curl -sf --unix-socket "$sock" -X POST -H 'Content-Type: application/json' \
-  -d "$2" "http://lodge/v1/environments/rb1/repair/$1"; }
+# api OP JSON: the result object of one repair, through ctl1's API (its
+# URL and token: lodge-cluster exec sets LODGE_URL and LODGE_TOKEN).
+api() { inns sh -c 'curl -sf -X POST -H "Authorization: Bearer $LODGE_TOKEN" -H "Content-Type: application/json" \
+  -d "$2" "${LODGE_URL%%,*}/v1/environments/rb1/repair/$1"' sh "$1" "$2"; }
 field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 # change N: the first N data files get a line more (outside Lodge).
