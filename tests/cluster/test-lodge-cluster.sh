@@ -82,7 +82,7 @@ status_rc() {
 	printf '%s' "$rc"
 }
 no_cluster_process() { ! pgrep -f -- "--conf $CONF " >/dev/null; }
-no_netns() { ! ip netns list | awk '{ print $1 }' | grep -qxF -- "$LODGE_NETNS"; }
+no_netns() { ! ip netns list | awk '{ print $1 }' | grep -qE -- "^$LODGE_NETNS(-(ceph|ctl[12]|admin))?\$"; }
 stderr_has() { grep -q -- "$1" "$WORK/stderr"; }
 
 head -c 100000 /dev/urandom >"$WORK/payload"
@@ -100,6 +100,7 @@ check "status exits 0 when up" test "$(status_rc)" = 0
 check "status shows every daemon running" \
 	test "$(grep -cE '^  (mon.a|mgr.x|osd.[012]) +running +pid [0-9]+' "$WORK/status")" = 5
 check "status shows ceph -s with HEALTH_OK" grep -q 'HEALTH_OK' "$WORK/status"
+check "status shows the hosts ceph, ctl1 and admin, each at its address" test "$(grep -cE '^  (ceph +present +\S+ 10.78.0.2|ctl1 +present +\S+ 10.78.0.3|admin +present +\S+ 10.78.0.5)$' "$WORK/status")" = 3
 check "the monitor listens inside the namespace only" bash -c \
 	'! timeout 20 ceph --conf "$1" --connect-timeout 3 -s >/dev/null 2>&1' _ "$CONF"
 fsid=$(in_cluster ceph fsid || true)
@@ -262,7 +263,7 @@ else
 	check "status shows the datacenter bridge" grep -qE '^  bridge +present +lodgedc0 10.78.0.1/24' "$WORK/status"
 	if [[ -x ${LODGE_BIN_DIR:-$HERE/../../build}/controller/lodged ]]; then
 		check "status shows lodged active, its API answering" \
-			grep -qE '^  lodged +running +pid [0-9]+ \(active, API answers\)' "$WORK/status"
+			grep -qE '^  lodged +running +pid [0-9]+ on ctl1 \(active, API answers\) at http://10.78.0.3:8080' "$WORK/status"
 		check "status shows an agent per node" test "$(grep -cE '^  agent[12] +running +pid' "$WORK/status")" = 2
 		check "both nodes registered and up in the control center" bash -c \
 			'[ "$("$1" exec "$2/tools/lodge" node list | grep -cE "^node[12] +up ")" = 2 ]' \
