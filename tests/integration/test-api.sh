@@ -73,10 +73,13 @@ expect 2 "usage error" 'no FILE given' -- "$lodge" define
 big=$tmp/big.xml; { echo '<environment><description>'; head -c 2000000 /dev/zero | tr '\0' a; echo '</description></environment>'; } >"$big"
 expect 1 "an oversized definition" 'too large' -- "$lodge" define "$big"
 
+# The cluster's own lodged, the first of LODGE_URL, with its token (and CA).
+main_url=${LODGE_URL%%,*}
+main_curl() { curl ${LODGE_CA:+--cacert "$LODGE_CA"} -H "Authorization: Bearer $LODGE_TOKEN" "$@"; }
 api() { # api METHOD PATH [FILE]: prints "STATUS BODY" of a request to the cluster's lodged
   local status
-  status=$(curl -s -o "$tmp/api.out" -w '%{http_code}' --unix-socket "$main_sock" -X "$1" \
-    ${3:+--data-binary @"$3" -H 'Content-Type: application/xml'} "http://lodged$2")
+  status=$(main_curl -s -o "$tmp/api.out" -w '%{http_code}' -X "$1" \
+    ${3:+--data-binary @"$3" -H 'Content-Type: application/xml'} "$main_url$2")
   echo "$status $(cat "$tmp/api.out")"
 }
 # Name clashes: --new (POST) refuses a taken name; PUT must name the VE
@@ -90,13 +93,13 @@ expect 3 "nothing was defined under the other name" "unknown environment 'other'
 expect 0 "the clashing requests changed nothing" '<name>api-web</name>' -- "$lodge" show api-web
 
 # Metrics.
-expect 0 "metrics: environments by phase" 'lodge_environments\{phase="stopped"\} [1-9]' -- curl -sf --unix-socket "$main_sock" http://lodged/metrics
-expect 0 "metrics: request counter" 'lodge_api_requests_total [0-9]+' -- curl -sf --unix-socket "$main_sock" http://lodged/metrics
+expect 0 "metrics: environments by phase" 'lodge_environments\{phase="stopped"\} [1-9]' -- main_curl -sf "$main_url/metrics"
+expect 0 "metrics: request counter" 'lodge_api_requests_total [0-9]+' -- main_curl -sf "$main_url/metrics"
 # Operation latencies: /metrics prints a _count of 0 for every operation
 # from the start, so only a count that an operation raised shows that it
 # was measured: a stop of the stopped api-web is one (it does nothing).
 op_count() { # op_count OP: lodge_operation_seconds_count{op="OP"}, or nothing
-  curl -sf --unix-socket "$main_sock" http://lodged/metrics |
+  main_curl -sf "$main_url/metrics" |
     awk -v s="lodge_operation_seconds_count{op=\"$1\"}" '$1 == s { print $2 }'
 }
 stops_before=$(op_count stop)
