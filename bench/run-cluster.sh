@@ -66,7 +66,7 @@ for i in $(seq "$runs"); do
   define "b$i" "$i"
   t0=$(date +%s%N)
   # (the API of ctl1, with the cluster's token: lodge-cluster exec sets both)
-  out=$(inns sh -c 'curl -sf -H "Authorization: Bearer $LODGE_TOKEN" -X POST "${LODGE_URL%%,*}/v1/environments/$1/start"' sh "b$i")
+  out=$(inns sh -c 'curl -sf --cacert "$LODGE_CA" -H "Authorization: Bearer $LODGE_TOKEN" -X POST "${LODGE_URL%%,*}/v1/environments/$1/start"' sh "b$i")
   t1=$(date +%s%N)
   python3 "$work/steps.py" "$(((t1 - t0) / 1000000))" <<<"$out" >>"$work/seq.tsv"
   inns "$lodge" stop --force "b$i" >/dev/null

@@ -60,7 +60,7 @@ tmpl_spec=$(inns rbd --id lodge info "$pool/$image" | sed -n 's/.*parent: //p')
 
 # api OP JSON: the result object of one repair, through ctl1's API (its
 # URL and token: lodge-cluster exec sets LODGE_URL and LODGE_TOKEN).
-api() { inns sh -c 'curl -sf -X POST -H "Authorization: Bearer $LODGE_TOKEN" -H "Content-Type: application/json" \
+api() { inns sh -c 'curl -sf --cacert "$LODGE_CA" -X POST -H "Authorization: Bearer $LODGE_TOKEN" -H "Content-Type: application/json" \
   -d "$2" "${LODGE_URL%%,*}/v1/environments/rb1/repair/$1"' sh "$1" "$2"; }
 field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 

@@ -21,7 +21,7 @@
  * only parses and answers. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "lodge-services.h"
 
@@ -31,9 +31,10 @@ typedef struct _LodgeApi LodgeApi;
 
 /* Listens on the UNIX socket @socket_path (made mode 0600 in a 0700
  * directory), and on the TCP address @listen if not NULL, where every
- * request must carry "Authorization: Bearer @token". */
+ * request must carry "Authorization: Bearer @token"; with @tls, that
+ * listener is HTTPS with that certificate. */
 LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
-                         const char *token, GError **error);
+                         GTlsCertificate *tls, const char *token, GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

@@ -115,15 +115,15 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 
 LodgeStandby *
 lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
-                   GSocketAddress *address, GError **error)
+                   GSocketAddress *address, GTlsCertificate *tls, GError **error)
 {
   g_autoptr (LodgeStandby) s = g_new0 (LodgeStandby, 1);
   s->store = store;
   s->lease_name = g_strdup (lease_name);
   s->id = g_strdup (id);
-  s->server = soup_server_new ("server-header", "lodged", NULL);
+  s->server = soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
   soup_server_add_handler (s->server, NULL, handler, s, NULL);
-  if (!soup_server_listen (s->server, address, 0, error))
+  if (!soup_server_listen (s->server, address, tls != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
       g_prefix_error (error, "cannot listen on %s: ", where);

@@ -24,9 +24,10 @@ char *lodge_leader_url (const char *description);
 
 typedef struct _LodgeStandby LodgeStandby;
 
-/* Listens on @address for controller @id, reading the lease @lease_name. */
+/* Listens on @address for controller @id, reading the lease @lease_name;
+ * HTTPS with @tls if not NULL. */
 LodgeStandby *lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
-                                 GSocketAddress *address, GError **error);
+                                 GSocketAddress *address, GTlsCertificate *tls, GError **error);
 void lodge_standby_free (LodgeStandby *standby);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeStandby, lodge_standby_free)
 

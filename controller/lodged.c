@@ -23,6 +23,9 @@
 typedef struct {
   char *socket_path;
   char *token_file;
+  char *tls_cert_file; /* --tls-cert, --tls-key */
+  char *tls_key_file;
+  GTlsCertificate *tls;
   int tcp_port;
   char *listen;    /* --listen HOST:PORT */
   char *advertise; /* --advertise URL */
@@ -68,6 +71,9 @@ controller_clear (LodgeController *c)
   g_clear_pointer (&c->loop, g_main_loop_unref);
   g_free (c->socket_path);
   g_free (c->token_file);
+  g_free (c->tls_cert_file);
+  g_free (c->tls_key_file);
+  g_clear_object (&c->tls);
   g_free (c->id);
   g_free (c->old_state_dir);
   g_free (c->lifecycle.client_id);
@@ -116,10 +122,14 @@ listen_address (LodgeController *c, GError **error)
                                                 : NULL;
   if (spec == NULL)
     {
-      if (c->advertise != NULL)
+      const char *needs = c->advertise != NULL       ? "--advertise"
+                          : c->tls_cert_file != NULL ? "--tls-cert"
+                          : c->tls_key_file != NULL  ? "--tls-key"
+                                                     : NULL;
+      if (needs != NULL)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                     "--advertise needs a TCP listener (--listen)");
-      return c->advertise == NULL;
+                     "%s needs a TCP listener (--listen)", needs);
+      return needs == NULL;
     }
   g_autoptr (GSocketConnectable) na = g_network_address_parse (spec, 0, NULL);
   const char *host = na != NULL ? g_network_address_get_hostname (G_NETWORK_ADDRESS (na)) : NULL;
@@ -132,6 +142,30 @@ listen_address (LodgeController *c, GError **error)
       return FALSE;
     }
   c->listen_address = g_inet_socket_address_new (ip, port);
+  if ((c->tls_cert_file == NULL) != (c->tls_key_file == NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "give both --tls-cert and --tls-key, or neither");
+      return FALSE;
+    }
+  if (c->tls_cert_file != NULL)
+    {
+      c->tls = g_tls_certificate_new_from_files (c->tls_cert_file, c->tls_key_file, error);
+      if (c->tls == NULL)
+        {
+          g_prefix_error (error, "--tls-cert %s, --tls-key %s: ", c->tls_cert_file, c->tls_key_file);
+          return FALSE;
+        }
+    }
+  else if (!g_inet_address_get_is_loopback (ip))
+    {
+      /* The token would cross the network in clear text. */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--listen '%s' is not a loopback address: give --tls-cert and --tls-key (plain "
+                   "HTTP is served on loopback addresses only)", spec);
+      return FALSE;
+    }
+  const char *scheme = c->tls != NULL ? "https" : "http";
   if (c->advertise != NULL)
     {
       /* As the standbys will read it back. */
@@ -149,8 +183,8 @@ listen_address (LodgeController *c, GError **error)
     {
       g_autofree char *text = g_inet_address_to_string (ip);
       c->url = g_inet_address_get_family (ip) == G_SOCKET_FAMILY_IPV6
-                 ? g_strdup_printf ("http://[%s]:%u", text, port)
-                 : g_strdup_printf ("http://%s:%u", text, port);
+                 ? g_strdup_printf ("%s://[%s]:%u", scheme, text, port)
+                 : g_strdup_printf ("%s://%s:%u", scheme, text, port);
     }
   return TRUE;
 }
@@ -168,7 +202,7 @@ become_leader (LodgeController *c, GError **error)
   /* The standby's listener gives its address to the API. */
   g_clear_pointer (&c->standby, lodge_standby_free);
   c->services = lodge_services_new (c->ctl, &c->lifecycle);
-  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, token, error);
+  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, c->tls, token, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
@@ -176,7 +210,8 @@ become_leader (LodgeController *c, GError **error)
                              ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (c->listen_address))
                              : NULL;
   say ("active: serving the API on %s%s%s%s%s%s", c->socket_path, where != NULL ? " and " : "",
-       where != NULL ? where : "", where != NULL ? " (token required)" : "",
+       where != NULL ? where : "",
+       where == NULL ? "" : c->tls != NULL ? " (HTTPS, token required)" : " (HTTP, token required)",
        c->url != NULL ? "; published as " : "", c->url != NULL ? c->url : "");
 
   /* What runs now is adopted as it is: nothing is stopped or started
@@ -249,10 +284,15 @@ main (int argc, char **argv)
       "Also serve on 127.0.0.1:PORT, with a bearer token (as --listen 127.0.0.1:PORT)", "PORT" },
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &c.listen,
       "Also serve on this TCP address (an IP address and port: 10.0.0.5:8080, [fd00::5]:8080), "
-      "with a bearer token; a standby answers there with where the leader is", "ADDR:PORT" },
+      "with a bearer token; HTTPS with --tls-cert and --tls-key, which any address but a "
+      "loopback one needs; a standby answers there with where the leader is", "ADDR:PORT" },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &c.tls_cert_file,
+      "PEM certificate (chain) of the TCP listener: it serves HTTPS", "FILE" },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &c.tls_key_file,
+      "PEM private key of --tls-cert", "FILE" },
     { "advertise", 'A', 0, G_OPTION_ARG_STRING, &c.advertise,
       "The URL clients reach this controller's TCP API at, published while it leads (default "
-      "http://ADDR:PORT of --listen, unless ADDR is a wildcard)", "URL" },
+      "https://ADDR:PORT of --listen with TLS, else http://, unless ADDR is a wildcard)", "URL" },
     { "token-file", 't', 0, G_OPTION_ARG_FILENAME, &c.token_file,
       "File holding the API token for TCP clients", "FILE" },
     { "lease", 0, 0, G_OPTION_ARG_INT, &c.lease_s,
@@ -348,7 +388,8 @@ main (int argc, char **argv)
       g_autofree char *holder = NULL;
       lodge_lease_get_holder (c.store, LEADER_LEASE, &holder, NULL, NULL);
       if (c.listen_address != NULL
-          && (c.standby = lodge_standby_new (c.store, LEADER_LEASE, c.id, c.listen_address, &error)) == NULL)
+          && (c.standby = lodge_standby_new (c.store, LEADER_LEASE, c.id, c.listen_address, c.tls,
+                                             &error)) == NULL)
         {
           g_printerr ("lodged: %s\n", error->message);
           return 1;

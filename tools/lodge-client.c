@@ -16,6 +16,8 @@ struct _LodgeClient {
   char *base;           /* "http://lodged" for a socket, or the TCP URL */
   char *target;         /* for messages */
   char *token;
+  char *ca_file;        /* the CA that https controllers are checked against */
+  GTlsDatabase *tls_db; /* loaded from it, or NULL: the system's */
 };
 
 /* At most this many controllers are tried, redirections included. */
@@ -38,6 +40,26 @@ target_valid (const char *target, GError **error)
   return FALSE;
 }
 
+/* 127.0.0.0/8, ::1 or "localhost": the request never leaves the host. */
+static gboolean
+host_is_loopback (const char *host)
+{
+  if (host == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  g_autofree char *bare = g_strdup (host);
+  if (bare[0] == '[')
+    {
+      memmove (bare, bare + 1, strlen (bare));
+      char *end = strchr (bare, ']');
+      if (end != NULL)
+        *end = '\0';
+    }
+  g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (bare);
+  return ip != NULL && g_inet_address_get_is_loopback (ip);
+}
+
 static gboolean
 use_target (LodgeClient *c, guint i, GError **error)
 {
@@ -57,7 +79,28 @@ use_target (LodgeClient *c, guint i, GError **error)
     }
   else
     {
-      c->session = soup_session_new_with_options ("timeout", 600, NULL);
+      g_autoptr (GUri) uri = g_uri_parse (target, G_URI_FLAGS_NONE, NULL);
+      if (g_str_has_prefix (target, "http:") && c->token != NULL && *c->token != '\0'
+          && !host_is_loopback (g_uri_get_host (uri)))
+        {
+          /* Anyone on the way would read it. */
+          g_set_error (error, LODGE_CLIENT_ERROR, LODGE_CLIENT_ERROR_INVALID,
+                       "refusing to send the API token to %s over plain HTTP: use https:// (plain "
+                       "HTTP only to a loopback address)", target);
+          return FALSE;
+        }
+      if (g_str_has_prefix (target, "https:") && c->ca_file != NULL && c->tls_db == NULL)
+        {
+          c->tls_db = g_tls_file_database_new (c->ca_file, error);
+          if (c->tls_db == NULL)
+            {
+              g_prefix_error (error, "the CA file %s: ", c->ca_file);
+              return FALSE;
+            }
+        }
+      c->session = c->tls_db != NULL ? soup_session_new_with_options ("timeout", 600, "tls-database",
+                                                                      c->tls_db, NULL)
+                                     : soup_session_new_with_options ("timeout", 600, NULL);
       c->base = g_strdup (target);
       if (g_str_has_suffix (c->base, "/"))
         c->base[strlen (c->base) - 1] = '\0';
@@ -79,11 +122,14 @@ add_targets (GPtrArray *targets, const char *list)
  *   [client]
  *   controllers=https://ctl1:8443;https://ctl2:8443
  *   token-file=/etc/lodge/api-token
+ *   ca-file=/etc/lodge/ca-cert.pem
  * The token file's first line is the token sent to those controllers (and
  * to no others: a controller from --connect or $LODGE_URL gets only
- * $LODGE_TOKEN).  Missing is fine; unreadable or malformed is an error. */
+ * $LODGE_TOKEN); the CA file, what https controllers are checked against
+ * ($LODGE_CA overrides it).  Missing is fine; unreadable or malformed is
+ * an error. */
 static gboolean
-read_config (GPtrArray *targets, char **ret_token, GError **error)
+read_config (GPtrArray *targets, char **ret_token, char **ret_ca, GError **error)
 {
   const char *path = g_getenv ("LODGE_CONFIG");
   gboolean explicit = path != NULL && *path != '\0';
@@ -102,6 +148,7 @@ read_config (GPtrArray *targets, char **ret_token, GError **error)
   g_auto (GStrv) list = g_key_file_get_string_list (kf, "client", "controllers", NULL, NULL);
   for (guint i = 0; list != NULL && list[i] != NULL; i++)
     add_targets (targets, list[i]);
+  *ret_ca = g_key_file_get_string (kf, "client", "ca-file", NULL);
   g_autofree char *token_file = g_key_file_get_string (kf, "client", "token-file", NULL);
   if (token_file != NULL && *token_file != '\0')
     {
@@ -135,9 +182,10 @@ lodge_client_new (const char *target, const char *token, GError **error)
   if (target == NULL)
     target = g_getenv ("LODGE_URL");
   g_autofree char *config_token = NULL;
+  g_autofree char *config_ca = NULL;
   if (target != NULL && *target != '\0')
     add_targets (c->targets, target);
-  else if (!read_config (c->targets, &config_token, error))
+  else if (!read_config (c->targets, &config_token, &config_ca, error))
     return NULL;
   if (c->targets->len == 0)
     {
@@ -153,6 +201,8 @@ lodge_client_new (const char *target, const char *token, GError **error)
   if (token == NULL || *token == '\0')
     token = config_token;
   c->token = g_strdup (token);
+  const char *ca = g_getenv ("LODGE_CA");
+  c->ca_file = g_strdup (ca != NULL && *ca != '\0' ? ca : config_ca != NULL && *config_ca != '\0' ? config_ca : NULL);
   if (!use_target (c, 0, error))
     return NULL;
   return g_steal_pointer (&c);
@@ -168,6 +218,8 @@ lodge_client_free (LodgeClient *c)
   g_free (c->base);
   g_free (c->target);
   g_free (c->token);
+  g_free (c->ca_file);
+  g_clear_object (&c->tls_db);
   g_free (c);
 }
 

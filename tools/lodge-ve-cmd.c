@@ -16,15 +16,11 @@ static char *connect_target;
 
 static GOptionEntry connect_entries[] = {
   { "connect", 'C', 0, G_OPTION_ARG_STRING, &connect_target,
-    "The control center: unix:/path or http://host:port (default $LODGE_URL, else the "
-    "local cluster's socket)", "URI" },
+    "The control centers: unix:/path or https://host:port, comma-separated (default "
+    "$LODGE_URL, else client.conf)", "URI" },
   G_OPTION_ENTRY_NULL
 };
 
-#define CONNECT_HELP \
-  "The control center is found through --connect, $LODGE_URL, or the local\n" \
-  "cluster's socket ($LODGE_CLUSTER_DIR/run/lodged.sock); over TCP the token\n" \
-  "is taken from $LODGE_TOKEN.\n\n"
 
 GOptionContext *
 lodge_ve_cmd_context (const char *name, const char *params, const char *summary,
@@ -99,7 +95,7 @@ cmd_define (int argc, char **argv)
     "FILE is checked as `lodge validate` does, and by the control center again,\n"
     "which also checks that its template exists. An environment of that name\n"
     "gets the new definition (unless --new); a running one keeps running and\n"
-    "gets it at its next start.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    "gets it at its next start.\n\n" LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
     entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -150,7 +146,7 @@ cmd_undefine (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
     "undefine", "NAME", "Remove an environment's definition.",
     "Refused while the environment runs: stop it first. Its root disk stays\n"
-    "unless --remove-storage is given.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    "unless --remove-storage is given.\n\n" LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
     entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -174,7 +170,7 @@ cmd_list (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("list", "", "List environments with their state.",
-                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+                                            LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
@@ -211,7 +207,7 @@ static int
 cmd_show (int argc, char **argv)
 {
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("show", "NAME", "Print an environment's definition (XML).",
-                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, NULL);
+                                            LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, NULL);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
@@ -234,7 +230,7 @@ cmd_status (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("status", "NAME", "Show an environment's state.",
-                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+                                            LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
@@ -299,7 +295,7 @@ cmd_console (int argc, char **argv)
     "console", "NAME", "Show an environment's serial console log.",
     "The guest's console (kernel messages, its init's output, the ready line)\n"
     "as the node's libvirt logs it; the log of the VE's current or last boot.\n\n"
-    CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+    LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;
@@ -422,7 +418,7 @@ cmd_start (int argc, char **argv)
                     "The control center places it on a node with room (memory is\n"
                     "overcommitted by each node's ratio), clones its root disk from its\n"
                     "template on first start, and waits for the guest's ready line.\n"
-                    "Starting a running environment does nothing.\n\n" CONNECT_HELP
+                    "Starting a running environment does nothing.\n\n" LODGE_CONNECT_HELP
                     LODGE_EXIT_CODES_HELP, argc, argv);
 }
 
@@ -432,14 +428,14 @@ cmd_stop (int argc, char **argv)
   return lifecycle ("stop", "Stop an environment.",
                     "The guest is asked to shut down (ACPI) and powered off if it has not\n"
                     "within the control center's deadline; --force powers it off at once.\n\n"
-                    CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+                    LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
 }
 
 static int
 cmd_restart (int argc, char **argv)
 {
   return lifecycle ("restart", "Stop an environment, then start it (possibly on another node).",
-                    CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+                    LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
 }
 
 static int
@@ -461,7 +457,7 @@ cmd_migrate (int argc, char **argv)
     "guests are slowed down (auto-converge) until the rest fits in the\n"
     "downtime. When the migration fails the environment still runs where it\n"
     "was, and the error says so. `lodge status` shows the last migration's\n"
-    "total time and downtime.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    "total time and downtime.\n\n" LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
     entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -555,14 +551,14 @@ cmd_node_drain (int argc, char **argv)
                             "its running environments are live-migrated to other nodes, two at\n"
                             "a time; each one's outcome is shown. Exit status 6 if any could not\n"
                             "move (it still runs on the node). `lodge node undrain` ends it.\n\n"
-                            CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
+                            LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, argc, argv);
 }
 
 static int
 cmd_node_undrain (int argc, char **argv)
 {
   return node_state_change ("undrain", "Make a drained node schedulable again.",
-                            "Nothing moves back by itself.\n\n" CONNECT_HELP LODGE_EXIT_CODES_HELP,
+                            "Nothing moves back by itself.\n\n" LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
                             argc, argv);
 }
 
@@ -575,7 +571,7 @@ cmd_node_list (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context ("node list", "", "List nodes: state, capacity, accelerator (and, for a node without KVM, why).",
-                                            CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
+                                            LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
     return rc;

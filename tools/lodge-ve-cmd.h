@@ -10,9 +10,12 @@ GOptionContext *lodge_ve_cmd_context (const char *name, const char *params, cons
                                       const char *description, GOptionEntry *entries);
 LodgeClient *lodge_ve_cmd_client (GError **error);
 #define LODGE_CONNECT_HELP \
-  "The control center is found through --connect, $LODGE_URL, or the local\n" \
-  "cluster's socket ($LODGE_CLUSTER_DIR/run/lodged.sock); over TCP the token\n" \
-  "is taken from $LODGE_TOKEN.\n\n"
+  "The control centers are found through --connect, $LODGE_URL (comma-separated),\n" \
+  "controllers= in $LODGE_CONFIG (default /etc/lodge/client.conf), or a socket at\n" \
+  "$LODGE_CLUSTER_DIR/run/lodged.sock. Over TCP the token is $LODGE_TOKEN, or the\n" \
+  "config's token-file; https controllers are checked against $LODGE_CA or the\n" \
+  "config's ca-file (else the system's CAs). The token is never sent over plain\n" \
+  "HTTP except to a loopback address.\n\n"
 
 extern const LodgeCommand lodge_ve_commands[];
 extern const guint lodge_ve_n_commands;

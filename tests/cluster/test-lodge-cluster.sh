@@ -263,7 +263,7 @@ else
 	check "status shows the datacenter bridge" grep -qE '^  bridge +present +lodgedc0 10.78.0.1/24' "$WORK/status"
 	if [[ -x ${LODGE_BIN_DIR:-$HERE/../../build}/controller/lodged ]]; then
 		check "status shows lodged active, its API answering" \
-			grep -qE '^  lodged +running +pid [0-9]+ on ctl1 \(active, API answers\) at http://10.78.0.3:8080' "$WORK/status"
+			grep -qE '^  lodged +running +pid [0-9]+ on ctl1 \(active, API answers\) at https://10.78.0.3:8443' "$WORK/status"
 		check "status shows an agent per node" test "$(grep -cE '^  agent[12] +running +pid' "$WORK/status")" = 2
 		check "both nodes registered and up in the control center" bash -c \
 			'[ "$("$1" exec "$2/tools/lodge" node list | grep -cE "^node[12] +up ")" = 2 ]' \

@@ -33,7 +33,17 @@ done
 lodged=$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")
 check "lodged runs on ctl1" '[ "$(nsenter --target "$lodged" --uts hostname)" = ctl1 ]'
 check "lodged listens on ctl1's address only" \
-  '[ "$(nsenter --target "$lodged" --net ss -Hltn | awk "{ print \$4 }" | sort | tr "\n" " ")" = "10.78.0.3:8080 " ]'
+  '[ "$(nsenter --target "$lodged" --net ss -Hltn | awk "{ print \$4 }" | sort | tr "\n" " ")" = "10.78.0.3:8443 " ]'
+# Its API is HTTPS only, with a certificate of the cluster's CA for its
+# address; plain HTTP gets no answer, and the CLI sends no token over it.
+check "ctl1's API answers HTTPS, verified against the cluster's CA" \
+  '[ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 --cacert "$LODGE_CA" -H "Authorization: Bearer $LODGE_TOKEN" https://10.78.0.3:8443/v1/nodes)" = 200 ]'
+check "ctl1's API does not answer plain HTTP" \
+  '! curl -s -o /dev/null --max-time 10 -H "Authorization: Bearer $LODGE_TOKEN" http://10.78.0.3:8443/v1/nodes || [ "$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 http://10.78.0.3:8443/v1/nodes)" = 400 ]'
+expect 5 "without the cluster's CA, the CLI does not trust ctl1" '[Cc]ertificate|TLS' -- \
+  env -u LODGE_CA "$lodge" node list
+expect 1 "the CLI refuses to send the token over plain HTTP" 'refusing to send the API token to http://10.78.0.3:8443 over plain HTTP' -- \
+  "$lodge" list --connect http://10.78.0.3:8443
 for n in $LODGE_NODES; do
   agent=$(cat "$LODGE_CLUSTER_DIR/nodes/$n/run/agent.pid")
   check "$n's agent runs on $n" '[ "$(nsenter --target "$agent" --uts hostname)" = "$n" ]'
@@ -50,7 +60,7 @@ check "ceph, ctl1 and the operations position are three network namespaces" \
 expect 0 "admin: lodge node list (client.conf and its token)" '^node1 +up' -- on_host admin "$lodge" node list
 expect 0 "admin: lodge template list" 'NAME' -- on_host admin "$lodge" template list
 expect 1 "admin: without the token the controller refuses" 'Authorization: Bearer' -- \
-  on_host admin env LODGE_URL=http://10.78.0.3:8080 "$lodge" node list
+  on_host admin env LODGE_URL=https://10.78.0.3:8443 LODGE_CA=/etc/lodge/ca-cert.pem "$lodge" node list
 lacks=$(on_host admin sh -c '
   for f in /usr/bin/qemu-system-* /usr/lib/*/libguestfs.so.* /usr/lib/*/librados.so.* /usr/lib/*/librbd.so.*; do
     [ -e "$f" ] && [ ! -c "$f" ] && echo "$f"
@@ -89,7 +99,7 @@ done
 if expect 0 "up --controllers 2 starts lodged on ctl2" 'lodged: started on ctl2' -- "$cluster" up --controllers 2; then
   check "ctl2 is a standby" '"$cluster" status 2>/dev/null | grep -q "on ctl2 (standby)"'
   check "the admin host's client.conf names both controllers" \
-    'on_host admin grep -qx "controllers=http://10.78.0.3:8080,http://10.78.0.4:8080" /etc/lodge/client.conf'
+    'on_host admin grep -qx "controllers=https://10.78.0.3:8443,https://10.78.0.4:8443" /etc/lodge/client.conf'
   kill -KILL "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
   start=$SECONDS
   if wait_for 60 on_host admin "$lodge" node list; then
