@@ -41,7 +41,7 @@ for a in busybox-httpd static-web echo; do
   inns "$lodge" template import --kind application "$a" "$top/images/apps/$a" >/dev/null 2>&1
 done
 # shellcheck disable=SC1091
-uri=$(. "$LODGE_CLUSTER_DIR/nodes/node1/node.env" && echo "$LIBVIRT_URI")
+uri=$(. "$LODGE_CLUSTER_DIR/nodes/node1/node.env" && echo "$OPS_LIBVIRT_URI")
 hash='$6$lodgeexample$r8SYv0frjEDIPK9gDsOSvAXgC7FSGq51hLhlOzw/JbkoNILeLSJeZGsq1Zkcf/Ut9HPLELLo62qhqjBEvf.Ue1'
 
 ve_xml() { # NAME IP APPS

@@ -54,7 +54,7 @@ running_on() { # (a node without libvirtd is skipped: its address is gone)
   for n in node1 node2 node3; do
     pid=$(tr -d '\n' <"$LODGE_CLUSTER_DIR/nodes/$n/run/libvirtd.pid" 2>/dev/null) || continue
     kill -0 "$pid" 2>/dev/null || continue
-    uri=$(sed -n 's/^LIBVIRT_URI=//p' "$LODGE_CLUSTER_DIR/nodes/$n/node.env")
+    uri=$(sed -n 's/^OPS_LIBVIRT_URI=//p' "$LODGE_CLUSTER_DIR/nodes/$n/node.env")
     inns virsh -q -c "$uri" list --name 2>/dev/null | grep -qx "$1" && echo "$n"
   done
   return 0

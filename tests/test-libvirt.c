@@ -85,6 +85,31 @@ test_errors (void)
   g_assert_nonnull (strstr (error->message, "cannot connect to libvirt at qemu+tcp://127.0.0.1:1/system"));
 }
 
+/* A qemu+tls:// URI takes its client certificate from
+ * $LODGE_LIBVIRT_PKIPATH when set: libvirt looks for the CA there (and
+ * fails before it connects, naming the file), not in /etc/pki. */
+static void
+test_pkipath (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_setenv ("LODGE_LIBVIRT_PKIPATH", "/nonexistent/lodge-pki", TRUE);
+  g_autoptr (LodgeLibvirt) none = lodge_libvirt_open ("qemu+tls://127.0.0.1:1/system", &error);
+  g_unsetenv ("LODGE_LIBVIRT_PKIPATH");
+  g_assert_null (none);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/lodge-pki/cacert.pem"));
+  /* And the URI in the message is the one asked for. */
+  g_assert_nonnull (strstr (error->message, "at qemu+tls://127.0.0.1:1/system:"));
+  g_clear_error (&error);
+  /* One that names its own pkipath keeps it. */
+  g_setenv ("LODGE_LIBVIRT_PKIPATH", "/nonexistent/lodge-pki", TRUE);
+  g_autoptr (LodgeLibvirt) own
+    = lodge_libvirt_open ("qemu+tls://127.0.0.1:1/system?pkipath=/nonexistent/own", &error);
+  g_unsetenv ("LODGE_LIBVIRT_PKIPATH");
+  g_assert_null (own);
+  g_assert_nonnull (strstr (error->message, "/nonexistent/own/cacert.pem"));
+}
+
 /* The test driver has no secrets: storing a key is exercised against the
  * nodes' libvirtds in the integration tests; a bad key is refused before
  * libvirt is asked. */
@@ -173,6 +198,7 @@ main (int argc, char **argv)
   g_test_add_func ("/libvirt/lifecycle", test_lifecycle);
   g_test_add_func ("/libvirt/errors", test_errors);
   g_test_add_func ("/libvirt/secret-bad-key", test_secret_bad_key);
+  g_test_add_func ("/libvirt/pkipath", test_pkipath);
   g_test_add_func ("/libvirt/events", test_events);
   g_test_add_func ("/libvirt/state-names", test_state_names);
   return g_test_run ();

@@ -138,6 +138,21 @@ open_thread (gpointer data)
   return NULL;
 }
 
+/* @uri, with libvirt's pkipath=$LODGE_LIBVIRT_PKIPATH for a qemu+tls://
+ * URI that names none: where this program's client certificate and the
+ * cluster CA are, when not in /etc/pki (a second controller on a test's
+ * host). */
+static char *
+uri_with_pkipath (const char *uri)
+{
+  const char *pki = g_getenv ("LODGE_LIBVIRT_PKIPATH");
+  if (pki == NULL || *pki == '\0' || !g_str_has_prefix (uri, "qemu+tls:")
+      || strstr (uri, "pkipath=") != NULL)
+    return g_strdup (uri);
+  g_autofree char *escaped = g_uri_escape_string (pki, "/", FALSE);
+  return g_strconcat (uri, strchr (uri, '?') != NULL ? "&" : "?", "pkipath=", escaped, NULL);
+}
+
 LodgeLibvirt *
 lodge_libvirt_open (const char *uri, GError **error)
 {
@@ -151,7 +166,7 @@ lodge_libvirt_open_within (const char *uri, guint timeout_ms, GError **error)
   ensure_init ();
   Opening *o = g_new0 (Opening, 1);
   o->refs = 2;
-  o->uri = g_strdup (uri);
+  o->uri = uri_with_pkipath (uri);
   g_mutex_init (&o->lock);
   g_cond_init (&o->cond);
   g_thread_unref (g_thread_new ("libvirt-open", open_thread, o));
@@ -461,6 +476,10 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
     }
   m.flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER | VIR_MIGRATE_PERSIST_DEST
             | VIR_MIGRATE_UNDEFINE_SOURCE | VIR_MIGRATE_AUTO_CONVERGE | VIR_MIGRATE_ABORT_ON_ERROR;
+  /* Between nodes that speak TLS, the guest's memory goes over TLS too
+   * (QEMU's own x509 credentials on both nodes, qemu.conf). */
+  if (g_str_has_prefix (dest_uri, "qemu+tls:"))
+    m.flags |= VIR_MIGRATE_TLS;
   g_mutex_init (&m.lock);
   g_cond_init (&m.cond);
   gint64 start = g_get_monotonic_time ();

@@ -29,8 +29,10 @@ typedef struct _LodgeLibvirt LodgeLibvirt;
  * on a connection fail once keepalives go unanswered for about 6 s. */
 #define LODGE_LIBVIRT_TIMEOUT_S 5
 
-/* Connects to @uri ("qemu+tcp://127.0.1.1/system", "test:///default"),
- * with the deadlines above. */
+/* Connects to @uri ("qemu+tls://10.0.0.11/system", "test:///default"),
+ * with the deadlines above. A qemu+tls:// URI without libvirt's pkipath=
+ * gets pkipath=$LODGE_LIBVIRT_PKIPATH when that is set (else libvirt's
+ * /etc/pki). */
 LodgeLibvirt *lodge_libvirt_open (const char *uri, GError **error);
 /* The same with a deadline of @timeout_ms to connect (a liveness probe). */
 LodgeLibvirt *lodge_libvirt_open_within (const char *uri, guint timeout_ms, GError **error);
@@ -81,8 +83,9 @@ typedef void (*LodgeMigrationProgress) (guint64 processed, guint64 remaining, gu
  * @migrate_uri ("tcp://ADDR") is where QEMU's stream goes, NULL for the
  * destination's own choice. @dest_xml is the domain as the destination
  * is to run it (lodge_domain_xml_retarget() of lodge_libvirt_migratable_xml()),
- * NULL to keep the source's. Gives up after @timeout_s; on failure the
- * guest still runs here. */
+ * NULL to keep the source's. To a qemu+tls:// destination the guest's
+ * memory goes over TLS as well (VIR_MIGRATE_TLS). Gives up after
+ * @timeout_s; on failure the guest still runs here. */
 gboolean lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
                                 const char *migrate_uri, const char *dest_xml,
                                 guint max_downtime_ms, guint timeout_s,

@@ -217,7 +217,10 @@ else
 	NODE_MOUNT_MARK=${WORK##*/}/cluster/nodes/
 	# Node K is at 10.78.0.(10+K) on the datacenter bridge lodgedc0.
 	node_addr() { printf '10.78.0.%s' $((10 + $1)); }
-	node_uri() { printf 'qemu+tcp://%s/system' "$(node_addr "$1")"; }
+	# (TLS only: the operations position's certificate from pki/ops)
+	node_uri() { printf 'qemu+tls://%s/system?pkipath=%s/pki/ops' "$(node_addr "$1")" "$LODGE_CLUSTER_DIR"; }
+	# As a node's libvirtd reaches another (its own /etc/pki).
+	peer_uri() { printf 'qemu+tls://%s/system' "$(node_addr "$1")"; }
 	virsh_on() { # K ARG...: virsh on node K, from inside the namespace
 		local k=$1
 		shift
@@ -252,7 +255,7 @@ else
 	check "node.env gives each node its address, URI and migration ports" bash -c '
 		for k in 1 2; do
 			(. "$1/nodes/node$k/node.env" && [[ $NODE_NAME == node$k &&
-				$NODE_ADDR == 10.78.0.$((10 + k)) && $LIBVIRT_URI == qemu+tcp://10.78.0.$((10 + k))/system &&
+				$NODE_ADDR == 10.78.0.$((10 + k)) && $LIBVIRT_URI == qemu+tls://10.78.0.$((10 + k))/system &&
 				$MIGRATION_PORTS == $((49152 + 100 * k))-$((49251 + 100 * k)) &&
 				$NODE_HOST_UUID =~ ^[0-9a-f-]{36}$ ]]) || exit 1
 		done' _ "$LODGE_CLUSTER_DIR"
@@ -282,21 +285,32 @@ else
 	check "the two host UUIDs differ" test "$uuid1" != "$uuid2"
 	for k in 1 2; do
 		check "node$k's libvirtd listens on its own address only, in its own network" bash -c '
-			l=$("$1" exec --node "$2" ss -Hltn) && grep -q " 10.78.0.$((10 + $2)):16509 " <<<"$l" &&
-			! grep -qE " (0.0.0.0|\[::\]|\*):16509 " <<<"$l" &&
-			! ip netns exec "$3" ss -Hltn | grep -q ":16509 "' _ "$TOOL" "$k" "$LODGE_NETNS"
+			l=$("$1" exec --node "$2" ss -Hltn) && grep -q " 10.78.0.$((10 + $2)):16514 " <<<"$l" &&
+			! grep -qE " (0.0.0.0|\[::\]|\*):1651[49] " <<<"$l" && ! grep -q ":16509 " <<<"$l" &&
+			! ip netns exec "$3" ss -Hltn | grep -q ":1651[49] "' _ "$TOOL" "$k" "$LODGE_NETNS"
 		check "node$k is a network namespace of its own, with eth0 and its own lodgebr0" bash -c '
 			[[ $("$1" exec --node "$2" readlink /proc/self/ns/net) != "$(ip netns exec "$3" readlink /proc/self/ns/net)" ]] &&
 			"$1" exec --node "$2" ip -o addr show dev eth0 | grep -q " 10.78.0.$((10 + $2))/24 " &&
 			"$1" exec --node "$2" ip -o link show master lodgebr0 | grep -q uplink0' _ "$TOOL" "$k" "$LODGE_NETNS"
 	done
 	check "no libvirtd of the cluster answers outside the namespace" bash -c \
-		'! timeout 20 virsh -q -c qemu+tcp://10.78.0.11/system uri >/dev/null 2>&1'
+		'! timeout 20 virsh -q -c "qemu+tls://10.78.0.11/system?pkipath=$1/pki/ops" uri >/dev/null 2>&1' _ "$LODGE_CLUSTER_DIR"
+	check "libvirt refuses plain TCP and a client without the cluster's certificate" bash -c \
+		'! "$1" exec timeout 20 virsh -q -c qemu+tcp://10.78.0.11/system uri >/dev/null 2>&1 &&
+		mkdir -p "$2/nopki" && cp "$3/pki/ca-cert.pem" "$2/nopki/cacert.pem" &&
+		certtool --generate-privkey --outfile "$2/nopki/clientkey.pem" >/dev/null 2>&1 &&
+		printf "cn = \"ctl1\"\nexpiration_days = 1\ntls_www_client\n" >"$2/nopki/t" &&
+		certtool --generate-self-signed --load-privkey "$2/nopki/clientkey.pem" --template "$2/nopki/t" \
+			--outfile "$2/nopki/clientcert.pem" >/dev/null 2>&1 &&
+		! "$1" exec timeout 20 virsh -q -c "qemu+tls://10.78.0.11/system?pkipath=$2/nopki" uri >/dev/null 2>&1 &&
+		"$1" exec timeout 20 virsh -q -c "qemu+tls://10.78.0.11/system?pkipath=$3/pki/ops" uri >/dev/null' \
+		_ "$TOOL" "$WORK" "$LODGE_CLUSTER_DIR"
 	check "exec --node 2: virsh without -c talks to node2" bash -c \
 		'"$1" exec --node 2 virsh capabilities | grep -qF "<uuid>$2</uuid>"' _ "$TOOL" "$uuid2"
 	cat >"$WORK/in-node1.sh" <<'EOS'
 grep -qx 'listen_addr = "10.78.0.11"' /etc/libvirt/libvirtd.conf &&
-	[ "$NODE_NAME $LIBVIRT_URI" = "node1 qemu+tcp://10.78.0.11/system" ] && [ "$(hostname)" = node1 ]
+	[ "$NODE_NAME $LIBVIRT_URI" = "node1 qemu+tls://10.78.0.11/system" ] && [ "$(hostname)" = node1 ] &&
+	[ -s /etc/pki/libvirt/servercert.pem ] && [ -s /etc/pki/qemu/server-key.pem ]
 EOS
 	check "exec --node 1: node1's /etc/libvirt, and node.env in the environment" \
 		"$TOOL" exec --node 1 sh "$WORK/in-node1.sh"
@@ -337,8 +351,8 @@ EOG
 	check "its interface is a port of node1's own bridge lodgebr0" bash -c \
 		'"$1" exec --node 1 ip -o link show master lodgebr0 | grep -qv uplink0' _ "$TOOL"
 	check "node2 does not see node1's guest" bash -c \
-		'! "$1" exec virsh -q -c qemu+tcp://10.78.0.12/system list --all --name | grep -qx lodge-test-guest &&
-		! "$1" exec virsh -q -c qemu+tcp://10.78.0.12/system dominfo lodge-test-guest >/dev/null 2>&1' _ "$TOOL"
+		'! "$1" exec virsh -q -c "$2" list --all --name | grep -qx lodge-test-guest &&
+		! "$1" exec virsh -q -c "$2" dominfo lodge-test-guest >/dev/null 2>&1' _ "$TOOL" "$(node_uri 2)"
 	check "its log is node1's" test -s "$NODES_DIR/node1/log/qemu/lodge-test-guest.log"
 
 	libvirtd1=$(cat "$NODES_DIR/node1/run/libvirtd.pid")
@@ -397,11 +411,11 @@ EOG
 	fi
 
 	timed "live migration node1 -> node2 (64 MiB)" virsh_on 1 migrate --live --p2p \
-		--persistent --undefinesource lodge-test-guest "$(node_uri 2)"
+		--persistent --undefinesource --tls lodge-test-guest "$(peer_uri 2)"
 	check "the guest migrates live from node1 to node2" test "$RC" = 0
 	check "it runs on node2" test "$(domstate 2 lodge-test-guest)" = running
 	check "node1 has it no more" bash -c \
-		'! "$1" exec virsh -q -c qemu+tcp://10.78.0.11/system list --all --name | grep -qx lodge-test-guest' _ "$TOOL"
+		'! "$1" exec virsh -q -c "$2" list --all --name | grep -qx lodge-test-guest' _ "$TOOL" "$(node_uri 1)"
 	check "the guest is destroyed on node2" virsh_on 2 destroy lodge-test-guest
 	check "it is shut off" test "$(domstate 2 lodge-test-guest)" = "shut off"
 	check "and starts again on node2" virsh_on 2 start lodge-test-guest

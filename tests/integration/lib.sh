@@ -162,7 +162,7 @@ running_on() {
     { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || continue
     # shellcheck disable=SC1090
     (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" &&
-      virsh -q -c "$LIBVIRT_URI" list --name 2>/dev/null | grep -qx "$1" && echo "$node")
+      virsh -q -c "$OPS_LIBVIRT_URI" list --name 2>/dev/null | grep -qx "$1" && echo "$node")
   done
 }
 

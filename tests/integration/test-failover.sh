@@ -109,7 +109,7 @@ while [ "$samples" -lt 120 ]; do
   n=0
   for node in $LODGE_NODES; do
     # shellcheck disable=SC1090
-    (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$LIBVIRT_URI" domstate fo1 2>/dev/null | grep -qx running) && n=$((n + 1))
+    (. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$OPS_LIBVIRT_URI" domstate fo1 2>/dev/null | grep -qx running) && n=$((n + 1))
   done
   [ "$n" -gt "$max_copies" ] && max_copies=$n
   [ "$n" -ge 2 ] && doubled=$((doubled + 1))
@@ -121,7 +121,7 @@ done
 echo "# two running copies of fo1 seen in $doubled of $samples samples (0.25 s apart) after $victim woke"
 check "after $victim woke, the stale copy of fo1 went away within 30 s (at most $max_copies at once, one at the end)" \
   '[ "$max_copies" -le 2 ] && [ "$last" -eq 1 ]'
-if wait_for 30 bash -c "! (. '$LODGE_CLUSTER_DIR/nodes/$victim/node.env' && virsh -q -c \"\$LIBVIRT_URI\" list --name | grep -qx fo1)"; then
+if wait_for 30 bash -c "! (. '$LODGE_CLUSTER_DIR/nodes/$victim/node.env' && virsh -q -c \"\$OPS_LIBVIRT_URI\" list --name | grep -qx fo1)"; then
   ok "the woken agent destroyed the stale fo1 on $victim"
 else
   not_ok "a stale fo1 still runs on $victim"

@@ -52,14 +52,14 @@ node_ceph_id=$("$lodge" node list -o json | python3 -c '
 import json, sys
 print(next(n.get("ceph_id", "") for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
 disk_user=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
-  virsh -q -c "$LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<auth username='\([^']*\)'.*/\1/p" | head -n 1)
+  virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<auth username='\([^']*\)'.*/\1/p" | head -n 1)
 check "the disk's cephx user ($disk_user) is the one $ve_node reports ($node_ceph_id)" \
   '[ -n "$node_ceph_id" ] && [ "$disk_user" = "$node_ceph_id" ]'
 # The config blob (the root password hash is in it) is on the node that
 # runs the VE, written by its agent, and nowhere else: the domain names
 # it, mode 0600; no other node and not the control center has one.
 blob_path=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
-  virsh -q -c "$LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<entry name='opt\/lodge\/config' file='\([^']*\)'.*/\1/p")
+  virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<entry name='opt\/lodge\/config' file='\([^']*\)'.*/\1/p")
 check "the domain's config blob ($blob_path) is in $ve_node's /var/lib/lodge, mode 0600" \
   '[[ $blob_path == /var/lib/lodge/ve/* ]] && [ "$(on_host "$ve_node" stat -c %a "$blob_path")" = 600 ]'
 others=""
@@ -106,7 +106,7 @@ check "what the guest wrote survived the stop (boots: $boots)" '[ "$boots" -eq 2
 # and (restart policy always, the default) started again, on its node.
 node=$(running_on vetest)
 # shellcheck disable=SC1090
-(. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$LIBVIRT_URI" destroy vetest >/dev/null)
+(. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$OPS_LIBVIRT_URI" destroy vetest >/dev/null)
 if wait_for 60 bash -c "'$lodge' status vetest | grep -q '^restarts *1\$' && '$lodge' status vetest | grep -q 'phase *running'"; then
   ok "a guest destroyed behind Lodge's back is started again (restart policy always)"
 else
