@@ -520,8 +520,9 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 
 LodgeApi *
 lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
-               GTlsCertificate *tls, const char *token, GError **error)
+               GTlsCertificate *tls, const char *token, SoupServer *server, GError **error)
 {
+  g_autoptr (SoupServer) taken = server;
   g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
   if (listen != NULL && (token == NULL || strlen (token) < 16))
     {
@@ -536,7 +537,9 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
   api->lifecycle = lodge_services_get_lifecycle (services);
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
-  api->server = soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
+  api->server = taken != NULL ? g_steal_pointer (&taken)
+                              : soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
+  gboolean listening = server != NULL;
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
   /* For every path: libsoup keeps one handler a path, and one registered
    * for /v1/templates with only an early callback would answer its
@@ -561,7 +564,7 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
       g_prefix_error (error, "cannot listen on %s: ", socket_path);
       return NULL;
     }
-  if (listen != NULL
+  if (listen != NULL && !listening
       && !soup_server_listen (api->server, listen, tls != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (listen));

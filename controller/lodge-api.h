@@ -22,6 +22,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 #include "lodge-services.h"
 
@@ -32,9 +33,12 @@ typedef struct _LodgeApi LodgeApi;
 /* Listens on the UNIX socket @socket_path (made mode 0600 in a 0700
  * directory), and on the TCP address @listen if not NULL, where every
  * request must carry "Authorization: Bearer @token"; with @tls, that
- * listener is HTTPS with that certificate. */
+ * listener is HTTPS with that certificate. With @server (a standby's,
+ * lodge_standby_release_server(): taken), that server is the API's, and
+ * already listens on @listen. */
 LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
-                         GTlsCertificate *tls, const char *token, GError **error);
+                         GTlsCertificate *tls, const char *token, SoupServer *server,
+                         GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

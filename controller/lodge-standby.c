@@ -132,6 +132,15 @@ lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
   return g_steal_pointer (&s);
 }
 
+SoupServer *
+lodge_standby_release_server (LodgeStandby *s)
+{
+  g_return_val_if_fail (s != NULL, NULL);
+  if (s->server != NULL)
+    soup_server_remove_handler (s->server, NULL);
+  return g_steal_pointer (&s->server);
+}
+
 void
 lodge_standby_free (LodgeStandby *s)
 {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 #include "lodge-store.h"
 
@@ -28,6 +29,11 @@ typedef struct _LodgeStandby LodgeStandby;
  * HTTPS with @tls if not NULL. */
 LodgeStandby *lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
                                  GSocketAddress *address, GTlsCertificate *tls, GError **error);
+/* Its server, listening still, without the standby's handler: for the
+ * API of a controller that now leads (lodge_api_new), so that a
+ * connection accepted meanwhile (a TLS handshake under way) is answered
+ * by the API, not dropped with the standby. */
+SoupServer *lodge_standby_release_server (LodgeStandby *standby);
 void lodge_standby_free (LodgeStandby *standby);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeStandby, lodge_standby_free)
 

@@ -199,10 +199,12 @@ become_leader (LodgeController *c, GError **error)
         return FALSE;
       g_strstrip (token);
     }
-  /* The standby's listener gives its address to the API. */
+  /* The standby's server, still listening, becomes the API's: what it
+   * accepted meanwhile is answered by the API. */
+  SoupServer *server = c->standby != NULL ? lodge_standby_release_server (c->standby) : NULL;
   g_clear_pointer (&c->standby, lodge_standby_free);
   c->services = lodge_services_new (c->ctl, &c->lifecycle);
-  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, c->tls, token, error);
+  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, c->tls, token, server, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
