@@ -40,7 +40,8 @@ target_valid (const char *target, GError **error)
   return FALSE;
 }
 
-/* 127.0.0.0/8, ::1 or "localhost": the request never leaves the host. */
+/* 127.0.0.0/8, ::1 or "localhost" (as g_uri_get_host() gives it: an
+ * IPv6 literal without its brackets): the request never leaves the host. */
 static gboolean
 host_is_loopback (const char *host)
 {
@@ -48,15 +49,7 @@ host_is_loopback (const char *host)
     return FALSE;
   if (g_ascii_strcasecmp (host, "localhost") == 0)
     return TRUE;
-  g_autofree char *bare = g_strdup (host);
-  if (bare[0] == '[')
-    {
-      memmove (bare, bare + 1, strlen (bare));
-      char *end = strchr (bare, ']');
-      if (end != NULL)
-        *end = '\0';
-    }
-  g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (bare);
+  g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (host);
   return ip != NULL && g_inet_address_get_is_loopback (ip);
 }
 
