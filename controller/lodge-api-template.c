@@ -73,22 +73,10 @@ got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
 }
 
 void
-lodge_api_template_early (SoupServerMessage *msg, gboolean authorized)
+lodge_api_template_early (SoupServerMessage *msg)
 {
   if (strcmp (soup_server_message_get_method (msg), "POST") != 0)
     return;
-  if (!authorized)
-    return respond_now (msg, 401, "unauthorized",
-                        "this request needs 'Authorization: Bearer TOKEN' (the API token)");
-  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
-  goffset length = soup_message_headers_get_content_length (h);
-  if (length > (goffset) LODGE_API_MAX_UPLOAD)
-    {
-      g_autofree char *message = g_strdup_printf ("an upload of %" G_GOFFSET_FORMAT " bytes: at most %"
-                                                  G_GUINT64_FORMAT " GiB", length,
-                                                  LODGE_API_MAX_UPLOAD >> 30);
-      return respond_now (msg, 413, "invalid", message);
-    }
   Upload *up = g_new0 (Upload, 1);
   g_autoptr (GError) error = NULL;
   up->fd = g_file_open_tmp ("lodge-upload-XXXXXX", &up->path, &error); /* 0600 */

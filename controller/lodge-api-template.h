@@ -20,10 +20,10 @@ G_BEGIN_DECLS
 
 #define LODGE_API_MAX_UPLOAD ((guint64) 64 << 30)
 
-/* In the main loop, when the headers of a request for /v1/templates came:
- * a POST's body goes to a spool file from now on (or the request is
- * answered at once: 401 when not @authorized, 413 when too large). */
-void lodge_api_template_early (SoupServerMessage *msg, gboolean authorized);
+/* In the main loop, when the headers of a request for /v1/templates came
+ * and the API has taken it (authorized, its size within
+ * LODGE_API_MAX_UPLOAD): a POST's body goes to a spool file from now on. */
+void lodge_api_template_early (SoupServerMessage *msg);
 
 /* In a worker thread: a request for /v1/templates[/NAME]. */
 void lodge_api_template_route (LodgeHttpRequest *r, LodgeStore *store, const char *client_id);

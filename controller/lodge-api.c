@@ -15,11 +15,21 @@
 #include "lodge-drain.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
+#include "lodge-http-guard.h"
 #include "lodge-http.h"
 #include "lodge-node-rpc.h"
+#include "lodge-xml.h"
+
+#define UNAUTHORIZED "this request needs 'Authorization: Bearer TOKEN' (the API token)"
+/* A body of exec: up to 8 MiB of input, in base64, and the rest of the JSON. */
+#define LODGE_API_MAX_EXEC_BODY ((guint64) 12 << 20)
+/* The headers and body of an upload arrive within this; no more than the
+ * idle limit passes between two of its pieces. */
+#define UPLOAD_READ_S (6 * 3600)
 
 struct _LodgeApi {
   SoupServer *server;
+  LodgeHttpGuard *guard;
   LodgeServices *services;
   LodgeCtl *ctl;
   const LodgeLifecycleOptions *lifecycle;
@@ -486,14 +496,41 @@ authorized (LodgeApi *api, SoupServerMessage *msg)
   return diff == 0;
 }
 
-/* Before a template upload's body is read: whether it is taken at all, and
- * into a spool file, not memory. */
+/* What the body of a request may weigh: a template upload's goes to a
+ * spool file; exec's carries up to 8 MiB of input in base64; the rest are
+ * definitions and small JSON objects. */
+static guint64
+body_cap (const char *method, const char *path)
+{
+  if (strcmp (method, "POST") != 0 && strcmp (method, "PUT") != 0)
+    return LODGE_XML_MAX_BYTES;
+  if (g_str_has_prefix (path, "/v1/templates/"))
+    return LODGE_API_MAX_UPLOAD;
+  if (g_str_has_prefix (path, "/v1/environments/") && g_str_has_suffix (path, "/exec"))
+    return LODGE_API_MAX_EXEC_BODY;
+  return LODGE_XML_MAX_BYTES;
+}
+
+/* When a request's headers are read, before its body is: who may send
+ * one, how much of it, and (an upload) where it goes. */
 static void
 early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
                gpointer user_data)
 {
-  if (g_str_has_prefix (path, "/v1/templates/") || strcmp (path, "/v1/templates") == 0)
-    lodge_api_template_early (msg, authorized (user_data, msg));
+  LodgeApi *api = user_data;
+  if (lodge_http_guard_over_cap (msg))
+    return;
+  if (!authorized (api, msg))
+    return lodge_http_guard_refuse (msg, 401, "unauthorized", UNAUTHORIZED);
+  const char *method = soup_server_message_get_method (msg);
+  guint64 cap = body_cap (method, path);
+  if (!lodge_http_guard_limit_body (msg, cap))
+    return;
+  if (cap == LODGE_API_MAX_UPLOAD)
+    {
+      lodge_http_guard_extend_read (msg, UPLOAD_READ_S);
+      lodge_api_template_early (msg);
+    }
 }
 
 static void
@@ -504,8 +541,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   LodgeHttpRequest *r = lodge_http_request_new (msg, path, query);
   if (!authorized (api, msg))
     {
-      lodge_http_respond_error_code (r, 401, "unauthorized",
-                                     "this request needs 'Authorization: Bearer TOKEN' (the API token)");
+      lodge_http_respond_error_code (r, 401, "unauthorized", UNAUTHORIZED);
       return answered (api, r);
     }
   if (!lodge_http_request_read (r))
@@ -520,7 +556,8 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 
 LodgeApi *
 lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
-               GTlsCertificate *tls, const char *token, SoupServer *server, GError **error)
+               GTlsCertificate *tls, const char *token, const LodgeHttpLimits *limits,
+               SoupServer *server, GError **error)
 {
   g_autoptr (SoupServer) taken = server;
   g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
@@ -540,6 +577,8 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
   api->server = taken != NULL ? g_steal_pointer (&taken)
                               : soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
   gboolean listening = server != NULL;
+  static const LodgeHttpLimits defaults = LODGE_HTTP_LIMITS_DEFAULT;
+  api->guard = lodge_http_guard_new (api->server, limits != NULL ? limits : &defaults);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
   /* For every path: libsoup keeps one handler a path, and one registered
    * for /v1/templates with only an early callback would answer its
@@ -579,6 +618,7 @@ lodge_api_free (LodgeApi *api)
 {
   if (api == NULL)
     return;
+  lodge_http_guard_free (api->guard);
   if (api->server != NULL)
     {
       soup_server_disconnect (api->server);

@@ -24,6 +24,7 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include "lodge-http-guard.h"
 #include "lodge-services.h"
 
 G_BEGIN_DECLS
@@ -35,10 +36,12 @@ typedef struct _LodgeApi LodgeApi;
  * request must carry "Authorization: Bearer @token"; with @tls, that
  * listener is HTTPS with that certificate. With @server (a standby's,
  * lodge_standby_release_server(): taken), that server is the API's, and
- * already listens on @listen. */
+ * already listens on @listen. Every connection is held to @limits
+ * (NULL: LODGE_HTTP_LIMITS_DEFAULT); a request's body to its route's cap,
+ * refused before it is read, as is a request that is not authorized. */
 LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
-                         GTlsCertificate *tls, const char *token, SoupServer *server,
-                         GError **error);
+                         GTlsCertificate *tls, const char *token, const LodgeHttpLimits *limits,
+                         SoupServer *server, GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

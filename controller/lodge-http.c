@@ -31,13 +31,11 @@ lodge_http_request_read (LodgeHttpRequest *r)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (r->msg);
   gboolean spooled = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_SPOOLED) != NULL;
-  if (body != NULL && body->length > LODGE_XML_MAX_BYTES && !spooled)
-    {
-      lodge_http_respond_error_code (r, 413, "invalid", "the request body is over the 1 MiB limit");
-      return FALSE;
-    }
   if (body != NULL && body->length > 0 && !spooled)
-    r->body = soup_message_body_flatten (body);
+    {
+      r->body = soup_message_body_flatten (body);
+      soup_message_body_truncate (body); /* the message may outlive the request */
+    }
   const char *accept = soup_message_headers_get_one (soup_server_message_get_request_headers (r->msg),
                                                      "Accept");
   if (accept != NULL && strstr (accept, "application/x-ndjson") != NULL)

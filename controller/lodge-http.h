@@ -38,8 +38,9 @@ LodgeHttpRequest *lodge_http_request_new (SoupServerMessage *msg, const char *pa
  * itself (an upload): that body is not taken in memory. */
 #define LODGE_HTTP_SPOOLED "lodge-spooled"
 
-/* In the main loop: takes the body (over 1 MiB: FALSE after answering
- * 413) unless it is spooled, and the stream the client asks for. */
+/* In the main loop: takes the body (its size was bounded before it was
+ * read: lodge_http_guard_limit_body) unless it is spooled, and the stream
+ * the client asks for. FALSE after answering. */
 gboolean lodge_http_request_read (LodgeHttpRequest *r);
 /* In the main loop: hands the response to the client; a streamed one
  * ends with {"result": ...} or the {"error": ...} line. */

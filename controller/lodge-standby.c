@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lodge-http-guard.h"
 #include "lodge-lease.h"
 
 /* The lease is read at most this often, however many requests come. */
@@ -14,6 +15,7 @@ struct _LodgeStandby {
   char *lease_name;
   char *id;
   SoupServer *server;
+  LodgeHttpGuard *guard; /* while the server is the standby's */
   char *leader;     /* its holder id, or NULL */
   char *leader_url; /* its API, or NULL */
   gint64 read_us;   /* when they were read (monotonic) */
@@ -75,11 +77,15 @@ refresh (LodgeStandby *s)
     s->leader_url = lodge_leader_url (description);
 }
 
+/* Every request, as soon as its headers are read: where the leader is.
+ * A body is not read (the connection is closed after the answer). */
 static void
-handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
-         gpointer user_data)
+early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+               gpointer user_data)
 {
   LodgeStandby *s = user_data;
+  if (lodge_http_guard_over_cap (msg))
+    return;
   refresh (s);
   g_autofree char *message =
     s->leader == NULL        ? g_strdup_printf ("%s is a standby, and no controller leads now; "
@@ -101,21 +107,27 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   json_builder_add_string_value (b, s->leader_url != NULL ? s->leader_url : "");
   json_builder_end_object (b);
   json_builder_end_object (b);
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  gsize len = 0;
-  char *text = json_generator_to_data (gen, &len);
-  SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+  g_autofree char *text = json_to_string (root, FALSE);
+  g_autofree char *json = g_strconcat (text, "\n", NULL);
+  g_autoptr (SoupMessageHeaders) h = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
   soup_message_headers_replace (h, "Lodge-Leader", s->leader_url != NULL ? s->leader_url : "");
   soup_message_headers_replace (h, "Retry-After", "1");
+  lodge_http_guard_answer (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, h, json);
+}
+
+/* Not reached: every request is answered early. */
+static void
+handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTable *query,
+         gpointer user_data)
+{
   soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
 }
 
 LodgeStandby *
 lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
-                   GSocketAddress *address, GTlsCertificate *tls, GError **error)
+                   GSocketAddress *address, GTlsCertificate *tls, const LodgeHttpLimits *limits,
+                   GError **error)
 {
   g_autoptr (LodgeStandby) s = g_new0 (LodgeStandby, 1);
   s->store = store;
@@ -123,6 +135,8 @@ lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
   s->id = g_strdup (id);
   s->server = soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
   soup_server_add_handler (s->server, NULL, handler, s, NULL);
+  soup_server_add_early_handler (s->server, NULL, early_handler, s, NULL);
+  s->guard = lodge_http_guard_new (s->server, limits);
   if (!soup_server_listen (s->server, address, tls != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
@@ -138,6 +152,7 @@ lodge_standby_release_server (LodgeStandby *s)
   g_return_val_if_fail (s != NULL, NULL);
   if (s->server != NULL)
     soup_server_remove_handler (s->server, NULL);
+  g_clear_pointer (&s->guard, lodge_http_guard_free);
   return g_steal_pointer (&s->server);
 }
 
@@ -146,6 +161,7 @@ lodge_standby_free (LodgeStandby *s)
 {
   if (s == NULL)
     return;
+  g_clear_pointer (&s->guard, lodge_http_guard_free);
   if (s->server != NULL)
     {
       soup_server_disconnect (s->server);

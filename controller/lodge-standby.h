@@ -12,6 +12,8 @@
 #include <gio/gio.h>
 #include <libsoup/soup.h>
 
+#include "lodge-http-guard.h"
+
 #include "lodge-store.h"
 
 G_BEGIN_DECLS
@@ -26,9 +28,10 @@ char *lodge_leader_url (const char *description);
 typedef struct _LodgeStandby LodgeStandby;
 
 /* Listens on @address for controller @id, reading the lease @lease_name;
- * HTTPS with @tls if not NULL. */
+ * HTTPS with @tls if not NULL; its connections held to @limits. */
 LodgeStandby *lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
-                                 GSocketAddress *address, GTlsCertificate *tls, GError **error);
+                                 GSocketAddress *address, GTlsCertificate *tls,
+                                 const LodgeHttpLimits *limits, GError **error);
 /* Its server, listening still, without the standby's handler: for the
  * API of a controller that now leads (lodge_api_new), so that a
  * connection accepted meanwhile (a TLS handshake under way) is answered

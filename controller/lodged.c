@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <glib-unix.h>
 
@@ -37,6 +38,7 @@ typedef struct {
   char *id;
   char *old_state_dir; /* --state-dir, ignored */
   LodgeLifecycleOptions lifecycle;
+  LodgeHttpLimits limits; /* of the API's connections */
 
   GMainLoop *loop;
   LodgeCephConfig *config;
@@ -189,6 +191,18 @@ listen_address (LodgeController *c, GError **error)
   return TRUE;
 }
 
+/* Enough descriptors for @want connections (the soft limit up to the
+ * hard one); lodged works with fewer, and refuses connections past them. */
+static void
+raise_file_limit (rlim_t want)
+{
+  struct rlimit l;
+  if (getrlimit (RLIMIT_NOFILE, &l) < 0 || l.rlim_cur >= want)
+    return;
+  l.rlim_cur = l.rlim_max == RLIM_INFINITY || l.rlim_max > want ? want : l.rlim_max;
+  setrlimit (RLIMIT_NOFILE, &l);
+}
+
 static gboolean
 become_leader (LodgeController *c, GError **error)
 {
@@ -204,7 +218,8 @@ become_leader (LodgeController *c, GError **error)
   SoupServer *server = c->standby != NULL ? lodge_standby_release_server (c->standby) : NULL;
   g_clear_pointer (&c->standby, lodge_standby_free);
   c->services = lodge_services_new (c->ctl, &c->lifecycle);
-  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, c->tls, token, server, error);
+  c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, c->tls, token, &c->limits,
+                          server, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
@@ -279,6 +294,10 @@ main (int argc, char **argv)
   c.lease_s = 6;
   c.node_grace_s = LODGE_CTL_DEFAULT_NODE_GRACE_S;
   c.sweep_s = 10;
+  const LodgeHttpLimits defaults = LODGE_HTTP_LIMITS_DEFAULT;
+  c.limits = defaults;
+  int max_conn = (int) defaults.total, max_client = (int) defaults.per_client;
+  int idle_s = (int) defaults.idle_s;
   GOptionEntry entries[] = {
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
       "The API's UNIX socket (default $LODGE_CLUSTER_DIR/run/lodged.sock)", "PATH" },
@@ -320,6 +339,13 @@ main (int argc, char **argv)
     { "max-downtime", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.migrate_downtime_ms,
       "Milliseconds a live migration may pause a guest, unless the request says (default 300)",
       "MS" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conn,
+      "Connections the API holds in all; one past it is answered 503 (default 1024)", "N" },
+    { "max-client-connections", 0, 0, G_OPTION_ARG_INT, &max_client,
+      "Connections the API holds from one address; one past it is answered 503 (default 64)", "N" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_s,
+      "Seconds a connection may be idle, and a request's headers and body may take (an "
+      "upload's body: 6 hours), before it is closed (default 60)", "S" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
@@ -343,6 +369,17 @@ main (int argc, char **argv)
       g_printerr ("lodged: --lease must be >= 3, --node-grace and --sweep >= 1, --tcp-port 1-65535\n");
       return 2;
     }
+  if (max_conn < 1 || max_client < 1 || idle_s < 1 || max_conn > 1000000 || max_client > max_conn
+      || idle_s > 86400)
+    {
+      g_printerr ("lodged: --max-connections must be 1-1000000, --max-client-connections 1 to it, "
+                  "--idle-timeout 1-86400\n");
+      return 2;
+    }
+  c.limits.total = (guint) max_conn;
+  c.limits.per_client = (guint) max_client;
+  c.limits.idle_s = c.limits.read_s = (guint) idle_s;
+  raise_file_limit (2 * c.limits.total + 256);
   if (c.listen != NULL && c.tcp_port != 0)
     {
       g_printerr ("lodged: give --listen or --tcp-port, not both\n");
@@ -391,7 +428,7 @@ main (int argc, char **argv)
       lodge_lease_get_holder (c.store, LEADER_LEASE, &holder, NULL, NULL);
       if (c.listen_address != NULL
           && (c.standby = lodge_standby_new (c.store, LEADER_LEASE, c.id, c.listen_address, c.tls,
-                                             &error)) == NULL)
+                                             &c.limits, &error)) == NULL)
         {
           g_printerr ("lodged: %s\n", error->message);
           return 1;

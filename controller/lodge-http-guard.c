@@ -1,0 +1,448 @@
+#include "lodge-http-guard.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lodge-http.h"
+
+#define CONN_KEY "lodge-guard-conn"
+#define DEADLINE_KEY "lodge-guard-deadline"
+#define BODY_KEY "lodge-guard-body"
+#define REFUSED_KEY "lodge-guard-refused"
+#define DRAIN_US (1 * G_USEC_PER_SEC)  /* how long a refused body is still read and dropped */
+#define DRAIN_MAX ((guint64) 64 << 20) /* and how much of it */
+
+struct _LodgeHttpGuard {
+  gatomicrefcount ref; /* the guard's owner, and each connection it counts */
+  GMutex lock;
+  LodgeHttpLimits limits;
+  GHashTable *clients; /* address -> connections from it */
+  guint total;
+  SoupServer *server;
+  gulong started;
+};
+
+/* What the guard keeps on a connection's socket: it ends with the socket. */
+typedef struct {
+  LodgeHttpGuard *guard;
+  char *client; /* NULL on a UNIX socket */
+  guint refused;    /* 0, or the cap it is past: 1 the client's, 2 the total */
+  gboolean counted; /* until the connection is closed */
+  /* The connection's first message, held until it says the connection is
+   * closed: a later one is seen only once its first byte has come, and
+   * the socket object may outlive the connection. */
+  SoupServerMessage *first;
+} Conn;
+
+static void
+guard_unref (LodgeHttpGuard *guard)
+{
+  if (!g_atomic_ref_count_dec (&guard->ref))
+    return;
+  g_hash_table_unref (guard->clients);
+  g_mutex_clear (&guard->lock);
+  g_free (guard);
+}
+
+/* When the connection closes (its socket object may live on a while,
+ * with the last of its messages). */
+static void
+conn_release (Conn *conn)
+{
+  LodgeHttpGuard *guard = conn->guard;
+  g_mutex_lock (&guard->lock);
+  if (!conn->counted)
+    {
+      g_mutex_unlock (&guard->lock);
+      return;
+    }
+  conn->counted = FALSE;
+  guard->total--;
+  if (conn->client != NULL)
+    {
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (guard->clients, conn->client));
+      if (n <= 1)
+        g_hash_table_remove (guard->clients, conn->client);
+      else
+        g_hash_table_insert (guard->clients, g_strdup (conn->client), GUINT_TO_POINTER (n - 1));
+    }
+  g_mutex_unlock (&guard->lock);
+}
+
+static void
+conn_free (gpointer data)
+{
+  Conn *conn = data;
+  LodgeHttpGuard *guard = conn->guard;
+  conn_release (conn);
+  g_clear_object (&conn->first);
+  g_free (conn->client);
+  g_free (conn);
+  guard_unref (guard);
+}
+
+static char *
+client_of (GSocket *sock)
+{
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (sock, NULL);
+  if (remote == NULL || !G_IS_INET_SOCKET_ADDRESS (remote))
+    return NULL;
+  return g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote)));
+}
+
+/* A new connection: counted, and bounded in time. */
+static Conn *
+conn_new (LodgeHttpGuard *guard, GSocket *sock)
+{
+  Conn *conn = g_new0 (Conn, 1);
+  conn->guard = guard;
+  g_atomic_ref_count_inc (&guard->ref);
+  conn->client = client_of (sock);
+  g_mutex_lock (&guard->lock);
+  conn->counted = TRUE;
+  guint total = ++guard->total, from = 0;
+  if (conn->client != NULL)
+    {
+      from = GPOINTER_TO_UINT (g_hash_table_lookup (guard->clients, conn->client)) + 1;
+      g_hash_table_insert (guard->clients, g_strdup (conn->client), GUINT_TO_POINTER (from));
+    }
+  g_mutex_unlock (&guard->lock);
+  const LodgeHttpLimits *l = &guard->limits;
+  if (conn->client != NULL && from > l->per_client)
+    conn->refused = 1;
+  else if (total > l->total)
+    conn->refused = 2;
+  g_socket_set_timeout (sock, conn->refused ? l->refuse_s : l->idle_s);
+  /* Past twice the total, not even a 503: the descriptors are the limit. */
+  if (total > 2 * l->total)
+    g_socket_shutdown (sock, TRUE, TRUE, NULL);
+  return conn;
+}
+
+/* ---- the deadline of a request's headers and body ---- */
+
+static gboolean
+deadline_passed (gpointer data)
+{
+  /* The reads fail, and libsoup closes the connection. */
+  g_socket_shutdown (data, TRUE, TRUE, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+deadline_free (gpointer data)
+{
+  GSource *source = data;
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+
+static void
+set_deadline (SoupServerMessage *msg, GSocket *sock, guint seconds)
+{
+  GSource *source = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (source, deadline_passed, g_object_ref (sock), g_object_unref);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  g_object_set_data_full (G_OBJECT (msg), DEADLINE_KEY, source, deadline_free);
+}
+
+static void
+got_body (SoupServerMessage *msg, gpointer data)
+{
+  g_object_set_data (G_OBJECT (msg), DEADLINE_KEY, NULL);
+}
+
+/* Each message of the connection still alive hears that it is closed. */
+static void
+disconnected (SoupServerMessage *msg, gpointer data)
+{
+  Conn *conn = data;
+  g_object_set_data (G_OBJECT (msg), DEADLINE_KEY, NULL);
+  conn_release (conn);
+  if (msg == conn->first)
+    {
+      conn->first = NULL;
+      g_object_unref (msg); /* the socket, and this Conn, may go with it */
+    }
+}
+
+static void
+request_started (SoupServer *server, SoupServerMessage *msg, gpointer data)
+{
+  LodgeHttpGuard *guard = data;
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock == NULL)
+    return;
+  Conn *conn = g_object_get_data (G_OBJECT (sock), CONN_KEY);
+  if (conn == NULL)
+    {
+      conn = conn_new (guard, sock);
+      conn->first = g_object_ref (msg);
+      g_object_set_data_full (G_OBJECT (sock), CONN_KEY, conn, conn_free);
+    }
+  set_deadline (msg, sock, guard->limits.read_s);
+  g_signal_connect (msg, "got-body", G_CALLBACK (got_body), NULL);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (disconnected), conn);
+  if (!lodge_http_guard_keeps_alive ())
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                  "close");
+}
+
+gboolean
+lodge_http_guard_keeps_alive (void)
+{
+  return soup_get_major_version () > 3 || (soup_get_major_version () == 3 && soup_get_minor_version () >= 3);
+}
+
+LodgeHttpGuard *
+lodge_http_guard_new (SoupServer *server, const LodgeHttpLimits *limits)
+{
+  g_return_val_if_fail (SOUP_IS_SERVER (server) && limits != NULL, NULL);
+  LodgeHttpGuard *guard = g_new0 (LodgeHttpGuard, 1);
+  g_atomic_ref_count_init (&guard->ref);
+  g_mutex_init (&guard->lock);
+  guard->limits = *limits;
+  guard->clients = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guard->server = server;
+  guard->started = g_signal_connect (server, "request-started", G_CALLBACK (request_started), guard);
+  return guard;
+}
+
+void
+lodge_http_guard_free (LodgeHttpGuard *guard)
+{
+  if (guard == NULL)
+    return;
+  g_signal_handler_disconnect (guard->server, guard->started);
+  guard_unref (guard);
+}
+
+guint
+lodge_http_guard_connections (LodgeHttpGuard *guard)
+{
+  g_mutex_lock (&guard->lock);
+  guint n = guard->total;
+  g_mutex_unlock (&guard->lock);
+  return n;
+}
+
+/* ---- refusing a request without reading its body ---- */
+
+typedef struct {
+  SoupServerMessage *msg;
+  GIOStream *stream;
+  GSocket *sock;
+  GBytes *answer;
+  gint64 until;
+  guint64 dropped;
+} Refusal;
+
+static void
+refusal_free (Refusal *f)
+{
+  if (f->sock != NULL)
+    g_socket_close (f->sock, NULL);
+  g_clear_object (&f->sock);
+  g_clear_object (&f->stream);
+  g_clear_object (&f->msg);
+  g_bytes_unref (f->answer);
+  g_free (f);
+}
+
+/* After the answer: what the client still sends is read and dropped for a
+ * while, so that closing does not reset the connection before the client
+ * has read the answer. */
+static gboolean
+drain (GSocket *sock, GIOCondition condition, gpointer data)
+{
+  Refusal *f = data;
+  char buf[65536];
+  g_autoptr (GError) error = NULL;
+  gssize n = g_socket_receive_with_blocking (sock, buf, sizeof buf, FALSE, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n > 0)
+    f->dropped += (guint64) n;
+  if (n <= 0 || f->dropped > DRAIN_MAX
+      || g_get_monotonic_time () > f->until)
+    return G_SOURCE_REMOVE;
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+written (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Refusal *f = data;
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL)
+      || f->sock == NULL)
+    return refusal_free (f);
+  /* A client that sends nothing more: the source fires after a second
+   * without a byte, and the read fails. */
+  g_socket_set_timeout (f->sock, DRAIN_US / G_USEC_PER_SEC);
+  g_socket_shutdown (f->sock, FALSE, TRUE, NULL);
+  f->until = g_get_monotonic_time () + DRAIN_US;
+  GSource *wait = g_socket_create_source (f->sock, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+  g_source_set_callback (wait, G_SOURCE_FUNC (drain), f, (GDestroyNotify) refusal_free);
+  g_source_attach (wait, g_main_context_get_thread_default ());
+  g_source_unref (wait);
+}
+
+/* Outside libsoup's reading (which stealing in its midst would pull from
+ * under it): the connection becomes ours. */
+static gboolean
+take_connection (gpointer data)
+{
+  Refusal *f = data;
+  f->stream = soup_server_message_steal_connection (f->msg);
+  if (f->stream == NULL)
+    {
+      refusal_free (f);
+      return G_SOURCE_REMOVE;
+    }
+  GSocket *sock = g_object_get_data (G_OBJECT (f->stream), "GSocket");
+  f->sock = sock != NULL ? g_object_ref (sock) : NULL;
+  gsize len = 0;
+  const void *answer = g_bytes_get_data (f->answer, &len);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (f->stream), answer, len,
+                                   G_PRIORITY_DEFAULT, NULL, written, f);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+has_body (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  switch (soup_message_headers_get_encoding (h))
+    {
+    case SOUP_ENCODING_NONE:
+      return FALSE;
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      return soup_message_headers_get_content_length (h) > 0;
+    default:
+      return TRUE;
+    }
+}
+
+void
+lodge_http_guard_answer (SoupServerMessage *msg, guint status, SoupMessageHeaders *headers,
+                         const char *json)
+{
+  g_object_set_data (G_OBJECT (msg), DEADLINE_KEY, NULL);
+  if (!has_body (msg))
+    {
+      /* Nothing to skip: libsoup answers, and the handler is not called. */
+      SoupMessageHeaders *h = soup_server_message_get_response_headers (msg);
+      SoupMessageHeadersIter iter;
+      const char *name, *value;
+      soup_message_headers_replace (h, "Connection", "close");
+      if (headers != NULL)
+        for (soup_message_headers_iter_init (&iter, headers); soup_message_headers_iter_next (&iter, &name, &value);)
+          soup_message_headers_replace (h, name, value);
+      soup_server_message_set_status (msg, status, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, json,
+                                        strlen (json));
+      return;
+    }
+  if (g_object_get_data (G_OBJECT (msg), REFUSED_KEY) != NULL)
+    return;
+  g_object_set_data (G_OBJECT (msg), REFUSED_KEY, GINT_TO_POINTER (1));
+  GString *head = g_string_new (NULL);
+  g_string_append_printf (head, "HTTP/1.1 %u %s\r\nServer: lodged\r\n"
+                          "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                          "Connection: close\r\n", status, soup_status_get_phrase (status),
+                          strlen (json));
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  if (headers != NULL)
+    for (soup_message_headers_iter_init (&iter, headers); soup_message_headers_iter_next (&iter, &name, &value);)
+      if (strpbrk (value, "\r\n") == NULL)
+        g_string_append_printf (head, "%s: %s\r\n", name, value);
+  g_string_append_printf (head, "\r\n%s", json);
+  Refusal *f = g_new0 (Refusal, 1);
+  f->msg = g_object_ref (msg);
+  f->answer = g_string_free_to_bytes (head);
+  soup_server_message_pause (msg);
+  GSource *idle = g_idle_source_new ();
+  g_source_set_callback (idle, take_connection, f, NULL);
+  g_source_attach (idle, g_main_context_get_thread_default ());
+  g_source_unref (idle);
+}
+
+void
+lodge_http_guard_refuse (SoupServerMessage *msg, guint status, const char *code, const char *message)
+{
+  g_autofree char *text = lodge_http_error_text (code, message);
+  g_autofree char *json = g_strconcat (text, "\n", NULL);
+  g_autoptr (SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  if (status == 503)
+    soup_message_headers_replace (headers, "Retry-After", "5");
+  lodge_http_guard_answer (msg, status, headers, json);
+}
+
+gboolean
+lodge_http_guard_over_cap (SoupServerMessage *msg)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  Conn *conn = sock != NULL ? g_object_get_data (G_OBJECT (sock), CONN_KEY) : NULL;
+  if (conn == NULL || !conn->refused)
+    return FALSE;
+  const LodgeHttpLimits *l = &conn->guard->limits;
+  g_autofree char *message
+      = conn->refused == 1
+            ? g_strdup_printf ("too many connections from %s (at most %u): try again when some close",
+                               conn->client, l->per_client)
+            : g_strdup_printf ("the server has too many connections (at most %u): try again later",
+                               l->total);
+  lodge_http_guard_refuse (msg, 503, "unavailable", message);
+  return TRUE;
+}
+
+typedef struct {
+  guint64 cap;
+  guint64 seen;
+} BodyCount;
+
+static void
+got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer data)
+{
+  BodyCount *count = data;
+  count->seen += g_bytes_get_size (chunk);
+  if (count->seen <= count->cap)
+    return;
+  g_autofree char *message = g_strdup_printf ("the request body is over this request's limit of %"
+                                              G_GUINT64_FORMAT " bytes", count->cap);
+  lodge_http_guard_refuse (msg, 413, "invalid", message);
+}
+
+gboolean
+lodge_http_guard_limit_body (SoupServerMessage *msg, guint64 cap)
+{
+  SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
+  SoupEncoding encoding = soup_message_headers_get_encoding (h);
+  if (encoding == SOUP_ENCODING_NONE)
+    return TRUE;
+  if (encoding == SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      goffset length = soup_message_headers_get_content_length (h);
+      if (length >= 0 && (guint64) length <= cap)
+        return TRUE;
+      g_autofree char *message = g_strdup_printf ("a request body of %" G_GOFFSET_FORMAT
+                                                  " bytes is over this request's limit of %"
+                                                  G_GUINT64_FORMAT " bytes", length, cap);
+      lodge_http_guard_refuse (msg, 413, "invalid", message);
+      return FALSE;
+    }
+  BodyCount *count = g_new0 (BodyCount, 1);
+  count->cap = cap;
+  g_object_set_data_full (G_OBJECT (msg), BODY_KEY, count, g_free);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), count);
+  return TRUE;
+}
+
+void
+lodge_http_guard_extend_read (SoupServerMessage *msg, guint seconds)
+{
+  GSocket *sock = soup_server_message_get_socket (msg);
+  if (sock != NULL && g_object_get_data (G_OBJECT (msg), DEADLINE_KEY) != NULL)
+    set_deadline (msg, sock, seconds);
+}
