@@ -604,7 +604,7 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
       return NULL;
     }
   if (listen != NULL && !listening
-      && !soup_server_listen (api->server, listen, tls != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+      && !lodge_http_guard_listen (api->server, listen, tls != NULL, LODGE_HTTP_BACKLOG, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (listen));
       g_prefix_error (error, "cannot listen on %s: ", where);

@@ -446,3 +446,16 @@ lodge_http_guard_extend_read (SoupServerMessage *msg, guint seconds)
   if (sock != NULL && g_object_get_data (G_OBJECT (msg), DEADLINE_KEY) != NULL)
     set_deadline (msg, sock, seconds);
 }
+
+gboolean
+lodge_http_guard_listen (SoupServer *server, GSocketAddress *address, gboolean https,
+                         guint backlog, GError **error)
+{
+  g_autoptr (GSocket) sock = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                                           G_SOCKET_PROTOCOL_TCP, error);
+  if (sock == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (sock, (int) MIN (backlog, (guint) G_MAXINT));
+  return g_socket_bind (sock, address, TRUE, error) && g_socket_listen (sock, error)
+         && soup_server_listen_socket (server, sock, https ? SOUP_SERVER_LISTEN_HTTPS : 0, error);
+}

@@ -26,6 +26,10 @@ typedef struct {
 /* The limits of lodged's API. */
 #define LODGE_HTTP_LIMITS_DEFAULT { 60, 60, 64, 1024, 5 }
 
+/* The accept queue of lodged's listeners (the kernel caps it at
+ * net.core.somaxconn, 4096 on Linux 6.1). */
+#define LODGE_HTTP_BACKLOG 1024
+
 typedef struct _LodgeHttpGuard LodgeHttpGuard;
 
 /* Watches every connection of @server from now on. */
@@ -64,6 +68,12 @@ void lodge_http_guard_extend_read (SoupServerMessage *msg, guint seconds);
  * "server: do not leak idle connections closed by the client"): there,
  * every answer closes its connection. */
 gboolean lodge_http_guard_keeps_alive (void);
+
+/* soup_server_listen() with an accept queue of @backlog (GLib's default
+ * is 10: under a burst of connections the kernel drops the next ones'
+ * SYNs, and an honest client waits for its retransmission, 1, 3, 7 s). */
+gboolean lodge_http_guard_listen (SoupServer *server, GSocketAddress *address, gboolean https,
+                                  guint backlog, GError **error);
 
 /* How many connections the guard counts now (for tests and status). */
 guint lodge_http_guard_connections (LodgeHttpGuard *guard);

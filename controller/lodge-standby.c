@@ -137,7 +137,7 @@ lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
   soup_server_add_handler (s->server, NULL, handler, s, NULL);
   soup_server_add_early_handler (s->server, NULL, early_handler, s, NULL);
   s->guard = lodge_http_guard_new (s->server, limits);
-  if (!soup_server_listen (s->server, address, tls != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  if (!lodge_http_guard_listen (s->server, address, tls != NULL, LODGE_HTTP_BACKLOG, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
       g_prefix_error (error, "cannot listen on %s: ", where);

@@ -54,6 +54,33 @@ check "the Ceph monitor runs on ceph, at 10.78.0.2" \
 check "ceph, ctl1 and the operations position are three network namespaces" \
   '[ "$(readlink /proc/"$mon"/ns/net /proc/"$lodged"/ns/net /proc/self/ns/net | sort -u | wc -l)" = 3 ]'
 
+# No host takes a plaintext control connection: each one's TCP listeners
+# are TLS (lodged 8443, libvirtd 16514) or Ceph's (cephx), and libvirt's
+# plain port (qemu+tcp, 16509), plain HTTP, and a plain request to every
+# port a host listens on get no answer.
+only() { # WORDS REGEX: every word matches
+  local w
+  for w in $1; do [[ $w =~ $2 ]] || return 1; done
+}
+plain_refused() { # HOST REGEX CMD...: CMD runs in HOST's network namespace
+  local host=$1 allowed=$2 a=${addr[$1]} l ports p codes=""
+  shift 2
+  l=$("$@" ss -Hltn | awk '{ print $4 }' | sort -u | tr '\n' ' ')
+  check "$host listens for TCP on TLS or Ceph ports only (${l:-nothing})" 'only "$l" "$allowed"'
+  check "$host: qemu+tcp:// is refused" '! timeout 20 virsh -c "qemu+tcp://$a/system" uri >/dev/null 2>&1'
+  ports="$(for p in $l; do echo "${p##*:}"; done | sort -u | tr '\n' ' ')16509 8080 80"
+  for p in $ports; do
+    codes+="$p:$(curl -s -o /dev/null -w "%{http_code}" --max-time 5 "http://$a:$p/v1/nodes") "
+  done
+  check "$host: plain HTTP gets no HTTP answer on any port ($codes)" '! grep -qv ":000$" < <(tr " " "\n" <<<"${codes% }")'
+}
+plain_refused ceph '^10\.78\.0\.2:(3300|6789|6[89][0-9][0-9]|7[0-2][0-9][0-9]|7300)$' nsenter --target "$mon" --net
+plain_refused ctl1 '^10\.78\.0\.3:8443$' nsenter --target "$lodged" --net
+plain_refused admin '^$' on_host admin
+for n in $LODGE_NODES; do
+  plain_refused "$n" "^${addr[$n]//./\\.}:16514\$" nsenter --target "$(cat "$LODGE_CLUSTER_DIR/nodes/$n/run/agent.pid")" --net
+done
+
 # The admin host: the lodge CLI only, through the controllers of its own
 # client.conf with its own token; no Ceph key, no QEMU, no Ceph or
 # libguestfs library.
@@ -98,6 +125,12 @@ done
 # one controller.
 if expect 0 "up --controllers 2 starts lodged on ctl2" 'lodged: started on ctl2' -- "$cluster" up --controllers 2; then
   check "ctl2 is a standby" '"$cluster" status 2>/dev/null | grep -q "on ctl2 (standby)"'
+  plain_refused ctl2 '^10\.78\.0\.4:8443$' on_host ctl2
+  # The standby answers where the leader is without reading a body.
+  truncate -s 2G "$tmp/big"
+  out=$(curl -s -o /dev/null -w "%{http_code} %{time_total}" --max-time 30 --cacert "$LODGE_CA" -H "Expect:" -T "$tmp/big" https://10.78.0.4:8443/v1/environments/x || true)
+  check "ctl2, a standby, answers a 2 GB body 503 at once, unread ($out s)" '[ "${out% *}" = 503 ] && awk -v t="${out#* }" "BEGIN { exit !(t < 5) }"'
+  rm -f "$tmp/big"
   check "the admin host's client.conf names both controllers" \
     'on_host admin grep -qx "controllers=https://10.78.0.3:8443,https://10.78.0.4:8443" /etc/lodge/client.conf'
   kill -KILL "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
