@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "lodge-access.h"
 #include "lodge-api-app.h"
 #include "lodge-api-repair.h"
 #include "lodge-api-template.h"
@@ -18,9 +19,10 @@
 #include "lodge-http-guard.h"
 #include "lodge-http.h"
 #include "lodge-node-rpc.h"
+#include "lodge-users.h"
 #include "lodge-xml.h"
 
-#define UNAUTHORIZED "this request needs 'Authorization: Bearer TOKEN' (the API token)"
+#define UNAUTHORIZED "this request needs 'Authorization: Bearer TOKEN': a user's token (lodge user add), or the cluster's"
 /* A body of exec: up to 8 MiB of input, in base64, and the rest of the JSON. */
 #define LODGE_API_MAX_EXEC_BODY ((guint64) 12 << 20)
 /* The headers and body of an upload arrive within this; no more than the
@@ -34,7 +36,10 @@ struct _LodgeApi {
   LodgeCtl *ctl;
   const LodgeLifecycleOptions *lifecycle;
   char *socket_path;
-  char *token;
+  char *token; /* the cluster's: its holder is an admin */
+  LodgeUsers *users;
+  guint users_timer;
+  gboolean users_refreshing;
   GMutex lock; /* guards the figures below */
   guint64 requests;
   guint64 errors;
@@ -228,6 +233,40 @@ route_console (LodgeApi *api, LodgeHttpRequest *r, const char *name)
   lodge_http_respond (r, 200, "text/plain; charset=utf-8", g_bytes_ref (text));
 }
 
+/* A definition without its secrets (the root password hash, the
+ * authorized keys): what a user who is not an admin sees. */
+static GBytes *
+redacted_definition (GBytes *xml, GError **error)
+{
+  gsize len = 0;
+  const char *text = g_bytes_get_data (xml, &len);
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_parse (text, len, "the stored definition", error);
+  if (def == NULL)
+    return NULL;
+  gboolean hidden = def->root_password_hash != NULL
+                    || (def->authorized_keys != NULL && def->authorized_keys->len > 0);
+  g_clear_pointer (&def->root_password_hash, g_free);
+  if (def->authorized_keys != NULL)
+    g_ptr_array_set_size (def->authorized_keys, 0);
+  g_autofree char *out = lodge_env_def_format (def);
+  if (out == NULL)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_IO, "cannot format the definition");
+      return NULL;
+    }
+  if (hidden)
+    {
+      /* After the XML declaration, if any: the comment says what is missing. */
+      const char *body = g_str_has_prefix (out, "<?xml") ? strchr (out, '\n') : NULL;
+      g_autofree char *with = body != NULL
+        ? g_strdup_printf ("%.*s\n<!-- root credential (password hash, authorized keys) hidden: only an admin sees it -->%s",
+                           (int) (body - out), out, body)
+        : g_strdup_printf ("<!-- root credential (password hash, authorized keys) hidden: only an admin sees it -->\n%s", out);
+      return g_bytes_new_take (g_steal_pointer (&with), strlen (with));
+    }
+  return g_bytes_new_take (g_steal_pointer (&out), strlen (out));
+}
+
 static void
 route_environments (LodgeApi *api, LodgeHttpRequest *r)
 {
@@ -269,6 +308,14 @@ route_environments (LodgeApi *api, LodgeHttpRequest *r)
       GBytes *xml = lodge_ctl_get_definition (ctl, name, &error);
       if (xml == NULL)
         return lodge_http_respond_error (r, error);
+      const LodgeIdentity *id = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_IDENTITY);
+      if (id != NULL && id->role != LODGE_ROLE_ADMIN)
+        {
+          g_autoptr (GBytes) full = xml;
+          xml = redacted_definition (full, &error);
+          if (xml == NULL)
+            return lodge_http_respond_error (r, error);
+        }
       return lodge_http_respond (r, 200, "application/xml", xml);
     }
   if (n == 3 && strcmp (r->method, "DELETE") == 0)
@@ -432,6 +479,99 @@ route_metrics (LodgeApi *api, LodgeHttpRequest *r)
 }
 
 static void
+add_user_json (JsonBuilder *b, const char *name, const char *role)
+{
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, name);
+  json_builder_set_member_name (b, "role");
+  json_builder_add_string_value (b, role);
+}
+
+/* GET /v1/users, POST /v1/users {"name", "role"}, DELETE /v1/users/NAME:
+ * admins only (lodge-access.c). */
+static void
+route_users (LodgeApi *api, LodgeHttpRequest *r)
+{
+  g_autoptr (GError) error = NULL;
+  guint n = g_strv_length (r->parts);
+  if (n == 2 && strcmp (r->method, "GET") == 0)
+    {
+      g_autoptr (GPtrArray) list = lodge_users_list (api->users, &error);
+      if (list == NULL)
+        return lodge_http_respond_error (r, error);
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_array (b);
+      for (guint i = 0; i < list->len; i++)
+        {
+          LodgeUser *u = list->pdata[i];
+          json_builder_begin_object (b);
+          add_user_json (b, u->name, lodge_role_to_string (u->role));
+          json_builder_set_member_name (b, "created_by");
+          json_builder_add_string_value (b, u->created_by);
+          json_builder_set_member_name (b, "created_us");
+          json_builder_add_int_value (b, u->created_us);
+          json_builder_end_object (b);
+        }
+      json_builder_end_array (b);
+      return lodge_http_respond_built (r, 200, b);
+    }
+  if (n == 2 && strcmp (r->method, "POST") == 0)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *args = NULL;
+      if (!lodge_http_body_object (r, parser, &args))
+        return;
+      const char *name = args != NULL ? json_object_get_string_member_with_default (args, "name", NULL) : NULL;
+      const char *role = args != NULL ? json_object_get_string_member_with_default (args, "role", NULL) : NULL;
+      int role_id = role != NULL ? lodge_role_from_string (role) : -1;
+      if (name == NULL || role == NULL)
+        return lodge_http_respond_error_code (r, 400, "invalid",
+                                              "a new user needs {\"name\": NAME, \"role\": ROLE}");
+      if (role_id < 0)
+        {
+          g_autofree char *shown = g_strescape (role, NULL);
+          g_autofree char *message = g_strdup_printf ("unknown role '%s' (admin, operator, support or viewer)",
+                                                      shown);
+          return lodge_http_respond_error_code (r, 400, "invalid", message);
+        }
+      g_autofree char *who = lodge_http_requester (r);
+      g_autofree char *token = NULL;
+      if (!lodge_users_add (api->users, name, (LodgeRole) role_id, who, &token, &error))
+        return lodge_http_respond_error (r, error);
+      g_message ("user %s added (%s) by %s", name, role, who);
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      add_user_json (b, name, role);
+      json_builder_set_member_name (b, "token");
+      json_builder_add_string_value (b, token);
+      json_builder_end_object (b);
+      return lodge_http_respond_built (r, 201, b);
+    }
+  if (n == 3 && strcmp (r->method, "DELETE") == 0)
+    {
+      g_autofree char *who = lodge_http_requester (r);
+      if (!lodge_access_check_user_name (r->parts[2], &error)
+          || !lodge_users_remove (api->users, r->parts[2], &error))
+        return lodge_http_respond_error (r, error);
+      g_message ("user %s removed by %s", r->parts[2], who);
+      return lodge_http_respond_json (r, 200, g_strdup ("{}"));
+    }
+  lodge_http_respond_error_code (r, 404, "not-found", "no such method or path in the API");
+}
+
+/* GET /v1/whoami: the identity the request was authenticated as. */
+static void
+route_whoami (LodgeHttpRequest *r)
+{
+  const LodgeIdentity *id = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_IDENTITY);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_user_json (b, id->name, lodge_role_to_string (id->role));
+  json_builder_end_object (b);
+  lodge_http_respond_built (r, 200, b);
+}
+
+static void
 worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
   Call *call = data;
@@ -444,6 +584,10 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
     route_environments (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
     route_nodes (call->api, r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "users") == 0)
+    route_users (call->api, r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "whoami") == 0 && r->parts[2] == NULL)
+    route_whoami (r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "templates") == 0)
     lodge_api_template_route (r, lodge_ctl_get_store (call->api->ctl), call->api->lifecycle->client_id);
   else
@@ -475,25 +619,31 @@ worker_done (GObject *source, GAsyncResult *result, gpointer data)
 
 /* ---- the main loop's side ---- */
 
-static gboolean
-authorized (LodgeApi *api, SoupServerMessage *msg)
+/* Who asks, authenticated: root on the UNIX socket (its mode lets only
+ * root connect), the cluster's token (an admin), or a user's token; NULL
+ * for nobody. */
+static LodgeIdentity *
+authenticate (LodgeApi *api, SoupServerMessage *msg)
 {
   GSocketAddress *remote = soup_server_message_get_remote_address (msg);
   if (remote == NULL || G_IS_UNIX_SOCKET_ADDRESS (remote))
-    return TRUE; /* the socket's mode decides who may connect */
-  if (api->token == NULL)
-    return FALSE;
+    return lodge_identity_new ("root", LODGE_ROLE_ADMIN);
   const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                    "Authorization");
   if (auth == NULL || !g_str_has_prefix (auth, "Bearer "))
-    return FALSE;
-  /* Compare in constant time. */
+    return NULL;
   const char *given = auth + 7;
-  gsize a = strlen (given), b = strlen (api->token);
-  guint diff = a != b;
-  for (gsize i = 0; i < MIN (a, b); i++)
-    diff |= (guchar) given[i] ^ (guchar) api->token[i];
-  return diff == 0;
+  if (api->token != NULL)
+    {
+      /* Compare in constant time. */
+      gsize a = strlen (given), b = strlen (api->token);
+      guint diff = a != b;
+      for (gsize i = 0; i < MIN (a, b); i++)
+        diff |= (guchar) given[i] ^ (guchar) api->token[i];
+      if (diff == 0)
+        return lodge_identity_new ("cluster", LODGE_ROLE_ADMIN);
+    }
+  return lodge_users_authenticate (api->users, given);
 }
 
 /* What the body of a request may weigh: a template upload's goes to a
@@ -520,9 +670,20 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   LodgeApi *api = user_data;
   if (lodge_http_guard_over_cap (msg))
     return;
-  if (!authorized (api, msg))
+  LodgeIdentity *identity = authenticate (api, msg);
+  if (identity == NULL)
     return lodge_http_guard_refuse (msg, 401, "unauthorized", UNAUTHORIZED);
+  g_object_set_data_full (G_OBJECT (msg), LODGE_HTTP_IDENTITY, identity,
+                          (GDestroyNotify) lodge_identity_free);
   const char *method = soup_server_message_get_method (msg);
+  LodgeVerb verb = lodge_access_verb (method, path);
+  if (!lodge_role_may (identity->role, verb))
+    {
+      g_autofree char *message = g_strdup_printf ("%s %s needs the role %s; %s is %s", method, path,
+                                                  lodge_access_roles_for (verb), identity->name,
+                                                  lodge_role_to_string (identity->role));
+      return lodge_http_guard_refuse (msg, 403, "forbidden", message);
+    }
   guint64 cap = body_cap (method, path);
   if (!lodge_http_guard_limit_body (msg, cap))
     return;
@@ -539,7 +700,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
 {
   LodgeApi *api = user_data;
   LodgeHttpRequest *r = lodge_http_request_new (msg, path, query);
-  if (!authorized (api, msg))
+  if (g_object_get_data (G_OBJECT (msg), LODGE_HTTP_IDENTITY) == NULL)
     {
       lodge_http_respond_error_code (r, 401, "unauthorized", UNAUTHORIZED);
       return answered (api, r);
@@ -552,6 +713,30 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
   g_autoptr (GTask) task = g_task_new (NULL, NULL, worker_done, call);
   g_task_set_task_data (task, call, NULL);
   g_task_run_in_thread (task, worker);
+}
+
+static void
+users_refresh_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  LodgeApi *api = data;
+  g_autoptr (GError) error = NULL;
+  if (!lodge_users_refresh (api->users, &error))
+    g_warning ("reading the API's users again failed: %s", error->message);
+  g_atomic_int_set (&api->users_refreshing, FALSE);
+}
+
+/* The users, read again in a worker thread (others may have changed them:
+ * a standby that led a moment ago, an operator's script on the store). */
+static gboolean
+users_tick (gpointer data)
+{
+  LodgeApi *api = data;
+  if (!g_atomic_int_compare_and_exchange (&api->users_refreshing, FALSE, TRUE))
+    return G_SOURCE_CONTINUE;
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, api, NULL);
+  g_task_run_in_thread (task, users_refresh_thread);
+  return G_SOURCE_CONTINUE;
 }
 
 LodgeApi *
@@ -574,6 +759,12 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
   api->lifecycle = lodge_services_get_lifecycle (services);
   api->socket_path = g_strdup (socket_path);
   api->token = g_strdup (token);
+  api->users = lodge_users_new (lodge_ctl_get_store (api->ctl));
+  g_autoptr (GError) users_error = NULL;
+  if (!lodge_users_refresh (api->users, &users_error))
+    g_warning ("reading the API's users failed (tried again every %d s): %s", LODGE_USERS_REFRESH_S,
+               users_error->message);
+  api->users_timer = g_timeout_add_seconds (LODGE_USERS_REFRESH_S, users_tick, api);
   api->server = taken != NULL ? g_steal_pointer (&taken)
                               : soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
   gboolean listening = server != NULL;
@@ -628,6 +819,12 @@ lodge_api_free (LodgeApi *api)
     g_unlink (api->socket_path);
   g_free (api->socket_path);
   g_free (api->token);
+  if (api->users_timer != 0)
+    g_source_remove (api->users_timer);
+  /* A refresh under way holds the users: wait for it. */
+  while (g_atomic_int_get (&api->users_refreshing))
+    g_usleep (10 * 1000);
+  lodge_users_free (api->users);
   g_mutex_clear (&api->lock);
   g_free (api);
 }

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "lodge-access.h"
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
 #include "lodge-libvirt.h"
@@ -245,30 +246,14 @@ lodge_http_respond_error (LodgeHttpRequest *r, const GError *error)
 /* ---- what the routes ask of a request ---- */
 
 /* Who asks, for the claim a start would be refused with and the log: the
- * name the client gives (X-Lodge-User), and on the UNIX socket the uid
- * the kernel vouches for. */
+ * identity the early handler authenticated (lodge-api.c). */
 char *
 lodge_http_requester (LodgeHttpRequest *r)
 {
-  const char *given = soup_message_headers_get_one (
-    soup_server_message_get_request_headers (r->msg), "X-Lodge-User");
-  g_autofree char *name = NULL;
-  if (given != NULL && strlen (given) <= 64)
-    {
-      name = g_strdup (given);
-      for (char *p = name; *p != '\0'; p++)
-        if (!g_ascii_isalnum (*p) && strchr ("._-@", *p) == NULL)
-          *p = '_';
-    }
-  GSocket *sock = soup_server_message_get_socket (r->msg);
-  g_autoptr (GCredentials) cred = sock != NULL ? g_socket_get_credentials (sock, NULL) : NULL;
-  if (cred != NULL)
-    {
-      uid_t uid = g_credentials_get_unix_user (cred, NULL);
-      return name != NULL ? g_strdup_printf ("%s (uid %u)", name, (guint) uid)
-                          : g_strdup_printf ("uid %u", (guint) uid);
-    }
-  return name != NULL ? g_strdup_printf ("%s (API token)", name) : g_strdup ("an API token holder");
+  const LodgeIdentity *id = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_IDENTITY);
+  if (id == NULL)
+    return g_strdup ("nobody");
+  return g_strdup_printf ("%s (%s)", id->name, lodge_role_to_string (id->role));
 }
 
 gboolean

@@ -65,7 +65,12 @@ void lodge_http_respond_built (LodgeHttpRequest *r, guint status, JsonBuilder *b
 /* @json (a record's JSON) as a node for a builder. */
 JsonNode *lodge_http_json_node (GBytes *json);
 
-/* Who asks: X-Lodge-User, and the peer's uid on the UNIX socket. */
+/* The key of a request's LodgeIdentity (lodge-access.h) on its message:
+ * who it was authenticated as, before its body was read. */
+#define LODGE_HTTP_IDENTITY "lodge-identity"
+
+/* Who asks, as audit lines and repair claims name it: the authenticated
+ * identity and its role ("alice (operator)"), never what the client says. */
 char *lodge_http_requester (LodgeHttpRequest *r);
 /* The request's body as a JSON object (NULL without a body); FALSE after
  * answering 400. */

@@ -18,6 +18,7 @@
 #include "lodge-services.h"
 #include "lodge-standby.h"
 #include "lodge-storage-error.h"
+#include "lodge-tier.h"
 
 #define LEADER_LEASE "leader"
 
@@ -191,6 +192,28 @@ listen_address (LodgeController *c, GError **error)
   return TRUE;
 }
 
+/* --init-storage: the pools, with their sizes and applications (the
+ * state store's were made as it opened). */
+static gboolean
+prepare_storage (LodgeRados *rados)
+{
+  g_autoptr (GError) error = NULL;
+  if (!lodge_tier_ensure_templates (rados, &error))
+    {
+      g_printerr ("lodged: %s\n", error->message);
+      return FALSE;
+    }
+  for (guint n = LODGE_TIER_MIN; n <= LODGE_TIER_MAX; n++)
+    if (!lodge_tier_ensure (rados, n, &error))
+      {
+        g_printerr ("lodged: %s\n", error->message);
+        return FALSE;
+      }
+  g_print ("lodged: storage ready: pools %s, %s, lodge-r%u to lodge-r%u\n", LODGE_STATE_POOL,
+           LODGE_TEMPLATE_POOL, LODGE_TIER_MIN, LODGE_TIER_MAX);
+  return TRUE;
+}
+
 /* Enough descriptors for @want connections (the soft limit up to the
  * hard one); lodged works with fewer, and refuses connections past them. */
 static void
@@ -298,6 +321,7 @@ main (int argc, char **argv)
   c.limits = defaults;
   int max_conn = (int) defaults.total, max_client = (int) defaults.per_client;
   int idle_s = (int) defaults.idle_s;
+  gboolean init_storage = FALSE;
   GOptionEntry entries[] = {
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
       "The API's UNIX socket (default $LODGE_CLUSTER_DIR/run/lodged.sock)", "PATH" },
@@ -339,6 +363,10 @@ main (int argc, char **argv)
     { "max-downtime", 0, 0, G_OPTION_ARG_INT, &c.lifecycle.migrate_downtime_ms,
       "Milliseconds a live migration may pause a guest, unless the request says (default 300)",
       "MS" },
+    { "init-storage", 0, 0, G_OPTION_ARG_NONE, &init_storage,
+      "Create Lodge's pools (the state store, the templates, a disk pool per fault-tolerance "
+      "level) where they are missing, and exit. Needs a Ceph identity that may create pools "
+      "(client.admin at setup); lodged's own may not", NULL },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conn,
       "Connections the API holds in all; one past it is answered 503 (default 1024)", "N" },
     { "max-client-connections", 0, 0, G_OPTION_ARG_INT, &max_client,
@@ -415,6 +443,8 @@ main (int argc, char **argv)
       g_printerr ("lodged: %s\n", error->message);
       return 1;
     }
+  if (init_storage)
+    return prepare_storage (c.rados) ? 0 : 1;
   c.ctl = lodge_ctl_new (c.store, c.node_grace_s);
   c.lifecycle.client_id = g_strdup (c.config->client_id);
   c.loop = g_main_loop_new (NULL, FALSE);

@@ -406,6 +406,29 @@ lodge_rados_pool_size (LodgeRados *rados, const char *pool, guint *ret_size, gui
   return TRUE;
 }
 
+/* Whether @pool is tagged for @application ("osd pool application get":
+ * a read, which a client without the right to change pools may do). */
+static gboolean
+pool_has_application (LodgeRados *rados, const char *pool, const char *application,
+                      gboolean *ret_has, GError **error)
+{
+  g_autofree char *json = g_strdup_printf (
+    "{\"prefix\": \"osd pool application get\", \"pool\": \"%s\", \"format\": \"json\"}", pool);
+  g_autofree char *out = lodge_rados_mon_command (rados, json, error);
+  if (out == NULL)
+    return FALSE;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, out, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "unexpected answer to 'osd pool application get %s': %s", pool, out);
+      return FALSE;
+    }
+  *ret_has = json_object_has_member (json_node_get_object (json_parser_get_root (parser)), application);
+  return TRUE;
+}
+
 gboolean
 lodge_rados_ensure_pool (LodgeRados *rados, const char *pool, guint size, guint min_size,
                          const char *application, GError **error)
@@ -444,7 +467,10 @@ lodge_rados_ensure_pool (LodgeRados *rados, const char *pool, guint size, guint 
   if (cur_min != min_size && !pool_set (rados, pool, "min_size", min_size, error))
     return FALSE;
 
-  if (application != NULL)
+  gboolean has_app = FALSE;
+  if (application != NULL && !pool_has_application (rados, pool, application, &has_app, error))
+    return FALSE;
+  if (application != NULL && !has_app)
     {
       g_autofree char *json = g_strdup_printf (
         "{\"prefix\": \"osd pool application enable\", \"pool\": \"%s\", \"app\": \"%s\", "

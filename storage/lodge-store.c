@@ -8,7 +8,8 @@
 #include "lodge-strings.h"
 
 LODGE_ENUM_IMPL (lodge_store_kind, LODGE_STORE_LAST,
-                 "env", "runtime", "node", "operation", "template", "lease", "node-decision");
+                 "env", "runtime", "node", "operation", "template", "lease", "node-decision",
+                 "user");
 
 /* Each namespace holds one object that nothing stores in: writers notify
  * on it, watchers watch it. Names starting with '_' are refused for
@@ -79,6 +80,10 @@ lodge_store_open (LodgeRados *rados, const char *pool, GError **error)
       rados_write_op_create (op, LIBRADOS_CREATE_IDEMPOTENT, NULL);
       int r = rados_write_op_operate (op, ioctx->io, CHANGES_OBJECT, NULL, 0);
       rados_release_write_op (op);
+      /* A client whose caps cover only part of the store (a node's: its
+       * own records) may not make them: whoever set the store up did. */
+      if (r == -EPERM || r == -EACCES)
+        continue;
       if (r < 0)
         return lodge_storage_set_error (error, r, "cannot create %s/%s/%s", store->pool,
                                         kind_namespace (kind), CHANGES_OBJECT),

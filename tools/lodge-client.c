@@ -262,9 +262,6 @@ new_message (LodgeClient *c, const char *method, const char *path, const char *c
   if (stream)
     {
       soup_message_headers_replace (h, "Accept", "application/x-ndjson, application/json");
-      /* Who asks, for what the control center records (repairs name it). */
-      const char *user = g_getenv ("SUDO_USER") != NULL ? g_getenv ("SUDO_USER") : g_get_user_name ();
-      soup_message_headers_replace (h, "X-Lodge-User", user);
     }
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, content_type, body);
@@ -400,6 +397,7 @@ code_of (const char *code)
     LodgeClientErrorCode code;
   } map[] = {
     { "invalid", LODGE_CLIENT_ERROR_INVALID },     { "unauthorized", LODGE_CLIENT_ERROR_UNAUTHORIZED },
+    { "forbidden", LODGE_CLIENT_ERROR_UNAUTHORIZED },
     { "not-found", LODGE_CLIENT_ERROR_NOT_FOUND }, { "conflict", LODGE_CLIENT_ERROR_CONFLICT },
     { "capacity", LODGE_CLIENT_ERROR_CAPACITY },   { "unavailable", LODGE_CLIENT_ERROR_UNREACHABLE },
   };

@@ -17,6 +17,7 @@
 #include "lodge-app.h"
 #include "lodge-repair-cmd.h"
 #include "lodge-template-cmd.h"
+#include "lodge-user-cmd.h"
 #include "lodge-ve-cmd.h"
 #include "lodge-xml.h"
 
@@ -192,6 +193,8 @@ static const LodgeCommand commands[] = {
   { "exec", "NAME [--] COMMAND...", "Run a command in a running VE (guest agent)", lodge_exec_cmd },
   { "passwd", "NAME", "Change a VE's root password (live, and in its definition)",
     lodge_passwd_cmd },
+  { "user", "COMMAND ...", "The API's users and their roles: add, list, remove, whoami",
+    lodge_user_cmd },
 };
 
 int

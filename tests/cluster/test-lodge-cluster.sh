@@ -92,7 +92,7 @@ timed "up (bluestore, create)" "$TOOL" up --nodes 0
 check "up creates a bluestore cluster" test "$RC" = 0
 check "up prints the path of the env file" test "$OUT" = "$LODGE_CLUSTER_DIR/env"
 check "env file sets CEPH_CONF, LODGE_CEPH_USER, LODGE_NETNS" bash -c '
-	. "$1/env" && [[ $CEPH_CONF == "$1/ceph.conf" && $LODGE_CEPH_USER == lodge &&
+	. "$1/env" && [[ $CEPH_CONF == "$1/ceph.conf" && $LODGE_CEPH_USER == admin &&
 		$LODGE_NETNS == "$2" && -s $LODGE_CEPH_KEYRING ]]' _ "$LODGE_CLUSTER_DIR" "$LODGE_NETNS"
 check "client keyrings are written" test -s "$LODGE_CLUSTER_DIR/ceph.client.lodge.keyring" \
 	-a -s "$LODGE_CLUSTER_DIR/ceph.client.admin.keyring"
@@ -104,11 +104,15 @@ check "status shows the hosts ceph, ctl1 and admin, each at its address" test "$
 check "the monitor listens inside the namespace only" bash -c \
 	'! timeout 20 ceph --conf "$1" --connect-timeout 3 -s >/dev/null 2>&1' _ "$CONF"
 fsid=$(in_cluster ceph fsid || true)
-check "client.lodge creates a pool" in_cluster ceph --id lodge osd pool create lodge-test 8
-check "client.lodge writes an object" \
-	in_cluster rados --id lodge -p lodge-test put obj1 "$WORK/payload"
-check "client.lodge creates an RBD image" \
-	in_cluster rbd --id lodge create --size 16M lodge-test/img1
+# Setup's identity, client.admin, makes pools; the controllers' may not
+# (test-cephx has the rest of their caps).
+check "client.lodge, the controllers' identity, may not create a pool" bash -c \
+	'! "$1" exec ceph --id lodge osd pool create lodge-test 8 2>/dev/null' _ "$TOOL"
+check "client.admin creates a pool" in_cluster ceph --id admin osd pool create lodge-test 8
+check "client.admin writes an object" \
+	in_cluster rados --id admin -p lodge-test put obj1 "$WORK/payload"
+check "client.admin creates an RBD image" \
+	in_cluster rbd --id admin create --size 16M lodge-test/img1
 
 timed "down (bluestore)" "$TOOL" down
 check "down succeeds" test "$RC" = 0
@@ -121,10 +125,10 @@ timed "up (bluestore, restart)" "$TOOL" up
 check "up brings the stopped cluster back" test "$RC" = 0
 check "same fsid after restart" test "$(in_cluster ceph fsid)" = "$fsid"
 check "the object survives down and up" bash -c \
-	'"$1" exec rados --id lodge -p lodge-test get obj1 "$2/obj1.back" && cmp "$2/payload" "$2/obj1.back"' \
+	'"$1" exec rados --id admin -p lodge-test get obj1 "$2/obj1.back" && cmp "$2/payload" "$2/obj1.back"' \
 	_ "$TOOL" "$WORK"
 check "the image survives down and up" bash -c \
-	'"$1" exec rbd --id lodge ls lodge-test | grep -qx img1' _ "$TOOL"
+	'"$1" exec rbd --id admin ls lodge-test | grep -qx img1' _ "$TOOL"
 
 timed "up (already up)" "$TOOL" up
 check "up on a running cluster succeeds" test "$RC" = 0
@@ -154,10 +158,10 @@ check "status exits 0 when up (memstore)" test "$(status_rc)" = 0
 check "status names the memstore backend" grep -q '^store *memstore' "$WORK/status"
 fsid=$(in_cluster ceph fsid || true)
 key=$(cat "$LODGE_CLUSTER_DIR/ceph.client.lodge.keyring")
-check "client.lodge writes and reads on memstore" bash -c '
-	"$1" exec ceph --id lodge osd pool create lodge-test 8 &&
-	"$1" exec rados --id lodge -p lodge-test put obj1 "$2/payload" &&
-	"$1" exec rados --id lodge -p lodge-test get obj1 "$2/obj1.mem" &&
+check "client.admin writes and reads on memstore" bash -c '
+	"$1" exec ceph --id admin osd pool create lodge-test 8 &&
+	"$1" exec rados --id admin -p lodge-test put obj1 "$2/payload" &&
+	"$1" exec rados --id admin -p lodge-test get obj1 "$2/obj1.mem" &&
 	cmp "$2/payload" "$2/obj1.mem"' _ "$TOOL" "$WORK"
 timed "up --bluestore on a memstore cluster" "$TOOL" up --bluestore
 check "the backend of an existing cluster cannot change" test "$RC" = 1
@@ -169,7 +173,7 @@ timed "up (memstore, made anew)" "$TOOL" up
 check "up after down makes a memstore cluster anew" test "$RC" = 0
 check "it keeps the fsid" test "$(in_cluster ceph fsid)" = "$fsid"
 check "it keeps the client key" test "$(cat "$LODGE_CLUSTER_DIR/ceph.client.lodge.keyring")" = "$key"
-check "its pools are gone" bash -c '! "$1" exec rados --id lodge lspools | grep -qx lodge-test' _ "$TOOL"
+check "its pools are gone" bash -c '! "$1" exec rados --id admin lspools | grep -qx lodge-test' _ "$TOOL"
 "$TOOL" down --purge 2>/dev/null
 
 echo "# failures leave nothing behind"

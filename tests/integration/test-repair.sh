@@ -86,7 +86,7 @@ revert_pid=$!
 held() { "$lodge" status "$ve" -o json | grep -q "\"repair\":\"$1 by"; }
 if wait_for 30 held revert; then
   expect 4 "start during the repair: refused, naming it and who holds it" \
-    'held by a repair \(revert by [^ ]+ \(uid [0-9]+\) since' -- "$lodge" start "$ve"
+    'held by a repair \(revert by cluster \(admin\) since' -- "$lodge" start "$ve"
 else
   not_ok "the repair claim shows in the status"
 fi
