@@ -262,9 +262,11 @@ redacted_definition (GBytes *xml, GError **error)
         ? g_strdup_printf ("%.*s\n<!-- root credential (password hash, authorized keys) hidden: only an admin sees it -->%s",
                            (int) (body - out), out, body)
         : g_strdup_printf ("<!-- root credential (password hash, authorized keys) hidden: only an admin sees it -->\n%s", out);
-      return g_bytes_new_take (g_steal_pointer (&with), strlen (with));
+      gsize with_len = strlen (with);
+      return g_bytes_new_take (g_steal_pointer (&with), with_len);
     }
-  return g_bytes_new_take (g_steal_pointer (&out), strlen (out));
+  gsize out_len = strlen (out);
+  return g_bytes_new_take (g_steal_pointer (&out), out_len);
 }
 
 static void
