@@ -744,9 +744,10 @@ users_tick (gpointer data)
 LodgeApi *
 lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
                GTlsCertificate *tls, const char *token, const LodgeHttpLimits *limits,
-               SoupServer *server, GError **error)
+               SoupServer *server, LodgeHttpGuard *guard, GError **error)
 {
   g_autoptr (SoupServer) taken = server;
+  g_autoptr (LodgeHttpGuard) taken_guard = guard;
   g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
   if (listen != NULL && (token == NULL || strlen (token) < 16))
     {
@@ -771,7 +772,8 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
                               : soup_server_new ("server-header", "lodged", "tls-certificate", tls, NULL);
   gboolean listening = server != NULL;
   static const LodgeHttpLimits defaults = LODGE_HTTP_LIMITS_DEFAULT;
-  api->guard = lodge_http_guard_new (api->server, limits != NULL ? limits : &defaults);
+  api->guard = taken_guard != NULL ? g_steal_pointer (&taken_guard)
+                                   : lodge_http_guard_new (api->server, limits != NULL ? limits : &defaults);
   soup_server_add_handler (api->server, NULL, handler, api, NULL);
   /* For every path: libsoup keeps one handler a path, and one registered
    * for /v1/templates with only an early callback would answer its
@@ -797,7 +799,7 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
       return NULL;
     }
   if (listen != NULL && !listening
-      && !lodge_http_guard_listen (api->server, listen, tls != NULL, LODGE_HTTP_BACKLOG, error))
+      && !lodge_http_guard_listen (api->guard, listen, tls, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (listen));
       g_prefix_error (error, "cannot listen on %s: ", where);

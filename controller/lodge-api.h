@@ -35,13 +35,13 @@ typedef struct _LodgeApi LodgeApi;
  * directory), and on the TCP address @listen if not NULL, where every
  * request must carry "Authorization: Bearer @token"; with @tls, that
  * listener is HTTPS with that certificate. With @server (a standby's,
- * lodge_standby_release_server(): taken), that server is the API's, and
- * already listens on @listen. Every connection is held to @limits
+ * lodge_standby_release_server(): taken, with its @guard), that server is
+ * the API's, and already listens on @listen. Every connection is held to @limits
  * (NULL: LODGE_HTTP_LIMITS_DEFAULT); a request's body to its route's cap,
  * refused before it is read, as is a request that is not authorized. */
 LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
                          GTlsCertificate *tls, const char *token, const LodgeHttpLimits *limits,
-                         SoupServer *server, GError **error);
+                         SoupServer *server, LodgeHttpGuard *guard, GError **error);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

@@ -69,11 +69,14 @@ void lodge_http_guard_extend_read (SoupServerMessage *msg, guint seconds);
  * every answer closes its connection. */
 gboolean lodge_http_guard_keeps_alive (void);
 
-/* soup_server_listen() with an accept queue of @backlog (GLib's default
- * is 10: under a burst of connections the kernel drops the next ones'
- * SYNs, and an honest client waits for its retransmission, 1, 3, 7 s). */
-gboolean lodge_http_guard_listen (SoupServer *server, GSocketAddress *address, gboolean https,
-                                  guint backlog, GError **error);
+/* Serves the guard's server on the TCP @address (HTTPS with @tls), with an
+ * accept queue of LODGE_HTTP_BACKLOG (GLib's default of 10 drops SYNs
+ * under a burst), through Lodge's own accept path: a TLS handshake starts
+ * only once the client has sent its hello, a few at a time per client
+ * address (glib-networking runs each one in GLib's shared thread pool,
+ * blocking: idle connections would starve it). */
+gboolean lodge_http_guard_listen (LodgeHttpGuard *guard, GSocketAddress *address, GTlsCertificate *tls,
+                                  GError **error);
 
 /* How many connections the guard counts now (for tests and status). */
 guint lodge_http_guard_connections (LodgeHttpGuard *guard);

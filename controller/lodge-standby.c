@@ -137,7 +137,7 @@ lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
   soup_server_add_handler (s->server, NULL, handler, s, NULL);
   soup_server_add_early_handler (s->server, NULL, early_handler, s, NULL);
   s->guard = lodge_http_guard_new (s->server, limits);
-  if (!lodge_http_guard_listen (s->server, address, tls != NULL, LODGE_HTTP_BACKLOG, error))
+  if (!lodge_http_guard_listen (s->guard, address, tls, error))
     {
       g_autofree char *where = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
       g_prefix_error (error, "cannot listen on %s: ", where);
@@ -147,12 +147,12 @@ lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
 }
 
 SoupServer *
-lodge_standby_release_server (LodgeStandby *s)
+lodge_standby_release_server (LodgeStandby *s, LodgeHttpGuard **ret_guard)
 {
   g_return_val_if_fail (s != NULL, NULL);
   if (s->server != NULL)
     soup_server_remove_handler (s->server, NULL);
-  g_clear_pointer (&s->guard, lodge_http_guard_free);
+  *ret_guard = g_steal_pointer (&s->guard);
   return g_steal_pointer (&s->server);
 }
 

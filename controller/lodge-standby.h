@@ -32,11 +32,12 @@ typedef struct _LodgeStandby LodgeStandby;
 LodgeStandby *lodge_standby_new (LodgeStore *store, const char *lease_name, const char *id,
                                  GSocketAddress *address, GTlsCertificate *tls,
                                  const LodgeHttpLimits *limits, GError **error);
-/* Its server, listening still, without the standby's handler: for the
- * API of a controller that now leads (lodge_api_new), so that a
- * connection accepted meanwhile (a TLS handshake under way) is answered
- * by the API, not dropped with the standby. */
-SoupServer *lodge_standby_release_server (LodgeStandby *standby);
+/* Its server, listening still, without the standby's handler, and in
+ * *@ret_guard the guard that accepts its connections: for the API of a
+ * controller that now leads (lodge_api_new), so that a connection
+ * accepted meanwhile (a TLS handshake under way) is answered by the API,
+ * not dropped with the standby. */
+SoupServer *lodge_standby_release_server (LodgeStandby *standby, LodgeHttpGuard **ret_guard);
 void lodge_standby_free (LodgeStandby *standby);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeStandby, lodge_standby_free)
 

@@ -238,11 +238,12 @@ become_leader (LodgeController *c, GError **error)
     }
   /* The standby's server, still listening, becomes the API's: what it
    * accepted meanwhile is answered by the API. */
-  SoupServer *server = c->standby != NULL ? lodge_standby_release_server (c->standby) : NULL;
+  LodgeHttpGuard *guard = NULL;
+  SoupServer *server = c->standby != NULL ? lodge_standby_release_server (c->standby, &guard) : NULL;
   g_clear_pointer (&c->standby, lodge_standby_free);
   c->services = lodge_services_new (c->ctl, &c->lifecycle);
   c->api = lodge_api_new (c->services, c->socket_path, c->listen_address, c->tls, token, &c->limits,
-                          server, error);
+                          server, guard, error);
   if (c->api == NULL)
     return FALSE;
   c->leader = TRUE;
