@@ -529,8 +529,8 @@ lodge_http_guard_extend_read (SoupServerMessage *msg, guint seconds)
  * refuse_s without a thread. Then libsoup gets the established stream. */
 
 #define HANDSHAKES 8
-#define HANDSHAKES_PER_CLIENT 2
-#define HANDSHAKE_S 10
+#define HANDSHAKES_PER_CLIENT 4
+#define HANDSHAKE_S 5
 
 typedef struct {
   LodgeHttpGuard *guard; /* a reference */
