@@ -7,7 +7,6 @@
 #include "lodge-guestfs.h"
 #include "lodge-libvirt.h"
 #include "lodge-storage-error.h"
-#include "lodge-xml.h"
 
 #define COLLECT_MAX (16 << 20)
 #define DATA_CHUNK (192 << 10) /* bytes of output per streamed line */

@@ -376,6 +376,25 @@ pool_set (LodgeRados *rados, const char *pool, const char *var, guint value, GEr
   return out != NULL;
 }
 
+/* The answer to monitor command @json (@what, for errors) as a JSON object
+ * (@parser owns it). */
+static JsonObject *
+mon_command_object (LodgeRados *rados, const char *json, const char *what, JsonParser *parser,
+                    GError **error)
+{
+  g_autofree char *out = lodge_rados_mon_command (rados, json, error);
+  if (out == NULL)
+    return NULL;
+  if (!json_parser_load_from_data (parser, out, -1, NULL)
+      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "unexpected answer to '%s': %s", what, out);
+      return NULL;
+    }
+  return json_node_get_object (json_parser_get_root (parser));
+}
+
 gboolean
 lodge_rados_pool_size (LodgeRados *rados, const char *pool, guint *ret_size, guint *ret_min_size,
                        GError **error)
@@ -389,18 +408,11 @@ lodge_rados_pool_size (LodgeRados *rados, const char *pool, guint *ret_size, gui
       g_autofree char *json = g_strdup_printf (
         "{\"prefix\": \"osd pool get\", \"pool\": \"%s\", \"var\": \"%s\", \"format\": \"json\"}",
         pool, vars[i]);
-      g_autofree char *out = lodge_rados_mon_command (rados, json, error);
-      if (out == NULL)
-        return FALSE;
+      g_autofree char *what = g_strdup_printf ("osd pool get %s %s", pool, vars[i]);
       g_autoptr (JsonParser) parser = json_parser_new ();
-      if (!json_parser_load_from_data (parser, out, -1, NULL)
-          || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-        {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
-                       "unexpected answer to 'osd pool get %s %s': %s", pool, vars[i], out);
-          return FALSE;
-        }
-      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      JsonObject *o = mon_command_object (rados, json, what, parser, error);
+      if (o == NULL)
+        return FALSE;
       *rets[i] = (guint) json_object_get_int_member_with_default (o, vars[i], 0);
     }
   return TRUE;
@@ -414,18 +426,12 @@ pool_has_application (LodgeRados *rados, const char *pool, const char *applicati
 {
   g_autofree char *json = g_strdup_printf (
     "{\"prefix\": \"osd pool application get\", \"pool\": \"%s\", \"format\": \"json\"}", pool);
-  g_autofree char *out = lodge_rados_mon_command (rados, json, error);
-  if (out == NULL)
-    return FALSE;
+  g_autofree char *what = g_strdup_printf ("osd pool application get %s", pool);
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, out, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
-    {
-      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
-                   "unexpected answer to 'osd pool application get %s': %s", pool, out);
-      return FALSE;
-    }
-  *ret_has = json_object_has_member (json_node_get_object (json_parser_get_root (parser)), application);
+  JsonObject *o = mon_command_object (rados, json, what, parser, error);
+  if (o == NULL)
+    return FALSE;
+  *ret_has = json_object_has_member (o, application);
   return TRUE;
 }
 
