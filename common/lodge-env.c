@@ -116,6 +116,7 @@ lodge_env_def_free (LodgeEnvDef *def)
     return;
   g_free (def->name);
   g_free (def->description);
+  g_free (def->owner);
   g_free (def->template_name);
   g_free (def->template_version);
   g_free (def->root_password_hash);
@@ -141,6 +142,7 @@ lodge_env_def_free (LodgeEnvDef *def)
 static const LodgeXmlHint env_hints[] = {
   { "name", NULL, LABEL },
   { "description", NULL, "text of at most 1024 characters" },
+  { "owner", NULL, "a user name (1 to 32 of a-z, 0-9 and '-', starting with a letter or a digit)" },
   { "template", "name", LABEL },
   { "template", "version", VERSION },
   { "vcpus", NULL, "a whole number from 1 to 256" },
@@ -480,6 +482,7 @@ lodge_env_def_parse (const char *xml, gsize len, const char *origin, GError **er
 
   def->name = lodge_xml_text (lodge_xml_child (top, "name"));
   def->description = lodge_xml_text (lodge_xml_child (top, "description"));
+  def->owner = lodge_xml_text (lodge_xml_child (top, "owner"));
   xmlNode *tmpl = lodge_xml_child (top, "template");
   def->template_name = lodge_xml_prop (tmpl, "name");
   def->template_version = lodge_xml_prop (tmpl, "version");
@@ -642,6 +645,8 @@ lodge_env_def_format (const LodgeEnvDef *def)
   lodge_xml_add (top, "name", def->name);
   if (def->description != NULL)
     lodge_xml_add (top, "description", def->description);
+  if (def->owner != NULL)
+    lodge_xml_add (top, "owner", def->owner);
   xmlNode *tmpl = lodge_xml_add (top, "template", NULL);
   lodge_xml_set (tmpl, "name", def->template_name);
   lodge_xml_set (tmpl, "version", def->template_version);

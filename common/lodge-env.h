@@ -75,6 +75,7 @@ typedef struct {
 typedef struct {
   char *name;
   char *description;
+  char *owner;            /* the customer's user name, or NULL: the provider's */
   char *template_name;
   char *template_version; /* NULL: the template's newest version */
 

@@ -16,6 +16,8 @@ typedef enum {
   LODGE_ERROR_SCHEMA,    /* well-formed, but not valid against the RelaxNG schema */
   LODGE_ERROR_INVALID,   /* schema-valid, but a value or a combination is not allowed */
   LODGE_ERROR_CAPACITY,  /* no node has room for it */
+  LODGE_ERROR_FORBIDDEN, /* not the requester's to do (a customer's template, <priority>) */
+  LODGE_ERROR_QUOTA,     /* over the requester's quota */
 } LodgeErrorCode;
 
 G_END_DECLS

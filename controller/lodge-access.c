@@ -4,7 +4,8 @@
 
 #include "lodge-error.h"
 
-LODGE_ENUM_IMPL (lodge_role, LODGE_ROLE_LAST, "viewer", "support", "operator", "admin");
+LODGE_ENUM_IMPL (lodge_role, LODGE_ROLE_LAST, "viewer", "support", "operator", "admin",
+                 "customer");
 LODGE_ENUM_IMPL (lodge_verb, LODGE_VERB_LAST, "read", "console", "operate", "nodes", "support",
                  "admin");
 
@@ -39,6 +40,7 @@ static const gboolean may[LODGE_ROLE_LAST][LODGE_VERB_LAST] = {
   [LODGE_ROLE_SUPPORT] = { TRUE, TRUE, FALSE, FALSE, TRUE, FALSE },
   [LODGE_ROLE_OPERATOR] = { TRUE, TRUE, TRUE, TRUE, FALSE, FALSE },
   [LODGE_ROLE_ADMIN] = { TRUE, TRUE, TRUE, TRUE, TRUE, TRUE },
+  [LODGE_ROLE_CUSTOMER] = { FALSE, FALSE, FALSE, FALSE, FALSE, FALSE },
 };
 
 gboolean
@@ -104,6 +106,46 @@ lodge_access_verb (const char *method, const char *path)
   if (get && (strcmp (action, "status") == 0 || strcmp (action, "apps") == 0))
     return LODGE_VERB_READ;
   return LODGE_VERB_ADMIN; /* application install, configure, remove; the unknown */
+}
+
+gboolean
+lodge_access_customer_may (const char *method, const char *path)
+{
+  g_auto (GStrv) parts = g_strsplit (path[0] == '/' ? path + 1 : path, "/", 8);
+  guint n = g_strv_length (parts);
+  gboolean get = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
+  gboolean post = strcmp (method, "POST") == 0;
+  if (n < 2 || strcmp (parts[0], "v1") != 0)
+    return FALSE;
+  if (n == 2 && strcmp (parts[1], "whoami") == 0)
+    return get;
+  if (strcmp (parts[1], "environments") != 0)
+    return FALSE;
+  if (n == 2)
+    return get || post; /* its own VEs; define */
+  if (parts[2][0] == '\0')
+    return FALSE;
+  if (n == 3)
+    return get || strcmp (method, "PUT") == 0 || strcmp (method, "DELETE") == 0;
+  const char *action = parts[3];
+  if (n == 4 && get)
+    return strcmp (action, "status") == 0 || strcmp (action, "console") == 0
+           || strcmp (action, "apps") == 0;
+  if (n == 4 && post)
+    return strcmp (action, "start") == 0 || strcmp (action, "stop") == 0
+           || strcmp (action, "restart") == 0 || strcmp (action, "exec") == 0
+           || strcmp (action, "passwd") == 0;
+  /* An application's settings, not what is installed. */
+  return n == 6 && post && strcmp (action, "apps") == 0 && parts[4][0] != '\0'
+         && strcmp (parts[5], "configure") == 0;
+}
+
+gboolean
+lodge_access_allows (LodgeRole role, const char *method, const char *path)
+{
+  if (role == LODGE_ROLE_CUSTOMER)
+    return lodge_access_customer_may (method, path);
+  return lodge_role_may (role, lodge_access_verb (method, path));
 }
 
 gboolean

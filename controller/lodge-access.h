@@ -6,6 +6,10 @@
  *   operator  read, console, start/stop/restart/migrate, drain/undrain
  *   support   read, console, repair, exec, passwd
  *   viewer    read
+ *   customer  its own VEs only (lodge_access_customer_may): list, show,
+ *             status, console, start/stop/restart, exec, passwd, an
+ *             application's configure, define and undefine, within the
+ *             quotas and templates of its user record (lodge-users.h)
  *
  * A request's identity is authenticated (a user's token, the cluster's
  * token, or root on the UNIX socket), never a header the client sets. */
@@ -22,6 +26,7 @@ typedef enum {
   LODGE_ROLE_SUPPORT,
   LODGE_ROLE_OPERATOR,
   LODGE_ROLE_ADMIN,
+  LODGE_ROLE_CUSTOMER, /* none of the verbs: lodge_access_customer_may */
   LODGE_ROLE_LAST
 } LodgeRole;
 LODGE_ENUM_DECL (lodge_role);
@@ -54,6 +59,15 @@ LodgeVerb lodge_access_verb (const char *method, const char *path);
 
 /* Whether @role may use @verb. */
 gboolean lodge_role_may (LodgeRole role, LodgeVerb verb);
+
+/* Whether a customer may send @method @path: the routes of its own VEs
+ * (which of them are its own, the API checks: another's is 404), defining
+ * one, and whoami. Nothing of nodes, templates, users or metrics. */
+gboolean lodge_access_customer_may (const char *method, const char *path);
+
+/* Whether @role may send @method @path: lodge_role_may() of its verb, or
+ * for a customer lodge_access_customer_may(). */
+gboolean lodge_access_allows (LodgeRole role, const char *method, const char *path);
 
 /* The roles that may use @verb, for a refusal: "operator or admin". */
 const char *lodge_access_roles_for (LodgeVerb verb);

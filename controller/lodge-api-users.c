@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lodge-access.h"
+#include "lodge-customers.h"
 #include "lodge-env.h"
 #include "lodge-error.h"
 
@@ -74,6 +75,7 @@ lodge_api_users_route (LodgeHttpRequest *r, LodgeUsers *users)
           json_builder_add_string_value (b, u->created_by);
           json_builder_set_member_name (b, "created_us");
           json_builder_add_int_value (b, u->created_us);
+          lodge_user_limits_to_json (b, u);
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -94,13 +96,15 @@ lodge_api_users_route (LodgeHttpRequest *r, LodgeUsers *users)
       if (role_id < 0)
         {
           g_autofree char *shown = g_strescape (role, NULL);
-          g_autofree char *message = g_strdup_printf ("unknown role '%s' (admin, operator, support or viewer)",
+          g_autofree char *message = g_strdup_printf ("unknown role '%s' (admin, operator, support, viewer or customer)",
                                                       shown);
           return lodge_http_respond_error_code (r, 400, "invalid", message);
         }
       g_autofree char *who = lodge_http_requester (r);
       g_autofree char *token = NULL;
-      if (!lodge_users_add (users, name, (LodgeRole) role_id, who, &token, &error))
+      g_autoptr (LodgeUser) spec = lodge_user_new (name, (LodgeRole) role_id);
+      if (!lodge_user_limits_from_json (args, spec, &error)
+          || !lodge_users_add (users, spec, who, &token, &error))
         return lodge_http_respond_error (r, error);
       g_message ("user %s added (%s) by %s", name, role, who);
       g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -110,6 +114,26 @@ lodge_api_users_route (LodgeHttpRequest *r, LodgeUsers *users)
       json_builder_add_string_value (b, token);
       json_builder_end_object (b);
       return lodge_http_respond_built (r, 201, b);
+    }
+  if (n == 3 && strcmp (r->method, "PATCH") == 0)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      JsonObject *args = NULL;
+      if (!lodge_http_body_object (r, parser, &args))
+        return;
+      g_autofree char *who = lodge_http_requester (r);
+      if (!lodge_access_check_user_name (r->parts[2], &error)
+          || !lodge_users_patch_limits (users, r->parts[2], args, &error))
+        return lodge_http_respond_error (r, error);
+      g_autoptr (LodgeUser) now = lodge_users_get (users, r->parts[2]);
+      g_message ("user %s's limits changed by %s", r->parts[2], who);
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      add_user_json (b, r->parts[2], now != NULL ? lodge_role_to_string (now->role) : "customer");
+      if (now != NULL)
+        lodge_user_limits_to_json (b, now);
+      json_builder_end_object (b);
+      return lodge_http_respond_built (r, 200, b);
     }
   if (n == 3 && strcmp (r->method, "DELETE") == 0)
     {
@@ -123,14 +147,32 @@ lodge_api_users_route (LodgeHttpRequest *r, LodgeUsers *users)
   lodge_http_respond_error_code (r, 404, "not-found", "no such method or path in the API");
 }
 
-/* GET /v1/whoami: the identity the request was authenticated as. */
+/* GET /v1/whoami: the identity the request was authenticated as; for a
+ * customer, also its limits and what its VEs use of them ("used"). */
 void
-lodge_api_whoami_route (LodgeHttpRequest *r)
+lodge_api_whoami_route (LodgeHttpRequest *r, LodgeUsers *users, LodgeCtl *ctl)
 {
   const LodgeIdentity *id = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_IDENTITY);
+  g_autoptr (LodgeUser) user = id->role == LODGE_ROLE_CUSTOMER ? lodge_users_get (users, id->name) : NULL;
+  g_autoptr (GError) error = NULL;
+  LodgeUsage usage;
+  if (user != NULL && !lodge_customer_usage (ctl, user->name, NULL, &usage, &error))
+    return lodge_http_respond_error (r, error);
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_user_json (b, id->name, lodge_role_to_string (id->role));
+  if (user != NULL)
+    {
+      lodge_user_limits_to_json (b, user);
+      json_builder_set_member_name (b, "used");
+      json_builder_begin_object (b);
+      for (int q = 0; q < LODGE_QUOTA_LAST; q++)
+        {
+          json_builder_set_member_name (b, lodge_quota_to_string (q));
+          json_builder_add_int_value (b, usage.used[q]);
+        }
+      json_builder_end_object (b);
+    }
   json_builder_end_object (b);
   lodge_http_respond_built (r, 200, b);
 }

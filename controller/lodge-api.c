@@ -13,6 +13,7 @@
 #include "lodge-api-repair.h"
 #include "lodge-api-template.h"
 #include "lodge-api-users.h"
+#include "lodge-customers.h"
 #include "lodge-define.h"
 #include "lodge-drain.h"
 #include "lodge-env.h"
@@ -234,6 +235,43 @@ route_console (LodgeApi *api, LodgeHttpRequest *r, const char *name)
   lodge_http_respond (r, 200, "text/plain; charset=utf-8", g_bytes_ref (text));
 }
 
+/* A customer's definition @xml, checked (lodge-customers.h) and made its
+ * own: the XML to store, or NULL. */
+static char *
+customer_definition (LodgeApi *api, const LodgeUser *customer, const char *xml, gsize len,
+                     const char *expected_name, GError **error)
+{
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
+  if (def == NULL)
+    return NULL;
+  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "the definition is of '%s', not of '%s' (the name in the request's path)",
+                   def->name, expected_name);
+      return NULL;
+    }
+  if (!lodge_customer_check_define (api->ctl, customer, def, error))
+    return NULL;
+  return lodge_env_def_format (def);
+}
+
+/* A customer's VEs only, of @list. */
+static gboolean
+keep_own (LodgeApi *api, const char *owner, GPtrArray *list, GError **error)
+{
+  g_autoptr (GPtrArray) own = lodge_customer_environments (api->ctl, owner, error);
+  if (own == NULL)
+    return FALSE;
+  for (guint i = list->len; i-- > 0;)
+    {
+      LodgeRuntimeRecord *rt = list->pdata[i];
+      if (!g_ptr_array_find_with_equal_func (own, rt->name, g_str_equal, NULL))
+        g_ptr_array_remove_index (list, i);
+    }
+  return TRUE;
+}
+
 static void
 route_environments (LodgeApi *api, LodgeHttpRequest *r)
 {
@@ -242,15 +280,35 @@ route_environments (LodgeApi *api, LodgeHttpRequest *r)
   guint n = g_strv_length (r->parts);
   const char *name = n >= 3 ? r->parts[2] : NULL;
   const char *action = n >= 4 ? r->parts[3] : NULL;
+  gboolean define = (n == 2 && strcmp (r->method, "POST") == 0) || (n == 3 && strcmp (r->method, "PUT") == 0);
+
+  /* A customer: only its own VEs exist for it (lodge_access_customer_may
+   * let through only their routes), and its defines and starts take its
+   * lock, for its quotas. */
+  const LodgeIdentity *id = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_IDENTITY);
+  g_autoptr (LodgeUser) customer = NULL;
+  g_autoptr (GMutexLocker) locked = NULL;
+  if (id != NULL && id->role == LODGE_ROLE_CUSTOMER)
+    {
+      customer = lodge_users_get (api->users, id->name);
+      if (customer == NULL)
+        return lodge_http_respond_error_code (r, 401, "unauthorized", "the user was removed");
+      if (define || (n == 4 && (strcmp (action, "start") == 0 || strcmp (action, "restart") == 0)))
+        locked = g_mutex_locker_new (lodge_customer_lock (customer->name));
+      if (n >= 3 && !define && !lodge_customer_owns (ctl, customer->name, name, &error))
+        return lodge_http_respond_error (r, error);
+      if (locked != NULL && !define && !lodge_customer_check_start (ctl, customer, name, &error))
+        return lodge_http_respond_error (r, error);
+    }
 
   if (n == 2 && strcmp (r->method, "GET") == 0)
     {
       g_autoptr (GPtrArray) list = lodge_ctl_list (ctl, &error);
-      if (list == NULL)
+      if (list == NULL || (customer != NULL && !keep_own (api, customer->name, list, &error)))
         return lodge_http_respond_error (r, error);
       return respond_records (r, list, runtime_json);
     }
-  if ((n == 2 && strcmp (r->method, "POST") == 0) || (n == 3 && strcmp (r->method, "PUT") == 0))
+  if (define)
     {
       /* POST creates (409 if the name is taken); PUT creates or replaces. */
       gsize len = 0;
@@ -258,6 +316,16 @@ route_environments (LodgeApi *api, LodgeHttpRequest *r)
       g_autofree char *defined = NULL;
       gboolean created = FALSE;
       LodgeDefineMode mode = n == 2 ? LODGE_DEFINE_CREATE : LODGE_DEFINE_CREATE_OR_REPLACE;
+      g_autofree char *own = NULL;
+      if (customer != NULL)
+        {
+          own = customer_definition (api, customer, xml != NULL ? xml : "", len, name, &error);
+          if (own == NULL)
+            return lodge_http_respond_error (r, error);
+          xml = own;
+          len = strlen (own);
+          mode = n == 2 ? LODGE_DEFINE_CREATE : LODGE_DEFINE_CREATE_OR_REPLACE_OWN;
+        }
       if (!lodge_define_env (ctl, xml != NULL ? xml : "", len, mode, name, &defined, &created,
                              &error))
         return lodge_http_respond_error (r, error);
@@ -275,7 +343,6 @@ route_environments (LodgeApi *api, LodgeHttpRequest *r)
       GBytes *xml = lodge_ctl_get_definition (ctl, name, &error);
       if (xml == NULL)
         return lodge_http_respond_error (r, error);
-      const LodgeIdentity *id = g_object_get_data (G_OBJECT (r->msg), LODGE_HTTP_IDENTITY);
       if (id != NULL && id->role != LODGE_ROLE_ADMIN)
         {
           g_autoptr (GBytes) full = xml;
@@ -461,7 +528,7 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "users") == 0)
     lodge_api_users_route (r, call->api->users);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "whoami") == 0 && r->parts[2] == NULL)
-    lodge_api_whoami_route (r);
+    lodge_api_whoami_route (r, call->api->users, call->api->ctl);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "templates") == 0)
     lodge_api_template_route (r, lodge_ctl_get_store (call->api->ctl), call->api->lifecycle->client_id);
   else
@@ -551,7 +618,7 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
                           (GDestroyNotify) lodge_identity_free);
   const char *method = soup_server_message_get_method (msg);
   LodgeVerb verb = lodge_access_verb (method, path);
-  if (!lodge_role_may (identity->role, verb))
+  if (!lodge_access_allows (identity->role, method, path))
     {
       g_autofree char *message = g_strdup_printf ("%s %s needs the role %s; %s is %s", method, path,
                                                   lodge_access_roles_for (verb), identity->name,

@@ -18,6 +18,14 @@ load_runtime (LodgeStore *store, const char *name, guint64 *ret_version, GError 
   return lodge_runtime_record_from_json (json, error);
 }
 
+static void
+set_exists (GError **error, const char *name)
+{
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
+               "environment '%s' exists already; redefine it with 'lodge define' "
+               "(PUT /v1/environments/%s)", name, name);
+}
+
 gboolean
 lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
                   const char *expected_name, char **ret_name, gboolean *ret_created,
@@ -58,17 +66,30 @@ lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mod
         }
       if (mode == LODGE_DEFINE_CREATE)
         {
-          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
-                       "environment '%s' exists already; redefine it with 'lodge define' "
-                       "(PUT /v1/environments/%s)", def->name, def->name);
+          set_exists (error, def->name);
           return FALSE;
         }
-      /* Redefine: last writer wins, but never over a concurrent undefine. */
+      /* Redefine: last writer wins, but never over a concurrent undefine
+       * (nor, for a customer, over a change of owner: the update is at
+       * the version whose owner was checked). */
       g_clear_error (&local);
       guint64 version = 0;
       g_autoptr (GBytes) old = lodge_store_get (store, LODGE_STORE_ENV, def->name, &version, error);
-      if (old == NULL
-          || !lodge_store_update (store, LODGE_STORE_ENV, def->name, version, value, NULL, error))
+      if (old == NULL)
+        return FALSE;
+      if (mode == LODGE_DEFINE_CREATE_OR_REPLACE_OWN)
+        {
+          g_autoptr (LodgeEnvDef) was = lodge_env_def_parse (g_bytes_get_data (old, NULL),
+                                                             g_bytes_get_size (old), def->name, NULL);
+          if (was == NULL || g_strcmp0 (was->owner, def->owner) != 0)
+            {
+              g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS,
+                           "the name '%s' is taken (not by a VE of yours): choose another",
+                           def->name);
+              return FALSE;
+            }
+        }
+      if (!lodge_store_update (store, LODGE_STORE_ENV, def->name, version, value, NULL, error))
         return FALSE;
       created = FALSE;
     }

@@ -12,6 +12,8 @@ G_BEGIN_DECLS
 typedef enum {
   LODGE_DEFINE_CREATE_OR_REPLACE, /* virsh define: new, or a redefinition */
   LODGE_DEFINE_CREATE,            /* new only: a taken name is LODGE_STORAGE_ERROR_EXISTS */
+  LODGE_DEFINE_CREATE_OR_REPLACE_OWN, /* a customer's: replaces only a VE of the same
+                                       * <owner> (another's: LODGE_STORAGE_ERROR_EXISTS) */
 } LodgeDefineMode;
 
 /* Validates @xml and stores it as the definition of its VE (created, or

@@ -189,6 +189,12 @@ lodge_http_respond_error (LodgeHttpRequest *r, const GError *error)
       case LODGE_ERROR_CAPACITY:
         status = 409, code = "capacity";
         break;
+      case LODGE_ERROR_FORBIDDEN:
+        status = 403, code = "forbidden";
+        break;
+      case LODGE_ERROR_QUOTA:
+        status = 403, code = "quota";
+        break;
       case LODGE_ERROR_IO:
       case LODGE_ERROR_FAILED:
         break;

@@ -68,6 +68,7 @@ test_roles (void)
     [LODGE_ROLE_SUPPORT] = "110010",
     [LODGE_ROLE_OPERATOR] = "111100",
     [LODGE_ROLE_ADMIN] = "111111",
+    [LODGE_ROLE_CUSTOMER] = "000000", /* its routes: test_customer */
   };
   for (int role = 0; role < LODGE_ROLE_LAST; role++)
     for (int verb = 0; verb < LODGE_VERB_LAST; verb++)
@@ -110,7 +111,8 @@ test_user_json (void)
 {
   LodgeUser user = { "alice", LODGE_ROLE_SUPPORT,
                      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "cluster (admin)",
-                     1765000000000000 };
+                     1765000000000000, { LODGE_QUOTA_NONE, LODGE_QUOTA_NONE, LODGE_QUOTA_NONE,
+                                         LODGE_QUOTA_NONE }, NULL, NULL };
   g_autoptr (GBytes) json = lodge_user_to_json (&user);
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeUser) back = lodge_user_from_json (json, &error);
@@ -135,6 +137,101 @@ test_user_json (void)
     }
 }
 
+/* What a customer may send: its VEs' routes, define, whoami; nothing of
+ * nodes, templates, users, metrics, migrate, repair or installing. */
+static void
+test_customer (void)
+{
+  const char *yes[] = {
+    "GET /v1/whoami", "GET /v1/environments", "POST /v1/environments",
+    "PUT /v1/environments/web1", "GET /v1/environments/web1", "DELETE /v1/environments/web1",
+    "GET /v1/environments/web1/status", "GET /v1/environments/web1/console",
+    "GET /v1/environments/web1/apps", "POST /v1/environments/web1/start",
+    "POST /v1/environments/web1/stop", "POST /v1/environments/web1/restart",
+    "POST /v1/environments/web1/exec", "POST /v1/environments/web1/passwd",
+    "POST /v1/environments/web1/apps/site/configure",
+  };
+  const char *no[] = {
+    "GET /v1/nodes", "POST /v1/nodes/node1/drain", "GET /v1/templates", "GET /v1/templates/busybox",
+    "POST /v1/templates/busybox", "GET /metrics", "GET /v1/users", "POST /v1/users",
+    "PATCH /v1/users/alice", "DELETE /v1/users/alice", "POST /v1/environments/web1/migrate",
+    "POST /v1/environments/web1/repair/diff", "POST /v1/environments/web1/apps/site/install",
+    "POST /v1/environments/web1/apps/site/remove", "POST /v1/environments/web1/apps//configure",
+    "POST /v1/environments/web1/status", "PATCH /v1/environments/web1", "GET /v1/environments/",
+    "POST /v1/environments/web1/start/x", "GET /v1/whoami/x", "POST /v1/whoami", "GET /v2/environments",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (yes) + G_N_ELEMENTS (no); i++)
+    {
+      gboolean want = i < G_N_ELEMENTS (yes);
+      g_auto (GStrv) req = g_strsplit (want ? yes[i] : no[i - G_N_ELEMENTS (yes)], " ", 2);
+      if (lodge_access_allows (LODGE_ROLE_CUSTOMER, req[0], req[1]) != want)
+        g_error ("customer %s %s: %s", req[0], req[1], want ? "refused, but should pass" : "passes, but should not");
+    }
+  /* The staff's roles are as before: an admin may all of these. */
+  g_assert_true (lodge_access_allows (LODGE_ROLE_ADMIN, "GET", "/v1/nodes"));
+  g_assert_false (lodge_access_allows (LODGE_ROLE_VIEWER, "POST", "/v1/environments"));
+}
+
+/* A customer's limits: their JSON both ways, and what is refused. */
+static void
+test_customer_limits (void)
+{
+  const char *text = "{\"name\":\"acme\",\"role\":\"customer\",\"token_sha256\":"
+                     "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+                     "\"quota\":{\"environments\":2,\"memory\":1073741824},"
+                     "\"templates\":[\"busybox\"],\"applications\":[]}";
+  g_autoptr (GBytes) in = g_bytes_new_static (text, strlen (text));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeUser) acme = lodge_user_from_json (in, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (acme->role, ==, LODGE_ROLE_CUSTOMER);
+  g_assert_cmpint (acme->quota[LODGE_QUOTA_ENVIRONMENTS], ==, 2);
+  g_assert_cmpint (acme->quota[LODGE_QUOTA_VCPUS], ==, LODGE_QUOTA_NONE);
+  g_assert_cmpint (acme->quota[LODGE_QUOTA_MEMORY], ==, 1 << 30);
+  g_assert_cmpint (acme->quota[LODGE_QUOTA_DISK], ==, LODGE_QUOTA_NONE);
+  g_assert_cmpstr (acme->templates[0], ==, "busybox");
+  g_assert_null (acme->templates[1]);
+  g_assert_nonnull (acme->applications);
+  g_assert_null (acme->applications[0]);
+  /* Back to JSON and in again: the same. */
+  g_autoptr (GBytes) out = lodge_user_to_json (acme);
+  g_autoptr (LodgeUser) again = lodge_user_from_json (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (again->quota, sizeof again->quota, acme->quota, sizeof acme->quota);
+  g_assert_true (g_strv_equal ((const char *const *) again->templates,
+                               (const char *const *) acme->templates));
+
+  const char *refused[] = {
+    /* limits for a role that is not a customer's */
+    "{\"role\":\"operator\",\"quota\":{\"vcpus\":4}}",
+    "{\"role\":\"viewer\",\"templates\":[\"busybox\"]}",
+    /* impossible or unknown quotas, bad lists */
+    "{\"role\":\"customer\",\"quota\":{\"vcpus\":-1}}",
+    "{\"role\":\"customer\",\"quota\":{\"vcpus\":2000000000000000000}}",
+    "{\"role\":\"customer\",\"quota\":{\"vcpus\":\"4\"}}",
+    "{\"role\":\"customer\",\"quota\":{\"vcpus\":null}}",
+    "{\"role\":\"customer\",\"quota\":{\"cpus\":4}}",
+    "{\"role\":\"customer\",\"quota\":[4]}",
+    "{\"role\":\"customer\",\"templates\":\"busybox\"}",
+    "{\"role\":\"customer\",\"templates\":[1]}",
+    "{\"role\":\"customer\",\"templates\":[\"Bad_Name\"]}",
+    "{\"role\":\"customer\",\"applications\":[\"site\",\"site\"]}",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      g_assert_true (json_parser_load_from_data (parser, refused[i], -1, NULL));
+      JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+      g_autoptr (LodgeUser) u
+        = lodge_user_new ("u1", lodge_role_from_string (json_object_get_string_member (o, "role")));
+      g_autoptr (GError) e = NULL;
+      gboolean ok = lodge_user_limits_from_json (o, u, &e) && lodge_user_check_limits (u, &e);
+      if (ok)
+        g_error ("accepted: %s", refused[i]);
+      g_assert_null (strchr (e->message, '\n'));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -143,5 +240,7 @@ main (int argc, char **argv)
   g_test_add_func ("/access/roles", test_roles);
   g_test_add_func ("/access/names", test_names);
   g_test_add_func ("/access/user-json", test_user_json);
+  g_test_add_func ("/access/customer", test_customer);
+  g_test_add_func ("/access/customer-limits", test_customer_limits);
   return g_test_run ();
 }

@@ -59,6 +59,7 @@ test_typed_values (void)
   g_assert_no_error (error);
 
   g_assert_cmpstr (def->name, ==, "shop-db-01");
+  g_assert_cmpstr (def->owner, ==, "shop-example");
   g_assert_cmpstr (def->template_version, ==, "2026.11");
   g_assert_cmpuint (def->vcpus, ==, 4);
   g_assert_cmpuint (def->memory, ==, 8ULL << 30);

@@ -85,6 +85,7 @@ lodge_cli_fail (const GError *error)
     switch ((LodgeErrorCode) error->code)
       {
       case LODGE_ERROR_CAPACITY:
+      case LODGE_ERROR_QUOTA:
         return LODGE_EXIT_CONFLICT;
       case LODGE_ERROR_IO:
       case LODGE_ERROR_FAILED:

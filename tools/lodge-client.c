@@ -397,7 +397,7 @@ code_of (const char *code)
     LodgeClientErrorCode code;
   } map[] = {
     { "invalid", LODGE_CLIENT_ERROR_INVALID },     { "unauthorized", LODGE_CLIENT_ERROR_UNAUTHORIZED },
-    { "forbidden", LODGE_CLIENT_ERROR_UNAUTHORIZED },
+    { "forbidden", LODGE_CLIENT_ERROR_UNAUTHORIZED }, { "quota", LODGE_CLIENT_ERROR_CAPACITY },
     { "not-found", LODGE_CLIENT_ERROR_NOT_FOUND }, { "conflict", LODGE_CLIENT_ERROR_CONFLICT },
     { "capacity", LODGE_CLIENT_ERROR_CAPACITY },   { "unavailable", LODGE_CLIENT_ERROR_UNREACHABLE },
   };
