@@ -142,20 +142,25 @@ amount (LodgeQuota q, gint64 v)
   return g_strdup_printf ("%" G_GINT64_FORMAT, v);
 }
 
-/* Whether @used plus @more of quota @q fits @customer's. */
+/* Whether @used plus @more of quota @q fits @customer's; @used < 0: the
+ * VE alone (@more) must fit. */
 static gboolean
 fits (const LodgeUser *customer, LodgeQuota q, gint64 used, gint64 more, const char *name,
       const char *when, GError **error)
 {
   gint64 limit = customer->quota[q];
-  if (limit == LODGE_QUOTA_NONE || used + more <= limit)
+  if (limit == LODGE_QUOTA_NONE || MAX (used, 0) + more <= limit)
     return TRUE;
-  g_autofree char *u = amount (q, used), *m = amount (q, more), *l = amount (q, limit);
+  g_autofree char *u = amount (q, MAX (used, 0)), *m = amount (q, more), *l = amount (q, limit);
+  g_autofree char *in_use
+    = used < 0 ? g_strdup_printf ("%s for this VE alone", m)
+               : g_strdup_printf ("%s in use%s, %s more", u,
+                                  q == LODGE_QUOTA_VCPUS || q == LODGE_QUOTA_MEMORY ? " by running VEs" : "",
+                                  m);
   g_set_error (error, LODGE_ERROR, LODGE_ERROR_QUOTA,
-               "%s %s would take %s past the quota of %s: %s in use%s, %s more, %s allowed "
+               "%s %s would take %s past the quota of %s: %s, %s allowed "
                "(an admin changes it with 'lodge user set')",
-               when, name, customer->name, lodge_quota_to_string (q), u,
-               q == LODGE_QUOTA_VCPUS || q == LODGE_QUOTA_MEMORY ? " by running VEs" : "", m, l);
+               when, name, customer->name, lodge_quota_to_string (q), in_use, l);
   return FALSE;
 }
 
@@ -226,8 +231,8 @@ lodge_customer_check_define (LodgeCtl *ctl, const LodgeUser *customer, LodgeEnvD
              def->name, "defining", error)
       || !fits (customer, LODGE_QUOTA_DISK, usage.used[LODGE_QUOTA_DISK], (gint64) def->disk,
                 def->name, "defining", error)
-      || !fits (customer, LODGE_QUOTA_VCPUS, 0, def->vcpus, def->name, "defining", error)
-      || !fits (customer, LODGE_QUOTA_MEMORY, 0, (gint64) def->memory, def->name, "defining", error))
+      || !fits (customer, LODGE_QUOTA_VCPUS, -1, def->vcpus, def->name, "defining", error)
+      || !fits (customer, LODGE_QUOTA_MEMORY, -1, (gint64) def->memory, def->name, "defining", error))
     return FALSE;
   g_free (def->owner);
   def->owner = g_strdup (who);

@@ -34,7 +34,7 @@ done
 expect 0 "user list shows them with their roles, not their tokens" '^t-viewer +viewer ' -- "$lodge" user list
 check "user list shows no token" '! "$lodge" user list -o json | grep -q "${token[viewer]#*.}"'
 expect 4 "a taken name is refused" 'there is a user t-viewer already' -- "$lodge" user add t-viewer --role viewer
-expect 1 "an unknown role is refused, naming the roles" "unknown role 'boss' \\(admin, operator, support or viewer\\)" -- \
+expect 1 "an unknown role is refused, naming the roles" "unknown role 'boss' \\(admin, operator, support, viewer or customer\\)" -- \
   "$lodge" user add t-x --role boss
 expect 1 "a bad name is refused" "is not a user name" -- "$lodge" user add 'T x' --role viewer
 expect 1 "Lodge's own names are refused" "is Lodge's own" -- "$lodge" user add root --role viewer
