@@ -42,6 +42,7 @@ test_verbs (void)
     { "GET", "/v1/users", LODGE_VERB_ADMIN },
     { "POST", "/v1/users", LODGE_VERB_ADMIN },
     { "DELETE", "/v1/users/alice", LODGE_VERB_ADMIN },
+    { "PATCH", "/v1/users/alice", LODGE_VERB_ADMIN },
     /* What is not known is an admin's, whatever its method. */
     { "POST", "/v1/environments/web1/status", LODGE_VERB_ADMIN },
     { "POST", "/v1/environments/web1/console", LODGE_VERB_ADMIN },
