@@ -4,6 +4,7 @@
 
 #include "lodge-error.h"
 #include "lodge-storage-error.h"
+#include "lodge-strings.h"
 #include "lodge-units.h"
 
 static void
@@ -80,19 +81,13 @@ add_name (const LodgeEnvDef *def, gpointer data)
   g_ptr_array_add (data, g_strdup (def->name));
 }
 
-static int
-by_name (gconstpointer a, gconstpointer b)
-{
-  return strcmp (*(char *const *) a, *(char *const *) b);
-}
-
 GPtrArray *
 lodge_customer_environments (LodgeCtl *ctl, const char *owner, GError **error)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   if (!each_own (ctl, owner, NULL, add_name, names, error))
     return NULL;
-  g_ptr_array_sort (names, by_name);
+  g_ptr_array_sort (names, lodge_compare_strings);
   return g_steal_pointer (&names);
 }
 
