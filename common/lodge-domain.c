@@ -1,5 +1,6 @@
 #include "lodge-domain.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "lodge-error.h"
@@ -274,6 +275,59 @@ add_disk (xmlNode *devices, const LodgePlacement *p)
 }
 
 static void
+add_parameter (xmlNode *filter, const char *name, const char *value)
+{
+  xmlNode *p = add_empty (filter, "parameter");
+  lodge_xml_set (p, "name", name);
+  lodge_xml_set (p, "value", value);
+}
+
+/* The interface sends only from its MAC and its addresses (docs/security.md,
+ * Network isolation): the filter's parameters are those, never learnt
+ * from what the guest sends. An interface without IPv4 addresses gets
+ * 0.0.0.0, which no-ip-spoofing lets send nothing but DHCP requests. */
+static void
+add_filter (xmlNode *iface_node, const char *mac, const LodgeEnvInterface *iface)
+{
+  gboolean v4 = FALSE, v6 = FALSE;
+  for (guint j = 0; j < iface->ips->len; j++)
+    {
+      const LodgeEnvIp *ip = iface->ips->pdata[j];
+      v4 |= ip->family == LODGE_IP_V4;
+      v6 |= ip->family == LODGE_IP_V6;
+    }
+  xmlNode *f = add_empty (iface_node, "filterref");
+  lodge_xml_set (f, "filter", v6 ? LODGE_NWFILTER_DUAL : LODGE_NWFILTER);
+  add_parameter (f, "CTRL_IP_LEARNING", "none");
+  add_parameter (f, "MAC", mac);
+  if (!v4)
+    add_parameter (f, "IP", "0.0.0.0");
+  for (guint j = 0; j < iface->ips->len; j++)
+    {
+      const LodgeEnvIp *ip = iface->ips->pdata[j];
+      if (ip->family == LODGE_IP_V4)
+        add_parameter (f, "IP", ip->address);
+    }
+  if (!v6)
+    return;
+  /* The link-local address the guest's kernel makes from the MAC
+   * (EUI-64), for neighbour discovery. */
+  guint m[6] = { 0 };
+  if (sscanf (mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6)
+    {
+      g_autofree char *ll = g_strdup_printf ("fe80::%x:%x:%x:%x", ((m[0] ^ 2) << 8) | m[1],
+                                             (m[2] << 8) | 0xff, 0xfe00 | m[3], (m[4] << 8) | m[5]);
+      add_parameter (f, "IPV6", ll);
+    }
+  for (guint j = 0; j < iface->ips->len; j++)
+    {
+      const LodgeEnvIp *ip = iface->ips->pdata[j];
+      if (ip->family == LODGE_IP_V6)
+        add_parameter (f, "IPV6", ip->address);
+    }
+}
+
+static void
 add_interfaces (xmlNode *devices, const LodgeEnvDef *def, const LodgePlacement *p)
 {
   for (guint i = 0; i < def->interfaces->len; i++)
@@ -285,6 +339,7 @@ add_interfaces (xmlNode *devices, const LodgeEnvDef *def, const LodgePlacement *
       lodge_xml_set (add_empty (n, "mac"), "address", mac);
       lodge_xml_set (add_empty (n, "source"), "bridge", p->bridge);
       lodge_xml_set (add_empty (n, "model"), "type", "virtio");
+      add_filter (n, mac, iface);
     }
 }
 

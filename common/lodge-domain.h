@@ -31,6 +31,12 @@ typedef struct {
 /* The fw_cfg name under which a guest finds its config blob. */
 #define LODGE_FWCFG_CONFIG_NAME "opt/lodge/config"
 
+/* The network filters (libvirt nwfilter) of a VE's interfaces, which each
+ * node's agent defines (virt/lodge-nwfilter.h): IPv4 only, and IPv4 with
+ * IPv6 for an interface with IPv6 addresses. */
+#define LODGE_NWFILTER "lodge-ve"
+#define LODGE_NWFILTER_DUAL "lodge-ve-dual"
+
 /* The kernel command line of every VE: root on the virtio disk, Lodge's
  * init shim as PID 1 (it execs the template's own init), the serial
  * console, and a reboot rather than a hang on panic. The same line works

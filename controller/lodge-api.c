@@ -9,6 +9,7 @@
 #include <libsoup/soup.h>
 
 #include "lodge-access.h"
+#include "lodge-addresses.h"
 #include "lodge-api-app.h"
 #include "lodge-api-repair.h"
 #include "lodge-api-template.h"
@@ -251,7 +252,9 @@ customer_definition (LodgeApi *api, const LodgeUser *customer, const char *xml, 
                    def->name, expected_name);
       return NULL;
     }
-  if (!lodge_customer_check_define (api->ctl, customer, def, error))
+  /* An address another VE has: refused without naming it. */
+  if (!lodge_customer_check_define (api->ctl, customer, def, error)
+      || !lodge_addresses_check (lodge_ctl_get_store (api->ctl), def, FALSE, error))
     return NULL;
   return lodge_env_def_format (def);
 }

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "lodge-addresses.h"
 #include "lodge-app-plan.h"
 #include "lodge-disk.h"
 #include "lodge-env.h"
@@ -26,36 +27,13 @@ set_exists (GError **error, const char *name)
                "(PUT /v1/environments/%s)", name, name);
 }
 
-gboolean
-lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
-                  const char *expected_name, char **ret_name, gboolean *ret_created,
-                  GError **error)
+/* Stores @def (@xml) as its VE's definition: created, or (by @mode)
+ * replaced, the definition it replaced in *@ret_old. */
+static gboolean
+store_definition (LodgeStore *store, const LodgeEnvDef *def, const char *xml, gsize len,
+                  LodgeDefineMode mode, GBytes **ret_old, GError **error)
 {
-  LodgeStore *store = lodge_ctl_get_store (ctl);
-  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
-  if (def == NULL)
-    return FALSE;
-  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "the definition is of '%s', not of '%s' (the name in the request's path)",
-                   def->name, expected_name);
-      return FALSE;
-    }
-  /* The template (and version) must exist now, not at first start. */
-  g_autoptr (LodgeTemplate) tmpl =
-    lodge_template_get_kind (store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);
-  /* So must its applications, with every configuration value fitting. */
-  g_autoptr (GPtrArray) plans = NULL;
-  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL
-      || (plans = lodge_app_plan_all (store, def, error)) == NULL)
-    {
-      g_prefix_error (error, "environment %s: ", def->name);
-      return FALSE;
-    }
-
   g_autoptr (GBytes) value = g_bytes_new (xml, len);
-  gboolean created = TRUE;
   g_autoptr (GError) local = NULL;
   if (!lodge_store_create (store, LODGE_STORE_ENV, def->name, value, NULL, &local))
     {
@@ -91,8 +69,70 @@ lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mod
         }
       if (!lodge_store_update (store, LODGE_STORE_ENV, def->name, version, value, NULL, error))
         return FALSE;
-      created = FALSE;
+      *ret_old = g_steal_pointer (&old);
     }
+  return TRUE;
+}
+
+gboolean
+lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
+                  const char *expected_name, char **ret_name, gboolean *ret_created,
+                  GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
+  if (def == NULL)
+    return FALSE;
+  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
+    {
+      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+                   "the definition is of '%s', not of '%s' (the name in the request's path)",
+                   def->name, expected_name);
+      return FALSE;
+    }
+  /* The template (and version) must exist now, not at first start. */
+  g_autoptr (LodgeTemplate) tmpl =
+    lodge_template_get_kind (store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);
+  /* So must its applications, with every configuration value fitting. */
+  g_autoptr (GPtrArray) plans = NULL;
+  if (tmpl == NULL || lodge_template_find_version (tmpl, def->template_version, error) == NULL
+      || (plans = lodge_app_plan_all (store, def, error)) == NULL)
+    {
+      g_prefix_error (error, "environment %s: ", def->name);
+      return FALSE;
+    }
+
+  /* Its addresses, then the definition, one define at a time (see
+   * lodge-addresses.h); a failure releases the addresses it took. */
+  static GMutex lock;
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locked = g_mutex_locker_new (&lock);
+  g_autoptr (GPtrArray) taken = g_ptr_array_new_with_free_func (g_free);
+  if (!lodge_addresses_claim (store, def, taken, error))
+    {
+      g_prefix_error (error, "environment %s: ", def->name);
+      return FALSE;
+    }
+  g_autoptr (GBytes) old = NULL;
+  if (!store_definition (store, def, xml, len, mode, &old, error))
+    {
+      lodge_addresses_release (store, def->name, taken);
+      return FALSE;
+    }
+  gboolean created = old == NULL;
+  /* What the definition it replaced had, and this one lacks, is free now. */
+  g_autoptr (LodgeEnvDef) was = old != NULL ? lodge_env_def_parse (g_bytes_get_data (old, NULL),
+                                                                   g_bytes_get_size (old), def->name, NULL)
+                                            : NULL;
+  if (was != NULL)
+    {
+      g_autoptr (GPtrArray) now = lodge_addresses_of (def, NULL);
+      g_autoptr (GPtrArray) gone = lodge_addresses_of (was, NULL);
+      for (guint i = gone->len; i-- > 0;)
+        if (g_ptr_array_find_with_equal_func (now, gone->pdata[i], g_str_equal, NULL))
+          g_ptr_array_remove_index (gone, i);
+      lodge_addresses_release (store, def->name, gone);
+    }
+  g_autoptr (GError) local = NULL;
 
   /* A runtime record for a new VE: stopped. */
   g_autoptr (LodgeRuntimeRecord) rt = lodge_runtime_record_new (def->name);
@@ -192,5 +232,10 @@ lodge_define_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GE
         g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  /* Its addresses are free for others. */
+  g_autoptr (LodgeEnvDef) was = lodge_env_def_parse (g_bytes_get_data (xml, NULL),
+                                                     g_bytes_get_size (xml), name, NULL);
+  g_autoptr (GPtrArray) addresses = was != NULL ? lodge_addresses_of (was, NULL) : NULL;
+  lodge_addresses_release (store, name, addresses);
   return TRUE;
 }

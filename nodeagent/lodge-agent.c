@@ -16,6 +16,7 @@
 #include "lodge-accel.h"
 #include "lodge-agent-ve.h"
 #include "lodge-kernel.h"
+#include "lodge-nwfilter.h"
 #include "lodge-libvirt.h"
 #include "lodge-node-store.h"
 #include "lodge-rpc.h"
@@ -397,6 +398,9 @@ start (LodgeAgent *a, GError **error)
   g_autofree char *key = lodge_ceph_config_read_key (a->config, error);
   if (key == NULL || !lodge_libvirt_set_ceph_secret (a->lv, a->secret_uuid, a->config->client_id,
                                                      key, error))
+    return FALSE;
+  /* Before any VE starts here: their interfaces need them. */
+  if (!lodge_libvirt_define_filters (a->lv, error))
     return FALSE;
 
   /* Watch first, then read: no event falls between the two. */

@@ -2,6 +2,7 @@
  * in the busy errors as before ("repair write", "app configure site"); the
  * lifecycle actions the API offers and the operation each runs as. No
  * store is touched. */
+#include "lodge-addresses.h"
 #include "lodge-ctl.h"
 #include "lodge-services.h"
 #include "lodge-storage-error.h"
@@ -62,11 +63,37 @@ test_names (void)
   g_assert_cmpint (lodge_lifecycle_action_from_string ("repair"), ==, -1);
 }
 
+/* The store names of a definition's addresses: each MAC (given or
+ * derived), each IPv4 and IPv6 address, with how a message shows them. */
+static void
+test_address_names (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "examples", "maximal.xml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeEnvDef) def = lodge_env_def_load_file (path, &error);
+  g_assert_no_error (error);
+  g_autoptr (GPtrArray) shown = NULL;
+  g_autoptr (GPtrArray) names = lodge_addresses_of (def, &shown);
+  g_autofree char *joined = NULL;
+  g_ptr_array_add (names, NULL);
+  joined = g_strjoinv (" ", (char **) names->pdata);
+  g_assert_cmpstr (joined, ==,
+                   "mac-525400123456 ip4-192.0.2.20 ip6-20010db8000000000000000000000020 "
+                   "mac-52549df602be ip4-198.51.100.20");
+  g_assert_cmpuint (shown->len, ==, 5);
+  g_assert_cmpstr (shown->pdata[0], ==, "MAC 52:54:00:12:34:56 (eth0)");
+  g_assert_cmpstr (shown->pdata[2], ==, "2001:db8::20 (eth0)");
+  /* Every name is one the store takes. */
+  for (guint i = 0; names->pdata[i] != NULL; i++)
+    g_assert_true (lodge_storage_check_name (names->pdata[i], "address", NULL));
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ctl/ops", test_ops);
   g_test_add_func ("/ctl/names", test_names);
+  g_test_add_func ("/ctl/address-names", test_address_names);
   return g_test_run ();
 }

@@ -1,0 +1,114 @@
+#!/bin/bash
+# Network isolation (docs/security.md, Network isolation): addresses are
+# one VE's in the whole cluster, and a VE's interface sends only from its
+# own MAC and addresses (libvirt nwfilter, virt/lodge-nwfilter.h). Two VEs,
+# iso-a and iso-b; from inside iso-b, as a hostile customer's root: taking
+# iso-a's IP address (with gratuitous ARP), its MAC, sending as a DHCP
+# server, and reaching the control plane. Each attack is first shown to be
+# one that works without the filter's reason to fail (a baseline), then
+# to fail. The filter follows iso-b when it migrates.
+# check's conditions are single-quoted strings that check evaluates.
+# shellcheck disable=SC2016,SC2034
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+ensure_busybox || skip "the busybox template could not be imported"
+a_ip=10.77.0.141 b_ip=10.77.0.142
+
+# ---- addresses are one VE's ----
+define_ve iso-a "$a_ip" >/dev/null || skip "could not define iso-a"
+define_ve iso-b "$b_ip" >/dev/null || skip "could not define iso-b"
+ve_xml iso-c "$a_ip" >"$tmp/iso-c.xml"
+echo iso-c >>"$tmp/ves"
+expect 4 "a VE with iso-a's IP address is refused, naming iso-a" \
+  "address $a_ip \\(eth0\\) is taken: environment iso-a has it" -- "$lodge" define "$tmp/iso-c.xml"
+a_mac=$("$lodge" domain-xml "$tmp/iso-a.xml" | sed -n 's/.*<mac address="\([^"]*\)".*/\1/p' | head -n 1)
+ve_xml iso-c 10.77.0.143 | sed "s|<interface name=\"eth0\">|<interface name=\"eth0\">\n      <mac address=\"$a_mac\"/>|" >"$tmp/iso-c-mac.xml"
+expect 4 "a VE with iso-a's MAC ($a_mac) is refused" "address MAC $a_mac \\(eth0\\) is taken: environment iso-a has it" -- \
+  "$lodge" define "$tmp/iso-c-mac.xml"
+check "iso-c was not defined" '! "$lodge" list | grep -q "^iso-c "'
+expect 0 "iso-a redefined with its own address" 'iso-a' -- "$lodge" define "$tmp/iso-a.xml"
+ve_xml iso-a 10.77.0.144 >"$tmp/iso-a-moved.xml"
+expect 0 "iso-a moved to another address..." 'iso-a' -- "$lodge" define "$tmp/iso-a-moved.xml"
+expect 0 "... frees its old one for iso-c" 'iso-c' -- "$lodge" define "$tmp/iso-c.xml"
+expect 4 "... and takes the new one (iso-c cannot have it)" "address 10.77.0.144 \\(eth0\\) is taken: environment iso-a has it" -- \
+  sh -c "sed 's/$a_ip/10.77.0.144/' '$tmp/iso-c.xml' >'$tmp/iso-c2.xml' && '$lodge' define '$tmp/iso-c2.xml'"
+expect 0 "iso-c undefined..." '' -- "$lodge" undefine iso-c
+expect 0 "... frees $a_ip for iso-a again" 'iso-a' -- "$lodge" define "$tmp/iso-a.xml"
+
+# ---- the filter on a running VE ----
+expect 0 "start iso-a" 'iso-a: running on node' -- "$lodge" start iso-a
+expect 0 "start iso-b" 'iso-b: running on node' -- "$lodge" start iso-b
+wait_for 60 curl -sf -o /dev/null "http://$a_ip/hostname.txt" || true
+wait_for 60 curl -sf -o /dev/null "http://$b_ip/hostname.txt" || true
+check "iso-a answers at $a_ip" '[ "$(curl -s --max-time 5 "http://$a_ip/hostname.txt")" = iso-a ]'
+node=$(running_on iso-b | head -n 1)
+# shellcheck disable=SC1090
+check "iso-b's interface on $node has Lodge's filter with its own IP" \
+  '(. "$LODGE_CLUSTER_DIR/nodes/$node/node.env" && virsh -q -c "$OPS_LIBVIRT_URI" dumpxml iso-b) |
+     grep -A4 "<filterref filter=.lodge-ve." | grep -q "name=.IP. value=.$b_ip."'
+# inb CMD: a shell command run as root inside iso-b.
+inb() { "$lodge" exec iso-b -- sh -c "$1"; }
+check "baseline: iso-b reaches iso-a's web server" 'inb "wget -q -T 5 -O - http://$a_ip/hostname.txt" | grep -qx iso-a'
+
+# IP theft: iso-b adds iso-a's address and announces it.
+inb "ip addr add $a_ip/24 dev eth0; arping -U -c 3 -I eth0 $a_ip; arping -A -c 3 -I eth0 $a_ip" >/dev/null 2>&1
+ip neigh flush to "$a_ip" 2>/dev/null
+answers=$(for _ in 1 2 3 4 5; do curl -s --max-time 5 "http://$a_ip/hostname.txt"; echo; done | sort | uniq -c | tr -s ' \n' ' ')
+check "after iso-b took $a_ip and sent gratuitous ARP, $a_ip is still iso-a ($answers)" \
+  '[[ $answers =~ ^\ ?5\ iso-a\ ?$ ]]'
+check "the operations position's ARP entry for $a_ip is iso-a's MAC" \
+  'ip neigh show to "$a_ip" | grep -qi "lladdr $a_mac"'
+check "iso-b cannot send from $a_ip (ping with that source gets nothing)" \
+  '! inb "ping -c 2 -W 2 -I $a_ip 10.77.0.1" >/dev/null 2>&1'
+inb "ip addr del $a_ip/24 dev eth0" >/dev/null 2>&1
+check "iso-b still reaches the bridge from its own address" 'inb "ping -c 1 -W 3 10.77.0.1" >/dev/null 2>&1'
+
+# MAC theft: iso-b takes iso-a's MAC.
+inb "ip link set eth0 down; ip link set eth0 address $a_mac; ip link set eth0 up; sleep 1" >/dev/null 2>&1
+check "with iso-a's MAC, iso-b reaches nothing" '! inb "ping -c 2 -W 2 10.77.0.1" >/dev/null 2>&1'
+b_mac=$("$lodge" domain-xml "$tmp/iso-b.xml" | sed -n 's/.*<mac address="\([^"]*\)".*/\1/p' | head -n 1)
+inb "ip link set eth0 down; ip link set eth0 address $b_mac; ip link set eth0 up; ip route replace default via 10.77.0.1; sleep 1" >/dev/null 2>&1
+check "with its own MAC again, it does" 'wait_for 10 inb "ping -c 1 -W 2 10.77.0.1"'
+
+# A DHCP server: UDP from port 67 does not leave iso-b; from 6767 it does.
+udp_from() { # PORT: whether the operations position gets iso-b's UDP packet sent from PORT
+  local port=$1 got
+  rm -f "$tmp/udp"
+  timeout 8 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.1", 6868)); s.settimeout(6)
+try:
+    data, addr = s.recvfrom(100); open(sys.argv[1], "w").write("%s:%d" % addr)
+except socket.timeout:
+    pass' "$tmp/udp" &
+  sleep 1
+  inb "echo offer | nc -u -w 1 -p $port 10.77.0.1 6868" >/dev/null 2>&1
+  wait
+  got=$(cat "$tmp/udp" 2>/dev/null)
+  [ "$got" = "$b_ip:$port" ]
+}
+check "baseline: UDP from iso-b's port 6767 arrives" 'udp_from 6767'
+check "UDP from port 67 (a DHCP server's) does not" '! udp_from 67'
+
+# The control plane: no route from the VE network to the datacenter's.
+check "baseline: iso-b connects to iso-a's port 80" 'inb "nc -w 3 $a_ip 80 </dev/null"'
+for target in "10.78.0.3 8443 the API on ctl1" "10.78.0.2 6789 Ceph's monitor" \
+  "10.78.0.11 16514 node1's libvirt"; do
+  read -r addr port what <<<"$target"
+  check "iso-b cannot connect to $what ($addr:$port)" '! inb "nc -w 3 $addr $port </dev/null" >/dev/null 2>&1'
+done
+
+# The filter follows a migrated VE.
+if [ "$(wc -w <<<"$LODGE_NODES")" -ge 2 ]; then
+  to=$(for n in $LODGE_NODES; do [ "$n" != "$node" ] && echo "$n"; done | head -n 1)
+  expect 0 "migrate iso-b to $to" "iso-b: running on $to" -- "$lodge" migrate iso-b --to "$to"
+  inb "ip addr add $a_ip/24 dev eth0; arping -U -c 3 -I eth0 $a_ip" >/dev/null 2>&1
+  ip neigh flush to "$a_ip" 2>/dev/null
+  answers=$(for _ in 1 2 3; do curl -s --max-time 5 "http://$a_ip/hostname.txt"; echo; done | sort | uniq -c | tr -s ' \n' ' ')
+  check "on $to too, iso-b's theft of $a_ip fails ($answers)" '[[ $answers =~ ^\ ?3\ iso-a\ ?$ ]]'
+else
+  skip_part "the filter after a migration" "one node only"
+fi
+finish

@@ -1,0 +1,24 @@
+/* The network filters of VEs' interfaces on a node (libvirt nwfilter,
+ * docs/security.md, Network isolation): LODGE_NWFILTER and
+ * LODGE_NWFILTER_DUAL (common/lodge-domain.h), built on libvirt's stock
+ * filters (Debian's libvirt-daemon-config-nwfilter). With the parameters
+ * each interface's <filterref> gives (its MAC, IP and IPV6 addresses,
+ * never learnt from the guest), a VE sends only from its own MAC and
+ * addresses, spoofs no ARP, answers no DHCP and advertises no router;
+ * everything but IPv4, ARP (and IPv6 for the dual filter) is dropped. */
+#pragma once
+
+#include "lodge-libvirt.h"
+
+G_BEGIN_DECLS
+
+/* The filters' XML, as they are defined. */
+const char *lodge_nwfilter_xml (gboolean dual);
+
+/* Defines (or updates) both filters on @lv's node, after checking that
+ * the stock filters they use are there (an error names a missing one and
+ * its package). Every node's agent calls it at start, so that a VE's
+ * filter exists wherever it starts or migrates to. */
+gboolean lodge_libvirt_define_filters (LodgeLibvirt *lv, GError **error);
+
+G_END_DECLS
