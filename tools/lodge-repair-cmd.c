@@ -28,7 +28,8 @@ static const RepairOp repair_ops[] = {
   { "ls", "[PATH]", "List a directory (or one file) of the VE",
     "Type and mode, owner, size, modification time and name of each entry;\n"
     "symbolic links with their targets. PATH defaults to /. Control\n"
-    "characters in names are escaped (\\x1b, \\x0a, as cat -v would).", FALSE },
+    "characters in names are escaped (\\x1b; a newline is \\x0a: one name,\n"
+    "one line).", FALSE },
   { "cat", "PATH", "Print a file of the VE",
     "The file's bytes, streamed (a huge file is never held in memory), with\n"
     "control characters escaped (\\x1b, \\u009b, as cat -v or less would) so\n"
@@ -36,7 +37,8 @@ static const RepairOp repair_ops[] = {
   { "find", "PATTERN [DIR]", "Find files by name",
     "Every path under DIR (default /) whose name matches the glob PATTERN; a\n"
     "PATTERN with a '/' matches the whole path (\"/etc/*.conf\"). Control\n"
-    "characters in names are escaped (\\x1b, \\x0a, as cat -v would).", FALSE },
+    "characters in names are escaped (\\x1b; a newline is \\x0a: one name,\n"
+    "one line).", FALSE },
   { "log", "[FILE]", "Show the VE's logs",
     "Without FILE, the files under /var/log with their sizes; with FILE\n"
     "(relative to /var/log, or absolute), its last lines, with control\n"
@@ -445,11 +447,6 @@ repair_op_entries (const RepairOp *op, RepairOptions *o, GOptionEntry ret[5])
   else if (strcmp (op->name, "log") == 0)
     extra[0] = (GOptionEntry) { "lines", 'n', 0, G_OPTION_ARG_INT, &o->lines,
                                 "How many of the last lines (default 50)", "N" };
-  if (strcmp (op->name, "cat") == 0 || strcmp (op->name, "log") == 0
-      || strcmp (op->name, "diff") == 0)
-    extra[strcmp (op->name, "log") == 0 ? 1 : 0] =
-      (GOptionEntry) { "raw", 0, 0, G_OPTION_ARG_NONE, &o->raw,
-                       "Print the file's bytes as they are (no escaping)", NULL };
   else if (strcmp (op->name, "reset-root") == 0)
     {
       extra[0] = (GOptionEntry) { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &o->password_stdin,
@@ -460,6 +457,12 @@ repair_op_entries (const RepairOp *op, RepairOptions *o, GOptionEntry ret[5])
                                   "An OpenSSH public key line for root (repeatable; replaces "
                                   "the keys)", "KEY" };
     }
+  /* What prints a file's content can print it as it is. */
+  if (strcmp (op->name, "cat") == 0 || strcmp (op->name, "log") == 0
+      || strcmp (op->name, "diff") == 0)
+    extra[strcmp (op->name, "log") == 0 ? 1 : 0] =
+      (GOptionEntry) { "raw", 0, 0, G_OPTION_ARG_NONE, &o->raw,
+                       "Print the file's bytes as they are (no escaping)", NULL };
 }
 
 /* Adds @e to @entries with its arity only: a flag sets @flag, a value goes
