@@ -1,25 +1,30 @@
 #include "lodge-strings.h"
 
+#include <string.h>
+#include <unistd.h>
+
 int
 lodge_compare_strings (gconstpointer a, gconstpointer b)
 {
   return g_strcmp0 (*(char *const *) a, *(char *const *) b);
 }
 
-char *
-lodge_terminal_safe (const char *data, gsize len)
+/* What lodge_terminal_safe and lodge_line_safe share: with @lines, line
+ * ends and tabs are kept; without, they are escaped too (one log line). */
+static char *
+escape (const char *data, gsize len, gboolean lines)
 {
   GString *out = g_string_sized_new (len + 16);
   const char *p = data, *end = data + len;
   while (p < end)
     {
       guchar c = (guchar) *p;
-      if (c == '\r' && p + 1 < end && p[1] == '\n')
+      if (lines && c == '\r' && p + 1 < end && p[1] == '\n')
         {
           p++; /* the serial console's line end: "\r\n" is "\n" */
           continue;
         }
-      if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
+      if ((lines && (c == '\n' || c == '\t')) || (c >= 0x20 && c < 0x7f))
         {
           g_string_append_c (out, (char) c);
           p++;
@@ -47,4 +52,61 @@ lodge_terminal_safe (const char *data, gsize len)
       p++;
     }
   return g_string_free (out, FALSE);
+}
+
+char *
+lodge_terminal_safe (const char *data, gsize len)
+{
+  return escape (data, len, TRUE);
+}
+
+char *
+lodge_line_safe (const char *text)
+{
+  return escape (text != NULL ? text : "(null)", text != NULL ? strlen (text) : 6, FALSE);
+}
+
+/* How many bytes at the end of @data (@len) may be the start of something
+ * the next piece ends: a '\r' (of "\r\n"), or a UTF-8 character cut short. */
+static gsize
+unfinished_tail (const char *data, gsize len)
+{
+  if (len > 0 && data[len - 1] == '\r')
+    return 1;
+  for (gsize n = 1; n <= 3 && n <= len; n++)
+    {
+      guchar c = (guchar) data[len - n];
+      if ((c & 0xc0) == 0x80)
+        continue; /* a continuation byte: its lead byte is further back */
+      if (c >= 0xc0 && g_utf8_get_char_validated (data + len - n, (gssize) n) == (gunichar) -2)
+        return n;
+      return 0;
+    }
+  return 0;
+}
+
+char *
+lodge_terminal_stream_feed (LodgeTerminalStream *ts, const char *data, gsize len)
+{
+  g_autoptr (GString) all = g_string_sized_new (ts->n_held + len);
+  g_string_append_len (all, ts->held, ts->n_held);
+  g_string_append_len (all, data, len);
+  gsize keep = unfinished_tail (all->str, all->len);
+  memcpy (ts->held, all->str + all->len - keep, keep);
+  ts->n_held = keep;
+  return escape (all->str, all->len - keep, TRUE);
+}
+
+char *
+lodge_terminal_stream_end (LodgeTerminalStream *ts)
+{
+  char *rest = escape (ts->held, ts->n_held, TRUE);
+  ts->n_held = 0;
+  return rest;
+}
+
+gboolean
+lodge_terminal_escapes (gboolean raw, int fd)
+{
+  return !raw && isatty (fd);
 }

@@ -18,6 +18,7 @@
 #include "lodge-services.h"
 #include "lodge-standby.h"
 #include "lodge-storage-error.h"
+#include "lodge-strings.h"
 #include "lodge-tier.h"
 
 #define LEADER_LEASE "leader"
@@ -93,9 +94,13 @@ say (const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  /* Messages quote guests (agent errors, application states, file names
+   * from repairs): the log never gets their control bytes, and a line end
+   * in one cannot forge the next line. */
+  g_autofree char *line = lodge_line_safe (msg);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *ts = g_date_time_format (now, "%H:%M:%S");
-  printf ("%s.%03d lodged: %s\n", ts, g_date_time_get_microsecond (now) / 1000, msg);
+  printf ("%s.%03d lodged: %s\n", ts, g_date_time_get_microsecond (now) / 1000, line);
   fflush (stdout);
 }
 

@@ -22,6 +22,7 @@
 #include "lodge-rpc.h"
 #include "lodge-storage-error.h"
 #include "lodge-store.h"
+#include "lodge-strings.h"
 
 #define AGENT_VERSION "0.1.0"
 /* The libvirt secret holding client.lodge's key, named by every VE disk. */
@@ -104,9 +105,10 @@ say (LodgeAgent *a, const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
+  g_autofree char *line = lodge_line_safe (msg); /* no control bytes in the log */
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *ts = g_date_time_format (now, "%H:%M:%S");
-  printf ("%s lodge-agent[%s]: %s\n", ts, a->name, msg);
+  printf ("%s lodge-agent[%s]: %s\n", ts, a->name, line);
   fflush (stdout);
 }
 

@@ -15,19 +15,27 @@
 #define EXEC_INPUT_MAX (8 << 20)
 #define EXIT_TIMED_OUT 124 /* as timeout(1) */
 
+/* An install's or a configuration's progress and output: the output may
+ * be the guest's (a reload command's), so it is escaped. */
+typedef struct {
+  gboolean quiet;
+  LodgeCliGuestOutput out;
+} Progress;
+
 static void
 on_step (const char *step, gint64 ms, gpointer user_data)
 {
-  if (!*(gboolean *) user_data)
-    g_printerr ("  [%6.2f s] %s\n", ms / 1000.0, step);
+  if (!((Progress *) user_data)->quiet)
+    lodge_cli_print_step (step, ms);
 }
 
 static gboolean
 on_data (const char *data, gsize len, gpointer user_data)
 {
-  if (*(gboolean *) user_data)
+  Progress *p = user_data;
+  if (p->quiet)
     return TRUE;
-  return fwrite (data, 1, len, stdout) == len;
+  return lodge_cli_guest_write (&p->out, data, len);
 }
 
 static char *
@@ -136,9 +144,13 @@ app_list (int argc, char **argv)
   JsonObject *o = parse_object (answer, parser, &error);
   if (o == NULL)
     return lodge_cli_fail (error);
+  /* The state, health and errors are the guest agent's words: escaped. */
   const char *guest_error = json_object_get_string_member_with_default (o, "guest_error", NULL);
   if (guest_error != NULL)
-    g_printerr ("lodge: no state from the guest: %s\n", guest_error);
+    {
+      g_autofree char *shown = lodge_line_safe (guest_error);
+      g_printerr ("lodge: no state from the guest: %s\n", shown);
+    }
   JsonArray *apps = json_object_get_array_member (o, "applications");
   g_print ("%-16s %-20s %-9s %-10s %7s %8s  %s\n", "NAME", "SOURCE", "AUTOSTART", "STATE", "PID",
            "RESTARTS", "HEALTH");
@@ -147,31 +159,37 @@ app_list (int argc, char **argv)
       JsonObject *a = json_array_get_object_element (apps, i);
       const char *err = json_object_get_string_member_with_default (a, "error", NULL);
       JsonObject *g = json_object_has_member (a, "guest") ? json_object_get_object_member (a, "guest") : NULL;
-      const char *state = g != NULL ? json_object_get_string_member_with_default (g, "state", "?")
-                          : json_object_get_string_member_with_default (o, "phase", "?");
+      g_autofree char *state = lodge_line_safe (
+        g != NULL ? json_object_get_string_member_with_default (g, "state", "?")
+                  : json_object_get_string_member_with_default (o, "phase", "?"));
       g_autofree char *pid = g != NULL && json_object_has_member (g, "pid")
                                ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (g, "pid"))
                                : g_strdup ("-");
       g_autofree char *restarts = g != NULL && json_object_has_member (g, "restarts")
                                     ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (g, "restarts"))
                                     : g_strdup ("-");
-      g_print ("%-16s %-20s %-9s %-10s %7s %8s  %s\n",
-               json_object_get_string_member_with_default (a, "name", "?"),
-               json_object_get_string_member_with_default (a, "source", "-"),
+      g_autofree char *app = lodge_line_safe (json_object_get_string_member_with_default (a, "name", "?"));
+      g_autofree char *source = lodge_line_safe (json_object_get_string_member_with_default (a, "source", "-"));
+      g_autofree char *health = lodge_line_safe (json_object_get_string_member_with_default (a, "health", "-"));
+      g_print ("%-16s %-20s %-9s %-10s %7s %8s  %s\n", app, source,
                json_object_get_boolean_member_with_default (a, "autostart", FALSE) ? "yes" : "no",
-               err != NULL ? "error" : state, pid, restarts,
-               json_object_get_string_member_with_default (a, "health", "-"));
+               err != NULL ? "error" : state, pid, restarts, health);
       if (err != NULL)
-        g_print ("    %s\n", err);
+        {
+          g_autofree char *shown = lodge_line_safe (err);
+          g_print ("    %s\n", shown);
+        }
       else
         {
           const char *disk = json_object_get_string_member_with_default (a, "disk", "");
           int known = lodge_app_disk_from_string (disk);
+          g_autofree char *shown = lodge_line_safe (disk);
           if (known != LODGE_APP_DISK_INSTALLED) /* an unknown one as it came */
-            g_print ("    %s\n", known >= 0 ? lodge_app_disk_describe (known) : disk);
+            g_print ("    %s\n", known >= 0 ? lodge_app_disk_describe (known) : shown);
           const char *gerr = g != NULL ? json_object_get_string_member_with_default (g, "error", NULL) : NULL;
-          if (gerr != NULL)
-            g_print ("    guest: %s\n", gerr);
+          g_autofree char *gshown = gerr != NULL ? lodge_line_safe (gerr) : NULL;
+          if (gshown != NULL)
+            g_print ("    guest: %s\n", gshown);
         }
     }
   return LODGE_EXIT_OK;
@@ -257,11 +275,12 @@ app_change (int argc, char **argv, gboolean install)
   g_autofree char *path = ve_path (argv[1], suffix);
   if (!quiet)
     g_printerr ("%s %s of %s...\n", install ? "Installing" : "Configuring", argv[2], argv[1]);
+  Progress progress = { .quiet = quiet, .out = { .out = stdout, .escape = TRUE } };
   g_autoptr (GBytes) answer =
     c != NULL ? lodge_client_request_stream (c, "POST", path, "application/json", body, on_step,
-                                             on_data, &quiet, &error)
+                                             on_data, &progress, &error)
               : NULL;
-  fflush (stdout);
+  lodge_cli_guest_end (&progress.out);
   if (answer == NULL)
     return lodge_cli_fail (error);
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -326,11 +345,12 @@ app_remove (int argc, char **argv)
   if (!quiet)
     g_printerr ("Removing %s from %s...\n", argv[2], argv[1]);
   g_autoptr (GBytes) body = g_bytes_new_static ("{}", 2);
+  Progress progress = { .quiet = quiet, .out = { .out = stdout, .escape = TRUE } };
   g_autoptr (GBytes) answer =
     c != NULL ? lodge_client_request_stream (c, "POST", path, "application/json", body, on_step,
-                                             on_data, &quiet, &error)
+                                             on_data, &progress, &error)
               : NULL;
-  fflush (stdout);
+  lodge_cli_guest_end (&progress.out);
   if (answer == NULL)
     return lodge_cli_fail (error);
   g_print ("%s: %s removed\n", argv[1], argv[2]);
@@ -352,22 +372,6 @@ lodge_app_cmd (int argc, char **argv)
 
 /* ---- exec ---- */
 
-static gboolean
-write_all (int fd, GBytes *data)
-{
-  gsize len = 0;
-  const char *p = g_bytes_get_data (data, &len);
-  while (len > 0)
-    {
-      ssize_t n = write (fd, p, len);
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      len -= n;
-    }
-  return TRUE;
-}
-
 static GBytes *
 b64_member (JsonObject *o, const char *name)
 {
@@ -379,11 +383,13 @@ b64_member (JsonObject *o, const char *name)
 int
 lodge_exec_cmd (int argc, char **argv)
 {
-  gboolean interactive = FALSE;
+  gboolean interactive = FALSE, raw = FALSE;
   gint timeout = 60;
   GOptionEntry entries[] = {
     { "stdin", 'i', 0, G_OPTION_ARG_NONE, &interactive,
       "Pass standard input to the command (at most 8 MiB)", NULL },
+    { "raw", 0, 0, G_OPTION_ARG_NONE, &raw,
+      "Print the command's output as it is, also on a terminal", NULL },
     { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout,
       "Kill the command after SECONDS (default 60, at most 3600)", "SECONDS" },
     G_OPTION_ENTRY_NULL
@@ -395,7 +401,12 @@ lodge_exec_cmd (int argc, char **argv)
     "(no shell: use `sh -c '...'` for one). Its output is printed when it ends:\n"
     "stdout here on stdout, stderr on stderr. The control center logs who ran\n"
     "what. A command still running at the timeout is killed with its process\n"
-    "group.\n\n" LODGE_CONNECT_HELP
+    "group.\n\n"
+    "The output is the guest's: on a terminal, its control characters are\n"
+    "escaped (\\x1b, \\u009b, as cat -v or less would), so that it cannot drive\n"
+    "the terminal; into a pipe or a file (each of stdout and stderr on its\n"
+    "own) it goes as it came, byte for byte. --raw prints it as it came on a\n"
+    "terminal too.\n\n" LODGE_CONNECT_HELP
     "Exit status: the command's own; 124 when it was killed at the timeout;\n"
     "128+N when a signal N ended it. When lodge itself fails: 1 invalid\n"
     "input, 2 wrong usage, 3 an unknown VE, 4 the VE is not running, 5 the\n"
@@ -447,8 +458,12 @@ lodge_exec_cmd (int argc, char **argv)
     return lodge_cli_fail (error);
   g_autoptr (GBytes) out = b64_member (o, "stdout");
   g_autoptr (GBytes) err = b64_member (o, "stderr");
-  write_all (STDOUT_FILENO, out);
-  write_all (STDERR_FILENO, err);
+  LodgeCliGuestOutput to_out = { .out = stdout, .escape = lodge_terminal_escapes (raw, STDOUT_FILENO) };
+  LodgeCliGuestOutput to_err = { .out = stderr, .escape = lodge_terminal_escapes (raw, STDERR_FILENO) };
+  lodge_cli_guest_write (&to_out, g_bytes_get_data (out, NULL), g_bytes_get_size (out));
+  lodge_cli_guest_end (&to_out);
+  lodge_cli_guest_write (&to_err, g_bytes_get_data (err, NULL), g_bytes_get_size (err));
+  lodge_cli_guest_end (&to_err);
   if (json_object_get_boolean_member_with_default (o, "stdout_truncated", FALSE)
       || json_object_get_boolean_member_with_default (o, "stderr_truncated", FALSE))
     g_printerr ("lodge: the output was cut at 16 MiB\n");

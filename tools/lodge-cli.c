@@ -64,7 +64,8 @@ lodge_cli_output_json (const char *output, int *ret_exit)
 int
 lodge_cli_fail (const GError *error)
 {
-  g_printerr ("lodge: %s\n", error->message);
+  g_autofree char *message = lodge_terminal_safe (error->message, strlen (error->message));
+  g_printerr ("lodge: %s\n", message);
   if (error->domain == LODGE_CLIENT_ERROR)
     switch ((LodgeClientErrorCode) error->code)
       {
@@ -94,6 +95,34 @@ lodge_cli_fail (const GError *error)
         return LODGE_EXIT_INVALID;
       }
   return LODGE_EXIT_FAILED;
+}
+
+void
+lodge_cli_print_step (const char *step, gint64 ms)
+{
+  g_autofree char *shown = lodge_line_safe (step);
+  g_printerr ("  [%6.2f s] %s\n", ms / 1000.0, shown);
+}
+
+gboolean
+lodge_cli_guest_write (LodgeCliGuestOutput *g, const char *data, gsize len)
+{
+  if (!g->escape)
+    return fwrite (data, 1, len, g->out) == len;
+  g_autofree char *safe = lodge_terminal_stream_feed (&g->stream, data, len);
+  return fputs (safe, g->out) != EOF;
+}
+
+gboolean
+lodge_cli_guest_end (LodgeCliGuestOutput *g)
+{
+  gboolean ok = TRUE;
+  if (g->escape)
+    {
+      g_autofree char *rest = lodge_terminal_stream_end (&g->stream);
+      ok = fputs (rest, g->out) != EOF;
+    }
+  return fflush (g->out) == 0 && ok;
 }
 
 static void

@@ -2,7 +2,10 @@
  * man-page-like --help, exit codes, and finding the local cluster. */
 #pragma once
 
+#include <stdio.h>
 #include <glib.h>
+
+#include "lodge-strings.h"
 
 G_BEGIN_DECLS
 
@@ -43,8 +46,32 @@ gboolean lodge_cli_parse (GOptionContext *ctx, int *argc, char ***argv, int *ret
  * format sets *ret_exit to a usage error. */
 gboolean lodge_cli_output_json (const char *output, int *ret_exit);
 
-/* Prints "lodge: <message>" and returns the exit code for @error. */
+/* Prints "lodge: <message>" and returns the exit code for @error. The
+ * message is escaped: the control center's errors may quote a guest. */
 int lodge_cli_fail (const GError *error);
+
+/* One step of an operation, "  [  1.23 s] what", on stderr; @step is
+ * escaped (a step may quote the guest: its ready line, an agent's error). */
+void lodge_cli_print_step (const char *step, gint64 ms);
+
+/* Where bytes from a guest go (exec's output, a file of its disk, the
+ * console): @out, escaped for a terminal with @escape, else as they came.
+ * Zero the rest. */
+typedef struct {
+  FILE *out;
+  gboolean escape;
+  LodgeTerminalStream stream;
+} LodgeCliGuestOutput;
+
+/* Writes @len bytes of the guest's to @g; FALSE when @g's file fails. */
+gboolean lodge_cli_guest_write (LodgeCliGuestOutput *g, const char *data, gsize len);
+/* The guest's output ended: what the escaping held back, and a flush. */
+gboolean lodge_cli_guest_end (LodgeCliGuestOutput *g);
+
+#define LODGE_RAW_HELP \
+  "A guest's bytes are shown with control characters escaped (\\x1b, \\u009b,\n" \
+  "as cat -v or less would), so that they cannot drive the terminal; --raw\n" \
+  "prints them as they are.\n\n"
 
 /* Dispatches argv[1] among @commands; "help" and --help included. */
 int lodge_cli_dispatch (const char *group, const LodgeCommand *commands, guint n_commands,

@@ -27,22 +27,32 @@ typedef struct {
 static const RepairOp repair_ops[] = {
   { "ls", "[PATH]", "List a directory (or one file) of the VE",
     "Type and mode, owner, size, modification time and name of each entry;\n"
-    "symbolic links with their targets. PATH defaults to /.", FALSE },
+    "symbolic links with their targets. PATH defaults to /. Control\n"
+    "characters in names are escaped (\\x1b; a newline is \\x0a: one name,\n"
+    "one line).", FALSE },
   { "cat", "PATH", "Print a file of the VE",
-    "The file's bytes, streamed (a huge file is never held in memory).", FALSE },
+    "The file's bytes, streamed (a huge file is never held in memory), with\n"
+    "control characters escaped (\\x1b, \\u009b, as cat -v or less would) so\n"
+    "that they cannot drive the terminal; --raw prints them as they are.", FALSE },
   { "find", "PATTERN [DIR]", "Find files by name",
     "Every path under DIR (default /) whose name matches the glob PATTERN; a\n"
-    "PATTERN with a '/' matches the whole path (\"/etc/*.conf\").", FALSE },
+    "PATTERN with a '/' matches the whole path (\"/etc/*.conf\"). Control\n"
+    "characters in names are escaped (\\x1b; a newline is \\x0a: one name,\n"
+    "one line).", FALSE },
   { "log", "[FILE]", "Show the VE's logs",
     "Without FILE, the files under /var/log with their sizes; with FILE\n"
-    "(relative to /var/log, or absolute), its last lines.", FALSE },
+    "(relative to /var/log, or absolute), its last lines, with control\n"
+    "characters escaped (as cat -v or less would); --raw prints them as\n"
+    "they are.", FALSE },
   { "df", "", "Show the use of the VE's filesystem", "Size, used, available, inodes.", FALSE },
   { "diff", "[PATH]", "Compare the VE with its template",
     "Added (+), removed (-) and changed (M) files against the template\n"
     "version the VE was cloned from, with types, modes, owners and sizes,\n"
     "then a unified diff of each changed text file. Files Lodge writes at\n"
     "every boot (hostname, hosts, resolv.conf, timezone, /root/.ssh, and\n"
-    "root's entry in /etc/shadow) are left out. PATH limits it to a subtree.", FALSE },
+    "root's entry in /etc/shadow) are left out. PATH limits it to a subtree.\n"
+    "Control characters in names and contents are escaped (as cat -v or less\n"
+    "would); --raw prints them as they are.", FALSE },
   { "write", "PATH [--mode MODE]", "Replace a file with standard input",
     "At most 768 KiB; a new file gets MODE (default 0644).", TRUE },
   { "edit", "PATH", "Edit a file of the VE with $EDITOR",
@@ -105,10 +115,12 @@ print_repair_help (FILE *out)
   fprintf (out, "\n`lodge repair NAME OPERATION --help` tells more of one.\n\n" LODGE_EXIT_CODES_HELP);
 }
 
+/* Where an operation's output goes: file contents and names from the
+ * guest's disk, escaped unless --raw (or the file edit fetches). */
 typedef struct {
   gboolean quiet;
   gboolean any_output;
-  FILE *out;
+  LodgeCliGuestOutput out;
 } Printer;
 
 static void
@@ -116,7 +128,7 @@ on_step (const char *step, gint64 ms, gpointer user_data)
 {
   Printer *p = user_data;
   if (!p->quiet)
-    g_printerr ("  [%6.2f s] %s\n", ms / 1000.0, step);
+    lodge_cli_print_step (step, ms);
 }
 
 static gboolean
@@ -124,7 +136,7 @@ on_data (const char *data, gsize len, gpointer user_data)
 {
   Printer *p = user_data;
   p->any_output = TRUE;
-  return fwrite (data, 1, len, p->out) == len;
+  return lodge_cli_guest_write (&p->out, data, len);
 }
 
 /* POSTs @op with @args (taken) for @name; output to @p. The result object
@@ -143,7 +155,7 @@ run_op (LodgeClient *c, const char *name, const char *op, JsonBuilder *args, Pri
   g_autofree char *path = g_strdup_printf ("/v1/environments/%s/repair/%s", q, op);
   g_autoptr (GBytes) answer = lodge_client_request_stream (c, "POST", path, "application/json", body,
                                                            on_step, on_data, p, error);
-  fflush (p->out);
+  lodge_cli_guest_end (&p->out);
   if (answer == NULL)
     return NULL;
   if (!json_parser_load_from_data (parser, g_bytes_get_data (answer, NULL),
@@ -321,7 +333,8 @@ run_shell (LodgeClient *c, const char *name, Printer *p)
       g_autoptr (JsonParser) pp = json_parser_new ();
       if (run_op (c, name, "sh", b, &quiet, pp, &error) == NULL)
         {
-          g_printerr ("lodge: %s\n", error->message);
+          g_autofree char *message = lodge_terminal_safe (error->message, strlen (error->message));
+          g_printerr ("lodge: %s\n", message);
           g_clear_error (&error);
         }
     }
@@ -343,13 +356,13 @@ run_edit (LodgeClient *c, const char *name, const char *path, Printer *p)
   if (fd < 0)
     return lodge_cli_fail (error);
   Printer to_file = *p;
-  to_file.out = fdopen (fd, "w");
+  to_file.out = (LodgeCliGuestOutput) { .out = fdopen (fd, "w"), .escape = FALSE }; /* exact bytes */
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
   add_string (b, "path", path);
   g_autoptr (JsonParser) parser = json_parser_new ();
   gboolean ok = run_op (c, name, "cat", b, &to_file, parser, &error) != NULL;
-  fclose (to_file.out);
+  fclose (to_file.out.out);
   g_autofree char *before = NULL;
   gsize before_len = 0;
   if (ok)
@@ -402,7 +415,7 @@ run_edit (LodgeClient *c, const char *name, const char *path, Printer *p)
 
 /* What the options of `lodge repair` set. */
 typedef struct {
-  gboolean quiet, recursive, password_stdin;
+  gboolean quiet, recursive, password_stdin, raw;
   char *mode, *password_hash;
   GStrv keys;
   int lines;
@@ -444,6 +457,12 @@ repair_op_entries (const RepairOp *op, RepairOptions *o, GOptionEntry ret[5])
                                   "An OpenSSH public key line for root (repeatable; replaces "
                                   "the keys)", "KEY" };
     }
+  /* What prints a file's content can print it as it is. */
+  if (strcmp (op->name, "cat") == 0 || strcmp (op->name, "log") == 0
+      || strcmp (op->name, "diff") == 0)
+    extra[strcmp (op->name, "log") == 0 ? 1 : 0] =
+      (GOptionEntry) { "raw", 0, 0, G_OPTION_ARG_NONE, &o->raw,
+                       "Print the file's bytes as they are (no escaping)", NULL };
 }
 
 /* Adds @e to @entries with its arity only: a flag sets @flag, a value goes
@@ -578,7 +597,7 @@ lodge_repair_cmd (int argc, char **argv)
   g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
   if (c == NULL)
     return lodge_cli_fail (error);
-  Printer p = { o.quiet, FALSE, stdout };
+  Printer p = { .quiet = o.quiet, .out = { .out = stdout, .escape = !o.raw } };
   if (strcmp (op->name, "shell") == 0)
     return nargs == 0 ? run_shell (c, name, &p) : lodge_cli_usage_error ("shell takes no arguments");
   if (strcmp (op->name, "edit") == 0)

@@ -114,7 +114,8 @@ static void
 import_step (const char *step, gint64 ms, gpointer user_data)
 {
   ImportView *v = user_data;
-  g_autofree char *text = g_strdup_printf ("%s (%.1f s)", step, ms / 1000.0);
+  g_autofree char *shown = lodge_line_safe (step); /* it may name a file of the tree */
+  g_autofree char *text = g_strdup_printf ("%s (%.1f s)", shown, ms / 1000.0);
   import_line (v, text, TRUE);
 }
 

@@ -71,14 +71,15 @@ print_bytes (GBytes *b)
   fwrite (data, 1, len, stdout);
 }
 
-/* The guest's console: what it wrote is hostile, escaped for the terminal. */
+/* The guest's console: what it wrote is hostile, escaped for the terminal
+ * (unless --raw); a character cut between two reads of the log waits for
+ * the next. */
 static void
-print_guest_bytes (GBytes *b)
+print_guest_bytes (LodgeCliGuestOutput *out, GBytes *b)
 {
   gsize len = 0;
   const char *data = g_bytes_get_data (b, &len);
-  g_autofree char *safe = lodge_terminal_safe (data != NULL ? data : "", len);
-  fputs (safe, stdout);
+  lodge_cli_guest_write (out, data != NULL ? data : "", len);
 }
 
 static int
@@ -269,11 +270,15 @@ cmd_status (int argc, char **argv)
           JsonArray *a = json_node_get_array (n);
           g_print ("%-17s", keys[i]);
           for (guint j = 0; j < json_array_get_length (a); j++)
-            g_print (" %s", json_array_get_string_element (a, j));
+            {
+              g_autofree char *shown = lodge_line_safe (json_array_get_string_element (a, j));
+              g_print (" %s", shown);
+            }
           g_print ("%s\n", json_array_get_length (a) == 0 ? " -" : "");
           continue;
         }
-      g_autofree char *v = json_node_get_value_type (n) == G_TYPE_STRING ? g_strdup (json_node_get_string (n))
+      /* addresses, stop_reason, last_error: the guest's or its agent's words. */
+      g_autofree char *v = json_node_get_value_type (n) == G_TYPE_STRING ? lodge_line_safe (json_node_get_string (n))
                                                                           : g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
       g_print ("%-17s %s\n", keys[i], v);
     }
@@ -284,17 +289,19 @@ static int
 cmd_console (int argc, char **argv)
 {
   int lines = 100;
-  gboolean follow = FALSE;
+  gboolean follow = FALSE, raw = FALSE;
   GOptionEntry entries[] = {
     { "lines", 'n', 0, G_OPTION_ARG_INT, &lines, "Show the last N lines (default 100)", "N" },
     { "follow", 'f', 0, G_OPTION_ARG_NONE, &follow, "Keep showing what the guest writes, until "
       "interrupted", NULL },
+    { "raw", 0, 0, G_OPTION_ARG_NONE, &raw, "Print the guest's bytes as they are", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
     "console", "NAME", "Show an environment's serial console log.",
     "The guest's console (kernel messages, its init's output, the ready line)\n"
     "as the node's libvirt logs it; the log of the VE's current or last boot.\n\n"
+    LODGE_RAW_HELP
     LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP, entries);
   int rc;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
@@ -314,7 +321,8 @@ cmd_console (int argc, char **argv)
                                                          "Lodge-Console-Offset", &offset, &error);
   if (answer == NULL)
     return lodge_cli_fail (error);
-  print_guest_bytes (answer);
+  LodgeCliGuestOutput out = { .out = stdout, .escape = !raw };
+  print_guest_bytes (&out, answer);
   fflush (stdout);
   while (follow && offset != NULL)
     {
@@ -326,12 +334,16 @@ cmd_console (int argc, char **argv)
       g_autoptr (GBytes) more = lodge_client_request_full (c, "GET", path, NULL, NULL,
                                                            "Lodge-Console-Offset", &next, &error);
       if (more == NULL)
-        return lodge_cli_fail (error);
-      print_guest_bytes (more);
+        {
+          lodge_cli_guest_end (&out);
+          return lodge_cli_fail (error);
+        }
+      print_guest_bytes (&out, more);
       fflush (stdout);
       g_free (offset);
       offset = g_steal_pointer (&next);
     }
+  lodge_cli_guest_end (&out);
   return LODGE_EXIT_OK;
 }
 
@@ -342,7 +354,7 @@ print_step (const char *step, gint64 ms, gpointer user_data)
 {
   gboolean *printed = user_data;
   *printed = TRUE;
-  g_printerr ("  [%6.2f s] %s\n", ms / 1000.0, step);
+  lodge_cli_print_step (step, ms);
 }
 
 /* POST @suffix on environment @name, its steps shown as they happen. */
@@ -371,11 +383,12 @@ print_operation (GBytes *answer, const char *name, gboolean steps_printed)
       JsonArray *ms = json_object_has_member (o, "step_ms") ? json_object_get_array_member (o, "step_ms") : NULL;
       for (guint i = 0; !steps_printed && steps != NULL && i < json_array_get_length (steps); i++)
         {
+          g_autofree char *shown = lodge_line_safe (json_array_get_string_element (steps, i));
           if (ms != NULL && i < json_array_get_length (ms))
             g_printerr ("  [%6.2f s] ", json_array_get_int_element (ms, i) / 1000.0);
           else
             g_printerr ("  ");
-          g_printerr ("%s\n", json_array_get_string_element (steps, i));
+          g_printerr ("%s\n", shown);
         }
       JsonObject *st = json_object_has_member (o, "status") ? json_object_get_object_member (o, "status") : NULL;
       if (st != NULL)
@@ -535,8 +548,8 @@ node_state_change (const char *action, const char *summary, const char *descript
   for (guint i = 0; i < n_failed; i++)
     {
       JsonObject *m = json_array_get_object_element (failed, i);
-      g_print ("  %s: not moved: %s\n", json_object_get_string_member_with_default (m, "name", "?"),
-               json_object_get_string_member_with_default (m, "error", "?"));
+      g_autofree char *why = lodge_line_safe (json_object_get_string_member_with_default (m, "error", "?"));
+      g_print ("  %s: not moved: %s\n", json_object_get_string_member_with_default (m, "name", "?"), why);
     }
   g_print ("%s: draining; %u moved, %u left on it\n", argv[1],
            moved != NULL ? json_array_get_length (moved) : 0, n_failed);
