@@ -1,5 +1,8 @@
 #include "lodge-nwfilter.h"
 
+#include <string.h>
+#include <libvirt/virterror.h>
+
 #include "lodge-domain.h"
 #include "lodge-libvirt-private.h"
 
@@ -70,10 +73,30 @@ lodge_libvirt_define_filters (LodgeLibvirt *lv, GError **error)
     }
   for (int dual = 0; dual <= 1; dual++)
     {
-      virNWFilterPtr f = virNWFilterDefineXML (lv->conn, lodge_nwfilter_xml (dual));
+      const char *name = dual ? LODGE_NWFILTER_DUAL : LODGE_NWFILTER;
+      const char *xml = lodge_nwfilter_xml (dual);
+      /* A filter defined before (an earlier start of the agent) is
+       * updated only under its own UUID. */
+      g_autofree char *with_uuid = NULL;
+      virNWFilterPtr old = virNWFilterLookupByName (lv->conn, name);
+      if (old != NULL)
+        {
+          char uuid[VIR_UUID_STRING_BUFLEN];
+          gboolean got = virNWFilterGetUUIDString (old, uuid) == 0;
+          virNWFilterFree (old);
+          if (!got)
+            return lodge_libvirt_fail (lv, error, "cannot read the network filter %s at %s", name,
+                                       lv->uri);
+          const char *body = strchr (xml, '\n') + 1;
+          with_uuid = g_strdup_printf ("%.*s  <uuid>%s</uuid>\n%s", (int) (body - xml), xml, uuid, body);
+          xml = with_uuid;
+        }
+      else
+        virResetLastError ();
+      virNWFilterPtr f = virNWFilterDefineXML (lv->conn, xml);
       if (f == NULL)
-        return lodge_libvirt_fail (lv, error, "cannot define the network filter %s at %s",
-                                   dual ? LODGE_NWFILTER_DUAL : LODGE_NWFILTER, lv->uri);
+        return lodge_libvirt_fail (lv, error, "cannot define the network filter %s at %s", name,
+                                   lv->uri);
       virNWFilterFree (f);
     }
   return TRUE;
