@@ -24,6 +24,7 @@ LODGE_ENUM_IMPL (lodge_op, LODGE_OP_LAST, "start", "stop", "restart", "migrate",
 typedef struct {
   LodgeOp op;
   char *detail;
+  GCancellable *yields; /* guest work: cancelled by a lifecycle operation that waits */
 } Running;
 
 static Running *
@@ -39,6 +40,7 @@ static void
 running_free (Running *r)
 {
   g_free (r->detail);
+  g_clear_object (&r->yields);
   g_free (r);
 }
 
@@ -74,21 +76,42 @@ lodge_ctl_free (LodgeCtl *ctl)
   g_free (ctl);
 }
 
-gboolean
-lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
-                     GError **error)
+static gboolean
+try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail, GCancellable *yields,
+           GError **error)
 {
   g_return_val_if_fail (op < LODGE_OP_LAST, FALSE);
   g_mutex_lock (&ctl->lock);
   const Running *running = g_hash_table_lookup (ctl->busy, name);
   g_autofree char *what = running != NULL ? running_describe (running) : NULL;
   if (running == NULL)
-    g_hash_table_insert (ctl->busy, g_strdup (name), running_new (op, detail));
+    {
+      Running *r = running_new (op, detail);
+      r->yields = yields != NULL ? g_object_ref (yields) : NULL;
+      g_hash_table_insert (ctl->busy, g_strdup (name), r);
+    }
   g_mutex_unlock (&ctl->lock);
   if (what != NULL)
     g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
                  "environment %s is busy (%s); try again when that is done", name, what);
   return what == NULL;
+}
+
+gboolean
+lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
+                     GError **error)
+{
+  return try_begin (ctl, name, op, detail, NULL, error);
+}
+
+GCancellable *
+lodge_ctl_try_begin_guest (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
+                           GError **error)
+{
+  g_autoptr (GCancellable) yields = g_cancellable_new ();
+  if (!try_begin (ctl, name, op, detail, yields, error))
+    return NULL;
+  return g_steal_pointer (&yields);
 }
 
 gboolean
@@ -99,15 +122,20 @@ lodge_ctl_begin (LodgeCtl *ctl, const char *name, LodgeOp op, guint timeout_s, G
   g_mutex_lock (&ctl->lock);
   const Running *running;
   while ((running = g_hash_table_lookup (ctl->busy, name)) != NULL)
-    if (!g_cond_wait_until (&ctl->done, &ctl->lock, deadline))
-      {
-        g_autofree char *what = running_describe (running);
-        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
-                     "a %s of %s is still in progress after %u s; try again later", what, name,
-                     timeout_s);
-        g_mutex_unlock (&ctl->lock);
-        return FALSE;
-      }
+    {
+      /* Guest work gives way: it ends at its next agent call. */
+      if (running->yields != NULL)
+        g_cancellable_cancel (running->yields);
+      if (g_cond_wait_until (&ctl->done, &ctl->lock, deadline)
+          || (running = g_hash_table_lookup (ctl->busy, name)) == NULL)
+        continue;
+      g_autofree char *what = running_describe (running);
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY,
+                   "a %s of %s is still in progress after %u s; try again later", what, name,
+                   timeout_s);
+      g_mutex_unlock (&ctl->lock);
+      return FALSE;
+    }
   g_hash_table_insert (ctl->busy, g_strdup (name), running_new (op, NULL));
   g_mutex_unlock (&ctl->lock);
   return TRUE;

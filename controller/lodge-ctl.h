@@ -60,8 +60,16 @@ LODGE_ENUM_DECL (lodge_op);
  * LODGE_STORAGE_ERROR_BUSY naming what runs. */
 gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
                               GError **error);
+/* The same for work through the guest agent (a live configuration): it
+ * yields to a lifecycle operation, which cancels the returned cancellable
+ * (the caller's reference; NULL when busy) and waits for the work to end,
+ * one agent call at most (10 s; see lodge-libvirt.h). */
+GCancellable *lodge_ctl_try_begin_guest (LodgeCtl *ctl, const char *name, LodgeOp op,
+                                         const char *detail, GError **error);
 /* Waits (up to @timeout_s) until no operation runs on @name, then begins
- * @op; LODGE_STORAGE_ERROR_BUSY when the wait times out. */
+ * @op; LODGE_STORAGE_ERROR_BUSY when the wait times out. Guest work on
+ * @name (lodge_ctl_try_begin_guest) is cancelled first: stop, migrate and
+ * failover never wait on a guest. */
 gboolean lodge_ctl_begin (LodgeCtl *ctl, const char *name, LodgeOp op, guint timeout_s,
                           GError **error);
 void lodge_ctl_end (LodgeCtl *ctl, const char *name);

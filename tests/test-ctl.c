@@ -88,11 +88,67 @@ test_address_names (void)
     g_assert_true (lodge_storage_check_name (names->pdata[i], "address", NULL));
 }
 
+typedef struct {
+  LodgeCtl *ctl;
+  gboolean begun;
+  GError *error;
+} Stopper;
+
+static gpointer
+stop_thread (gpointer data)
+{
+  Stopper *st = data;
+  st->begun = lodge_ctl_begin (st->ctl, "web", LODGE_OP_STOP, 30, &st->error);
+  return NULL;
+}
+
+/* Guest work yields: a stop that waits for the VE cancels it, and begins
+ * as soon as it ends; an operation that only tries is refused as before. */
+static void
+test_guest_yields (void)
+{
+  g_autoptr (LodgeCtl) ctl = lodge_ctl_new (NULL, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) yields =
+    lodge_ctl_try_begin_guest (ctl, "web", LODGE_OP_APP_CONFIGURE, "site", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (yields);
+  g_assert_null (lodge_ctl_try_begin_guest (ctl, "web", LODGE_OP_APP_CONFIGURE, "db", &error));
+  g_assert_cmpstr (error->message, ==,
+                   "environment web is busy (app configure site); try again when that is done");
+  g_clear_error (&error);
+  g_assert_false (lodge_ctl_try_begin (ctl, "web", LODGE_OP_REPAIR, "write", NULL));
+  g_assert_false (g_cancellable_is_cancelled (yields));
+
+  Stopper st = { ctl, FALSE, NULL };
+  GThread *t = g_thread_new ("stop", stop_thread, &st);
+  /* The guest work sees the cancellation (at its next agent call). */
+  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (!g_cancellable_is_cancelled (yields) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  g_assert_true (g_cancellable_is_cancelled (yields));
+  lodge_ctl_end (ctl, "web");
+  g_thread_join (t);
+  g_assert_no_error (st.error);
+  g_assert_true (st.begun);
+  g_assert_false (lodge_ctl_try_begin (ctl, "web", LODGE_OP_START, NULL, &error));
+  g_assert_cmpstr (error->message, ==,
+                   "environment web is busy (stop); try again when that is done");
+  lodge_ctl_end (ctl, "web");
+
+  /* A plain operation is not cancelled: the wait times out. */
+  g_clear_error (&error);
+  g_assert_true (lodge_ctl_try_begin (ctl, "web", LODGE_OP_REPAIR, "write", NULL));
+  g_assert_false (lodge_ctl_begin (ctl, "web", LODGE_OP_STOP, 0, &error));
+  g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ctl/ops", test_ops);
+  g_test_add_func ("/ctl/guest-yields", test_guest_yields);
   g_test_add_func ("/ctl/names", test_names);
   g_test_add_func ("/ctl/address-names", test_address_names);
   return g_test_run ();
