@@ -11,13 +11,57 @@
 #include "lodge-rbd.h"
 #include "lodge-storage-error.h"
 
+/* Bounds of the work done through a guest's agent (see lodge-libvirt.h:
+ * each guest agent operation ends within its own, whatever the guest
+ * does). A live configuration holds the VE's operation
+ * (lodge_ctl_try_begin_guest) at most CONFIGURE_TIMEOUT_S, every step in
+ * it bounded by what is left of that too; a stop, a migration or a
+ * failover does not wait for it but cancels it. */
 #define AGENT_WAIT_S 30        /* an agent that is still coming up after boot */
 #define STATE_MAX (64 << 10)   /* an application's status file */
+#define FILE_TIMEOUT_S 30      /* reading or writing one file */
 #define HEALTH_TIMEOUT_S 10
 #define RELOAD_TIMEOUT_S 60
+#define PASSWD_TIMEOUT_S 30
+#define CONFIGURE_TIMEOUT_S 300 /* a whole live configuration */
+#define LIST_TIMEOUT_S 120      /* the applications' live state, all of them */
 #define EXEC_DEFAULT_TIMEOUT_S 60
 #define EXEC_MAX_TIMEOUT_S 3600
 #define EXEC_MAX_INPUT (8 << 20)
+
+/* Guest work of one request: the VE's agent, the request's deadline and
+ * what cancels it. */
+typedef struct {
+  LodgeLibvirt *lv;
+  const char *name;
+  const char *what;       /* "a live configuration", for the deadline's error */
+  guint bound_s;
+  gint64 deadline_us;
+  GCancellable *cancellable;
+} Live;
+
+static void
+live_init (Live *l, LodgeLibvirt *lv, const char *name, const char *what, guint bound_s,
+           GCancellable *cancellable)
+{
+  *l = (Live) { lv, name, what, bound_s, g_get_monotonic_time () + (gint64) bound_s * G_USEC_PER_SEC,
+                cancellable };
+}
+
+/* A step's bound: @own_s, or what is left of the request's when less;
+ * 0 with an error when nothing is left. */
+static guint
+live_bound (const Live *l, guint own_s, GError **error)
+{
+  gint64 left_s = (l->deadline_us - g_get_monotonic_time ()) / G_USEC_PER_SEC;
+  if (left_s < 1)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
+                   "%s of %s did not finish within %u s", l->what, l->name, l->bound_s);
+      return 0;
+    }
+  return (guint) MIN ((gint64) own_s, left_s);
+}
 
 /* The libvirt of the node VE @name runs on, its agent answering; a VE
  * that does not run is LODGE_LIBVIRT_ERROR_STATE naming its phase. */
@@ -58,10 +102,14 @@ quote_argv (const char *const *argv)
 /* Runs @argv in the guest; a non-zero exit is an error naming @what with
  * what it wrote on stderr. */
 static gboolean
-run_checked (LodgeLibvirt *lv, const char *name, const char *const *argv, guint timeout_s,
-             const char *what, GError **error)
+run_checked (const Live *l, const char *const *argv, guint timeout_s, const char *what,
+             GError **error)
 {
-  g_autoptr (LodgeGuestExec) x = lodge_libvirt_guest_exec (lv, name, argv, NULL, timeout_s, error);
+  const char *name = l->name;
+  guint bound_s = live_bound (l, timeout_s, error);
+  g_autoptr (LodgeGuestExec) x =
+    bound_s > 0 ? lodge_libvirt_guest_exec (l->lv, name, argv, NULL, bound_s, l->cancellable, error)
+                : NULL;
   if (x == NULL)
     return FALSE;
   if (x->exit_code == 0 && !x->timed_out)
@@ -78,11 +126,16 @@ run_checked (LodgeLibvirt *lv, const char *name, const char *const *argv, guint 
 /* The status lodge-init keeps of @app, or NULL (no such file: a template
  * with an init of its own). */
 static JsonNode *
-guest_state (LodgeLibvirt *lv, const char *name, const char *app, GError **error)
+guest_state (const Live *l, const char *app, GError **error)
 {
+  const char *name = l->name;
   g_autofree char *path = g_strdup_printf ("/run/lodge/apps/%s.json", app);
   g_autoptr (GError) local = NULL;
-  g_autoptr (GBytes) data = lodge_libvirt_guest_read (lv, name, path, STATE_MAX, &local);
+  guint bound_s = live_bound (l, FILE_TIMEOUT_S, &local);
+  g_autoptr (GBytes) data =
+    bound_s > 0 ? lodge_libvirt_guest_read (l->lv, name, path, STATE_MAX, bound_s, l->cancellable,
+                                            &local)
+                : NULL;
   if (data == NULL)
     {
       if (!g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
@@ -102,13 +155,15 @@ guest_state (LodgeLibvirt *lv, const char *name, const char *app, GError **error
 
 /* The state of a systemd unit, as the same members lodge-init writes. */
 static JsonNode *
-unit_state (LodgeLibvirt *lv, const char *name, const char *app, GError **error)
+unit_state (const Live *l, const char *app, GError **error)
 {
   g_autofree char *unit = g_strdup_printf ("lodge-app-%s.service", app);
   const char *argv[] = { "systemctl", "show", "-p", "ActiveState", "-p", "MainPID", "-p",
                          "NRestarts", unit, NULL };
-  g_autoptr (LodgeGuestExec) x = lodge_libvirt_guest_exec (lv, name, argv, NULL, HEALTH_TIMEOUT_S,
-                                                           error);
+  guint bound_s = live_bound (l, HEALTH_TIMEOUT_S, error);
+  g_autoptr (LodgeGuestExec) x =
+    bound_s > 0 ? lodge_libvirt_guest_exec (l->lv, l->name, argv, NULL, bound_s, l->cancellable, error)
+                : NULL;
   if (x == NULL)
     return NULL;
   g_autofree char *text = g_strndup (g_bytes_get_data (x->out, NULL), g_bytes_get_size (x->out));
@@ -140,7 +195,7 @@ unit_state (LodgeLibvirt *lv, const char *name, const char *app, GError **error)
  * restart (lodge-init starts a killed application again; systemd is
  * asked to restart the unit). */
 static gboolean
-reload (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan, GError **error)
+reload (const Live *l, const LodgeAppPlan *plan, GError **error)
 {
   const char *app = plan->app->name;
   if (plan->manifest->reload != NULL)
@@ -148,24 +203,23 @@ reload (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan, GError **e
       g_autofree char *cmd = lodge_app_render (plan->manifest->reload, plan->values, TRUE,
                                                "reload", error);
       const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-      return cmd != NULL && run_checked (lv, name, argv, RELOAD_TIMEOUT_S, "the reload command", error);
+      return cmd != NULL && run_checked (l, argv, RELOAD_TIMEOUT_S, "the reload command", error);
     }
-  g_autoptr (JsonNode) st = guest_state (lv, name, app, error);
+  g_autoptr (JsonNode) st = guest_state (l, app, error);
   if (st == NULL && error != NULL && *error != NULL)
     return FALSE;
   if (st == NULL)
     {
       g_autofree char *unit = g_strdup_printf ("lodge-app-%s.service", app);
       const char *argv[] = { "systemctl", "restart", unit, NULL };
-      return run_checked (lv, name, argv, RELOAD_TIMEOUT_S, "restarting the application", error);
+      return run_checked (l, argv, RELOAD_TIMEOUT_S, "restarting the application", error);
     }
   gint64 pid = json_object_get_int_member_with_default (json_node_get_object (st), "pid", 0);
   if (pid <= 1)
     return TRUE; /* not running now: it starts with the new files */
   g_autofree char *pid_s = g_strdup_printf ("%" G_GINT64_FORMAT, pid);
   const char *argv[] = { "kill", pid_s, NULL };
-  return run_checked (lv, name, argv, HEALTH_TIMEOUT_S, "stopping the application for a restart",
-                      error);
+  return run_checked (l, argv, HEALTH_TIMEOUT_S, "stopping the application for a restart", error);
 }
 
 /* Whether the application runs with another launch command than the new
@@ -173,9 +227,9 @@ reload (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan, GError **e
  * restart of the VE changes it). Unknown (FALSE) without lodge-init's
  * status file. */
 static gboolean
-launch_changed (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
+launch_changed (const Live *l, const LodgeAppPlan *plan)
 {
-  g_autoptr (JsonNode) st = guest_state (lv, name, plan->app->name, NULL);
+  g_autoptr (JsonNode) st = guest_state (l, plan->app->name, NULL);
   const char *running = st != NULL ? json_object_get_string_member_with_default (
                                        json_node_get_object (st), "command", NULL)
                                    : NULL;
@@ -183,11 +237,11 @@ launch_changed (LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
 }
 
 static gboolean
-configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange *c,
-                gboolean *ret_launch_changed, LodgeProgress progress,
-                gpointer progress_data, GError **error)
+configure_live (LodgeApps *a, const Live *l, LodgeAppChange *c, gboolean *ret_launch_changed,
+                LodgeProgress progress, gpointer progress_data, GError **error)
 {
-  *ret_launch_changed = launch_changed (lv, name, c->plan);
+  const char *name = l->name;
+  *ret_launch_changed = launch_changed (l, c->plan);
   LodgeRepairApp ra;
   lodge_app_plan_repair_app (c->plan, 0, &ra);
   g_autoptr (GHashTable) contents = NULL;
@@ -200,10 +254,13 @@ configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange
       g_autofree char *owner = g_strdup_printf ("%u:%u", f->uid, f->gid);
       const char *chmod_argv[] = { "chmod", mode, f->path, NULL };
       const char *chown_argv[] = { "chown", owner, f->path, NULL };
-      if (!lodge_libvirt_guest_write (lv, name, f->path, g_hash_table_lookup (contents, f->path),
-                                      error)
-          || !run_checked (lv, name, chmod_argv, HEALTH_TIMEOUT_S, "chmod", error)
-          || !run_checked (lv, name, chown_argv, HEALTH_TIMEOUT_S, "chown", error))
+      guint bound_s = live_bound (l, FILE_TIMEOUT_S, error);
+      if (bound_s == 0
+          || !lodge_libvirt_guest_write (l->lv, name, f->path,
+                                         g_hash_table_lookup (contents, f->path), bound_s,
+                                         l->cancellable, error)
+          || !run_checked (l, chmod_argv, HEALTH_TIMEOUT_S, "chmod", error)
+          || !run_checked (l, chown_argv, HEALTH_TIMEOUT_S, "chown", error))
         return FALSE;
       if (progress != NULL)
         {
@@ -211,7 +268,7 @@ configure_live (LodgeApps *a, LodgeLibvirt *lv, const char *name, LodgeAppChange
           progress (line, progress_data);
         }
     }
-  if (!reload (lv, name, c->plan, error))
+  if (!reload (l, c->plan, error))
     return FALSE;
   if (progress != NULL)
     progress (c->plan->manifest->reload != NULL ? "reloaded" : "restarted", progress_data);
@@ -249,14 +306,21 @@ lodge_apps_guest_configure (LodgeApps *a, const char *name, const char *app, Jso
     lodge_app_change_new (lodge_ctl_get_store (a->ctl), def, app, args, FALSE, error);
   if (c == NULL)
     return NULL;
-  if (!lodge_ctl_try_begin (a->ctl, name, LODGE_OP_APP_CONFIGURE, app, error))
+  g_autoptr (GCancellable) yields =
+    lodge_ctl_try_begin_guest (a->ctl, name, LODGE_OP_APP_CONFIGURE, app, error);
+  if (yields == NULL)
     return NULL;
   g_message ("app configure %s %s by %s (live)", name, app, who);
   g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "a live configuration", error);
+  Live l;
+  live_init (&l, lv, name, "a live configuration", CONFIGURE_TIMEOUT_S, yields);
   gboolean relaunch = FALSE;
   gboolean ok = lv != NULL
-                && configure_live (a, lv, name, c, &relaunch, progress, progress_data, error);
+                && configure_live (a, &l, c, &relaunch, progress, progress_data, error);
   lodge_ctl_end (a->ctl, name);
+  if (!ok && g_cancellable_is_cancelled (yields))
+    g_prefix_error (error, "%s: a lifecycle operation came first; the configuration may be half "
+                           "applied: ", name);
   if (!ok)
     return NULL;
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -276,12 +340,12 @@ lodge_apps_guest_configure (LodgeApps *a, const char *name, const char *app, Jso
 /* ---- list ---- */
 
 static void
-add_live_state (JsonBuilder *b, LodgeLibvirt *lv, const char *name, const LodgeAppPlan *plan)
+add_live_state (JsonBuilder *b, const Live *l, const LodgeAppPlan *plan)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) st = guest_state (lv, name, plan->app->name, &error);
+  g_autoptr (JsonNode) st = guest_state (l, plan->app->name, &error);
   if (st == NULL && error == NULL)
-    st = unit_state (lv, name, plan->app->name, &error);
+    st = unit_state (l, plan->app->name, &error);
   json_builder_set_member_name (b, "guest");
   if (st != NULL)
     json_builder_add_value (b, g_steal_pointer (&st));
@@ -298,12 +362,14 @@ add_live_state (JsonBuilder *b, LodgeLibvirt *lv, const char *name, const LodgeA
   g_autofree char *cmd = lodge_app_render (plan->manifest->health, plan->values, TRUE, "health",
                                            &error);
   const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+  guint bound_s = cmd != NULL ? live_bound (l, HEALTH_TIMEOUT_S, &error) : 0;
   g_autoptr (LodgeGuestExec) x =
-    cmd != NULL ? lodge_libvirt_guest_exec (lv, name, argv, NULL, HEALTH_TIMEOUT_S, &error) : NULL;
+    bound_s > 0 ? lodge_libvirt_guest_exec (l->lv, l->name, argv, NULL, bound_s, NULL, &error)
+                : NULL;
   json_builder_set_member_name (b, "health");
   g_autofree char *health =
     x == NULL ? g_strdup_printf ("unknown (%s)", error->message)
-    : x->timed_out ? g_strdup_printf ("failing (no answer within %d s)", HEALTH_TIMEOUT_S)
+    : x->timed_out ? g_strdup_printf ("failing (no answer within %u s)", bound_s)
     : x->exit_code == 0 ? g_strdup ("ok")
     : x->signal != 0 ? g_strdup_printf ("failing (killed by signal %d)", x->signal)
                      : g_strdup_printf ("failing (exit status %d)", x->exit_code);
@@ -325,6 +391,8 @@ lodge_apps_guest_list (LodgeApps *a, const char *name, GError **error)
   g_autoptr (LodgeLibvirt) lv = NULL;
   if (rt->phase == LODGE_PHASE_RUNNING && def->applications->len > 0)
     lv = open_running (a->ctl, name, "the applications' state", &live_error);
+  Live l;
+  live_init (&l, lv, name, "the applications' state", LIST_TIMEOUT_S, NULL);
 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   json_builder_begin_object (b);
@@ -381,7 +449,7 @@ lodge_apps_guest_list (LodgeApps *a, const char *name, GError **error)
       json_builder_set_member_name (b, "disk");
       json_builder_add_string_value (b, lodge_app_disk_to_string (disk));
       if (lv != NULL)
-        add_live_state (b, lv, name, plan);
+        add_live_state (b, &l, plan);
       json_builder_end_object (b);
     }
   json_builder_end_array (b);
@@ -447,7 +515,7 @@ lodge_apps_guest_exec (LodgeApps *a, const char *name, JsonObject *args, const c
   g_message ("exec in %s by %s: %s", name, who, cmdline);
   gint64 t0 = g_get_monotonic_time ();
   g_autoptr (LodgeGuestExec) x = lodge_libvirt_guest_exec (lv, name, (const char *const *) argv->pdata,
-                                                           input, (guint) timeout, error);
+                                                           input, (guint) timeout, NULL, error);
   if (x == NULL)
     {
       g_message ("exec in %s by %s failed: %s", name, who, (*error)->message);
@@ -517,7 +585,8 @@ lodge_apps_guest_passwd (LodgeApps *a, const char *name, JsonObject *args, const
   if (live)
     {
       g_autoptr (LodgeLibvirt) lv = open_running (a->ctl, name, "passwd", error);
-      if (lv == NULL || !lodge_libvirt_guest_set_password (lv, name, "root", hash, error))
+      if (lv == NULL || !lodge_libvirt_guest_set_password (lv, name, "root", hash, PASSWD_TIMEOUT_S,
+                                                            error))
         return NULL;
     }
   if (!lodge_define_env (a->ctl, xml, strlen (xml), LODGE_DEFINE_CREATE_OR_REPLACE, name, NULL,

@@ -5,6 +5,7 @@
 
 #include "lodge-domain.h"
 #include "lodge-libvirt.h"
+#include "lodge-libvirt-private.h"
 
 static char *
 web_domain_xml (const char *name)
@@ -191,6 +192,30 @@ test_state_names (void)
     g_assert_cmpint (lodge_domain_state_from_string (lodge_domain_state_to_string (i)), ==, i);
 }
 
+/* A guest agent operation's calls share its deadline: each waits what is
+ * left (whole seconds, at least 1, at most the cap), none starts after it,
+ * so an agent answering every call just in time cannot stretch it. */
+static void
+test_agent_call_timeout (void)
+{
+  const gint64 s = G_USEC_PER_SEC;
+  g_assert_cmpuint (lodge_agent_call_timeout (0, 30 * s, 10), ==, 10);
+  g_assert_cmpuint (lodge_agent_call_timeout (25 * s, 30 * s, 10), ==, 5);
+  g_assert_cmpuint (lodge_agent_call_timeout (29 * s + 1, 30 * s, 10), ==, 1);
+  g_assert_cmpuint (lodge_agent_call_timeout (30 * s - 1, 30 * s, 10), ==, 1);
+  g_assert_cmpuint (lodge_agent_call_timeout (30 * s, 30 * s, 10), ==, 0);
+  g_assert_cmpuint (lodge_agent_call_timeout (31 * s, 30 * s, 10), ==, 0);
+  g_assert_cmpuint (lodge_agent_call_timeout (0, 3 * s, 0), ==, 1);
+  /* The issue's trickle: a call answered after 9 s each time. The sum of
+   * what the calls may wait never passes the operation's bound. */
+  gint64 now = 0, deadline = 30 * s;
+  guint calls = 0;
+  for (guint t; (t = lodge_agent_call_timeout (now, deadline, 10)) > 0; calls++)
+    now += MIN ((gint64) t * s, 9 * s);
+  g_assert_cmpint (now, <=, deadline + s);
+  g_assert_cmpuint (calls, <=, 5);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -201,5 +226,6 @@ main (int argc, char **argv)
   g_test_add_func ("/libvirt/pkipath", test_pkipath);
   g_test_add_func ("/libvirt/events", test_events);
   g_test_add_func ("/libvirt/state-names", test_state_names);
+  g_test_add_func ("/libvirt/agent-call-timeout", test_agent_call_timeout);
   return g_test_run ();
 }

@@ -23,4 +23,9 @@ G_GNUC_PRINTF (3, 4) gboolean lodge_libvirt_fail (LodgeLibvirt *lv, GError **err
 /* Domain @name of @lv's node; NULL with LODGE_LIBVIRT_ERROR_NOT_FOUND. */
 virDomainPtr lodge_libvirt_lookup (LodgeLibvirt *lv, const char *name, GError **error);
 
+/* The timeout of one agent call (seconds, at most @max_s, at least 1) of
+ * an operation that must end by @deadline_us; 0 when it has passed
+ * (lodge-libvirt-agent.c). */
+guint lodge_agent_call_timeout (gint64 now_us, gint64 deadline_us, guint max_s);
+
 G_END_DECLS

@@ -3,6 +3,7 @@
  * here and nowhere else. */
 #pragma once
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #include "lodge-records.h"
@@ -117,7 +118,15 @@ void lodge_libvirt_unwatch (LodgeLibvirt *lv, int handle);
  * The VE's virtio-serial channel org.qemu.guest_agent.0, through
  * libvirt: an agent that speaks the QEMU guest agent protocol answers in
  * the guest (lodge-init --agent in the busybox template, qemu-guest-agent
- * in Debian's). LODGE_LIBVIRT_ERROR_AGENT when none answers. */
+ * in Debian's). LODGE_LIBVIRT_ERROR_AGENT when none answers.
+ *
+ * The agent is the guest's, and the guest may be hostile: each of these
+ * operations ends within its @timeout_s as a whole, whatever the agent
+ * does (LODGE_LIBVIRT_ERROR_TIMEOUT: "guest agent of web1: guest-file-read
+ * of /x did not finish within 30 s"), plus at most the 10 s libvirt may
+ * spend resynchronising with an agent that fell out of step; no agent
+ * call waits longer than 10 s, so a @cancellable (may be NULL) ends an
+ * operation within that. What the guest returns is capped as said. */
 
 /* Waits up to @timeout_s for the guest's agent to answer a ping (it
  * starts a moment after the guest's ready line). */
@@ -139,20 +148,25 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeGuestExec, lodge_guest_exec_free)
 
 /* Runs @argv (argv[0] a path, or a name looked up in the guest's PATH) in
  * the guest with @input (may be NULL) on its standard input, and waits for
- * it up to @timeout_s; then kills it. */
+ * it up to @timeout_s; then kills it: the whole within @timeout_s + 10 s. */
 LodgeGuestExec *lodge_libvirt_guest_exec (LodgeLibvirt *lv, const char *domain,
                                           const char *const *argv, GBytes *input,
-                                          guint timeout_s, GError **error);
+                                          guint timeout_s, GCancellable *cancellable,
+                                          GError **error);
 /* The whole of file @path in the guest, at most @max bytes (more is an
- * error); LODGE_LIBVIRT_ERROR_NOT_FOUND when it does not exist. */
+ * error) within @timeout_s; LODGE_LIBVIRT_ERROR_NOT_FOUND when it does not
+ * exist. */
 GBytes *lodge_libvirt_guest_read (LodgeLibvirt *lv, const char *domain, const char *path,
-                                  gsize max, GError **error);
+                                  gsize max, guint timeout_s, GCancellable *cancellable,
+                                  GError **error);
 /* Replaces file @path in the guest with @data (created with the agent's
- * umask when missing). */
+ * umask when missing) within @timeout_s. */
 gboolean lodge_libvirt_guest_write (LodgeLibvirt *lv, const char *domain, const char *path,
-                                    GBytes *data, GError **error);
-/* Sets @user's password in the guest to the crypt(5) hash @hash. */
+                                    GBytes *data, guint timeout_s, GCancellable *cancellable,
+                                    GError **error);
+/* Sets @user's password in the guest to the crypt(5) hash @hash within
+ * @timeout_s. */
 gboolean lodge_libvirt_guest_set_password (LodgeLibvirt *lv, const char *domain, const char *user,
-                                           const char *hash, GError **error);
+                                           const char *hash, guint timeout_s, GError **error);
 
 G_END_DECLS
