@@ -360,20 +360,28 @@ lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gbo
     return FALSE;
   if (!virDomainIsActive (dom))
     return TRUE;
-  if (virDomainShutdown (dom) < 0)
-    return lodge_libvirt_fail (lv, error, "%s: cannot ask %s to shut down", lv->uri, name);
-
-  /* Poll the domain's state until it is off or the deadline passes. */
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
-  while (virDomainIsActive (dom) == 1 && g_get_monotonic_time () < deadline)
-    g_usleep (100 * 1000);
-  if (virDomainIsActive (dom) != 1)
-    return TRUE;
-  if (!force)
+  /* The guest's power button, never its agent: the agent is the guest's
+   * to replace, and libvirt's guest-shutdown waits up to 60 s for an
+   * agent that does not answer (and for any agent call in flight). With
+   * no time to shut down, the guest is not asked at all. */
+  if (timeout_s > 0 || !force)
     {
-      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
-                   "%s: %s did not shut down within %u s", lv->uri, name, timeout_s);
-      return FALSE;
+      /* A driver without the choice (libvirt's test driver) has no agent. */
+      if (virDomainShutdownFlags (dom, VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0
+          && (virGetLastErrorCode () != VIR_ERR_INVALID_ARG || virDomainShutdown (dom) < 0))
+        return lodge_libvirt_fail (lv, error, "%s: cannot ask %s to shut down", lv->uri, name);
+      /* Poll the domain's state until it is off or the deadline passes. */
+      gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+      while (virDomainIsActive (dom) == 1 && g_get_monotonic_time () < deadline)
+        g_usleep (100 * 1000);
+      if (virDomainIsActive (dom) != 1)
+        return TRUE;
+      if (!force)
+        {
+          g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
+                       "%s: %s did not shut down within %u s", lv->uri, name, timeout_s);
+          return FALSE;
+        }
     }
   if (ret_forced != NULL)
     *ret_forced = TRUE;

@@ -55,8 +55,9 @@ gboolean lodge_libvirt_state_reason (LodgeLibvirt *lv, const char *name,
 /* Names of every domain, defined or running, sorted. */
 GPtrArray *lodge_libvirt_list (LodgeLibvirt *lv, GError **error);
 
-/* Asks the guest to shut down (ACPI, or its agent) and waits up to @timeout_s for it to
- * be off; then, with @force, pulls the plug. Sets *ret_forced. */
+/* Asks the guest to shut down (its ACPI power button, never its agent)
+ * and waits up to @timeout_s for it to be off; then, with @force, pulls
+ * the plug (at once with @timeout_s 0). Sets *ret_forced. */
 gboolean lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s,
                                  gboolean force, gboolean *ret_forced, GError **error);
 /* Pulls the plug at once (fencing, failover); a stopped domain is fine. */
