@@ -94,10 +94,20 @@ agent_call (const Op *op, JsonNode *cmd, GError **error)
   g_autofree char *reply = virDomainQemuAgentCommand (op->dom, text, (int) timeout_s, 0);
   if (reply == NULL)
     {
-      /* A call cut by its timeout leaves the deadline passed: say so. */
+      /* A call cut by its timeout leaves the deadline passed, or so near
+       * that the timeout was what was left of it (whole seconds): say so. */
+      gboolean shortened = timeout_s < CALL_MAX_S && virGetLastErrorCode () == VIR_ERR_AGENT_UNRESPONSIVE;
       if (op_past (op, error))
         {
           virResetLastError ();
+          return NULL;
+        }
+      if (shortened)
+        {
+          virResetLastError ();
+          g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_TIMEOUT,
+                       "guest agent of %s: %s did not finish within %u s", op->domain, op->what,
+                       op->bound_s);
           return NULL;
         }
       JsonObject *o = json_node_get_object (cmd);

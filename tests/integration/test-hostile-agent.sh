@@ -54,9 +54,9 @@ serve() {
 }
 while :; do
   for p in /proc/[0-9]*; do
-    case $(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) in
-      *"lodge-init --agent"*) kill -9 "${p#/proc/}" 2>/dev/null ;;
-    esac
+    # Exactly the agent's command line: this script's own holds the words.
+    [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "/sbin/lodge-init --agent " ] &&
+      kill -9 "${p#/proc/}" 2>/dev/null
   done
   serve 3<>"$port" 2>/dev/null
   sleep 0.2
@@ -71,8 +71,10 @@ take_over() {
 # now: seconds on this host's clock, for the bounds.
 now() { date +%s; }
 log_start=$(wc -l <"$LODGE_CLUSTER_DIR/log/lodged.log")
-# holds_port N: the console shows the Nth take-over.
-holds_port() { [ "$("$lodge" console -n 1000 "$ve" 2>/dev/null | grep -c 'hostile-agent holds')" -ge "$1" ]; }
+# taken: how many take-overs the console shows (its log may start again
+# with the VE); holds_port N: more than N.
+taken() { "$lodge" console -n 1000 "$ve" 2>/dev/null | grep -c 'hostile-agent holds'; }
+holds_port() { [ "$(taken)" -gt "$1" ]; }
 # configuring N: lodged logged the Nth live configuration of the VE (it
 # holds the VE's operation from then on).
 configuring() {
@@ -84,8 +86,9 @@ expect 0 "start" "running" -- "$lodge" start "$ve"
 check "the guest's agent answers before the take-over" '"$lodge" exec "$ve" -- true'
 
 # ---- a file read through the hostile agent: cut at its bound ----
+before=$(taken)
 check "the guest replaces its agent with a trickling one" 'take_over'
-check "... which holds the agent's port" 'wait_for 60 holds_port 1'
+check "... which holds the agent's port" 'wait_for 60 holds_port "$before"'
 t0=$(now)
 "$lodge" app list -o json "$ve" >"$tmp/list.out" 2>&1
 rc=$? took=$(($(now) - t0))
@@ -112,8 +115,9 @@ check "... saying the stop came first" 'grep -q "a lifecycle operation came firs
 
 # ---- stop --force in the same situation ----
 expect 0 "start again" "running" -- "$lodge" start "$ve"
+before=$(taken)
 check "the guest replaces its agent again" 'take_over'
-check "... which holds the agent's port" 'wait_for 60 holds_port 2'
+check "... which holds the agent's port" 'wait_for 60 holds_port "$before"'
 "$lodge" app configure "$ve" web port=8081 >"$tmp/configure2.out" 2>&1 &
 configure_pid=$!
 check "app configure holds the VE again" 'wait_for 30 configuring 2'
