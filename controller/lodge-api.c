@@ -243,15 +243,8 @@ customer_definition (LodgeApi *api, const LodgeUser *customer, const char *xml, 
                      const char *expected_name, GError **error)
 {
   g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
-  if (def == NULL)
+  if (def == NULL || !lodge_define_check_name (def, expected_name, error))
     return NULL;
-  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "the definition is of '%s', not of '%s' (the name in the request's path)",
-                   def->name, expected_name);
-      return NULL;
-    }
   /* An address another VE has: refused without naming it. */
   if (!lodge_customer_check_define (api->ctl, customer, def, error)
       || !lodge_addresses_check (lodge_ctl_get_store (api->ctl), def, FALSE, error))
@@ -620,9 +613,9 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   g_object_set_data_full (G_OBJECT (msg), LODGE_HTTP_IDENTITY, identity,
                           (GDestroyNotify) lodge_identity_free);
   const char *method = soup_server_message_get_method (msg);
-  LodgeVerb verb = lodge_access_verb (method, path);
   if (!lodge_access_allows (identity->role, method, path))
     {
+      LodgeVerb verb = lodge_access_verb (method, path);
       g_autofree char *message = g_strdup_printf ("%s %s needs the role %s; %s is %s", method, path,
                                                   lodge_access_roles_for (verb), identity->name,
                                                   lodge_role_to_string (identity->role));

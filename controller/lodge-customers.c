@@ -96,11 +96,15 @@ typedef struct {
   LodgeUsage *usage;
 } Counting;
 
-/* Whether VE @name holds a node's vCPUs and memory, or is to. */
+/* Whether VE @name holds a node's vCPUs and memory, or is to. Its runtime
+ * record alone: the caller has read its definition (lodge_ctl_runtime
+ * would read it again). */
 static gboolean
 runs (LodgeCtl *ctl, const char *name)
 {
-  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (ctl, name, NULL);
+  g_autoptr (GBytes) json = lodge_store_get (lodge_ctl_get_store (ctl), LODGE_STORE_RUNTIME, name,
+                                             NULL, NULL);
+  g_autoptr (LodgeRuntimeRecord) rt = json != NULL ? lodge_runtime_record_from_json (json, NULL) : NULL;
   return rt != NULL
          && (rt->desired == LODGE_DESIRED_RUNNING
              || (rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED));

@@ -75,6 +75,17 @@ store_definition (LodgeStore *store, const LodgeEnvDef *def, const char *xml, gs
 }
 
 gboolean
+lodge_define_check_name (const LodgeEnvDef *def, const char *expected_name, GError **error)
+{
+  if (expected_name == NULL || strcmp (expected_name, def->name) == 0)
+    return TRUE;
+  g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
+               "the definition is of '%s', not of '%s' (the name in the request's path)", def->name,
+               expected_name);
+  return FALSE;
+}
+
+gboolean
 lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mode,
                   const char *expected_name, char **ret_name, gboolean *ret_created,
                   GError **error)
@@ -83,13 +94,8 @@ lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mod
   g_autoptr (LodgeEnvDef) def = lodge_env_def_load (xml, len, "definition", error);
   if (def == NULL)
     return FALSE;
-  if (expected_name != NULL && strcmp (expected_name, def->name) != 0)
-    {
-      g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "the definition is of '%s', not of '%s' (the name in the request's path)",
-                   def->name, expected_name);
-      return FALSE;
-    }
+  if (!lodge_define_check_name (def, expected_name, error))
+    return FALSE;
   /* The template (and version) must exist now, not at first start. */
   g_autoptr (LodgeTemplate) tmpl =
     lodge_template_get_kind (store, def->template_name, LODGE_TEMPLATE_KIND_OS, error);

@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "lodge-ctl.h"
+#include "lodge-env.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,9 @@ typedef enum {
   LODGE_DEFINE_CREATE_OR_REPLACE_OWN, /* a customer's: replaces only a VE of the same
                                        * <owner> (another's: LODGE_STORAGE_ERROR_EXISTS) */
 } LodgeDefineMode;
+
+/* Whether @def is of VE @expected_name (the name in a URL; NULL: any). */
+gboolean lodge_define_check_name (const LodgeEnvDef *def, const char *expected_name, GError **error);
 
 /* Validates @xml and stores it as the definition of its VE (created, or
  * replaced: a running VE gets it at its next start). The template must

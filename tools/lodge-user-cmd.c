@@ -65,6 +65,20 @@ limits_given (const Limits *l)
   return l->templates != NULL || l->applications != NULL;
 }
 
+/* Whether quota @i (of quota_names) is in bytes: memory and disk. */
+static gboolean
+sized (guint i)
+{
+  return i >= 2;
+}
+
+/* Quota @i's value @v for people: "2 GiB" for a size, "2" else. */
+static char *
+amount (guint i, gint64 v)
+{
+  return sized (i) ? lodge_units_format ((guint64) v) : g_strdup_printf ("%" G_GINT64_FORMAT, v);
+}
+
 /* "8", "8G", "512MiB", "none": into @b as a quota's value; FALSE (and
  * a usage error in *@ret_exit) when it is none of those. */
 static gboolean
@@ -81,9 +95,8 @@ add_quota (JsonBuilder *b, guint i, const char *text, int *ret_exit)
     end++;
   g_autofree char *digits = g_strndup (text, (gsize) (end - text));
   guint64 v = 0;
-  gboolean sized = i >= 2;
   g_autoptr (GError) error = NULL;
-  if (digits[0] != '\0' && (sized ? lodge_units_scale (digits, *end != '\0' ? end : NULL, "bytes", &v, &error)
+  if (digits[0] != '\0' && (sized (i) ? lodge_units_scale (digits, *end != '\0' ? end : NULL, "bytes", &v, &error)
                                    : *end == '\0' && g_ascii_string_to_unsigned (digits, 10, 0, G_MAXINT64, &v, NULL))
       && v <= ((guint64) 1 << 60))
     {
@@ -91,7 +104,7 @@ add_quota (JsonBuilder *b, guint i, const char *text, int *ret_exit)
       return TRUE;
     }
   *ret_exit = lodge_cli_usage_error ("%s: '%s' is not %s, nor 'none'", quota_options[i], text,
-                                     sized ? "a size (512M, 8G, 1T; bytes without a unit)" : "a whole number");
+                                     sized (i) ? "a size (512M, 8G, 1T; bytes without a unit)" : "a whole number");
   return FALSE;
 }
 
@@ -147,13 +160,13 @@ describe_limits (JsonObject *o)
       g_string_append (s, i > 0 ? ", " : "");
       if (!json_object_has_member (q, quota_names[i]))
         g_string_append_printf (s, "%s: no limit", what[i]);
-      else if (i < 2)
-        g_string_append_printf (s, "%" G_GINT64_FORMAT " %s",
-                                json_object_get_int_member (q, quota_names[i]), what[i]);
       else
         {
-          g_autofree char *size = lodge_units_format ((guint64) json_object_get_int_member (q, quota_names[i]));
-          g_string_append_printf (s, "%s: %s", what[i], size);
+          g_autofree char *v = amount (i, json_object_get_int_member (q, quota_names[i]));
+          if (sized (i))
+            g_string_append_printf (s, "%s: %s", what[i], v);
+          else
+            g_string_append_printf (s, "%s %s", v, what[i]);
         }
     }
   static const char *const lists[] = { "templates", "applications" };
@@ -384,10 +397,8 @@ cmd_whoami (int argc, char **argv)
       gint64 u = json_object_get_int_member_with_default (used, quota_names[i], 0);
       gboolean limited = quota != NULL && json_object_has_member (quota, quota_names[i]);
       gint64 l = limited ? json_object_get_int_member (quota, quota_names[i]) : 0;
-      g_autofree char *us = i >= 2 ? lodge_units_format ((guint64) u) : g_strdup_printf ("%" G_GINT64_FORMAT, u);
-      g_autofree char *ls = !limited ? g_strdup ("no limit")
-                            : i >= 2 ? lodge_units_format ((guint64) l)
-                                     : g_strdup_printf ("%" G_GINT64_FORMAT, l);
+      g_autofree char *us = amount (i, u);
+      g_autofree char *ls = limited ? amount (i, l) : g_strdup ("no limit");
       g_print ("  %-18s %s of %s\n", what[i], us, ls);
     }
   g_autofree char *lists = describe_limits (o);

@@ -52,12 +52,6 @@ static const char filter_dual[] = FILTER_HEAD (LODGE_NWFILTER_DUAL)
   "  <filterref filter='allow-incoming-ipv6'/>\n"
   FILTER_TAIL;
 
-const char *
-lodge_nwfilter_xml (gboolean dual)
-{
-  return dual ? filter_dual : filter_v4;
-}
-
 gboolean
 lodge_libvirt_define_filters (LodgeLibvirt *lv, GError **error)
 {
@@ -74,7 +68,7 @@ lodge_libvirt_define_filters (LodgeLibvirt *lv, GError **error)
   for (int dual = 0; dual <= 1; dual++)
     {
       const char *name = dual ? LODGE_NWFILTER_DUAL : LODGE_NWFILTER;
-      const char *xml = lodge_nwfilter_xml (dual);
+      const char *xml = dual ? filter_dual : filter_v4;
       /* A filter defined before (an earlier start of the agent) is
        * updated only under its own UUID. */
       g_autofree char *with_uuid = NULL;

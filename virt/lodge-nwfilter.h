@@ -12,9 +12,6 @@
 
 G_BEGIN_DECLS
 
-/* The filters' XML, as they are defined. */
-const char *lodge_nwfilter_xml (gboolean dual);
-
 /* Defines (or updates) both filters on @lv's node, after checking that
  * the stock filters they use are there (an error names a missing one and
  * its package). Every node's agent calls it at start, so that a VE's
