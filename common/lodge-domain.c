@@ -6,8 +6,6 @@
 #include "lodge-error.h"
 #include "lodge-xml.h"
 
-#define LODGE_METADATA_NS "urn:lodge:environment:1"
-
 LodgePlacement *
 lodge_placement_new (void)
 {
@@ -52,6 +50,7 @@ lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel)
   p->bridge = g_strdup ("lodgebr0");
   p->config_file = g_strdup_printf ("/var/lib/lodge/ve/%s/config", def->name);
   p->console_log = g_strdup_printf ("/var/log/lodge/ve/%s/console.log", def->name);
+  p->cpu_tuning = TRUE; /* as on a host whose libvirt has its cgroups */
   return p;
 }
 
@@ -197,6 +196,11 @@ add_metadata (xmlNode *dom, const LodgeEnvDef *def)
   lodge_xml_set (env, "version", def->template_version);
   g_autofree char *replicas = g_strdup_printf ("%u", lodge_env_def_effective_replicas (def));
   lodge_xml_set (env, "replicas", replicas);
+  /* The memory the VE is promised (the scheduler's commitment): the node
+   * agent's balloon never takes it below that (virt/lodge-balloon.h). */
+  g_autofree char *floor = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                            lodge_env_def_effective_current_memory (def) >> 10);
+  lodge_xml_set (env, "floor-kib", floor);
 }
 
 static void
@@ -252,7 +256,24 @@ add_rbd_access (xmlNode *source, const LodgePlacement *p)
 }
 
 static void
-add_disk (xmlNode *devices, const LodgePlacement *p)
+add_uint64 (xmlNode *parent, const char *name, guint64 value)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT, value);
+  lodge_xml_add (parent, name, text);
+}
+
+/* The disk's throttle, QEMU's own (no cgroup needed): what one VE can take
+ * of the cluster's Ceph and of the node's network. */
+static void
+add_iotune (xmlNode *disk, const LodgeEnvDef *def)
+{
+  xmlNode *io = add_empty (disk, "iotune");
+  add_uint64 (io, "total_bytes_sec", lodge_env_def_effective_bandwidth (def));
+  add_uint64 (io, "total_iops_sec", lodge_env_def_effective_iops (def));
+}
+
+static void
+add_disk (xmlNode *devices, const LodgeEnvDef *def, const LodgePlacement *p)
 {
   xmlNode *disk = add_empty (devices, "disk");
   lodge_xml_set (disk, "type", "network");
@@ -272,6 +293,7 @@ add_disk (xmlNode *devices, const LodgePlacement *p)
   xmlNode *target = add_empty (disk, "target");
   lodge_xml_set (target, "dev", "vda");
   lodge_xml_set (target, "bus", "virtio");
+  add_iotune (disk, def);
 }
 
 static void
@@ -375,7 +397,7 @@ static void
 add_devices (xmlNode *dom, const LodgeEnvDef *def, const LodgePlacement *p)
 {
   xmlNode *devices = add_empty (dom, "devices");
-  add_disk (devices, p);
+  add_disk (devices, def, p);
   add_interfaces (devices, def, p);
   add_console (devices, p);
 
@@ -383,16 +405,35 @@ add_devices (xmlNode *dom, const LodgeEnvDef *def, const LodgePlacement *p)
   lodge_xml_set (usb, "type", "usb");
   lodge_xml_set (usb, "model", "none");
 
-  /* Overcommit: the balloon hands idle guest pages back to the host. */
+  /* Overcommit: the balloon hands idle guest pages back to the host, and
+   * the node agent grows a guest out of the node's free memory only
+   * (virt/lodge-balloon.h). No autodeflate: a guest that fills its memory
+   * would take back what the host promised others. Statistics every 2 s:
+   * what the agent decides by. */
   xmlNode *balloon = add_empty (devices, "memballoon");
   lodge_xml_set (balloon, "model", "virtio");
-  lodge_xml_set (balloon, "autodeflate", "on");
+  lodge_xml_set (balloon, "autodeflate", "off");
   lodge_xml_set (balloon, "freePageReporting", "on");
-  lodge_xml_set (add_empty (balloon, "stats"), "period", "10");
+  lodge_xml_set (add_empty (balloon, "stats"), "period", "2");
 
   xmlNode *rng = add_empty (devices, "rng");
   lodge_xml_set (rng, "model", "virtio");
   lodge_xml_set (lodge_xml_add (rng, "backend", "/dev/urandom"), "model", "random");
+}
+
+/* The VE's share of the node's CPUs under contention (its weight), and
+ * with a <limit> a ceiling for the whole domain (every thread of its
+ * QEMU), whatever the node's load. Needs the node's CPU cgroup. */
+static void
+add_cputune (xmlNode *dom, const LodgeEnvDef *def)
+{
+  xmlNode *tune = add_empty (dom, "cputune");
+  add_uint64 (tune, "shares", lodge_env_def_effective_cpu_weight (def));
+  if (def->cpu_limit != 0)
+    {
+      add_uint64 (tune, "global_period", 100000);
+      add_uint64 (tune, "global_quota", (guint64) def->cpu_limit * 1000);
+    }
 }
 
 char *
@@ -420,6 +461,8 @@ lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p, GErr
   add_kib (dom, "currentMemory", lodge_env_def_effective_current_memory (def));
   g_autofree char *vcpus = g_strdup_printf ("%u", def->vcpus);
   lodge_xml_set (lodge_xml_add (dom, "vcpu", vcpus), "placement", "static");
+  if (p->cpu_tuning)
+    add_cputune (dom, def);
 
   /* The per-VE config blob: identity, root credential, OS parameters. It
    * holds secrets, so it is passed as a file, never inline on QEMU's

@@ -26,7 +26,13 @@ typedef struct {
   char *config_file;      /* the per-VE config blob on the node (mode 0600) */
   char *console_log;      /* NULL: the serial console is not logged */
   guint tb_cache_mib;     /* TCG translation cache; 0: QEMU's default */
+  gboolean cpu_tuning;    /* the node's libvirt has a CPU cgroup: <cputune> */
 } LodgePlacement;
+
+/* The namespace of Lodge's <metadata> in a VE's domain: an element
+ * <environment> with the VE's name, template and replicas, and floor-kib,
+ * the memory it is promised. */
+#define LODGE_METADATA_NS "urn:lodge:environment:1"
 
 /* The fw_cfg name under which a guest finds its config blob. */
 #define LODGE_FWCFG_CONFIG_NAME "opt/lodge/config"

@@ -36,6 +36,10 @@ validate_resources (const LodgeEnvDef *def, const char *origin, GError **error)
                    "commit more than the guest sees",
                    cur, mem);
     }
+  if (def->cpu_limit > def->vcpus * 100)
+    return fail (error, origin, def->cpu_limit_line,
+                 "<limit> %u%% is more than the VE's %u vCPUs can use (at most %u%%)",
+                 def->cpu_limit, def->vcpus, def->vcpus * 100);
   return TRUE;
 }
 

@@ -152,6 +152,11 @@ static const LodgeXmlHint env_hints[] = {
   { "currentMemory", "unit", UNIT },
   { "disk", NULL, SIZE },
   { "disk", "unit", UNIT },
+  { "weight", NULL, "a whole number from 1 to 10000" },
+  { "limit", NULL, "a whole number of percent of one host CPU, from 1 to 100 per vCPU" },
+  { "iops", NULL, "a whole number from 1 to 1000000 (operations per second)" },
+  { "bandwidth", NULL, "a whole number (per second, of the unit= attribute; MiB without one)" },
+  { "bandwidth", "unit", UNIT },
   { "password", "hash",
     "a crypt(5) hash starting with $6$ (SHA-512) or $y$ (yescrypt), never a clear-text "
     "password" },
@@ -320,8 +325,37 @@ read_resources (Reader *r, xmlNode *res, LodgeEnvDef *def)
                                &def->current_memory, &def->current_memory_line))
     return FALSE;
   n = lodge_xml_child (res, "disk");
-  return read_size (r, n, "bytes", LODGE_ENV_MIN_DISK, LODGE_ENV_MAX_DISK, &def->disk,
-                    &def->disk_line);
+  if (!read_size (r, n, "bytes", LODGE_ENV_MIN_DISK, LODGE_ENV_MAX_DISK, &def->disk,
+                  &def->disk_line))
+    return FALSE;
+
+  xmlNode *cpu = lodge_xml_child (res, "cpu");
+  if (cpu != NULL)
+    {
+      n = lodge_xml_child (cpu, "weight");
+      if (n != NULL && !read_uint (r, n, 1, LODGE_ENV_MAX_CPU_WEIGHT, &def->cpu_weight))
+        return FALSE;
+      n = lodge_xml_child (cpu, "limit");
+      if (n != NULL)
+        {
+          if (!read_uint (r, n, 1, LODGE_ENV_MAX_VCPUS * 100, &def->cpu_limit))
+            return FALSE;
+          def->cpu_limit_line = lodge_xml_line (n);
+        }
+    }
+  xmlNode *io = lodge_xml_child (res, "io");
+  if (io != NULL)
+    {
+      n = lodge_xml_child (io, "iops");
+      if (n != NULL && !read_uint (r, n, 1, LODGE_ENV_MAX_IOPS, &def->io_iops))
+        return FALSE;
+      n = lodge_xml_child (io, "bandwidth");
+      guint line;
+      if (n != NULL && !read_size (r, n, "MiB", LODGE_ENV_MIN_BANDWIDTH, LODGE_ENV_MAX_BANDWIDTH,
+                                   &def->io_bandwidth, &line))
+        return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -657,6 +691,22 @@ lodge_env_def_format (const LodgeEnvDef *def)
   if (def->current_memory != 0)
     add_size (res, "currentMemory", def->current_memory);
   add_size (res, "disk", def->disk);
+  if (def->cpu_weight != 0 || def->cpu_limit != 0)
+    {
+      xmlNode *cpu = lodge_xml_add (res, "cpu", NULL);
+      if (def->cpu_weight != 0)
+        add_uint (cpu, "weight", def->cpu_weight);
+      if (def->cpu_limit != 0)
+        add_uint (cpu, "limit", def->cpu_limit);
+    }
+  if (def->io_iops != 0 || def->io_bandwidth != 0)
+    {
+      xmlNode *io = lodge_xml_add (res, "io", NULL);
+      if (def->io_iops != 0)
+        add_uint (io, "iops", def->io_iops);
+      if (def->io_bandwidth != 0)
+        add_size (io, "bandwidth", def->io_bandwidth);
+    }
 
   if (def->root_password_hash != NULL || def->authorized_keys->len > 0)
     {
@@ -692,6 +742,26 @@ guint64
 lodge_env_def_effective_current_memory (const LodgeEnvDef *def)
 {
   return def->current_memory != 0 ? def->current_memory : def->memory;
+}
+
+guint
+lodge_env_def_effective_cpu_weight (const LodgeEnvDef *def)
+{
+  if (def->cpu_weight != 0)
+    return def->cpu_weight;
+  return MIN (def->vcpus * LODGE_ENV_CPU_WEIGHT_PER_VCPU, LODGE_ENV_MAX_CPU_WEIGHT);
+}
+
+guint
+lodge_env_def_effective_iops (const LodgeEnvDef *def)
+{
+  return def->io_iops != 0 ? def->io_iops : LODGE_ENV_DEFAULT_IOPS;
+}
+
+guint64
+lodge_env_def_effective_bandwidth (const LodgeEnvDef *def)
+{
+  return def->io_bandwidth != 0 ? def->io_bandwidth : LODGE_ENV_DEFAULT_BANDWIDTH;
 }
 
 guint

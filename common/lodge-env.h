@@ -39,6 +39,16 @@ LODGE_ENUM_DECL (lodge_ip_family);
 #define LODGE_ENV_MAX_MEMORY (4ULL << 40)
 #define LODGE_ENV_MIN_DISK (64ULL << 20)
 #define LODGE_ENV_MAX_DISK (64ULL << 40)
+/* Resource limits (docs/environment.md, <cpu> and <io>): a VE's CPU
+ * weight is 100 per vCPU unless given (cgroup cpu.weight's range); its
+ * disk is throttled to these unless given. */
+#define LODGE_ENV_CPU_WEIGHT_PER_VCPU 100
+#define LODGE_ENV_MAX_CPU_WEIGHT 10000
+#define LODGE_ENV_DEFAULT_IOPS 2000
+#define LODGE_ENV_MAX_IOPS 1000000
+#define LODGE_ENV_DEFAULT_BANDWIDTH (200ULL << 20)
+#define LODGE_ENV_MIN_BANDWIDTH (1ULL << 20)
+#define LODGE_ENV_MAX_BANDWIDTH (64ULL << 30)
 
 typedef struct {
   LodgeIpFamily family;
@@ -84,6 +94,11 @@ typedef struct {
   guint64 current_memory; /* bytes the host commits at start; 0: memory */
   guint64 disk;           /* bytes */
   guint memory_line, current_memory_line, disk_line;
+  guint cpu_weight;       /* 1-10000; 0: 100 per vCPU */
+  guint cpu_limit;        /* percent of one host CPU for all vCPUs together; 0: none */
+  guint cpu_limit_line;
+  guint io_iops;          /* read and write operations per second; 0: the default */
+  guint64 io_bandwidth;   /* bytes per second, read and write; 0: the default */
 
   char *root_password_hash; /* crypt(5) $6$ or $y$, or NULL */
   GPtrArray *authorized_keys; /* char * */
@@ -118,6 +133,11 @@ LodgeEnvDef *lodge_env_def_load (const char *xml, gsize len, const char *origin,
 LodgeEnvDef *lodge_env_def_load_file (const char *path, GError **error);
 
 char *lodge_env_def_format (const LodgeEnvDef *def);
+
+/* The limits a VE runs under, its own or the defaults. */
+guint lodge_env_def_effective_cpu_weight (const LodgeEnvDef *def);
+guint lodge_env_def_effective_iops (const LodgeEnvDef *def);
+guint64 lodge_env_def_effective_bandwidth (const LodgeEnvDef *def);
 
 /* Editing a definition's applications (then format and load it again to
  * check it). */

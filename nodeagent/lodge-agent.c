@@ -1,8 +1,9 @@
 /* lodge-agent: one per node. Registers the node in the state store (its
  * libvirt URI, CPUs, memory, overcommit ratios, the accelerator that
  * really works there, the guest kernel), heartbeats, keeps the Ceph
- * client's key in the node's libvirt as a secret, and reports what its
- * domains do from libvirt's lifecycle events (no polling).
+ * client's key in the node's libvirt as a secret, reports what its
+ * domains do from libvirt's lifecycle events (no polling), and shares the
+ * node's memory among its VEs by their balloons (virt/lodge-balloon.h).
  *
  * It keeps no state of its own: killed and started again it registers
  * again from what libvirt and the store say. */
@@ -14,6 +15,7 @@
 #include <glib-unix.h>
 
 #include "lodge-accel.h"
+#include "lodge-balloon.h"
 #include "lodge-agent-ve.h"
 #include "lodge-kernel.h"
 #include "lodge-nwfilter.h"
@@ -32,6 +34,8 @@
 /* Leftover config blobs are looked for every SWEEP_BEATS heartbeats. */
 #define SWEEP_BEATS 10
 #define SWEEP_MIN_AGE_S 120
+/* The balloons are looked at this often (the guests report every 2 s). */
+#define BALLOON_PERIOD_S 2
 
 typedef struct {
   /* options */
@@ -48,6 +52,8 @@ typedef struct {
   double memory_ratio;
   double cpu_ratio;
   int heartbeat_s;
+  gint64 memory_reserve_mib;
+  gboolean no_cpu_tuning;
   gboolean once;
 
   /* state */
@@ -64,6 +70,7 @@ typedef struct {
   guint failures;
   guint beats;
   gboolean fenced;  /* the control center's decision: it fenced this node */
+  gboolean cpu_tuning; /* a CPU cgroup is there for libvirt */
   LodgeNodeReport *report; /* what this agent reports; only it writes that */
   guint64 report_version;  /* of the agent's last write of it (0: none) */
   gboolean report_unsure;  /* another wrote it: read it again before writing */
@@ -196,6 +203,7 @@ report_new (LodgeAgent *a)
   r->bridge = g_strdup (a->bridge);
   r->secret_uuid = g_strdup (a->secret_uuid);
   r->ceph_id = g_strdup (a->config->client_id); /* whose key the secret holds */
+  r->cpu_tuning = a->cpu_tuning;
   r->cpus = a->cpus;
   r->memory = (guint64) a->memory_mib << 20;
   r->memory_ratio = a->memory_ratio;
@@ -363,6 +371,77 @@ heartbeat (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Memory above the VEs' floors, out of the node's free memory only; what
+ * a guest does not use goes back (virt/lodge-balloon.h). */
+static gboolean
+balance_memory (gpointer data)
+{
+  LodgeAgent *a = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) guests = lodge_libvirt_balloon_guests (a->lv, &error);
+  if (guests == NULL)
+    return G_SOURCE_CONTINUE; /* libvirtd away: the heartbeat says so */
+  gint64 budget_mib = MAX (a->memory_mib - a->memory_reserve_mib, 0);
+  if (lodge_balloon_plan (guests, (guint64) budget_mib << 20) == 0)
+    return G_SOURCE_CONTINUE;
+  for (guint i = 0; i < guests->len; i++)
+    {
+      LodgeBalloonGuest *g = guests->pdata[i];
+      if (g->next == g->actual)
+        continue;
+      if (!lodge_libvirt_balloon_set (a->lv, g->name, g->next, &error))
+        {
+          say (a, "%s: %s", g->name, error->message);
+          g_clear_error (&error);
+          continue;
+        }
+      say (a, "%s: memory %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " MiB (%s; floor %"
+              G_GUINT64_FORMAT ", ceiling %" G_GUINT64_FORMAT " MiB)",
+           g->name, g->actual >> 20, g->next >> 20, g->why, g->floor >> 20, g->ceiling >> 20);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Whether libvirt finds a CPU cgroup controller here, as it looks for one:
+ * a cgroup v1 hierarchy with "cpu", or a cgroup v2 one offering "cpu". */
+static gboolean
+have_cpu_cgroup (void)
+{
+  g_autofree char *mounts = NULL;
+  if (!g_file_get_contents ("/proc/self/mountinfo", &mounts, NULL, NULL))
+    return FALSE;
+  g_auto (GStrv) lines = g_strsplit (mounts, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      /* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS */
+      g_auto (GStrv) f = g_strsplit (lines[i], " ", -1);
+      guint n = g_strv_length (f), dash = 0;
+      while (dash < n && strcmp (f[dash], "-") != 0)
+        dash++;
+      if (dash < 5 || dash + 3 >= n)
+        continue;
+      const char *type = f[dash + 1], *opts = f[dash + 3];
+      if (strcmp (type, "cgroup") == 0)
+        {
+          g_auto (GStrv) o = g_strsplit (opts, ",", -1);
+          if (g_strv_contains ((const char *const *) o, "cpu"))
+            return TRUE;
+        }
+      else if (strcmp (type, "cgroup2") == 0)
+        {
+          g_autofree char *path = g_build_filename (f[4], "cgroup.controllers", NULL);
+          g_autofree char *ctl = NULL;
+          if (g_file_get_contents (path, &ctl, NULL, NULL))
+            {
+              g_auto (GStrv) c = g_strsplit_set (g_strstrip (ctl), " ", -1);
+              if (g_strv_contains ((const char *const *) c, "cpu"))
+                return TRUE;
+            }
+        }
+    }
+  return FALSE;
+}
+
 static gboolean
 quit (gpointer data)
 {
@@ -396,6 +475,10 @@ start (LodgeAgent *a, GError **error)
     return FALSE;
   if (a->guest_kernel.warning != NULL)
     say (a, "WARNING: %s", a->guest_kernel.warning);
+  a->cpu_tuning = !a->no_cpu_tuning && have_cpu_cgroup ();
+  if (!a->cpu_tuning)
+    say (a, "CPU limits: none (%s): VEs here get no <cputune>",
+         a->no_cpu_tuning ? "--no-cpu-tuning" : "no CPU cgroup controller is mounted here");
 
   g_autofree char *key = lodge_ceph_config_read_key (a->config, error);
   if (key == NULL || !lodge_libvirt_set_ceph_secret (a->lv, a->secret_uuid, a->config->client_id,
@@ -479,6 +562,10 @@ main (int argc, char **argv)
       "Memory overcommit: guest memory may sum to RAM times this (default 1.5)", "R" },
     { "cpu-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &a.cpu_ratio, "vCPU overcommit (default 4)", "R" },
     { "heartbeat", 0, 0, G_OPTION_ARG_INT, &a.heartbeat_s, "Seconds between heartbeats (default 1)", "S" },
+    { "memory-reserve", 0, 0, G_OPTION_ARG_INT64, &a.memory_reserve_mib,
+      "MiB of --memory that balloons never give to guests above their floors (default 0)", "MIB" },
+    { "no-cpu-tuning", 0, 0, G_OPTION_ARG_NONE, &a.no_cpu_tuning,
+      "Give VEs no CPU weight or limit (<cputune>): for a libvirt without the CPU cgroup", NULL },
     { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &a.kernel, "The minimal guest kernel (default " DEFAULT_KERNEL ")", "PATH" },
     { "boot-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.boot_dir,
       "Where the distro kernel and initrd are, for the fallback (default /boot)", "DIR" },
@@ -506,9 +593,11 @@ main (int argc, char **argv)
                   error != NULL ? error->message : "no arguments expected");
       return 2;
     }
-  if (a.heartbeat_s < 1 || a.cpus < 1 || a.memory_ratio < 1.0 || a.cpu_ratio < 1.0)
+  if (a.heartbeat_s < 1 || a.cpus < 1 || a.memory_ratio < 1.0 || a.cpu_ratio < 1.0
+      || a.memory_reserve_mib < 0)
     {
-      g_printerr ("lodge-agent: --heartbeat and --cpus must be >= 1, the ratios >= 1.0\n");
+      g_printerr ("lodge-agent: --heartbeat and --cpus must be >= 1, the ratios >= 1.0, "
+                  "--memory-reserve >= 0\n");
       return 2;
     }
   if (a.name == NULL)
@@ -542,6 +631,7 @@ main (int argc, char **argv)
     return 0;
   a.loop = g_main_loop_new (NULL, FALSE);
   g_timeout_add_seconds (a.heartbeat_s, heartbeat, &a);
+  g_timeout_add_seconds (BALLOON_PERIOD_S, balance_memory, &a);
   g_unix_signal_add (SIGTERM, quit, &a);
   g_unix_signal_add (SIGINT, quit, &a);
   g_main_loop_run (a.loop);

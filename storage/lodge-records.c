@@ -17,6 +17,16 @@ LODGE_ENUM_IMPL (lodge_phase, LODGE_PHASE_LAST,
 
 /* ---- JSON helpers ---- */
 
+/* A flag written only when set: a reader of before it reads it unset. */
+static void
+put_true (JsonBuilder *b, const char *name, gboolean value)
+{
+  if (!value)
+    return;
+  json_builder_set_member_name (b, name);
+  json_builder_add_boolean_value (b, TRUE);
+}
+
 static void
 put_string (JsonBuilder *b, const char *name, const char *value)
 {
@@ -338,6 +348,7 @@ lodge_node_report_to_json (const LodgeNodeReport *r)
     put_int (b, "registered_us", r->registered_us);
   put_string (b, "agent", r->agent);
   put_string (b, "ceph_conf", r->ceph_conf);
+  put_true (b, "cpu_tuning", r->cpu_tuning);
   put_string (b, "rados_addr", r->rados_addr);
   if (r->legacy_decision != NULL)
     put_decision (b, r->legacy_decision);
@@ -369,6 +380,7 @@ get_report (JsonObject *o, GError **error)
   r->ceph_id = get_string (o, "ceph_id");
   r->agent = get_string (o, "agent");
   r->ceph_conf = get_string (o, "ceph_conf");
+  r->cpu_tuning = json_object_get_boolean_member_with_default (o, "cpu_tuning", FALSE);
   r->rados_addr = get_string (o, "rados_addr");
   r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);
   r->memory = (guint64) json_object_get_int_member_with_default (o, "memory", 0);
@@ -453,6 +465,7 @@ lodge_node_record_combine (const LodgeNodeReport *report, const LodgeNodeDecisio
   r->secret_uuid = g_strdup (report->secret_uuid);
   r->ceph_id = g_strdup (report->ceph_id);
   r->ceph_conf = g_strdup (report->ceph_conf);
+  r->cpu_tuning = report->cpu_tuning;
   r->cpus = report->cpus;
   r->memory = report->memory;
   r->memory_ratio = report->memory_ratio;
@@ -498,6 +511,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_int (b, "heartbeat_us", r->heartbeat_us);
   put_string (b, "agent", r->agent);
   put_string (b, "ceph_conf", r->ceph_conf);
+  put_true (b, "cpu_tuning", r->cpu_tuning);
   put_string (b, "rados_addr", r->rados_addr);
   if (r->fenced_us != 0)
     put_int (b, "fenced_us", r->fenced_us);

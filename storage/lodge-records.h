@@ -65,6 +65,7 @@ typedef struct {
   char *ceph_id;        /* the cephx id whose key that secret holds (NULL: an
                          * agent before it was reported; the controller's) */
   char *ceph_conf;      /* the Ceph configuration VE disks use there (NULL: none) */
+  gboolean cpu_tuning;  /* its libvirt has a CPU cgroup: VEs get <cputune> */
   guint cpus;
   guint64 memory;       /* bytes of RAM for guests */
   double memory_ratio;  /* overcommit of guest-visible memory */
@@ -97,6 +98,7 @@ typedef struct {
   char *secret_uuid;
   char *ceph_id;
   char *ceph_conf;
+  gboolean cpu_tuning;
   guint cpus;
   guint64 memory;
   double memory_ratio;
