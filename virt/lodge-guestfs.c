@@ -372,6 +372,16 @@ lodge_guestfs_find (LodgeGuestfs *g, const char *dir, gboolean skip_lost_found, 
     }
   close (fd);
   int r = guestfs_find0 (g->g, dir, tmp);
+  GStatBuf st;
+  if (r >= 0 && g_stat (tmp, &st) == 0 && st.st_size > LODGE_GUESTFS_FIND_MAX_BYTES)
+    {
+      g_unlink (tmp);
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID,
+                   "the list of the files under %s is %" G_GINT64_FORMAT " MiB, over the %d MiB "
+                   "held at once: name a smaller directory",
+                   dir, (gint64) st.st_size >> 20, LODGE_GUESTFS_FIND_MAX_BYTES >> 20);
+      return NULL;
+    }
   g_autofree char *data = NULL;
   gsize len = 0;
   gboolean ok = r >= 0 && g_file_get_contents (tmp, &data, &len, NULL);

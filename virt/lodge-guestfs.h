@@ -84,9 +84,15 @@ typedef struct {
 void lodge_file_entry_free (LodgeFileEntry *e);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeFileEntry, lodge_file_entry_free)
 
+/* A guest's file list is held whole (sorted, compared): at most this many
+ * bytes of names (about a million paths of ordinary length). */
+#define LODGE_GUESTFS_FIND_MAX_BYTES (64 << 20)
+
 /* Every path under directory @dir of the appliance, relative to it
  * ("etc/passwd"; names may hold any byte but NUL and '/'), sorted; with
- * @skip_lost_found, without @dir's lost+found and what is in it. */
+ * @skip_lost_found, without @dir's lost+found and what is in it. A list
+ * over LODGE_GUESTFS_FIND_MAX_BYTES is refused (LODGE_GUESTFS_ERROR_INVALID),
+ * read no further than its size. */
 GPtrArray *lodge_guestfs_find (LodgeGuestfs *g, const char *dir, gboolean skip_lost_found,
                                GError **error);
 

@@ -39,8 +39,13 @@ char *lodge_repair_resolve_in (LodgeRepair *r, const char *root, const char *pat
 /* A resolved guest path in the appliance's view. */
 char *lodge_repair_in_ve (const char *guest_path);
 char *lodge_repair_in_tmpl (const char *guest_path);
+/* A filesystem with more files (inodes in use) than this is not listed. */
+#define LODGE_REPAIR_MAX_FILES 1000000
+
 /* Paths under appliance directory @top, relative to it, sorted (the
- * root's lost+found left out). */
+ * root's lost+found left out); refused on a filesystem over
+ * LODGE_REPAIR_MAX_FILES files, or with over LODGE_GUESTFS_FIND_MAX_BYTES
+ * of names. */
 GPtrArray *lodge_repair_list_tree (LodgeRepair *r, const char *top, GError **error);
 gboolean lodge_repair_emit (LodgeRepairOutput out, gpointer user_data, const char *s,
                             GError **error);

@@ -512,6 +512,19 @@ GPtrArray *
 lodge_repair_list_tree (LodgeRepair *r, const char *top, GError **error)
 {
   gboolean at_root = strcmp (top, VE_ROOT) == 0 || strcmp (top, TMPL_ROOT) == 0;
+  /* A filesystem of millions of files is not listed at all (the list is
+   * held whole, and libguestfs writes it to a file here first). */
+  struct guestfs_statvfs *vfs = guestfs_statvfs (r->h, top);
+  gint64 used = vfs != NULL ? vfs->files - vfs->ffree : 0;
+  if (vfs != NULL)
+    guestfs_free_statvfs (vfs);
+  if (used > LODGE_REPAIR_MAX_FILES)
+    {
+      lodge_repair_refuse (error, "the filesystem holds %" G_GINT64_FORMAT " files, over the %d "
+                                  "that find, diff and log list (repair shell can)",
+                           used, LODGE_REPAIR_MAX_FILES);
+      return NULL;
+    }
   return lodge_guestfs_find (r->g, top, at_root, error);
 }
 
