@@ -47,9 +47,27 @@ check "lim-hog's live disk has its throttle (4 MiB/s, 100 IOPS)" \
 check "lim-hog's balloon does not deflate itself" 'grep -q "<memballoon model=.virtio. autodeflate=.off." "$tmp/hog.live.xml"'
 
 # ---- CPU ----
+# spin_share VE: the CPU its QEMU used (percent of one host CPU) while a
+# vCPU of VE spun for 8 s.
+spin_share() {
+  local pid t0 t1 w0 w1
+  pid=$(qemu_pid "$1")
+  [ -n "$pid" ] || { echo 0; return; }
+  t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  w0=$(date +%s%N)
+  "$lodge" exec --timeout 8 "$1" -- sh -c 'while :; do :; done' >/dev/null 2>&1
+  t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+  w1=$(date +%s%N)
+  awk -v t="$((t1 - t0))" -v w="$((w1 - w0))" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d\n", t / hz * 1e9 / w * 100 }'
+}
 if grep -q "<cputune>" "$tmp/hog.live.xml"; then
   check "lim-hog's live domain has its weight and its 50% limit" \
     'grep -q "<shares>50</shares>" "$tmp/hog.live.xml" && grep -q "<global_quota>50000</global_quota>" "$tmp/hog.live.xml"'
+  nb_cpu=$(spin_share lim-nb)
+  hog_cpu=$(spin_share lim-hog)
+  echo "# a vCPU spinning 8 s: lim-nb's QEMU used ${nb_cpu}% of a CPU (no limit), lim-hog's ${hog_cpu}% (limit 50%)"
+  check "baseline: lim-nb's spinning vCPU takes over 70% of a CPU (${nb_cpu}%)" '[ "$nb_cpu" -gt 70 ]'
+  check "lim-hog's takes at most 60% (${hog_cpu}%), its limit 50%" '[ "$hog_cpu" -le 60 ]'
 else
   why=$(grep -o "CPU limits: none ([^)]*)" "$LODGE_CLUSTER_DIR/nodes/$node/log/agent.log" | tail -n 1)
   check "without <cputune>, $node's agent said why ($why)" '[ -n "$why" ]'
