@@ -14,7 +14,12 @@
 #     holds the VE's operation) finishes within 75 s (one agent call, 10 s,
 #     the power button's 30 s, slack), and the configuration fails saying
 #     the lifecycle operation came first;
-#   - `lodge stop --force` in the same situation finishes within 30 s.
+#   - `lodge stop --force` in the same situation finishes within 30 s;
+#   - a flooding agent, one that answers a file read with an endless line
+#     of bytes: `lodge app list` fails within its bounds naming the VE,
+#     the node's libvirtd and lodged hold no more than libvirt's 10 MiB cap
+#     of an answer (each grows by less than 64 MiB), and `lodge stop`
+#     finishes within 75 s.
 # Real Ceph, a real QEMU guest, the guest agent's port over virtio-serial.
 # check's conditions are single-quoted strings that check evaluates: their
 # expansions, and the variables they use, are not seen by shellcheck.
@@ -27,8 +32,10 @@ ve=hagent1 ip=10.77.0.76
 # The guest's side, a busybox sh script ($1: nothing). It leaves `lodge
 # exec` a moment to collect its answer, then kills the real agent until it
 # holds the port itself (lodge-init restarts its agent after a second; the
-# port opens once at a time), and answers as said above.
+# port opens once at a time), and answers as said above; given "flood",
+# it answers every other command with an endless line of x instead.
 read -r -d '' trickle <<'EOF'
+mode=$1
 sleep 2
 port=
 for d in /sys/class/virtio-ports/*; do
@@ -48,7 +55,8 @@ serve() {
       *'"guest-ping"'*) printf '{"return": {}}\n' >&3 ;;
       *'"guest-file-open"'*) printf '{"return": 7}\n' >&3 ;;
       *'"guest-file-close"'*) printf '{"return": {}}\n' >&3 ;;
-      *) sleep 9; printf '{"return": {"count": 1, "buf-b64": "eA==", "eof": false}}\n' >&3 ;;
+      *) if [ "$mode" = flood ]; then tr '\0' x </dev/zero >&3; fi
+        sleep 9; printf '{"return": {"count": 1, "buf-b64": "eA==", "eof": false}}\n' >&3 ;;
     esac
   done
 }
@@ -63,10 +71,10 @@ while :; do
 done
 EOF
 
-# take_over: the guest replaces its agent (in the background: exec
-# returns at once); the console says when the trickling one holds the port.
+# take_over [flood]: the guest replaces its agent (in the background: exec
+# returns at once); the console says when the hostile one holds the port.
 take_over() {
-  "$lodge" exec "$ve" -- sh -c 'sh -c "$1" hostile </dev/null >/dev/null 2>&1 &' sh "$trickle" >/dev/null 2>&1
+  "$lodge" exec "$ve" -- sh -c 'sh -c "$1" hostile "$2" </dev/null >/dev/null 2>&1 &' sh "$trickle" "${1:-trickle}" >/dev/null 2>&1
 }
 # now: seconds on this host's clock, for the bounds.
 now() { date +%s; }
@@ -129,5 +137,31 @@ check "stop --force succeeds ($rc) within 30 s while app configure waits on the 
 wait "$configure_pid"
 rc=$?
 check "... the configuration fails ($rc)" '[ "$rc" -ne 0 ]'
+
+# ---- a flooding agent ----
+# rss_kib PID: its resident memory.
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+expect 0 "start a third time" "running" -- "$lodge" start "$ve"
+node=$(running_on "$ve" | head -n 1)
+libvirtd_pid=$(tr -d ' \n' <"$LODGE_CLUSTER_DIR/nodes/$node/run/libvirtd.pid")
+lodged_pid=$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")
+before=$(taken)
+check "the guest replaces its agent with a flooding one" 'take_over flood'
+check "... which holds the agent's port" 'wait_for 60 holds_port "$before"'
+lv0=$(rss_kib "$libvirtd_pid") ld0=$(rss_kib "$lodged_pid")
+t0=$(now)
+"$lodge" app list -o json "$ve" >"$tmp/flood.out" 2>&1
+rc=$? took=$(($(now) - t0))
+lv1=$(rss_kib "$libvirtd_pid") ld1=$(rss_kib "$lodged_pid")
+echo "# flooding agent: app list took $took s; $node's libvirtd RSS $lv0 -> $lv1 KiB, lodged's $ld0 -> $ld1 KiB"
+check "app list returns ($rc) within 150 s ($took s)" '[ "$took" -le 150 ]'
+check "... the state's read fails, naming the VE" 'grep -qF "guest agent of $ve" "$tmp/flood.out"'
+check "$node's libvirtd grew by less than 64 MiB ($((lv1 - lv0)) KiB)" '[ $((lv1 - lv0)) -lt 65536 ]'
+check "lodged grew by less than 64 MiB ($((ld1 - ld0)) KiB)" '[ $((ld1 - ld0)) -lt 65536 ]'
+t1=$(now)
+"$lodge" stop "$ve" >"$tmp/stop3.out" 2>&1
+rc=$? took=$(($(now) - t1))
+check "stop succeeds ($rc) within 75 s with the flooding agent ($took s)" \
+  '[ "$rc" -eq 0 ] && [ "$took" -le 75 ] && grep -q stopped "$tmp/stop3.out"'
 
 finish
