@@ -29,6 +29,9 @@ set_exists (GError **error, const char *name)
 
 /* Stores @def (@xml) as its VE's definition: created, or (by @mode)
  * replaced, the definition it replaced in *@ret_old. */
+/* Defines (and the claims of lodge_define_claim_all) run one at a time. */
+static GMutex define_lock;
+
 static gboolean
 store_definition (LodgeStore *store, const LodgeEnvDef *def, const char *xml, gsize len,
                   LodgeDefineMode mode, GBytes **ret_old, GError **error)
@@ -110,8 +113,7 @@ lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefineMode mod
 
   /* Its addresses, then the definition, one define at a time (see
    * lodge-addresses.h); a failure releases the addresses it took. */
-  static GMutex lock;
-  G_GNUC_UNUSED g_autoptr (GMutexLocker) locked = g_mutex_locker_new (&lock);
+  G_GNUC_UNUSED g_autoptr (GMutexLocker) locked = g_mutex_locker_new (&define_lock);
   g_autoptr (GPtrArray) taken = g_ptr_array_new_with_free_func (g_free);
   if (!lodge_addresses_claim (store, def, taken, error))
     {
@@ -244,4 +246,39 @@ lodge_define_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk, GE
   g_autoptr (GPtrArray) addresses = was != NULL ? lodge_addresses_of (was, NULL) : NULL;
   lodge_addresses_release (store, name, addresses);
   return TRUE;
+}
+
+guint
+lodge_define_claim_all (LodgeCtl *ctl, LodgeDefineLog log, gpointer user_data, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_autoptr (GPtrArray) names = lodge_store_list (store, LODGE_STORE_ENV, error);
+  if (names == NULL)
+    return 0;
+  guint claimed = 0;
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      G_GNUC_UNUSED g_autoptr (GMutexLocker) locked = g_mutex_locker_new (&define_lock);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GBytes) xml = lodge_store_get (store, LODGE_STORE_ENV, name, NULL, &local);
+      g_autoptr (LodgeEnvDef) def =
+        xml != NULL ? lodge_env_def_parse (g_bytes_get_data (xml, NULL), g_bytes_get_size (xml), name, &local)
+                    : NULL;
+      g_autoptr (GPtrArray) taken = g_ptr_array_new_with_free_func (g_free);
+      if (def != NULL && lodge_addresses_claim (store, def, taken, &local))
+        {
+          claimed += taken->len;
+          if (taken->len > 0)
+            log (user_data, "environment %s: claimed %u of its addresses (defined before claims)", name,
+                 taken->len);
+          continue;
+        }
+      /* Gone meanwhile: nothing to claim. */
+      if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+        continue;
+      log (user_data, "environment %s: its addresses are not all its own: %s; redefine it with "
+                      "addresses of its own", name, local->message);
+    }
+  return claimed;
 }

@@ -32,4 +32,13 @@ gboolean lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefin
 gboolean lodge_define_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk,
                                 GError **error);
 
+typedef void (*LodgeDefineLog) (gpointer user_data, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* Claims the addresses of every stored definition that does not hold its
+ * own yet (VEs defined before address claims existed: lodge-addresses.h),
+ * one definition at a time under the define lock. A definition whose
+ * address another VE holds is logged and left as it is. Returns how many
+ * addresses it claimed. The active controller runs it once, at start. */
+guint lodge_define_claim_all (LodgeCtl *ctl, LodgeDefineLog log, gpointer user_data, GError **error);
+
 G_END_DECLS

@@ -13,6 +13,7 @@
 
 #include "lodge-api.h"
 #include "lodge-ctl.h"
+#include "lodge-define.h"
 #include "lodge-lease.h"
 #include "lodge-reconcile.h"
 #include "lodge-services.h"
@@ -231,6 +232,17 @@ raise_file_limit (rlim_t want)
   setrlimit (RLIMIT_NOFILE, &l);
 }
 
+static void claim_log (gpointer user_data, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static void
+claim_log (gpointer user_data, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  say ("%s", msg);
+}
+
 static gboolean
 become_leader (LodgeController *c, GError **error)
 {
@@ -271,6 +283,13 @@ become_leader (LodgeController *c, GError **error)
       unfinished += rt->phase == LODGE_PHASE_STARTING || rt->phase == LODGE_PHASE_STOPPING;
     }
   say ("adopted %u running environments; %u operations left unfinished to finish", running, unfinished);
+  /* Definitions older than address claims get theirs (lodge-addresses.h). */
+  g_autoptr (GError) local = NULL;
+  guint claimed = lodge_define_claim_all (c->ctl, claim_log, c, &local);
+  if (local != NULL)
+    say ("could not look for definitions without address claims: %s", local->message);
+  else if (claimed > 0)
+    say ("claimed %u addresses of definitions older than address claims", claimed);
   c->reconciler = lodge_reconciler_new (c->services, c->sweep_s, reconcile_log, c, error);
   return c->reconciler != NULL;
 }

@@ -6,7 +6,8 @@
 # iso-a's IP address (with gratuitous ARP), its MAC, sending as a DHCP
 # server, and reaching the control plane. Each attack is first shown to be
 # one that works without the filter's reason to fail (a baseline), then
-# to fail. The filter follows iso-b when it migrates.
+# to fail. The filter follows iso-b when it migrates. A definition without
+# claims (from before them) gets them when a controller becomes active.
 # check's conditions are single-quoted strings that check evaluates.
 # shellcheck disable=SC2016,SC2034
 # shellcheck source=tests/integration/lib.sh
@@ -142,5 +143,22 @@ if [ "$(wc -w <<<"$LODGE_NODES")" -ge 2 ]; then
   check "on $to too, iso-b's theft of $a_ip fails ($got)" '[ "$got" = "iso-a iso-a iso-a " ]'
 else
   skip_part "the filter after a migration" "one node only"
+fi
+
+# A definition from before address claims (here: iso-a's claim removed
+# behind lodged's back) gets its claims when a controller becomes active.
+if command -v rados >/dev/null; then
+  check "iso-a's claim of $a_ip is removed from the store" \
+    'rados --id "${LODGE_CEPH_USER:-lodge}" -p lodge-state -N address rm "ip4-$a_ip"'
+  log=$LODGE_CLUSTER_DIR/log/lodged.log
+  lines=$(wc -l <"$log")
+  kill -TERM "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
+  expect 0 "lodge-cluster up starts lodged again" 'up in' -- "$src/tools/lodge-cluster" up
+  check "the new lodged claimed iso-a's address at start, and said so" \
+    'wait_for 30 bash -c "tail -n +$((lines + 1)) \"$log\" | grep -q \"environment iso-a: claimed 1 of its addresses\""'
+  expect 4 "a VE with iso-a's IP address is refused again, naming iso-a" \
+    "address $a_ip \\(eth0\\) is taken: environment iso-a has it" -- "$lodge" define "$tmp/iso-c.xml"
+else
+  skip_part "claims of older definitions" "no rados command (ceph-common)"
 fi
 finish
