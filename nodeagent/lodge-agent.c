@@ -103,10 +103,11 @@ agent_clear (LodgeAgent *a)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeAgent, agent_clear)
 
 static void
-say (LodgeAgent *a, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+say_as (const char *name, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
+/* One line of the log (from any thread: one printf each). */
 static void
-say (LodgeAgent *a, const char *fmt, ...)
+say_as (const char *name, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -115,9 +116,11 @@ say (LodgeAgent *a, const char *fmt, ...)
   g_autofree char *line = lodge_line_safe (msg); /* no control bytes in the log */
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *ts = g_date_time_format (now, "%H:%M:%S");
-  printf ("%s lodge-agent[%s]: %s\n", ts, a->name, line);
+  printf ("%s lodge-agent[%s]: %s\n", ts, name, line);
   fflush (stdout);
 }
+
+#define say(a, ...) say_as ((a)->name, __VA_ARGS__)
 
 /* ---- this node's report ---- */
 
@@ -372,34 +375,60 @@ heartbeat (gpointer data)
 }
 
 /* Memory above the VEs' floors, out of the node's free memory only; what
- * a guest does not use goes back (virt/lodge-balloon.h). */
-static gboolean
-balance_memory (gpointer data)
+ * a guest does not use goes back (virt/lodge-balloon.h). In a thread of
+ * its own, with a libvirt connection of its own: a QEMU that does not
+ * answer its balloon statistics holds this thread, never the heartbeat. */
+typedef struct {
+  char *name;
+  char *libvirt_uri;
+  guint64 budget; /* bytes */
+} BalloonKeeper;
+
+static gpointer
+balloon_thread (gpointer data)
 {
-  LodgeAgent *a = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) guests = lodge_libvirt_balloon_guests (a->lv, &error);
-  if (guests == NULL)
-    return G_SOURCE_CONTINUE; /* libvirtd away: the heartbeat says so */
-  gint64 budget_mib = MAX (a->memory_mib - a->memory_reserve_mib, 0);
-  if (lodge_balloon_plan (guests, (guint64) budget_mib << 20) == 0)
-    return G_SOURCE_CONTINUE;
-  for (guint i = 0; i < guests->len; i++)
+  BalloonKeeper *k = data;
+  g_autoptr (LodgeLibvirt) lv = NULL;
+  for (;; g_usleep (BALLOON_PERIOD_S * G_USEC_PER_SEC))
     {
-      LodgeBalloonGuest *g = guests->pdata[i];
-      if (g->next == g->actual)
-        continue;
-      if (!lodge_libvirt_balloon_set (a->lv, g->name, g->next, &error))
+      g_autoptr (GError) error = NULL;
+      if (lv == NULL && (lv = lodge_libvirt_open (k->libvirt_uri, NULL)) == NULL)
+        continue; /* libvirtd away: the heartbeat says so */
+      g_autoptr (GPtrArray) guests = lodge_libvirt_balloon_guests (lv, &error);
+      if (guests == NULL)
         {
-          say (a, "%s: %s", g->name, error->message);
-          g_clear_error (&error);
+          g_clear_pointer (&lv, lodge_libvirt_free);
           continue;
         }
-      say (a, "%s: memory %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " MiB (%s; floor %"
-              G_GUINT64_FORMAT ", ceiling %" G_GUINT64_FORMAT " MiB)",
-           g->name, g->actual >> 20, g->next >> 20, g->why, g->floor >> 20, g->ceiling >> 20);
+      if (lodge_balloon_plan (guests, k->budget) == 0)
+        continue;
+      for (guint i = 0; i < guests->len; i++)
+        {
+          LodgeBalloonGuest *g = guests->pdata[i];
+          if (g->next == g->actual)
+            continue;
+          if (!lodge_libvirt_balloon_set (lv, g->name, g->next, &error))
+            {
+              say_as (k->name, "%s: %s", g->name, error->message);
+              g_clear_error (&error);
+              continue;
+            }
+          say_as (k->name, "%s: memory %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT
+                           " MiB (%s; floor %" G_GUINT64_FORMAT ", ceiling %" G_GUINT64_FORMAT " MiB)",
+                  g->name, g->actual >> 20, g->next >> 20, g->why, g->floor >> 20, g->ceiling >> 20);
+        }
     }
-  return G_SOURCE_CONTINUE;
+  return NULL;
+}
+
+static void
+balloons_start (LodgeAgent *a)
+{
+  BalloonKeeper *k = g_new0 (BalloonKeeper, 1); /* the thread's for as long as the process lives */
+  k->name = g_strdup (a->name);
+  k->libvirt_uri = g_strdup (a->libvirt_uri);
+  k->budget = (guint64) MAX (a->memory_mib - a->memory_reserve_mib, 0) << 20;
+  g_thread_unref (g_thread_new ("balloons", balloon_thread, k));
 }
 
 /* Whether libvirt finds a CPU cgroup controller here, as it looks for one:
@@ -631,7 +660,7 @@ main (int argc, char **argv)
     return 0;
   a.loop = g_main_loop_new (NULL, FALSE);
   g_timeout_add_seconds (a.heartbeat_s, heartbeat, &a);
-  g_timeout_add_seconds (BALLOON_PERIOD_S, balance_memory, &a);
+  balloons_start (&a);
   g_unix_signal_add (SIGTERM, quit, &a);
   g_unix_signal_add (SIGINT, quit, &a);
   g_main_loop_run (a.loop);
