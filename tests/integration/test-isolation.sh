@@ -152,7 +152,9 @@ if command -v rados >/dev/null; then
     'rados --id "${LODGE_CEPH_USER:-lodge}" -p lodge-state -N address rm "ip4-$a_ip"'
   log=$LODGE_CLUSTER_DIR/log/lodged.log
   lines=$(wc -l <"$log")
-  kill -TERM "$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")"
+  lodged=$(cat "$LODGE_CLUSTER_DIR/run/lodged.pid")
+  kill -TERM "$lodged"
+  wait_for 30 bash -c "! kill -0 $lodged 2>/dev/null" || not_ok "lodged did not stop within 30 s of SIGTERM"
   expect 0 "lodge-cluster up starts lodged again" 'up in' -- "$src/tools/lodge-cluster" up
   check "the new lodged claimed iso-a's address at start, and said so" \
     'wait_for 30 bash -c "tail -n +$((lines + 1)) \"$log\" | grep -q \"environment iso-a: claimed 1 of its addresses\""'
