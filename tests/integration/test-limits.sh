@@ -9,9 +9,11 @@
 #   lim-hog writes as fast as it can.
 # - Memory: lim-hog sees 1536 MiB and is promised 128 MiB; its node offers
 #   1024 MiB. It takes all the memory it can get: its node's agent grows
-#   it out of the node's free memory only, so the VEs of its node never
-#   hold more than the node offers (with balloon autodeflate, lim-hog
-#   would take all 1536 MiB), and lim-nb keeps answering.
+#   it out of the node's free memory only, up to what the node has left
+#   and never more, and lim-nb keeps answering. (Measured with the balloon
+#   of before, autodeflate and no agent: lim-hog crept from 128 to 359 MiB
+#   a page batch per OOM event and its guest stopped answering; the agent
+#   and reach checks failed.)
 # - CPU: the weight (and limit) in the live domain where the node has a CPU
 #   cgroup; otherwise the agent said why not, and that part is skipped.
 # check's conditions are single-quoted strings that check evaluates.
