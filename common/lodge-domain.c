@@ -617,5 +617,9 @@ lodge_domain_xml_retarget (const char *xml, gsize len, const LodgePlacement *p, 
       if (g_strcmp0 (type, "bridge") == 0 && src != NULL)
         lodge_xml_set (src, "bridge", p->bridge);
     }
+  /* CPU tuning only where the node's libvirt has the CPU cgroup (it would
+   * refuse the guest); where it has, the guest keeps its own. */
+  if (!p->cpu_tuning)
+    remove_children (dom, "cputune");
   return lodge_xml_format_doc (doc);
 }

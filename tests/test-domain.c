@@ -295,6 +295,26 @@ test_retarget_generated (void)
       }
 }
 
+/* A node whose libvirt has no CPU cgroup gets the domain without
+ * <cputune> (it would refuse it), and otherwise the same. */
+static void
+test_retarget_no_cpu_cgroup (void)
+{
+  g_autoptr (LodgeEnvDef) def = load_example ("maximal.xml");
+  g_autoptr (LodgePlacement) a = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  g_autoptr (LodgePlacement) b = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  b->cpu_tuning = FALSE;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml_a = lodge_domain_xml_generate (def, a, &error);
+  g_autofree char *xml_b = lodge_domain_xml_generate (def, b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml_a, "<cputune>"));
+  g_assert_null (strstr (xml_b, "<cputune>"));
+  g_autofree char *a_to_b = lodge_domain_xml_retarget (xml_a, strlen (xml_a), b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a_to_b, ==, xml_b);
+}
+
 /* What libvirt gives for a running domain (VIR_DOMAIN_XML_MIGRATABLE, cut
  * short): its addresses, aliases and defaults stay as they are. */
 static const char libvirt_form[] =
@@ -417,6 +437,7 @@ main (int argc, char **argv)
   g_test_add_func ("/domain/mac", test_mac);
   g_test_add_func ("/domain/escaping", test_escaping);
   g_test_add_func ("/domain/guest-config-limits", test_guest_config_limits);
+  g_test_add_func ("/domain/retarget-no-cpu-cgroup", test_retarget_no_cpu_cgroup);
   g_test_add_func ("/domain/retarget/generated", test_retarget_generated);
   g_test_add_func ("/domain/retarget/libvirt-form", test_retarget_libvirt_form);
   g_test_add_func ("/domain/retarget/refused", test_retarget_refused);
