@@ -11,7 +11,8 @@
 #   - disk: 50 synchronous 4 KiB writes in the guest, timed there by
 #     busybox's time: the mean ms per write.
 # The noisy VEs (2 vCPUs each, all on the same node):
-#   cpu      both vCPUs spinning (default weight, no limit)
+#   cpu      both vCPUs spinning (default weight 200, no limit)
+#   cpu-50   the same, limited to 50% of one host CPU (<cpu><limit>)
 #   disk     writing 256 MiB with fsync in a loop, at the default throttle
 #            (200 MiB/s, 2000 IOPS)
 #   disk-20  the same, throttled to 20 MiB/s and 200 IOPS (<io>)
@@ -51,6 +52,7 @@ X
 ve quiet 10.77.0.60 1 256 256 ""
 ve noisy 10.77.0.61 2 2048 256 ""
 ve noisy20 10.77.0.62 2 2048 256 "<io><iops>200</iops><bandwidth unit=\"MiB\">20</bandwidth></io>"
+ve noisy50 10.77.0.63 2 2048 256 "<cpu><limit>50</limit></cpu>"
 inns "$lodge" start quiet >/dev/null
 cpu_tuning=$(inns "$lodge" node list -o json | python3 -c 'import json, sys; print("yes" if all(n.get("cpu_tuning") for n in json.load(sys.stdin)) else "no")')
 say "the node's CPU cgroup for <cputune>: $cpu_tuning"
@@ -58,8 +60,9 @@ say "the node's CPU cgroup for <cputune>: $cpu_tuning"
 # measure LABEL: the quiet VE's web and disk figures, as "LABEL MED P99 DISK".
 measure() {
   local urls=() i
-  for ((i = 0; i < requests; i++)); do urls+=("http://10.77.0.60/index.html"); done
-  inns curl -s -o /dev/null -w '%{time_total}\n' "${urls[@]}" | awk '{ print $1 * 1000 }' >"$work/web"
+  # (-o for each URL: curl writes the bodies of the others to stdout)
+  for ((i = 0; i < requests; i++)); do urls+=(-o /dev/null "http://10.77.0.60/index.html"); done
+  inns curl -s -w '%{time_total}\n' "${urls[@]}" | awk '{ print $1 * 1000 }' >"$work/web"
   local disk=()
   for i in 1 2 3; do
     # busybox time: "real 0m 1.23s" on stderr (the $(seq) is the guest's).
@@ -90,6 +93,10 @@ say "cpu"
 noisy_start noisy 'for i in 1 2; do (while :; do :; done) & done; wait'
 measure cpu >>"$work/rows"
 noisy_stop noisy
+say "cpu-50"
+noisy_start noisy50 'for i in 1 2; do (while :; do :; done) & done; wait'
+measure cpu-50 >>"$work/rows"
+noisy_stop noisy50
 say "disk"
 noisy_start noisy 'while :; do dd if=/dev/zero of=/root/f bs=1M count=256 conv=fsync 2>/dev/null; done'
 measure disk >>"$work/rows"
@@ -107,9 +114,9 @@ measure baseline-after >>"$work/rows"
 
 read -r _ _ base_p99 base_disk < <(head -n 1 "$work/rows")
 echo
-echo "| beside quiet (same node; CPU cgroup: $cpu_tuning) | web median ms | web p99 ms | p99 / baseline | 4 KiB sync write ms | / baseline |"
+echo "| beside quiet (same node; CPU cgroup: $cpu_tuning) | web median ms | web p99 ms | p99 / baseline | 4 KiB sync write, mean ms | / baseline |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 while read -r label med p disk; do
   awk -v l="$label" -v m="$med" -v p="$p" -v d="$disk" -v bp="$base_p99" -v bd="$base_disk" \
-    'BEGIN { printf "| %s | %.1f | %.1f | %.2f | %.1f | %.2f |\n", l, m, p, p / bp, d, d / bd }'
+    'BEGIN { printf "| %s | %.2f | %.2f | %.2f | %.1f | %.2f |\n", l, m, p, p / bp, d, d / bd }'
 done <"$work/rows"
