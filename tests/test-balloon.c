@@ -122,7 +122,7 @@ test_invariants (void)
           guint64 floor = g_rand_int_range (rand, 32, 512);
           guint64 ceiling = floor + g_rand_int_range (rand, 0, 2048);
           guint64 actual = floor + g_rand_int_range (rand, 0, (gint32) (ceiling - floor + 1));
-          guint64 usable = g_rand_boolean (rand) ? G_MAXUINT64 : g_rand_int_range (rand, 0, (gint32) actual + 1);
+          guint64 usable = g_rand_boolean (rand) ? G_MAXUINT64 : (guint64) g_rand_int_range (rand, 0, (gint32) actual + 1);
           g_autofree char *name = g_strdup_printf ("g%u", i);
           g_ptr_array_add (gs, guest (name, floor, ceiling, actual, usable));
           sum += actual, floors += floor;
