@@ -28,6 +28,27 @@ migration_progress (guint64 processed, guint64 remaining, guint64 bps, gpointer 
                                 processed >> 20, remaining >> 20, bps / 1048576.0);
 }
 
+/* A definition of VE @name left shut off on @dst (by a start or a
+ * migration cut short): libvirt would refuse the migration ("already
+ * exists with uuid"). The VE runs on the source, under this operation:
+ * such a domain is no copy of it, and goes. */
+static void
+drop_leftover (const LodgeNodeRecord *dst, const char *name, LodgeProgress progress,
+               gpointer user_data)
+{
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (dst->libvirt_uri, NULL);
+  LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+  if (lv == NULL || !lodge_libvirt_state (lv, name, &state, NULL)
+      || state != LODGE_DOMAIN_STATE_SHUTOFF)
+    return;
+  g_autoptr (GError) error = NULL;
+  if (lodge_libvirt_undefine (lv, name, &error))
+    lodge_lifecycle_progress_say (progress, user_data, "removed a leftover definition of %s on %s",
+                                  name, dst->name);
+  else
+    g_message ("%s: a leftover definition of it on %s stays: %s", name, dst->name, error->message);
+}
+
 gboolean
 lodge_migrate_ve (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                   const char *to_node, guint max_downtime_ms, LodgeProgress progress,
@@ -96,6 +117,7 @@ lodge_migrate_ve (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
   lodge_lifecycle_progress_say (progress, user_data, "migrating from %s to %s", src->name,
                                 dst->name);
 
+  drop_leftover (dst, name, progress, user_data);
   g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (src->libvirt_uri, &local);
   g_autofree char *stream = g_strdup_printf ("tcp://%s", dst->address);
   MigrationProgress mp = { progress, user_data, g_get_monotonic_time () };

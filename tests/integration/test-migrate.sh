@@ -6,7 +6,8 @@
 # for (or one the scheduler picks), keeps its address, the connection
 # survives, no acknowledged write is lost, the record and `lodge status`
 # carry the migration's time and downtime; bad requests change nothing; a
-# drained node's VEs move away and new starts avoid it until undrained.
+# drained node's VEs move away and new starts avoid it until undrained; a
+# leftover definition of the VE on the destination does not stop it.
 # Runs in the cluster's namespace.
 # check's conditions are single-quoted strings that check evaluates: their
 # expansions, and the variables they use, are not seen by shellcheck.
@@ -66,6 +67,19 @@ check "it moved off $to, and runs on one node" '[ "$(running_on mig1)" != "$to" 
 echo again >&3
 read -r -t 10 line <&3
 check "the TCP connection survived again ('$line')" '[ "$line" = again ]'
+
+# A leftover definition of mig1 on the destination (shut off, with a UUID
+# of its own: what a start or a migration cut short leaves) goes first.
+here=$(running_on mig1)
+back=$(for n in $LODGE_NODES; do [ "$n" != "$here" ] && echo "$n"; done | head -n 1)
+uri_of() { sed -n 's/^OPS_LIBVIRT_URI=//p' "$LODGE_CLUSTER_DIR/nodes/$1/node.env"; }
+virsh -q -c "$(uri_of "$here")" dumpxml --migratable mig1 | sed '/<uuid>/d' >"$tmp/leftover.xml"
+check "a leftover definition of mig1 is put on $back" 'virsh -q -c "$(uri_of "$back")" define "$tmp/leftover.xml" >/dev/null'
+expect 0 "migrate --to $back over it" "removed a leftover definition of mig1 on $back" -- "$lodge" migrate mig1 --to "$back"
+check "mig1 runs on $back, on one node" '[ "$(running_on mig1)" = "$back" ]'
+echo leftover >&3
+read -r -t 10 line <&3
+check "the TCP connection survived that too ('$line')" '[ "$line" = leftover ]'
 
 # Bad requests change nothing.
 here=$(running_on mig1)
