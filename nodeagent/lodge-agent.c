@@ -608,7 +608,8 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("");
   g_option_context_set_summary (ctx, "The Lodge node agent: registers this node, heartbeats, "
-                                     "keeps the Ceph secret, reports domain events.");
+                                     "keeps the Ceph secret, reports domain events, and shares "
+                                     "the node's memory among its VEs by their balloons.");
   g_option_context_set_description (
     ctx, "The Ceph cluster is found as the lodge CLI finds it ($CEPH_CONF, or the local\n"
          "cluster's ceph.conf). Run it inside the cluster's network namespace.\n\n"
