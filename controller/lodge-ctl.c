@@ -76,13 +76,24 @@ lodge_ctl_free (LodgeCtl *ctl)
   g_free (ctl);
 }
 
+/* How long a user's operation waits for the reconciler to let go of a VE. */
+#define BACKGROUND_WAIT_S 60
+
 static gboolean
 try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail, GCancellable *yields,
            GError **error)
 {
   g_return_val_if_fail (op < LODGE_OP_LAST, FALSE);
   g_mutex_lock (&ctl->lock);
-  const Running *running = g_hash_table_lookup (ctl->busy, name);
+  /* Background work gives way to a user's: the reconciler holds a VE
+   * only while it looks at it, so a user's operation waits for that
+   * (at most BACKGROUND_WAIT_S) rather than being refused. */
+  gint64 deadline = g_get_monotonic_time () + BACKGROUND_WAIT_S * G_USEC_PER_SEC;
+  const Running *running;
+  while ((running = g_hash_table_lookup (ctl->busy, name)) != NULL && running->op == LODGE_OP_RECONCILE
+         && op != LODGE_OP_RECONCILE && g_cond_wait_until (&ctl->done, &ctl->lock, deadline))
+    ;
+  running = g_hash_table_lookup (ctl->busy, name);
   g_autofree char *what = running != NULL ? running_describe (running) : NULL;
   if (running == NULL)
     {

@@ -57,7 +57,8 @@ LODGE_ENUM_DECL (lodge_op);
 
 /* Begins @op (with @detail, for messages; may be NULL) on @name unless
  * an operation runs on it already: then FALSE, with
- * LODGE_STORAGE_ERROR_BUSY naming what runs. */
+ * LODGE_STORAGE_ERROR_BUSY naming what runs. The reconciler's look at the
+ * VE is waited for (up to 60 s), unless @op is the reconciler's own. */
 gboolean lodge_ctl_try_begin (LodgeCtl *ctl, const char *name, LodgeOp op, const char *detail,
                               GError **error);
 /* The same for work through the guest agent (a live configuration): it

@@ -40,6 +40,42 @@ test_ops (void)
                    "environment web is busy (migrate); try again when that is done");
 }
 
+typedef struct {
+  LodgeCtl *ctl;
+  const char *name;
+} Release;
+
+static gpointer
+release_later (gpointer data)
+{
+  Release *r = data;
+  g_usleep (300 * 1000);
+  lodge_ctl_end (r->ctl, r->name);
+  return NULL;
+}
+
+/* A user's operation waits for the reconciler's look at the VE to end,
+ * where another operation refuses it at once. */
+static void
+test_waits_for_reconciler (void)
+{
+  g_autoptr (LodgeCtl) ctl = lodge_ctl_new (NULL, 0);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (lodge_ctl_try_begin (ctl, "web", LODGE_OP_RECONCILE, NULL, NULL));
+  /* The reconciler does not wait for itself. */
+  g_assert_false (lodge_ctl_try_begin (ctl, "web", LODGE_OP_RECONCILE, NULL, NULL));
+  Release r = { ctl, "web" };
+  GThread *t = g_thread_new ("release", release_later, &r);
+  gint64 t0 = g_get_monotonic_time ();
+  g_assert_true (lodge_ctl_try_begin (ctl, "web", LODGE_OP_REPAIR, "write", &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - t0, >=, 250 * 1000);
+  g_thread_join (t);
+  /* Now the repair holds it: no waiting. */
+  g_assert_false (lodge_ctl_try_begin (ctl, "web", LODGE_OP_APP_CONFIGURE, "site", &error));
+  g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY);
+}
+
 static void
 test_names (void)
 {
@@ -149,6 +185,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/ctl/ops", test_ops);
   g_test_add_func ("/ctl/guest-yields", test_guest_yields);
+  g_test_add_func ("/ctl/waits-for-reconciler", test_waits_for_reconciler);
   g_test_add_func ("/ctl/names", test_names);
   g_test_add_func ("/ctl/address-names", test_address_names);
   return g_test_run ();
