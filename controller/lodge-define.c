@@ -27,11 +27,11 @@ set_exists (GError **error, const char *name)
                "(PUT /v1/environments/%s)", name, name);
 }
 
-/* Stores @def (@xml) as its VE's definition: created, or (by @mode)
- * replaced, the definition it replaced in *@ret_old. */
 /* Defines (and the claims of lodge_define_claim_all) run one at a time. */
 static GMutex define_lock;
 
+/* Stores @def (@xml) as its VE's definition: created, or (by @mode)
+ * replaced, the definition it replaced in *@ret_old. */
 static gboolean
 store_definition (LodgeStore *store, const LodgeEnvDef *def, const char *xml, gsize len,
                   LodgeDefineMode mode, GBytes **ret_old, GError **error)
@@ -270,15 +270,20 @@ lodge_define_claim_all (LodgeCtl *ctl, LodgeDefineLog log, gpointer user_data, G
         {
           claimed += taken->len;
           if (taken->len > 0)
-            log (user_data, "environment %s: claimed %u of its addresses (defined before claims)", name,
-                 taken->len);
+            {
+              g_autofree char *line = g_strdup_printf (
+                "environment %s: claimed %u of its addresses (defined before claims)", name, taken->len);
+              log (line, user_data);
+            }
           continue;
         }
       /* Gone meanwhile: nothing to claim. */
       if (g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
         continue;
-      log (user_data, "environment %s: its addresses are not all its own: %s; redefine it with "
-                      "addresses of its own", name, local->message);
+      g_autofree char *line = g_strdup_printf ("environment %s: its addresses are not all its own: %s; "
+                                               "redefine it with addresses of its own",
+                                               name, local->message);
+      log (line, user_data);
     }
   return claimed;
 }

@@ -32,7 +32,8 @@ gboolean lodge_define_env (LodgeCtl *ctl, const char *xml, gsize len, LodgeDefin
 gboolean lodge_define_undefine (LodgeCtl *ctl, const char *name, gboolean remove_disk,
                                 GError **error);
 
-typedef void (*LodgeDefineLog) (gpointer user_data, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+/* A line for the daemon's log (the reconciler's kind of callback). */
+typedef void (*LodgeDefineLog) (const char *message, gpointer user_data);
 
 /* Claims the addresses of every stored definition that does not hold its
  * own yet (VEs defined before address claims existed: lodge-addresses.h),

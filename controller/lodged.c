@@ -116,8 +116,9 @@ log_handler (const char *domain, GLogLevelFlags level, const char *message, gpoi
                   ? "warning: " : "", message);
 }
 
+/* The reconciler's lines, and the address claims' at start. */
 static void
-reconcile_log (const char *message, gpointer user_data)
+log_line (const char *message, gpointer user_data)
 {
   say ("%s", message);
 }
@@ -232,17 +233,6 @@ raise_file_limit (rlim_t want)
   setrlimit (RLIMIT_NOFILE, &l);
 }
 
-static void claim_log (gpointer user_data, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-static void
-claim_log (gpointer user_data, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  say ("%s", msg);
-}
-
 static gboolean
 become_leader (LodgeController *c, GError **error)
 {
@@ -285,12 +275,12 @@ become_leader (LodgeController *c, GError **error)
   say ("adopted %u running environments; %u operations left unfinished to finish", running, unfinished);
   /* Definitions older than address claims get theirs (lodge-addresses.h). */
   g_autoptr (GError) local = NULL;
-  guint claimed = lodge_define_claim_all (c->ctl, claim_log, c, &local);
+  guint claimed = lodge_define_claim_all (c->ctl, log_line, c, &local);
   if (local != NULL)
     say ("could not look for definitions without address claims: %s", local->message);
   else if (claimed > 0)
     say ("claimed %u addresses of definitions older than address claims", claimed);
-  c->reconciler = lodge_reconciler_new (c->services, c->sweep_s, reconcile_log, c, error);
+  c->reconciler = lodge_reconciler_new (c->services, c->sweep_s, log_line, c, error);
   return c->reconciler != NULL;
 }
 

@@ -49,6 +49,7 @@ static gpointer
 release_later (gpointer data)
 {
   Release *r = data;
+  /* Not a wait for an event: the reconciler's look, held this long. */
   g_usleep (300 * 1000);
   lodge_ctl_end (r->ctl, r->name);
   return NULL;
