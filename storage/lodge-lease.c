@@ -7,6 +7,7 @@
 #include "lodge-storage-error.h"
 
 #define LOCK_NAME "lodge-lease"
+#define GENERATION_XATTR "lodge.generation"
 
 static LodgeIoctx *
 open_leases (LodgeStore *store, GError **error)
@@ -101,4 +102,72 @@ lodge_lease_release (LodgeStore *store, const char *lease, const char *holder, G
   if (r < 0)
     return lodge_storage_set_error (error, r, "cannot release lease %s held as %s", lease, holder);
   return TRUE;
+}
+
+/* The generation xattr as text ("" when there is none) and as a number. */
+static gboolean
+read_generation (LodgeIoctx *ioctx, const char *lease, char text[32], guint64 *ret, GError **error)
+{
+  int r = rados_getxattr (ioctx->io, lease, GENERATION_XATTR, text, 31);
+  if (r == -ENODATA || r == -ENOENT)
+    r = 0;
+  if (r < 0)
+    return lodge_storage_set_error (error, r, "cannot read the generation of lease %s", lease);
+  text[r] = '\0';
+  *ret = 0;
+  if (r > 0 && !g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64 - 1, ret, NULL))
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "lease %s has a generation that is not a number", lease);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lodge_lease_get_generation (LodgeStore *store, const char *lease, guint64 *ret_generation,
+                            GError **error)
+{
+  if (!lodge_storage_check_name (lease, "lease name", error))
+    return FALSE;
+  g_autoptr (LodgeIoctx) ioctx = open_leases (store, error);
+  char text[32];
+  return ioctx != NULL && read_generation (ioctx, lease, text, ret_generation, error);
+}
+
+gboolean
+lodge_lease_next_generation (LodgeStore *store, const char *lease, guint64 *ret_generation,
+                             GError **error)
+{
+  if (!lodge_storage_check_name (lease, "lease name", error))
+    return FALSE;
+  g_autoptr (LodgeIoctx) ioctx = open_leases (store, error);
+  if (ioctx == NULL)
+    return FALSE;
+  /* Compare-and-set on the number itself: two holders (one whose lease
+   * lapsed as it counted) never get the same one. */
+  for (int attempt = 0; attempt < 10; attempt++)
+    {
+      char old[32], next[32];
+      guint64 n = 0;
+      if (!read_generation (ioctx, lease, old, &n, error))
+        return FALSE;
+      g_snprintf (next, sizeof next, "%020" G_GUINT64_FORMAT, n + 1);
+      rados_write_op_t op = rados_create_write_op ();
+      rados_write_op_assert_exists (op);
+      rados_write_op_cmpxattr (op, GENERATION_XATTR, LIBRADOS_CMPXATTR_OP_EQ, old, strlen (old));
+      rados_write_op_setxattr (op, GENERATION_XATTR, next, strlen (next));
+      int r = rados_write_op_operate (op, ioctx->io, lease, NULL, 0);
+      rados_release_write_op (op);
+      if (r == 0)
+        {
+          *ret_generation = n + 1;
+          return TRUE;
+        }
+      if (r != -ECANCELED)
+        return lodge_storage_set_error (error, r, "cannot count a new generation of lease %s", lease);
+    }
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,
+               "cannot count a new generation of lease %s: it changed under every attempt", lease);
+  return FALSE;
 }

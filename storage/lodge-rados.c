@@ -158,6 +158,9 @@ lodge_rados_new (const LodgeCephConfig *config, GError **error)
   g_autofree char *timeout = g_strdup_printf ("%u", rados->timeout_s);
   rados_conf_set (rados->cluster, "client_mount_timeout", timeout);
   rados_conf_set (rados->cluster, "rados_mon_op_timeout", timeout);
+  g_autofree char *op_timeout = g_strdup_printf (
+    "%u", config->op_timeout_s != 0 ? config->op_timeout_s : LODGE_CEPH_DEFAULT_OP_TIMEOUT);
+  rados_conf_set (rados->cluster, "rados_osd_op_timeout", op_timeout);
   /* Daemons and tools do not log to the terminal. */
   rados_conf_set (rados->cluster, "log_to_stderr", "false");
   rados_conf_set (rados->cluster, "err_to_stderr", "false");
@@ -353,6 +356,12 @@ lodge_ioctx_open (LodgeRados *rados, const char *pool, const char *ns, GError **
     }
   if (ns != NULL)
     rados_ioctx_set_namespace (ioctx->io, ns);
+  /* On a full pool a write waits (until the operation timeout) by
+   * default; with "full try" one that needs no new space goes through
+   * (renewing a lease, rewriting a record as long) and one that does fails
+   * at once with ENOSPC: Lodge keeps its leader and heartbeats while Ceph
+   * is full, and refuses what needs space with the reason. */
+  rados_set_pool_full_try (ioctx->io);
   return ioctx;
 }
 

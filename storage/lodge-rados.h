@@ -13,9 +13,14 @@ typedef struct {
   char *client_id; /* without "client." */
   char *keyring;   /* NULL: what ceph.conf says */
   guint timeout_s; /* connecting and monitor commands; 0: LODGE_CEPH_DEFAULT_TIMEOUT */
+  guint op_timeout_s; /* each OSD operation; 0: LODGE_CEPH_DEFAULT_OP_TIMEOUT */
 } LodgeCephConfig;
 
 #define LODGE_CEPH_DEFAULT_TIMEOUT 10
+/* librados waits forever for an OSD by default (blocked writes of a full
+ * cluster, inactive placement groups): every operation of Lodge's ends,
+ * with LODGE_STORAGE_ERROR_UNREACHABLE, within this. */
+#define LODGE_CEPH_DEFAULT_OP_TIMEOUT 30
 
 /* The local cluster that tools/lodge-cluster made: $LODGE_CLUSTER_DIR (or
  * /var/lib/lodge-cluster)/ceph.conf, client $LODGE_CEPH_USER (or "lodge"),

@@ -27,6 +27,9 @@ code_for_errno (int err)
       return LODGE_STORAGE_ERROR_UNREACHABLE;
     case ESHUTDOWN: /* EBLOCKLISTED */
       return LODGE_STORAGE_ERROR_FENCED;
+    case ENOSPC:
+    case EDQUOT:
+      return LODGE_STORAGE_ERROR_FULL;
     case EACCES:
     case EPERM:
       return LODGE_STORAGE_ERROR_PERMISSION;
@@ -45,8 +48,15 @@ lodge_storage_set_error (GError **error, int r, const char *fmt, ...)
   g_autofree char *context = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   int err = r < 0 ? -r : r;
-  g_set_error (error, LODGE_STORAGE_ERROR, code_for_errno (err), "%s: %s", context,
-               g_strerror (err));
+  /* strerror's words alone mislead here: a full Ceph is not a full local
+   * disk, and a timeout is Ceph's, not the network's. */
+  const char *what = err == ENOSPC  ? "the Ceph cluster is full (an OSD passed its full ratio); "
+                                      "writes that need space are refused until space is freed"
+                     : err == EDQUOT ? "the Ceph pool is over its quota"
+                     : err == ETIMEDOUT ? "Ceph did not answer in time (OSDs down, placement "
+                                          "groups inactive, or the cluster overloaded)"
+                                        : g_strerror (err);
+  g_set_error (error, LODGE_STORAGE_ERROR, code_for_errno (err), "%s: %s", context, what);
   return FALSE;
 }
 

@@ -20,6 +20,8 @@ typedef enum {
   LODGE_STORAGE_ERROR_INVALID,     /* a bad name or argument */
   LODGE_STORAGE_ERROR_PERMISSION,
   LODGE_STORAGE_ERROR_FENCED,      /* this client is blocklisted: it was fenced */
+  LODGE_STORAGE_ERROR_FULL,        /* the cluster or the pool is full (or over its quota) */
+  LODGE_STORAGE_ERROR_SUPERSEDED,  /* a newer leader's generation holds the record */
 } LodgeStorageErrorCode;
 
 /* Sets @error from librados/librbd's @r (a negative errno) with a message

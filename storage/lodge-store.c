@@ -24,7 +24,15 @@ struct _LodgeStore {
   LodgeRados *rados;
   char *pool;
   GThreadPool *notifier; /* of Notice: change notifications, sent in order */
+  guint64 fence;         /* the writer's generation, or 0 */
+  LodgeStoreFenceCheck fence_check;
+  gpointer fence_data;
 };
+
+/* The stamp on each record a leader writes: fixed width, so that RADOS'
+ * string comparison of xattrs orders generations as numbers. */
+#define FENCE_XATTR "lodge.generation"
+#define FENCE_FORMAT "%020" G_GUINT64_FORMAT
 
 typedef struct {
   LodgeStoreKind kind;
@@ -211,13 +219,61 @@ check_value (GBytes *value, GError **error)
   return TRUE;
 }
 
+void
+lodge_store_set_fence (LodgeStore *store, guint64 generation, LodgeStoreFenceCheck check,
+                       gpointer user_data)
+{
+  store->fence = generation;
+  store->fence_check = check;
+  store->fence_data = user_data;
+}
+
+guint64
+lodge_store_get_fence (LodgeStore *store)
+{
+  return store->fence;
+}
+
+gboolean
+lodge_store_check_fence (LodgeStore *store, GError **error)
+{
+  return store->fence_check == NULL || store->fence_check (store->fence_data, error);
+}
+
+/* Adds the fence to @op: refused (ECANCELED) where a newer generation
+ * wrote, and stamped with ours. An exclusive create has nothing to compare
+ * (RADOS compares before the create takes effect: ENOENT). */
+static void
+fence_op (LodgeStore *store, rados_write_op_t op, gboolean create, char stamp[32])
+{
+  if (store->fence == 0)
+    return;
+  g_snprintf (stamp, 32, FENCE_FORMAT, store->fence);
+  if (!create)
+    rados_write_op_cmpxattr (op, FENCE_XATTR, LIBRADOS_CMPXATTR_OP_GTE, stamp, strlen (stamp));
+  rados_write_op_setxattr (op, FENCE_XATTR, stamp, strlen (stamp));
+}
+
+static gboolean
+superseded (LodgeStore *store, int r, LodgeStoreKind kind, const char *name, GError **error)
+{
+  if (r != -ECANCELED || store->fence == 0)
+    return FALSE;
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED,
+               "%s/%s was written by a newer leader than this controller (generation %" G_GUINT64_FORMAT
+               "): it no longer leads, and changes nothing",
+               kind_namespace (kind), name, store->fence);
+  return TRUE;
+}
+
 /* create or update in one write op. */
 static gboolean
 write_record (LodgeStore *store, LodgeStoreKind kind, const char *name, gboolean create,
               guint64 expected_version, GBytes *value, guint64 *ret_version, GError **error)
 {
   g_return_val_if_fail (store != NULL && value != NULL, FALSE);
-  if (!check_record_name (name, error) || !check_value (value, error))
+  if (!check_record_name (name, error) || !check_value (value, error)
+      || !lodge_store_check_fence (store, error))
     return FALSE;
   g_autoptr (LodgeIoctx) ioctx = open_kind (store, kind, error);
   if (ioctx == NULL)
@@ -225,19 +281,24 @@ write_record (LodgeStore *store, LodgeStoreKind kind, const char *name, gboolean
 
   gsize len = 0;
   const char *data = g_bytes_get_data (value, &len);
+  char stamp[32];
   rados_write_op_t op = rados_create_write_op ();
   if (create)
     rados_write_op_create (op, LIBRADOS_CREATE_EXCLUSIVE, NULL);
   else
-    {
-      rados_write_op_assert_exists (op); /* NOT_FOUND rather than a conflict */
-      rados_write_op_assert_version (op, expected_version);
-    }
+    rados_write_op_assert_exists (op); /* NOT_FOUND rather than a conflict */
+  /* The fence before the version: a superseded writer learns that it is,
+   * rather than that it lost a race. */
+  fence_op (store, op, create, stamp);
+  if (!create)
+    rados_write_op_assert_version (op, expected_version);
   rados_write_op_write_full (op, data != NULL ? data : "", len);
   int r = rados_write_op_operate (op, ioctx->io, name, NULL, 0);
   rados_release_write_op (op);
   if (r < 0)
     {
+      if (superseded (store, r, kind, name, error))
+        return FALSE;
       if (create)
         return lodge_storage_set_error (error, r, "cannot create %s/%s", kind_namespace (kind),
                                         name);
@@ -277,19 +338,27 @@ lodge_store_delete (LodgeStore *store, LodgeStoreKind kind, const char *name,
                     guint64 expected_version, GError **error)
 {
   g_return_val_if_fail (store != NULL, FALSE);
-  if (!check_record_name (name, error))
+  if (!check_record_name (name, error) || !lodge_store_check_fence (store, error))
     return FALSE;
   g_autoptr (LodgeIoctx) ioctx = open_kind (store, kind, error);
   if (ioctx == NULL)
     return FALSE;
 
+  char stamp[32];
   rados_write_op_t op = rados_create_write_op ();
   rados_write_op_assert_exists (op);
+  if (store->fence != 0)
+    {
+      g_snprintf (stamp, sizeof stamp, FENCE_FORMAT, store->fence);
+      rados_write_op_cmpxattr (op, FENCE_XATTR, LIBRADOS_CMPXATTR_OP_GTE, stamp, strlen (stamp));
+    }
   if (expected_version != 0)
     rados_write_op_assert_version (op, expected_version);
   rados_write_op_remove (op);
   int r = rados_write_op_operate (op, ioctx->io, name, NULL, 0);
   rados_release_write_op (op);
+  if (superseded (store, r, kind, name, error))
+    return FALSE;
   if (r == -ERANGE || r == -EOVERFLOW)
     {
       g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_CONFLICT,

@@ -44,6 +44,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeStore, lodge_store_free)
 LodgeRados *lodge_store_get_rados (LodgeStore *store);
 const char *lodge_store_get_pool (LodgeStore *store);
 
+/* Fencing. A leader's store carries the generation of its lease
+ * (lodge_lease_next_generation): each record it writes is stamped with
+ * it, and a write is refused (LODGE_STORAGE_ERROR_SUPERSEDED) where a
+ * newer generation's stamp is, in the same RADOS operation. Before each
+ * write, @check says whether this process may still act (its lease has not
+ * lapsed); FALSE with its reason refuses the write before it is sent. Set
+ * once, before any thread writes; 0 (the default) writes unstamped, as
+ * agents and tools do. */
+typedef gboolean (*LodgeStoreFenceCheck) (gpointer user_data, GError **error);
+void lodge_store_set_fence (LodgeStore *store, guint64 generation, LodgeStoreFenceCheck check,
+                            gpointer user_data);
+guint64 lodge_store_get_fence (LodgeStore *store);
+/* Whether this store's writer may act now (its @check); TRUE without a
+ * fence. For actions outside the store (a node's libvirt) that must not
+ * outlive the lease. */
+gboolean lodge_store_check_fence (LodgeStore *store, GError **error);
+
 /* The value and version of a record; LODGE_STORAGE_ERROR_NOT_FOUND if none. */
 GBytes *lodge_store_get (LodgeStore *store, LodgeStoreKind kind, const char *name,
                          guint64 *ret_version, GError **error);

@@ -143,7 +143,7 @@ read_key (Fixture *f, const char *client, const char *keyring_text, GError **err
 {
   if (keyring_text != NULL)
     g_assert_true (g_file_set_contents (f->keyring, keyring_text, -1, NULL));
-  LodgeCephConfig config = { f->conf, (char *) client, f->keyring, 0 };
+  LodgeCephConfig config = { f->conf, (char *) client, f->keyring, 0, 0 };
   return lodge_ceph_config_read_key (&config, error);
 }
 
@@ -212,7 +212,7 @@ test_keyring_bad (Fixture *f, gconstpointer data)
   g_clear_error (&error);
 
   /* None configured. */
-  LodgeCephConfig config = { f->conf, (char *) "lodge", NULL, 0 };
+  LodgeCephConfig config = { f->conf, (char *) "lodge", NULL, 0, 0 };
   key = lodge_ceph_config_read_key (&config, &error);
   g_assert_null (key);
   g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND);

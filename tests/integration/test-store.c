@@ -337,6 +337,91 @@ test_lease (void)
   lodge_lease_release (shared_store, lease, "ctl-a", NULL);
 }
 
+static gboolean
+lease_lapsed (gpointer user_data, GError **error)
+{
+  gboolean *lapsed = user_data;
+  if (*lapsed)
+    g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED, "the lease lapsed");
+  return !*lapsed;
+}
+
+/* Two leaders one after the other: the old one's writes are refused where
+ * the new one wrote, and all of them once its own check says its lease
+ * lapsed; a writer without a fence (an agent) is not affected. */
+static void
+test_fence (void)
+{
+  g_autofree char *lease = record_name ("fenced");
+  g_autofree char *rec = record_name ("fenced-rec");
+  g_autofree char *other = record_name ("fenced-other");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeRados) rados_new = connect_or_die ();
+  g_autoptr (LodgeStore) store_new = lodge_store_open (rados_new, TEST_POOL, &error);
+  g_autoptr (LodgeRados) rados_old = connect_or_die ();
+  g_autoptr (LodgeStore) store_old = lodge_store_open (rados_old, TEST_POOL, &error);
+  g_assert_no_error (error);
+
+  /* Generations: 0 before anyone, then one more per holder. */
+  guint64 gen = 99, old_gen = 0, new_gen = 0;
+  g_assert_true (lodge_lease_acquire (store_old, lease, "old", NULL, 30, &error));
+  g_assert_true (lodge_lease_get_generation (store_old, lease, &gen, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (gen, ==, 0);
+  g_assert_true (lodge_lease_next_generation (store_old, lease, &old_gen, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (old_gen, ==, 1);
+  g_assert_true (lodge_lease_next_generation (store_new, lease, &new_gen, &error));
+  g_assert_cmpuint (new_gen, ==, 2);
+  g_assert_true (lodge_lease_get_generation (store_old, lease, &gen, &error));
+  g_assert_cmpuint (gen, ==, 2);
+
+  gboolean old_lapsed = FALSE;
+  lodge_store_set_fence (store_old, old_gen, lease_lapsed, &old_lapsed);
+  lodge_store_set_fence (store_new, new_gen, NULL, NULL);
+  g_assert_cmpuint (lodge_store_get_fence (store_old), ==, old_gen);
+
+  guint64 v = 0;
+  g_autoptr (GBytes) a = bytes ("<environment>a</environment>");
+  g_assert_true (lodge_store_create (store_old, LODGE_STORE_RUNTIME, rec, a, &v, &error));
+  g_assert_true (lodge_store_update (store_old, LODGE_STORE_RUNTIME, rec, v, a, &v, &error));
+  g_assert_no_error (error);
+  /* The new leader writes it: the old one, even at the right version, is
+   * refused and told why; the record keeps the new value. */
+  g_autoptr (GBytes) b = bytes ("<environment>b</environment>");
+  g_assert_true (lodge_store_update (store_new, LODGE_STORE_RUNTIME, rec, v, b, &v, &error));
+  g_assert_no_error (error);
+  g_assert_false (lodge_store_update (store_old, LODGE_STORE_RUNTIME, rec, v, a, NULL, &error));
+  g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED);
+  g_assert_nonnull (strstr (error->message, "newer leader"));
+  g_clear_error (&error);
+  g_assert_false (lodge_store_delete (store_old, LODGE_STORE_RUNTIME, rec, v, &error));
+  g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED);
+  g_clear_error (&error);
+  g_autoptr (GBytes) now = lodge_store_get (shared_store, LODGE_STORE_RUNTIME, rec, NULL, &error);
+  assert_value (now, "<environment>b</environment>");
+  /* An unfenced writer (an agent's report) still writes. */
+  g_assert_true (lodge_store_update (shared_store, LODGE_STORE_RUNTIME, rec, v, a, &v, &error));
+  g_assert_no_error (error);
+
+  /* A record the new leader has not written yet: the old one's lease
+   * check stops it before anything is sent. */
+  g_assert_true (lodge_store_create (store_old, LODGE_STORE_RUNTIME, other, a, &v, &error));
+  old_lapsed = TRUE;
+  g_assert_false (lodge_store_update (store_old, LODGE_STORE_RUNTIME, other, v, b, NULL, &error));
+  g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED);
+  g_clear_error (&error);
+  g_assert_false (lodge_store_check_fence (store_old, &error));
+  g_clear_error (&error);
+  g_assert_true (lodge_store_check_fence (store_new, &error));
+  g_autoptr (GBytes) still = lodge_store_get (shared_store, LODGE_STORE_RUNTIME, other, NULL, &error);
+  assert_value (still, "<environment>a</environment>");
+
+  lodge_store_delete (store_new, LODGE_STORE_RUNTIME, rec, 0, NULL);
+  lodge_store_delete (store_new, LODGE_STORE_RUNTIME, other, 0, NULL);
+  lodge_lease_release (store_old, lease, "old", NULL);
+}
+
 static void
 test_monitors (void)
 {
@@ -364,7 +449,7 @@ test_unreachable (void)
   g_assert_true (g_file_set_contents (conf,
                                       "[global]\nmon host = 127.0.0.1:1\n"
                                       "auth supported = none\n", -1, NULL));
-  LodgeCephConfig config = { conf, (char *) "lodge", NULL, 2 };
+  LodgeCephConfig config = { conf, (char *) "lodge", NULL, 2, 0 };
   g_autoptr (GError) error = NULL;
   g_autoptr (LodgeRados) rados = lodge_rados_connect (&config, &error);
   g_assert_null (rados);
@@ -374,7 +459,7 @@ test_unreachable (void)
   g_unlink (conf);
   g_rmdir (dir);
 
-  LodgeCephConfig missing = { (char *) "/nonexistent/ceph.conf", (char *) "lodge", NULL, 2 };
+  LodgeCephConfig missing = { (char *) "/nonexistent/ceph.conf", (char *) "lodge", NULL, 2, 0 };
   g_clear_error (&error);
   g_assert_null (lodge_rados_connect (&missing, &error));
   g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_UNREACHABLE);
@@ -406,6 +491,7 @@ main (int argc, char **argv)
   g_test_add_func ("/store/cas-race", test_cas_race);
   g_test_add_func ("/store/watch", test_watch);
   g_test_add_func ("/store/lease", test_lease);
+  g_test_add_func ("/store/fence", test_fence);
   g_test_add_func ("/store/monitors", test_monitors);
   int rc = g_test_run ();
 
