@@ -43,4 +43,17 @@ void lodge_lifecycle_forget_config (LodgeCtl *ctl, const char *node, const char 
  * answer). */
 gboolean lodge_lifecycle_runs_on (const LodgeNodeRecord *node, const char *name);
 
+typedef enum {
+  LODGE_MIGRATION_MOVED,   /* the destination runs it */
+  LODGE_MIGRATION_STAYED,  /* the source has it, the destination does not */
+  LODGE_MIGRATION_NEITHER, /* the deadline passed with neither */
+} LodgeMigrationOutcome;
+/* Where a live migration of @name from @src to @dst ended, as libvirt
+ * settles it: moved only once the destination runs the guest (a paused
+ * one may still be receiving it, or be left over); waits up to @timeout_s
+ * while the destination has it paused or neither has it. */
+LodgeMigrationOutcome lodge_lifecycle_migration_outcome (const LodgeNodeRecord *src,
+                                                         const LodgeNodeRecord *dst,
+                                                         const char *name, guint timeout_s);
+
 G_END_DECLS

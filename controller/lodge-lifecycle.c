@@ -222,6 +222,62 @@ lodge_lifecycle_forget_config (LodgeCtl *ctl, const char *node, const char *name
                error->message);
 }
 
+/* Clears the way for a start of @name on @node: a leftover domain of an
+ * earlier run there is destroyed and undefined, and the start fails when
+ * it cannot be (a define over it would be refused, or two would run).
+ * With @resume (a start another controller left half done), a domain that
+ * runs is that start's: *@ret_adopt says so; one that libvirt is still
+ * starting (paused, or in its start job) is waited for until
+ * @adopt_deadline, then treated as a leftover. */
+static gboolean
+clear_leftover (LodgeLibvirt *lv, const LodgeNodeRecord *node, const char *name, gboolean resume,
+                gint64 adopt_deadline, gint64 deadline, gboolean *ret_adopt, GError **error)
+{
+  *ret_adopt = FALSE;
+  g_autoptr (GError) last = NULL;
+  for (;;)
+    {
+      LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
+      g_clear_error (&last);
+      if (!lodge_libvirt_state (lv, name, &state, &last))
+        {
+          if (g_error_matches (last, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+            return TRUE;
+        }
+      else if (resume && state == LODGE_DOMAIN_STATE_RUNNING)
+        {
+          *ret_adopt = TRUE;
+          return TRUE;
+        }
+      else if (resume && g_get_monotonic_time () < adopt_deadline
+               && (state == LODGE_DOMAIN_STATE_PAUSED || state == LODGE_DOMAIN_STATE_OTHER))
+        g_set_error (&last, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_STATE,
+                     "libvirt is still starting it (%s)", lodge_domain_state_to_string (state));
+      else
+        {
+          g_autoptr (GError) gone = NULL;
+          if (!lodge_libvirt_destroy (lv, name, &gone)
+              && !g_error_matches (gone, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+            g_propagate_error (&last, g_steal_pointer (&gone));
+          else if (lodge_libvirt_undefine (lv, name, &gone)
+                   || g_error_matches (gone, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+            return TRUE;
+          else
+            g_propagate_error (&last, g_steal_pointer (&gone));
+        }
+      /* Refused for good (this controller no longer leads). */
+      if (g_error_matches (last, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED))
+        break;
+      if (g_get_monotonic_time () >= deadline)
+        break;
+      g_usleep (500 * 1000); /* libvirt's job on the domain ends; asking again, with a deadline */
+    }
+  g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_STATE,
+               "a domain of %s is on %s already and cannot be cleared away: %s", name, node->name,
+               last != NULL ? last->message : "it stays");
+  return FALSE;
+}
+
 /* Starts the domain on @node and waits for the guest's ready line. With
  * @resume (a start another controller left half done), a domain of the VE
  * already running there is this start's: only its ready line is awaited. */
@@ -231,22 +287,24 @@ run_on_node (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const LodgeEnvDef
              LodgeProgress progress, gpointer user_data, GError **error)
 {
   LodgeStore *store = lodge_ctl_get_store (ctl);
-  gint64 deadline = g_get_monotonic_time () + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
+  gint64 now = g_get_monotonic_time ();
+  gint64 deadline = now + (gint64) opts->ready_timeout_s * G_USEC_PER_SEC;
   g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, error);
   if (lv == NULL)
     return FALSE;
-  LodgeDomainState state = LODGE_DOMAIN_STATE_OTHER;
-  if (resume && lodge_libvirt_state (lv, def->name, &state, NULL) && state == LODGE_DOMAIN_STATE_RUNNING)
+  /* A leftover of an earlier run on this node goes first (before its
+   * console log does: the ready line must be this boot's). */
+  gboolean adopt = FALSE;
+  if (!clear_leftover (lv, node, def->name, resume, now + (deadline - now) / 2, deadline, &adopt,
+                       error))
+    return FALSE;
+  if (adopt)
     {
       lodge_lifecycle_progress_say (progress, user_data,
                                     "domain already started on %s; waiting for the guest", node->name);
       return await_guest (store, lv, node, def->name, deadline, progress, user_data, error);
     }
 
-  /* A leftover of an earlier run on this node goes first (before its
-   * console log does: the ready line must be this boot's). */
-  lodge_libvirt_destroy (lv, def->name, NULL);
-  lodge_libvirt_undefine (lv, def->name, NULL);
   g_autoptr (LodgePlacement) p = lodge_lifecycle_node_placement (ctl, opts, node, def, rt, TRUE, error);
   if (p == NULL)
     return FALSE;
@@ -318,6 +376,33 @@ finish_start (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeEnvDef *def
   return ok;
 }
 
+/* A start needs space: its records, its disk's clone, and the guest's own
+ * writes (which would hang in QEMU on a full pool). Refused with the reason
+ * while Ceph has the state store's pool or @def's disk pool flagged full. */
+static gboolean
+check_space (LodgeCtl *ctl, const LodgeEnvDef *def, GError **error)
+{
+  LodgeStore *store = lodge_ctl_get_store (ctl);
+  g_auto (GStrv) full = lodge_rados_full_pools (lodge_store_get_rados (store), error);
+  if (full == NULL)
+    {
+      g_prefix_error (error, "cannot tell whether Ceph has space for %s: ", def->name);
+      return FALSE;
+    }
+  g_autofree char *disk_pool = lodge_tier_pool (lodge_env_def_effective_replicas (def));
+  const char *pools[] = { lodge_store_get_pool (store), disk_pool };
+  for (guint i = 0; i < G_N_ELEMENTS (pools); i++)
+    if (g_strv_contains ((const char *const *) full, pools[i]))
+      {
+        g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FULL,
+                     "not starting %s: Ceph has pool %s flagged full (an OSD passed its full "
+                     "ratio); running VEs go on, and starts are refused until space is freed",
+                     def->name, pools[i]);
+        return FALSE;
+      }
+  return TRUE;
+}
+
 /* Starts VE @name; on @prefer_node (where it ran, for a restart after a
  * crash) when that node can take it, else where the scheduler says. */
 static gboolean
@@ -346,7 +431,7 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
                    lodge_phase_to_string (rt->phase), rt->node);
       return FALSE;
     }
-  if (!lodge_claim_check_start (rt, error))
+  if (!lodge_claim_check_start (rt, error) || !check_space (ctl, def, error))
     return FALSE;
 
   /* Started again after its crash loop left it failed: the count of
@@ -491,6 +576,36 @@ lodge_lifecycle_runs_on (const LodgeNodeRecord *node, const char *name)
          && (state == LODGE_DOMAIN_STATE_RUNNING || state == LODGE_DOMAIN_STATE_PAUSED);
 }
 
+static LodgeDomainState
+state_on (const LodgeNodeRecord *node, const char *name)
+{
+  LodgeDomainState state = LODGE_DOMAIN_STATE_SHUTOFF;
+  g_autoptr (LodgeLibvirt) lv = node != NULL ? lodge_libvirt_open (node->libvirt_uri, NULL) : NULL;
+  if (lv == NULL || !lodge_libvirt_state (lv, name, &state, NULL))
+    return LODGE_DOMAIN_STATE_SHUTOFF; /* none there, or none that answers */
+  return state;
+}
+
+LodgeMigrationOutcome
+lodge_lifecycle_migration_outcome (const LodgeNodeRecord *src, const LodgeNodeRecord *dst,
+                                   const char *name, guint timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
+  for (;;)
+    {
+      LodgeDomainState d = state_on (dst, name);
+      if (d == LODGE_DOMAIN_STATE_RUNNING)
+        return LODGE_MIGRATION_MOVED;
+      LodgeDomainState s = state_on (src, name);
+      gboolean at_source = s == LODGE_DOMAIN_STATE_RUNNING || s == LODGE_DOMAIN_STATE_PAUSED;
+      if (at_source && d != LODGE_DOMAIN_STATE_PAUSED)
+        return LODGE_MIGRATION_STAYED;
+      if (g_get_monotonic_time () >= deadline)
+        return at_source ? LODGE_MIGRATION_STAYED : LODGE_MIGRATION_NEITHER;
+      g_usleep (500 * 1000); /* libvirt finishing the migration or cleaning up; with a deadline */
+    }
+}
+
 /* A migration whose controller died: the record follows where the guest
  * runs (libvirt moved it whole, or not at all). */
 static gboolean
@@ -501,14 +616,16 @@ settle_migration (LodgeCtl *ctl, LodgeRuntimeRecord *rt, guint64 version, GError
     return FALSE;
   LodgeNodeRecord *src = lodge_ctl_find_node (nodes, rt->node);
   LodgeNodeRecord *dst = rt->target_node != NULL ? lodge_ctl_find_node (nodes, rt->target_node) : NULL;
-  if (lodge_lifecycle_runs_on (dst, rt->name))
+  switch (lodge_lifecycle_migration_outcome (src, dst, rt->name, 30))
     {
+    case LODGE_MIGRATION_MOVED:
       g_free (rt->node);
       rt->node = g_strdup (rt->target_node);
       rt->generation++;
-    }
-  else if (!lodge_lifecycle_runs_on (src, rt->name))
-    {
+      break;
+    case LODGE_MIGRATION_STAYED:
+      break;
+    case LODGE_MIGRATION_NEITHER:
       g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND,
                    "%s was migrating from %s to %s and runs on neither", rt->name, rt->node,
                    rt->target_node != NULL ? rt->target_node : "?");
@@ -661,4 +778,66 @@ lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const ch
   if (forced)
     rt->last_error = g_strdup_printf ("did not shut down within %u s; powered off", opts->stop_timeout_s);
   return lodge_lifecycle_save_runtime (store, rt, &version, error);
+}
+
+gboolean
+lodge_lifecycle_accounts_for (const LodgeRuntimeRecord *rt, const char *node)
+{
+  if (rt == NULL)
+    return FALSE;
+  switch (rt->phase)
+    {
+    case LODGE_PHASE_RUNNING:
+    case LODGE_PHASE_STARTING:
+    case LODGE_PHASE_STOPPING:
+      return g_strcmp0 (rt->node, node) == 0;
+    case LODGE_PHASE_MIGRATING:
+      return g_strcmp0 (rt->node, node) == 0 || g_strcmp0 (rt->target_node, node) == 0;
+    default:
+      return FALSE;
+    }
+}
+
+gboolean
+lodge_lifecycle_clear_stray (LodgeCtl *ctl, const char *node, const char *name, char **ret_report,
+                             GError **error)
+{
+  *ret_report = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (ctl, name, &local);
+  if (rt == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (lodge_lifecycle_accounts_for (rt, node))
+    return TRUE;
+  g_autoptr (LodgeLibvirt) lv = lodge_ctl_node_libvirt (ctl, node, name, error);
+  if (lv == NULL)
+    return FALSE;
+  LodgeDomainState state = LODGE_DOMAIN_STATE_SHUTOFF;
+  g_clear_error (&local);
+  if (!lodge_libvirt_state (lv, name, &state, &local))
+    {
+      if (g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+        return TRUE;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  if (state == LODGE_DOMAIN_STATE_SHUTOFF)
+    return TRUE; /* a definition only: the next start there clears it */
+  if (!lodge_libvirt_is_lodge_domain (lv, name))
+    return TRUE; /* not a VE's: not Lodge's to judge */
+  if (!lodge_libvirt_destroy (lv, name, error))
+    return FALSE;
+  lodge_libvirt_undefine (lv, name, NULL);
+  g_autofree char *says = rt == NULL ? g_strdup ("there is no such VE")
+                          : rt->node == NULL || rt->phase == LODGE_PHASE_STOPPED
+                                                || rt->phase == LODGE_PHASE_FAILED
+                            ? g_strdup_printf ("its record says %s", lodge_phase_to_string (rt->phase))
+                            : g_strdup_printf ("its record says %s on %s", lodge_phase_to_string (rt->phase),
+                                               rt->node);
+  *ret_report = g_strdup_printf ("destroyed a domain of %s on %s that was %s: %s", name, node,
+                                 lodge_domain_state_to_string (state), says);
+  return TRUE;
 }

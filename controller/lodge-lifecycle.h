@@ -55,4 +55,14 @@ LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOp
 gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                gboolean force, GError **error);
 
+/* Whether @rt (NULL: no record) accounts for a domain of its VE on node
+ * @node: it runs, starts, stops or migrates there. */
+gboolean lodge_lifecycle_accounts_for (const LodgeRuntimeRecord *rt, const char *node);
+/* For the reconciler, holding VE @name: a domain of it on @node that its
+ * record (read again now) does not account for runs twice, or is left
+ * over, and is destroyed and undefined; *@ret_report then says what was
+ * done and why (NULL: the record accounts for it, or it is gone). */
+gboolean lodge_lifecycle_clear_stray (LodgeCtl *ctl, const char *node, const char *name,
+                                      char **ret_report, GError **error);
+
 G_END_DECLS

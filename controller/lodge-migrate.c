@@ -139,7 +139,9 @@ lodge_migrate_ve (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
                                           max_downtime_ms != 0 ? max_downtime_ms : opts->migrate_downtime_ms,
                                           opts->migrate_timeout_s, migration_progress,
                                           &mp, &stats, &local);
-  gboolean moved = ok || lodge_lifecycle_runs_on (dst, name);
+  /* A migration that failed may still have moved the guest (the
+   * confirmation was lost); a paused destination is not a move. */
+  gboolean moved = ok || lodge_lifecycle_migration_outcome (src, dst, name, 30) == LODGE_MIGRATION_MOVED;
   if (moved)
     {
       g_free (rt->node);

@@ -14,6 +14,7 @@
 /* Failover jobs in the repair pool are named "node:NAME" (a VE name has
  * no ':'). */
 #define NODE_JOB "node:"
+#define STRAY_JOB "stray:" /* "stray:NODE/VE" */
 
 struct _LodgeReconciler {
   LodgeCtl *ctl;
@@ -67,6 +68,18 @@ repair (gpointer data, gpointer user_data)
   g_autofree char *name = data;
   LodgeReconciler *r = user_data;
   g_autoptr (GError) error = NULL;
+  if (g_str_has_prefix (name, STRAY_JOB))
+    {
+      g_auto (GStrv) parts = g_strsplit (name + strlen (STRAY_JOB), "/", 2);
+      g_autofree char *report = NULL;
+      if (!lodge_lifecycle_clear_stray (r->ctl, parts[0], parts[1], &report, &error))
+        say (r, "%s: a domain on %s that its record may not account for: %s (trying again)",
+             parts[1], parts[0], error->message);
+      else if (report != NULL)
+        say (r, "%s", report);
+      lodge_ctl_end (r->ctl, parts[1]);
+      return;
+    }
   if (g_str_has_prefix (name, NODE_JOB))
     {
       const char *node = name + strlen (NODE_JOB);
@@ -145,6 +158,38 @@ agent_says_not_running (LodgeCtl *ctl, const LodgeNodeRecord *node, const char *
   return TRUE;
 }
 
+/* Domains that the nodes' agents report running or paused where no record
+ * says the VE is: each is confirmed with its record and the node's libvirt,
+ * holding the VE, before it is destroyed (lodge_lifecycle_clear_stray).
+ * Nodes that are down or fenced are failover's. */
+static void
+sweep_strays (LodgeReconciler *r, GPtrArray *list, GPtrArray *nodes)
+{
+  g_autoptr (GHashTable) records = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < list->len; i++)
+    {
+      LodgeRuntimeRecord *rt = list->pdata[i];
+      g_hash_table_insert (records, rt->name, rt);
+    }
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      LodgeNodeRecord *node = nodes->pdata[i];
+      if (node->state == LODGE_NODE_DOWN || node->state == LODGE_NODE_FENCED)
+        continue;
+      for (guint j = 0; j < node->domains->len; j++)
+        {
+          const LodgeNodeDomain *d = node->domains->pdata[j];
+          if ((d->state != LODGE_DOMAIN_STATE_RUNNING && d->state != LODGE_DOMAIN_STATE_PAUSED)
+              || lodge_lifecycle_accounts_for (g_hash_table_lookup (records, d->name), node->name)
+              || !lodge_ctl_try_begin (r->ctl, d->name, LODGE_OP_RECONCILE, NULL, NULL))
+            continue;
+          g_autofree char *job = g_strdup_printf ("%s%s/%s", STRAY_JOB, node->name, d->name);
+          if (!g_thread_pool_push (r->repairs, g_steal_pointer (&job), NULL))
+            lodge_ctl_end (r->ctl, d->name);
+        }
+    }
+}
+
 static void
 sweep (LodgeReconciler *r, gboolean full)
 {
@@ -192,6 +237,8 @@ sweep (LodgeReconciler *r, gboolean full)
           lodge_ctl_end (r->ctl, rt->name);
         }
     }
+  if (full)
+    sweep_strays (r, list, nodes);
 }
 
 /* Nodes that stopped heartbeating: fail them over; fenced nodes that are

@@ -54,11 +54,29 @@ typedef struct {
   LodgeReconciler *reconciler;
   gboolean leader;
   int exit_code;
+
+  /* The lease, kept by a thread of its own: a main loop busy with
+   * requests, or a slow Ceph call, neither delays a renewal nor hides that
+   * one failed. */
+  GThread *lease_thread;
+  GMutex lease_lock;
+  GCond lease_cond;
+  gboolean lease_stop;
+  gint64 lease_valid_until; /* monotonic µs; read by every thread (atomic) */
+  guint64 generation;       /* of the lease, while this one leads */
 } LodgeController;
 
 static void
 controller_clear (LodgeController *c)
 {
+  if (c->lease_thread != NULL)
+    {
+      g_mutex_lock (&c->lease_lock);
+      c->lease_stop = TRUE;
+      g_cond_signal (&c->lease_cond);
+      g_mutex_unlock (&c->lease_lock);
+      g_thread_join (c->lease_thread);
+    }
   g_clear_pointer (&c->api, lodge_api_free);
   g_clear_pointer (&c->standby, lodge_standby_free);
   g_clear_object (&c->listen_address);
@@ -284,34 +302,130 @@ become_leader (LodgeController *c, GError **error)
   return c->reconciler != NULL;
 }
 
-/* Runs every third of the lease: the leader renews, a standby tries. */
+/* Whether this controller may still act: its last renewal began less than
+ * a lease ago. Asked before every write to the state store and every
+ * change to a domain; after a pause (SIGSTOP, a frozen VM, a swap storm)
+ * it says no at once, before the lease thread has even run again. */
 static gboolean
-lease_tick (gpointer data)
+lease_holds (gpointer data, GError **error)
+{
+  LodgeController *c = data;
+  gint64 until = __atomic_load_n (&c->lease_valid_until, __ATOMIC_ACQUIRE);
+  gint64 now = g_get_monotonic_time ();
+  if (now < until)
+    return TRUE;
+  g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_SUPERSEDED,
+               "this controller's leader lease (generation %" G_GUINT64_FORMAT ") was last renewed "
+               "%.1f s ago, more than its %d s: another controller may lead now",
+               c->generation, (double) (now - (until - (gint64) c->lease_s * G_USEC_PER_SEC)) / G_USEC_PER_SEC,
+               c->lease_s);
+  return FALSE;
+}
+
+/* The lease is gone, or cannot be shown to be held: another controller
+ * may lead. Nothing of this one may act after this: it exits at once,
+ * workers and all, in the middle of whatever they did (operations are
+ * recorded as they go; the new leader finishes them). A supervisor starts
+ * it again as a standby. */
+static void G_GNUC_NORETURN
+lease_lost (LodgeController *c, const char *why)
+{
+  __atomic_store_n (&c->lease_valid_until, 0, __ATOMIC_RELEASE);
+  say ("lost the leader lease (generation %" G_GUINT64_FORMAT "): %s; exiting now, status 3",
+       c->generation, why);
+  fflush (stdout);
+  _exit (3);
+}
+
+static gboolean
+lead_on_main (gpointer data)
 {
   LodgeController *c = data;
   g_autoptr (GError) error = NULL;
-  g_autofree char *desc = lodge_leader_description (g_get_host_name (), getpid (), c->url);
-  gboolean held = lodge_lease_acquire (c->store, LEADER_LEASE, c->id, desc, c->lease_s, &error);
-  if (c->leader && !held)
-    {
-      /* Lost it (cut off from RADOS for longer than the lease): another
-       * controller may be active now. Stop at once; a supervisor restarts
-       * this one as a standby. */
-      say ("lost the leader lease: %s; stopping", error->message);
-      c->exit_code = 3;
-      g_main_loop_quit (c->loop);
-      return G_SOURCE_REMOVE;
-    }
-  if (!c->leader && held && !become_leader (c, &error))
+  if (!become_leader (c, &error))
     {
       say ("cannot serve: %s", error->message);
       c->exit_code = 1;
       g_main_loop_quit (c->loop);
-      return G_SOURCE_REMOVE;
     }
-  if (!held && !g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY))
-    say ("cannot reach the lease: %s", error->message);
-  return G_SOURCE_CONTINUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef enum { LEASE_STANDBY, LEASE_HELD, LEASE_TAKEN } LeaseStep;
+
+/* One renewal (@leading) or attempt. Taking the lease counts a new
+ * generation and fences the state store and the nodes with it before
+ * anything else runs as leader. */
+static LeaseStep
+lease_step (LodgeController *c, gboolean leading)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *desc = lodge_leader_description (g_get_host_name (), getpid (), c->url);
+  gint64 began = g_get_monotonic_time ();
+  gboolean held = lodge_lease_acquire (c->store, LEADER_LEASE, c->id, desc, c->lease_s, &error);
+  if (held && !leading)
+    {
+      guint64 generation = 0;
+      if (!lodge_lease_next_generation (c->store, LEADER_LEASE, &generation, &error))
+        {
+          say ("took the leader lease but cannot count its generation: %s; giving it back",
+               error->message);
+          lodge_lease_release (c->store, LEADER_LEASE, c->id, NULL);
+          return LEASE_STANDBY;
+        }
+      c->generation = generation;
+      lodge_store_set_fence (c->store, generation, lease_holds, c);
+      lodge_libvirt_set_action_guard (lease_holds, c);
+      say ("took the leader lease: generation %" G_GUINT64_FORMAT, generation);
+    }
+  if (held)
+    {
+      __atomic_store_n (&c->lease_valid_until, began + (gint64) c->lease_s * G_USEC_PER_SEC,
+                        __ATOMIC_RELEASE);
+      return leading ? LEASE_HELD : LEASE_TAKEN;
+    }
+  if (!leading)
+    {
+      if (!g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY))
+        say ("cannot reach the lease: %s", error->message);
+      return LEASE_STANDBY;
+    }
+  if (g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_BUSY))
+    lease_lost (c, error->message);
+  if (g_get_monotonic_time () >= __atomic_load_n (&c->lease_valid_until, __ATOMIC_ACQUIRE))
+    {
+      g_autofree char *why = g_strdup_printf ("not renewed within its %d s (%s)", c->lease_s,
+                                              error->message);
+      lease_lost (c, why);
+    }
+  say ("cannot renew the leader lease yet (trying again): %s", error->message);
+  return LEASE_HELD;
+}
+
+/* Every third of the lease: the leader renews, a standby tries. */
+static gpointer
+lease_thread (gpointer data)
+{
+  LodgeController *c = data;
+  gboolean leading = c->leader;
+  g_mutex_lock (&c->lease_lock);
+  while (!c->lease_stop)
+    {
+      gint64 wake = g_get_monotonic_time () + (gint64) c->lease_s * G_USEC_PER_SEC / 3;
+      while (!c->lease_stop && g_cond_wait_until (&c->lease_cond, &c->lease_lock, wake))
+        ;
+      if (c->lease_stop)
+        break;
+      g_mutex_unlock (&c->lease_lock);
+      if (lease_step (c, leading) == LEASE_TAKEN)
+        {
+          leading = TRUE;
+          g_idle_add (lead_on_main, c);
+        }
+      g_mutex_lock (&c->lease_lock);
+    }
+  g_mutex_unlock (&c->lease_lock);
+  return NULL;
 }
 
 static gboolean
@@ -464,9 +578,13 @@ main (int argc, char **argv)
   c.lifecycle.client_id = g_strdup (c.config->client_id);
   c.loop = g_main_loop_new (NULL, FALSE);
 
-  lease_tick (&c);
-  if (c.exit_code != 0)
-    return c.exit_code;
+  g_mutex_init (&c.lease_lock);
+  g_cond_init (&c.lease_cond);
+  if (lease_step (&c, FALSE) == LEASE_TAKEN && !become_leader (&c, &error))
+    {
+      say ("cannot serve: %s", error->message);
+      return 1;
+    }
   if (!c.leader)
     {
       g_autofree char *holder = NULL;
@@ -481,7 +599,7 @@ main (int argc, char **argv)
       say ("standby: %s is active; taking over when its lease lapses%s", holder ? holder : "another controller",
            c.standby != NULL ? " (meanwhile its TCP listener says where the leader is)" : "");
     }
-  g_timeout_add (c.lease_s * 1000 / 3, lease_tick, &c);
+  c.lease_thread = g_thread_new ("lease", lease_thread, &c);
   g_unix_signal_add (SIGTERM, on_signal, &c);
   g_unix_signal_add (SIGINT, on_signal, &c);
   g_main_loop_run (c.loop);

@@ -24,5 +24,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeIoctx, lodge_ioctx_free)
  * no v1. LODGE_STORAGE_ERROR_INVALID when it is not a monitor map. What
  * lodge_rados_monitors() returns; here for tests. */
 GStrv lodge_ceph_monitors_from_monmap (const char *json, gsize len, GError **error);
+/* The pools an "osd dump" answer (JSON) flags full (the pool's "full" flag,
+ * or the whole map's); LODGE_STORAGE_ERROR_INVALID when it is not an OSD
+ * map. What lodge_rados_full_pools() returns; here for tests. */
+GStrv lodge_ceph_full_pools_from_osdmap (const char *json, gsize len, GError **error);
 
 G_END_DECLS

@@ -319,6 +319,64 @@ lodge_rados_monitors (LodgeRados *rados, GError **error)
   return lodge_ceph_monitors_from_monmap (json, strlen (json), error);
 }
 
+static gboolean
+has_flag (const char *flags, const char *flag)
+{
+  g_auto (GStrv) each = g_strsplit (flags != NULL ? flags : "", ",", -1);
+  return g_strv_contains ((const char *const *) each, flag);
+}
+
+GStrv
+lodge_ceph_full_pools_from_osdmap (const char *json, gsize len, GError **error)
+{
+  g_return_val_if_fail (json != NULL, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GBytes) bytes = g_bytes_new (json, len);
+  JsonObject *root = lodge_json_parse_object (bytes, parser, "OSD map", error);
+  if (root == NULL)
+    return NULL;
+  JsonNode *pools = member_of_type (root, "pools", JSON_NODE_ARRAY);
+  if (pools == NULL)
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                   "the OSD map has no list of pools (\"pools\")");
+      return NULL;
+    }
+  JsonNode *map_flags = member_of_type (root, "flags", JSON_NODE_VALUE);
+  gboolean all = map_flags != NULL && has_flag (json_node_get_string (map_flags), "full");
+  JsonArray *list = json_node_get_array (pools);
+  g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonNode *node = json_array_get_element (list, i);
+      JsonObject *pool = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      JsonNode *name = pool != NULL ? member_of_type (pool, "pool_name", JSON_NODE_VALUE) : NULL;
+      JsonNode *flags = pool != NULL ? member_of_type (pool, "flags_names", JSON_NODE_VALUE) : NULL;
+      if (name == NULL || json_node_get_value_type (name) != G_TYPE_STRING)
+        {
+          g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_INVALID,
+                       "pool %u of the OSD map has no name", i);
+          return NULL;
+        }
+      const char *f = flags != NULL && json_node_get_value_type (flags) == G_TYPE_STRING
+                        ? json_node_get_string (flags)
+                        : NULL;
+      if (all || has_flag (f, "full") || has_flag (f, "full_quota"))
+        g_strv_builder_add (b, json_node_get_string (name));
+    }
+  return g_strv_builder_end (b);
+}
+
+GStrv
+lodge_rados_full_pools (LodgeRados *rados, GError **error)
+{
+  g_autofree char *json
+    = lodge_rados_mon_command (rados, "{\"prefix\": \"osd dump\", \"format\": \"json\"}", error);
+  if (json == NULL)
+    return NULL;
+  return lodge_ceph_full_pools_from_osdmap (json, strlen (json), error);
+}
+
 char *
 lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error)
 {

@@ -54,6 +54,9 @@ GStrv lodge_rados_monitors (LodgeRados *rados, GError **error);
 
 /* Runs a monitor command given as JSON; returns its output (may be ""). */
 char *lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error);
+/* The pools Ceph has flagged full (an OSD they use passed the full ratio,
+ * or a quota), from the monitors' OSD map: empty when none is. */
+GStrv lodge_rados_full_pools (LodgeRados *rados, GError **error);
 
 /* Creates a replicated pool of @size copies (and @min_size), with the
  * application @application enabled, if it does not exist; then checks the

@@ -23,6 +23,43 @@ monitors_of (const char *json, GError **error)
 #define ADDR(type, addr) "{\"type\":\"" type "\",\"addr\":\"" addr "\",\"nonce\":0}"
 #define MONMAP(...) "{\"epoch\":1,\"fsid\":\"x\",\"mons\":[" __VA_ARGS__ "]}"
 
+/* Pools flagged full in "osd dump" (Ceph 16's words), the whole map's
+ * flag, and what is not an OSD map. */
+static void
+test_osdmap_full (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *some = "{\"epoch\": 45, \"flags\": \"sortbitwise,recovery_deletes\", \"pools\": ["
+                     "{\"pool\": 2, \"pool_name\": \"lodge-state\", \"flags_names\": \"hashpspool,full\"},"
+                     "{\"pool\": 3, \"pool_name\": \"lodge-r1\", \"flags_names\": \"hashpspool,selfmanaged_snaps\"},"
+                     "{\"pool\": 4, \"pool_name\": \"lodge-r2\", \"flags_names\": \"hashpspool,full_quota\"},"
+                     "{\"pool\": 5, \"pool_name\": \"fullish\", \"flags_names\": \"nearfull\"}]}";
+  g_auto (GStrv) full = lodge_ceph_full_pools_from_osdmap (some, strlen (some), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (full), ==, 2);
+  g_assert_cmpstr (full[0], ==, "lodge-state");
+  g_assert_cmpstr (full[1], ==, "lodge-r2");
+
+  const char *none = "{\"flags\": \"sortbitwise\", \"pools\": [{\"pool_name\": \"a\", \"flags_names\": \"hashpspool\"}]}";
+  g_auto (GStrv) empty = lodge_ceph_full_pools_from_osdmap (none, strlen (none), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (empty), ==, 0);
+
+  const char *map_full = "{\"flags\": \"full,sortbitwise\", \"pools\": [{\"pool_name\": \"a\"}]}";
+  g_auto (GStrv) every = lodge_ceph_full_pools_from_osdmap (map_full, strlen (map_full), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (every), ==, 1);
+
+  const char *bad[] = { "[]", "{\"pools\": 3}", "{\"pools\": [{\"flags_names\": \"full\"}]}", "{" };
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_auto (GStrv) none_ = lodge_ceph_full_pools_from_osdmap (bad[i], strlen (bad[i]), &error);
+      g_assert_null (none_);
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_monmap_addresses (void)
 {
@@ -223,6 +260,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rados/osdmap/full", test_osdmap_full);
   g_test_add_func ("/rados/monmap/addresses", test_monmap_addresses);
   g_test_add_func ("/rados/monmap/many", test_monmap_many);
   g_test_add_func ("/rados/monmap/garbage", test_monmap_garbage);

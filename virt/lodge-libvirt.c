@@ -3,6 +3,7 @@
 #include <string.h>
 #include <libvirt/virterror.h>
 
+#include "lodge-domain.h"
 #include "lodge-libvirt-private.h"
 
 #include "lodge-strings.h"
@@ -44,6 +45,28 @@ ensure_init (void)
 }
 
 static void set_error_from (virErrorPtr err, GError **error, const char *context);
+
+static LodgeLibvirtGuard action_guard;
+static gpointer action_guard_data;
+
+void
+lodge_libvirt_set_action_guard (LodgeLibvirtGuard guard, gpointer user_data)
+{
+  action_guard_data = user_data;
+  action_guard = guard;
+}
+
+/* Whether this process may change domain @name now. */
+static gboolean
+may_act (LodgeLibvirt *lv, const char *what, const char *name, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (action_guard == NULL || action_guard (action_guard_data, &local))
+    return TRUE;
+  g_set_error (error, local->domain, local->code, "%s: not %s %s: %s", lv->uri, what,
+               name != NULL ? name : "?", local->message);
+  return FALSE;
+}
 
 /* The one place virGetLastError() is read. */
 gboolean
@@ -249,6 +272,8 @@ lodge_libvirt_define_and_start (LodgeLibvirt *lv, const char *xml, GError **erro
    * lodge_libvirt_fail() is evaluated before it reads that error (which
    * made "unknown libvirt error" of QEMU's own words). */
   g_autofree char *name = domain_name_of (xml);
+  if (!may_act (lv, "starting", name, error))
+    return FALSE;
   g_autoptr (virDomain) dom = virDomainDefineXML (lv->conn, xml);
   if (dom == NULL)
     return lodge_libvirt_fail (lv, error, "%s: cannot define domain %s", lv->uri, name != NULL ? name : "?");
@@ -355,6 +380,8 @@ lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gbo
 {
   if (ret_forced != NULL)
     *ret_forced = FALSE;
+  if (!may_act (lv, "stopping", name, error))
+    return FALSE;
   g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
@@ -394,12 +421,26 @@ lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeout_s, gbo
 gboolean
 lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **error)
 {
+  if (!may_act (lv, "destroying", name, error))
+    return FALSE;
   g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
   if (virDomainIsActive (dom) == 1 && virDomainDestroy (dom) < 0)
     return lodge_libvirt_fail (lv, error, "%s: cannot destroy %s", lv->uri, name);
   return TRUE;
+}
+
+gboolean
+lodge_libvirt_is_lodge_domain (LodgeLibvirt *lv, const char *name)
+{
+  g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, NULL);
+  if (dom == NULL)
+    return FALSE;
+  g_autofree char *meta = virDomainGetMetadata (dom, VIR_DOMAIN_METADATA_ELEMENT, LODGE_METADATA_NS,
+                                                VIR_DOMAIN_AFFECT_LIVE);
+  virResetLastError ();
+  return meta != NULL;
 }
 
 typedef struct {
@@ -455,6 +496,8 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
                        LodgeMigrationStats *ret_stats, GError **error)
 {
   g_return_val_if_fail (dest_uri != NULL, FALSE);
+  if (!may_act (lv, "migrating", name, error))
+    return FALSE;
   g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;
@@ -564,6 +607,8 @@ lodge_libvirt_migrate (LodgeLibvirt *lv, const char *name, const char *dest_uri,
 gboolean
 lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error)
 {
+  if (!may_act (lv, "undefining", name, error))
+    return FALSE;
   g_autoptr (virDomain) dom = lodge_libvirt_lookup (lv, name, error);
   if (dom == NULL)
     return FALSE;

@@ -37,6 +37,15 @@ typedef struct _LodgeLibvirt LodgeLibvirt;
 LodgeLibvirt *lodge_libvirt_open (const char *uri, GError **error);
 /* The same with a deadline of @timeout_ms to connect (a liveness probe). */
 LodgeLibvirt *lodge_libvirt_open_within (const char *uri, guint timeout_ms, GError **error);
+
+/* The process' guard on what changes a domain (define and start, shut
+ * down, destroy, undefine, migrate): asked before each, and its FALSE
+ * (with the reason) refuses the change. The control center's says whether
+ * its leader lease still holds, so that a controller paused past its lease
+ * does not act on a node after it resumes. Set once, before any thread
+ * acts; NULL (the default, and agents') allows everything. */
+typedef gboolean (*LodgeLibvirtGuard) (gpointer user_data, GError **error);
+void lodge_libvirt_set_action_guard (LodgeLibvirtGuard guard, gpointer user_data);
 void lodge_libvirt_free (LodgeLibvirt *lv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeLibvirt, lodge_libvirt_free)
 
@@ -62,6 +71,9 @@ gboolean lodge_libvirt_shutdown (LodgeLibvirt *lv, const char *name, guint timeo
                                  gboolean force, gboolean *ret_forced, GError **error);
 /* Pulls the plug at once (fencing, failover); a stopped domain is fine. */
 gboolean lodge_libvirt_destroy (LodgeLibvirt *lv, const char *name, GError **error);
+/* Whether the running domain @name carries Lodge's metadata (a VE's, not
+ * a domain someone else runs on the node). */
+gboolean lodge_libvirt_is_lodge_domain (LodgeLibvirt *lv, const char *name);
 /* Removes the definition; refused (STATE) while it runs. */
 gboolean lodge_libvirt_undefine (LodgeLibvirt *lv, const char *name, GError **error);
 
