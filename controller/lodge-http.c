@@ -214,7 +214,11 @@ lodge_http_respond_error (LodgeHttpRequest *r, const GError *error)
         status = 409, code = "conflict";
         break;
       case LODGE_STORAGE_ERROR_UNREACHABLE:
+      case LODGE_STORAGE_ERROR_SUPERSEDED: /* this controller no longer leads */
         status = 503, code = "unavailable";
+        break;
+      case LODGE_STORAGE_ERROR_FULL:
+        status = 507, code = "full";
         break;
       case LODGE_STORAGE_ERROR_INVALID:
         status = 400, code = "invalid";
