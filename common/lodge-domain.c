@@ -416,6 +416,10 @@ add_devices (xmlNode *dom, const LodgeEnvDef *def, const LodgePlacement *p)
   lodge_xml_set (balloon, "freePageReporting", "on");
   lodge_xml_set (add_empty (balloon, "stats"), "period", "2");
 
+  /* The guest kernel tells the host it panicked: QEMU's ISA pvpanic
+   * device (ACPI QEMU0001), which the kernel's CONFIG_PVPANIC_MMIO drives. */
+  lodge_xml_set (add_empty (devices, "panic"), "model", "isa");
+
   xmlNode *rng = add_empty (devices, "rng");
   lodge_xml_set (rng, "model", "virtio");
   lodge_xml_set (lodge_xml_add (rng, "backend", "/dev/urandom"), "model", "random");
@@ -484,7 +488,10 @@ lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p, GErr
   lodge_xml_set (add_empty (dom, "clock"), "offset", "utc");
   lodge_xml_add (dom, "on_poweroff", "destroy");
   lodge_xml_add (dom, "on_reboot", "restart");
-  lodge_xml_add (dom, "on_crash", "destroy");
+  /* A guest kernel panic (the pvpanic device) leaves the domain crashed,
+   * not gone: libvirt's reason says "panicked", and Lodge destroys it as
+   * it restarts the VE (controller/lodge-restart.h). */
+  lodge_xml_add (dom, "on_crash", "preserve");
   add_devices (dom, def, p);
 
   return lodge_xml_format_doc (doc);

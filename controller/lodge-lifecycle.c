@@ -526,6 +526,10 @@ after_unplanned_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, LodgeRun
   g_autofree char *when = g_date_time_format (now, "%Y-%m-%d %H:%M:%S UTC");
   g_autofree char *what = g_strdup_printf ("%s on %s at %s", lodge_restart_describe (why), rt->node, when);
   rt->stop_reason = why;
+  /* A panicked guest's domain stays, crashed (on_crash preserve): it goes
+   * now, whatever comes next. */
+  if (lv != NULL && why == LODGE_STOP_PANICKED)
+    lodge_libvirt_destroy (lv, rt->name, NULL);
   /* Its QEMU is gone (libvirt says so), and with it the disk's exclusive
    * lock holder: break the lock, or the next QEMU's I/O waits until Ceph
    * times the dead client out (about 25 s here). */

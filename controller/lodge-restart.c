@@ -9,6 +9,8 @@ lodge_restart_describe (LodgeStopReason why)
       return "the guest shut down from inside";
     case LODGE_STOP_CRASHED:
       return "the guest crashed (or its QEMU was killed)";
+    case LODGE_STOP_PANICKED:
+      return "the guest kernel panicked";
     case LODGE_STOP_FAILED:
       return "its QEMU failed";
     case LODGE_STOP_DESTROYED:
@@ -28,7 +30,8 @@ lodge_restart_wanted (LodgeRestartPolicy policy, LodgeStopReason why)
     case LODGE_RESTART_NEVER:
       return FALSE;
     case LODGE_RESTART_ON_FAILURE:
-      return why == LODGE_STOP_CRASHED || why == LODGE_STOP_FAILED || why == LODGE_STOP_OTHER;
+      return why == LODGE_STOP_CRASHED || why == LODGE_STOP_PANICKED || why == LODGE_STOP_FAILED
+             || why == LODGE_STOP_OTHER;
     default:
       return TRUE;
     }

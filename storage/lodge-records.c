@@ -10,7 +10,7 @@ LODGE_ENUM_IMPL (lodge_node_state, LODGE_NODE_STATE_LAST, "up", "down", "drainin
 LODGE_ENUM_IMPL (lodge_domain_state, LODGE_DOMAIN_STATE_LAST,
                  "shutoff", "running", "paused", "shutting-down", "crashed", "other");
 LODGE_ENUM_IMPL (lodge_desired_state, LODGE_DESIRED_LAST, "stopped", "running");
-LODGE_ENUM_IMPL (lodge_stop_reason, LODGE_STOP_LAST, "none", "shutdown", "crashed", "failed",
+LODGE_ENUM_IMPL (lodge_stop_reason, LODGE_STOP_LAST, "none", "shutdown", "crashed", "panicked", "failed",
                  "destroyed", "gone", "other");
 LODGE_ENUM_IMPL (lodge_phase, LODGE_PHASE_LAST,
                  "stopped", "starting", "running", "stopping", "migrating", "failed");

@@ -134,6 +134,7 @@ typedef enum {
   LODGE_STOP_NONE,      /* Lodge stopped it, or it runs */
   LODGE_STOP_SHUTDOWN,  /* shut down from inside */
   LODGE_STOP_CRASHED,   /* the guest crashed or its QEMU was killed */
+  LODGE_STOP_PANICKED,  /* the guest kernel panicked (pvpanic) */
   LODGE_STOP_FAILED,    /* its QEMU failed */
   LODGE_STOP_DESTROYED, /* destroyed outside Lodge */
   LODGE_STOP_GONE,      /* its domain was undefined outside Lodge */

@@ -312,7 +312,7 @@ static LodgeStopReason
 map_stop_reason (int state, int reason)
 {
   if (state == VIR_DOMAIN_CRASHED)
-    return LODGE_STOP_CRASHED;
+    return reason == VIR_DOMAIN_CRASHED_PANICKED ? LODGE_STOP_PANICKED : LODGE_STOP_CRASHED;
   if (state != VIR_DOMAIN_SHUTOFF)
     return LODGE_STOP_NONE;
   switch (reason)

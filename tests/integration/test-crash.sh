@@ -4,8 +4,9 @@
 # (<restart>on-failure</restart>) runs again on its node, its disk as it
 # was; status shows the reason and the count. Past the crash-loop limit
 # (3 restarts in 10 minutes) it is left failed, with the reason, and
-# nothing runs. A start by an operator begins the count anew. A guest shut
-# down from inside stays stopped under on-failure.
+# nothing runs. A start by an operator begins the count anew. A guest
+# kernel panic (pvpanic) is restarted too, with the reason "panicked". A
+# guest shut down from inside stays stopped under on-failure.
 # Runs in the cluster's namespace (tools/lodge-cluster exec).
 # check's conditions are single-quoted strings that check evaluates: their
 # expansions, and the variables they use, are not seen by shellcheck.
@@ -60,6 +61,20 @@ kill -9 "$before"
 check "a crash after it is restarted again (the count began anew)" \
   'wait_for 60 eval "[ \"\$(field restarts)\" = 4 ] && [ \"\$(field phase)\" = running ]"'
 
+# A guest kernel panic: pvpanic tells libvirt, which keeps the domain
+# crashed (reason "panicked"); Lodge destroys it and starts the VE again.
+check "the guest answers exec" 'wait_for 30 "$lodge" exec "$ve" -- true'
+before=$(qemu_pid "$ve")
+"$lodge" exec --timeout 5 "$ve" -- sh -c 'echo c > /proc/sysrq-trigger' >/dev/null 2>&1
+if wait_for 60 eval '[ "$(field restarts)" = 5 ] && [ "$(field phase)" = running ]'; then
+  ok "a guest kernel panic: running again, restart 5"
+else
+  not_ok "after a guest kernel panic: $("$lodge" status "$ve" | grep -E 'phase|restarts|stop_reason|last_error' | tr '\n' ' ')"
+fi
+check "... libvirt's reason: panicked; a new QEMU" \
+  '[ "$(field stop_reason)" = panicked ] && [ -n "$(qemu_pid "$ve")" ] && [ "$(qemu_pid "$ve")" != "$before" ]'
+check "... serving again" 'wait_for 30 curl -sf --max-time 2 "http://$ip/boots.txt"'
+
 # Shut down from inside: on-failure leaves it stopped.
 check "the guest answers exec" 'wait_for 30 "$lodge" exec "$ve" -- true'
 "$lodge" exec --timeout 5 "$ve" -- poweroff >/dev/null 2>&1
@@ -69,5 +84,5 @@ else
   not_ok "after poweroff inside: $("$lodge" status "$ve" | grep -E 'phase|restarts' | tr '\n' ' ')"
 fi
 check "... with the reason shutdown, and not restarted" \
-  '[ "$(field stop_reason)" = shutdown ] && [ "$(field restarts)" = 4 ] && [ -z "$(running_on "$ve")" ]'
+  '[ "$(field stop_reason)" = shutdown ] && [ "$(field restarts)" = 5 ] && [ -z "$(running_on "$ve")" ]'
 finish
