@@ -504,8 +504,47 @@ route_metrics (LodgeApi *api, LodgeHttpRequest *r)
   for (int i = 0; i < LODGE_LIFECYCLE_ACTION_LAST; i++)
     g_string_append_printf (out, "lodge_operation_failures_total{op=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             lodge_lifecycle_action_to_string (i), ops.failed[i]);
+  g_auto (LodgeCephHealth) ceph = { 0 };
+  if (lodge_ctl_ceph_health (api->ctl, &ceph) && ceph.known)
+    g_string_append_printf (out,
+                            "# HELP lodge_ceph_monitor_quorum Whether Ceph's monitors answer with a "
+                            "quorum (0: none; nothing fails over for it).\n"
+                            "# TYPE lodge_ceph_monitor_quorum gauge\n"
+                            "lodge_ceph_monitor_quorum %d\n",
+                            ceph.quorum ? 1 : 0);
   lodge_http_respond (r, 200, "text/plain; version=0.0.4",
                       g_string_free_to_bytes (g_steal_pointer (&out)));
+}
+
+/* GET /v1/ceph: the monitors' quorum as this controller sees it. */
+static void
+route_ceph (LodgeApi *api, LodgeHttpRequest *r)
+{
+  if (strcmp (r->method, "GET") != 0 || r->parts[2] != NULL)
+    return lodge_http_respond_error_code (r, 404, "not-found", "no such method or path in the API");
+  g_auto (LodgeCephHealth) ceph = { 0 };
+  if (!lodge_ctl_ceph_health (api->ctl, &ceph))
+    return lodge_http_respond_error_code (r, 404, "not-found", "this controller does not watch Ceph");
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "monitors");
+  json_builder_add_string_value (b, !ceph.known ? "unknown" : ceph.quorum ? "quorum" : "no-quorum");
+  if (ceph.members != NULL)
+    {
+      json_builder_set_member_name (b, "quorum");
+      json_builder_add_string_value (b, ceph.members);
+    }
+  if (ceph.problem != NULL)
+    {
+      json_builder_set_member_name (b, "problem");
+      json_builder_add_string_value (b, ceph.problem);
+    }
+  json_builder_set_member_name (b, "since_us");
+  json_builder_add_int_value (b, ceph.since_us);
+  json_builder_set_member_name (b, "checked_us");
+  json_builder_add_int_value (b, ceph.checked_us);
+  json_builder_end_object (b);
+  lodge_http_respond_built (r, 200, b);
 }
 
 static void
@@ -521,6 +560,8 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
     route_environments (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "nodes") == 0)
     route_nodes (call->api, r);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "ceph") == 0)
+    route_ceph (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "users") == 0)
     lodge_api_users_route (r, call->api->users);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "whoami") == 0 && r->parts[2] == NULL)

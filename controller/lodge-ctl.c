@@ -15,6 +15,7 @@ struct _LodgeCtl {
   GMutex lock;       /* guards busy */
   GCond done;        /* signalled when an operation ends */
   GHashTable *busy;  /* VE name -> Running */
+  LodgeCephWatch *ceph; /* borrowed, or NULL */
 };
 
 LODGE_ENUM_IMPL (lodge_op, LODGE_OP_LAST, "start", "stop", "restart", "migrate", "failover",
@@ -357,4 +358,19 @@ lodge_ctl_nodes (LodgeCtl *ctl, GError **error)
       r->state = lodge_ctl_effective_node_state (ctl, r);
     }
   return g_steal_pointer (&out);
+}
+
+void
+lodge_ctl_set_ceph_watch (LodgeCtl *ctl, LodgeCephWatch *watch)
+{
+  ctl->ceph = watch;
+}
+
+gboolean
+lodge_ctl_ceph_health (LodgeCtl *ctl, LodgeCephHealth *ret)
+{
+  if (ctl->ceph == NULL)
+    return FALSE;
+  lodge_ceph_watch_get (ctl->ceph, ret);
+  return TRUE;
 }

@@ -8,6 +8,8 @@
 
 #include <glib.h>
 
+#include "lodge-ceph-health.h"
+
 #include "lodge-env.h"
 #include "lodge-libvirt.h"
 
@@ -102,5 +104,10 @@ gboolean lodge_ctl_set_node_state (LodgeCtl *ctl, const char *name, LodgeNodeSta
  * shows @reason. The agent's next registration probes again. */
 gboolean lodge_ctl_set_node_tcg (LodgeCtl *ctl, const char *name, const char *reason,
                                  GError **error);
+
+/* The monitors' quorum as @watch (borrowed; set once at start) sees it. */
+void lodge_ctl_set_ceph_watch (LodgeCtl *ctl, LodgeCephWatch *watch);
+/* FALSE when no watch was set. */
+gboolean lodge_ctl_ceph_health (LodgeCtl *ctl, LodgeCephHealth *ret);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "lodge-claim.h"
 #include "lodge-error.h"
 #include "lodge-guestfs.h"
+#include "lodge-lifecycle.h"
 #include "lodge-rbd.h"
 #include "lodge-storage-error.h"
 
@@ -403,6 +404,13 @@ remove_stale_ro (LodgeDiskJob *j)
 gboolean
 lodge_disk_job_claim (LodgeDiskJob *j, const char *snapshot, gboolean renew, GError **error)
 {
+  if (!renew)
+    {
+      /* A failed VE may have left a domain that still writes its disk. */
+      g_autoptr (LodgeRuntimeRecord) rt = lodge_ctl_runtime (j->ctl, j->name, error);
+      if (rt == NULL || !lodge_lifecycle_confirm_gone (j->ctl, rt, error))
+        return FALSE;
+    }
   return lodge_claim_take (j->ctl, j->name, j->op->name, j->who, j->jobs->owner, snapshot, renew,
                            j->progress, j->progress_data, error);
 }

@@ -431,7 +431,8 @@ start_preferring (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *
                    lodge_phase_to_string (rt->phase), rt->node);
       return FALSE;
     }
-  if (!lodge_claim_check_start (rt, error) || !check_space (ctl, def, error))
+  if (!lodge_claim_check_start (rt, error) || !check_space (ctl, def, error)
+      || !lodge_lifecycle_confirm_gone (ctl, rt, error))
     return FALSE;
 
   /* Started again after its crash loop left it failed: the count of
@@ -843,5 +844,42 @@ lodge_lifecycle_clear_stray (LodgeCtl *ctl, const char *node, const char *name, 
                                                rt->node);
   *ret_report = g_strdup_printf ("destroyed a domain of %s on %s that was %s: %s", name, node,
                                  lodge_domain_state_to_string (state), says);
+  return TRUE;
+}
+
+gboolean
+lodge_lifecycle_confirm_gone (LodgeCtl *ctl, const LodgeRuntimeRecord *rt, GError **error)
+{
+  /* A VE Lodge stopped, or found stopped, was confirmed gone then; a failed
+   * one may have left its domain (a start or a stop that failed midway). */
+  if (rt->node == NULL || rt->phase != LODGE_PHASE_FAILED)
+    return TRUE;
+  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (ctl, error);
+  if (nodes == NULL)
+    return FALSE;
+  LodgeNodeRecord *node = lodge_ctl_find_node (nodes, rt->node);
+  if (node == NULL || node->state == LODGE_NODE_FENCED)
+    return TRUE; /* removed from the cluster, or cut off from the disks */
+  g_autoptr (GError) local = NULL;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open (node->libvirt_uri, &local);
+  LodgeDomainState state = LODGE_DOMAIN_STATE_SHUTOFF;
+  if (lv != NULL && !lodge_libvirt_state (lv, rt->name, &state, &local)
+      && g_error_matches (local, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND))
+    return TRUE;
+  if (lv == NULL || local != NULL)
+    {
+      g_set_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_UNREACHABLE,
+                   "cannot confirm that %s no longer runs on %s, where it ran last (%s): it can "
+                   "start elsewhere, or be repaired, once %s answers or is fenced",
+                   rt->name, node->name, local->message, node->name);
+      return FALSE;
+    }
+  if (state == LODGE_DOMAIN_STATE_SHUTOFF)
+    return TRUE;
+  g_message ("%s: a domain of it was still %s on %s, where its record says %s; destroying it",
+             rt->name, lodge_domain_state_to_string (state), node->name, lodge_phase_to_string (rt->phase));
+  if (!lodge_libvirt_destroy (lv, rt->name, error))
+    return FALSE;
+  lodge_libvirt_undefine (lv, rt->name, NULL);
   return TRUE;
 }

@@ -55,6 +55,14 @@ LodgeResumeOutcome lodge_lifecycle_resume (LodgeCtl *ctl, const LodgeLifecycleOp
 gboolean lodge_lifecycle_stop (LodgeCtl *ctl, const LodgeLifecycleOptions *opts, const char *name,
                                gboolean force, GError **error);
 
+/* That no domain of @rt's VE, failed, still runs on the node it last ran
+ * on, before the VE starts again or its disk is written by a repair:
+ * confirmed with that node's libvirt (a leftover running, paused or
+ * crashed there is destroyed: a destroy that failed before was only
+ * logged), or the node is fenced. Fails, naming the node, when the node
+ * neither answers nor is fenced: the caller tries again later. */
+gboolean lodge_lifecycle_confirm_gone (LodgeCtl *ctl, const LodgeRuntimeRecord *rt, GError **error);
+
 /* Whether @rt (NULL: no record) accounts for a domain of its VE on node
  * @node: it runs, starts, stops or migrates there. */
 gboolean lodge_lifecycle_accounts_for (const LodgeRuntimeRecord *rt, const char *node);

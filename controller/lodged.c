@@ -52,6 +52,7 @@ typedef struct {
   LodgeApi *api;
   LodgeStandby *standby; /* a standby's listener: where the leader is */
   LodgeReconciler *reconciler;
+  LodgeCephWatch *ceph_watch;
   gboolean leader;
   int exit_code;
 
@@ -85,6 +86,7 @@ controller_clear (LodgeController *c)
   g_free (c->url);
   g_clear_pointer (&c->reconciler, lodge_reconciler_free);
   g_clear_pointer (&c->services, lodge_services_free);
+  g_clear_pointer (&c->ceph_watch, lodge_ceph_watch_free);
   if (c->leader && c->store != NULL)
     lodge_lease_release (c->store, LEADER_LEASE, c->id, NULL);
   g_clear_pointer (&c->ctl, lodge_ctl_free);
@@ -575,6 +577,8 @@ main (int argc, char **argv)
   if (init_storage)
     return prepare_storage (c.rados) ? 0 : 1;
   c.ctl = lodge_ctl_new (c.store, c.node_grace_s);
+  c.ceph_watch = lodge_ceph_watch_new (c.rados, 5);
+  lodge_ctl_set_ceph_watch (c.ctl, c.ceph_watch);
   c.lifecycle.client_id = g_strdup (c.config->client_id);
   c.loop = g_main_loop_new (NULL, FALSE);
 

@@ -619,6 +619,25 @@ cmd_node_list (int argc, char **argv)
     }
   /* Why a node runs its VEs without KVM: it matters for their speed. */
   gboolean first = TRUE;
+  /* Ceph's monitors without a quorum: said once, first (an older
+   * controller without the route: nothing said). */
+  g_autoptr (GBytes) ceph = lodge_client_request (c, "GET", "/v1/ceph", NULL, NULL, NULL);
+  g_autoptr (JsonParser) ceph_parser = json_parser_new ();
+  JsonNode *ceph_root = ceph != NULL && json_parser_load_from_data (ceph_parser, g_bytes_get_data (ceph, NULL),
+                                                                    (gssize) g_bytes_get_size (ceph), NULL)
+                          ? json_parser_get_root (ceph_parser)
+                          : NULL;
+  JsonObject *co = ceph_root != NULL && JSON_NODE_HOLDS_OBJECT (ceph_root) ? json_node_get_object (ceph_root) : NULL;
+  if (co != NULL && g_strcmp0 (json_object_get_string_member_with_default (co, "monitors", ""), "no-quorum") == 0)
+    {
+      g_autofree char *why = g_strescape (json_object_get_string_member_with_default (co, "problem", "?"), NULL);
+      gint64 since = json_object_get_int_member_with_default (co, "since_us", 0);
+      g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (since / G_USEC_PER_SEC);
+      g_autofree char *when = t != NULL ? g_date_time_format (t, "%Y-%m-%d %H:%M:%S UTC") : g_strdup ("?");
+      g_print ("\nceph: the monitors have no quorum since %s (%s); nothing fails over for it, "
+               "and fencing waits for them\n", when, why);
+      first = FALSE;
+    }
   for (guint i = 0; arr != NULL && i < json_array_get_length (arr); i++)
     {
       JsonObject *o = json_array_get_object_element (arr, i);

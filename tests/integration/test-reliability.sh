@@ -8,6 +8,10 @@
 #  - A migration cut short by killing the leader: the next leader settles
 #    it where the guest runs; one copy runs, where the record says, and two
 #    sweeps later still one.
+#  - A domain that no record accounts for (the record says failed): the
+#    sweep destroys it and says why.
+#  - Ceph's only monitor frozen: node list and /metrics say there is no
+#    quorum, nothing is fenced, the VE keeps its QEMU; all back after.
 #  - Ceph full (the full ratio set below what the OSDs hold): status
 #    answers, a start is refused naming the full pool and changes nothing,
 #    no node is fenced, the running VE keeps its QEMU; when the ratio is
@@ -117,6 +121,22 @@ check "one copy runs, on the node its record shows ($where)" '[ "$(copies rl2)" 
 sleep 21
 check "two sweeps later, still one copy, on $where" '[ "$(copies rl2)" -eq 1 ] && [ "$(running_on rl2)" = "$where" ]'
 
+# --- A domain no record accounts for --------------------------------------
+# rl2's record is made to say failed (as a start or stop that failed midway
+# leaves it) while its domain still runs: the sweep confirms with the record
+# and the node, destroys the domain, and says so; a start runs it once.
+lines=$(wc -l <"$log")
+rados -p lodge-state -N runtime get rl2 "$tmp/rt.json"
+sed 's/"phase":"running"/"phase":"failed"/; s/"desired":"running"/"desired":"stopped"/' "$tmp/rt.json" >"$tmp/rt-failed.json"
+check "rl2's record rewritten to failed (the domain still runs on $where)" \
+  'grep -q "\"phase\":\"failed\"" "$tmp/rt-failed.json" && rados -p lodge-state -N runtime put rl2 "$tmp/rt-failed.json" && [ "$(copies rl2)" -eq 1 ]'
+check "the sweep destroys the domain its record does not account for (within 40 s)" \
+  'wait_for 40 eval "[ \"\$(copies rl2)\" -eq 0 ]"'
+expect 0 "... and says why" "destroyed a domain of rl2 on $where that was running: its record says failed" -- \
+  tail -n +"$((lines + 1))" "$log"
+expect 0 "a start runs it again" 'rl2: running on node' -- "$lodge" start rl2
+check "... once" '[ "$(copies rl2)" -eq 1 ]'
+
 # --- Ceph full --------------------------------------------------------------
 expect 0 "define r3 (before Ceph is full)" 'defined' -- define_ve rl3 10.77.0.82
 node1=$(running_on rl1) pid1=$(qemu_pid rl1)
@@ -140,5 +160,30 @@ check "rl1 keeps its QEMU on $node1" '[ "$(running_on rl1)" = "$node1" ] && [ "$
 ratios 0.95 0.90 0.85
 check "Ceph has space again" 'wait_for 60 eval "! full"'
 expect 0 "a start works again" 'rl3: running on node' -- "$lodge" start rl3
+
+
+# --- Monitors without a quorum --------------------------------------------
+# The only monitor frozen (SIGSTOP): node list and /metrics say there is no
+# quorum; the OSDs serve on, so heartbeats go on and nothing fails over.
+main_url=${LODGE_URL%%,*}
+metrics() { curl -sf ${LODGE_CA:+--cacert "$LODGE_CA"} -H "Authorization: Bearer $LODGE_TOKEN" "$main_url/metrics"; }
+mon_pid=$(cat "$LODGE_CLUSTER_DIR/run/mon.a.pid")
+node1=$(running_on rl1) pid1=$(qemu_pid rl1)
+lines=$(wc -l <"$log")
+check "metrics: the monitors have a quorum" 'metrics | grep -qx "lodge_ceph_monitor_quorum 1"'
+kill -STOP "$mon_pid"
+trap 'kill -CONT "$mon_pid" 2>/dev/null; ratios 0.95 0.90 0.85; restore_ctl1; lib_cleanup' EXIT
+check "node list says the monitors have no quorum (within 40 s)" \
+  'wait_for 40 eval "\"\$lodge\" node list | grep -q \"ceph: the monitors have no quorum\""'
+check "... and so does /metrics" 'metrics | grep -qx "lodge_ceph_monitor_quorum 0"'
+# Absence of failover: the nodes' grace (3 s) passes many times over.
+sleep 15
+check "no node is fenced or down without the monitors" 'output_lacks " (fenced|down) " "$lodge" node list'
+check "... nor in the log" 'output_lacks "fenced" tail -n +"$((lines + 1))" "$log"'
+check "rl1 keeps its QEMU on $node1" '[ "$(running_on rl1)" = "$node1" ] && [ "$(qemu_pid rl1)" = "$pid1" ]'
+kill -CONT "$mon_pid"
+check "the quorum is back, and said so (within 60 s)" \
+  'wait_for 60 eval "metrics | grep -qx \"lodge_ceph_monitor_quorum 1\""'
+check "node list no longer warns" 'output_lacks "no quorum" "$lodge" node list'
 
 finish
