@@ -10,6 +10,9 @@
 static JsonParser *
 call (LodgeStore *store, const char *node, JsonBuilder *request, GError **error)
 {
+  /* Nothing of a controller whose lease lapsed reaches a node. */
+  if (!lodge_store_check_fence (store, error))
+    return NULL;
   g_autoptr (GBytes) bytes = lodge_json_to_bytes (request);
   g_autoptr (GBytes) answer = lodge_rpc_call (store, node, bytes, LODGE_NODE_RPC_TIMEOUT_MS, error);
   if (answer == NULL)
@@ -27,11 +30,18 @@ call (LodgeStore *store, const char *node, JsonBuilder *request, GError **error)
   return g_steal_pointer (&parser);
 }
 
+/* A request carries the generation of the leader that sends it: the agent
+ * refuses one older than the newest it has seen. */
 static JsonBuilder *
-request (const char *op, const char *ve)
+request (LodgeStore *store, const char *op, const char *ve)
 {
   JsonBuilder *b = json_builder_new ();
   json_builder_begin_object (b);
+  if (lodge_store_get_fence (store) != 0)
+    {
+      json_builder_set_member_name (b, "generation");
+      json_builder_add_int_value (b, (gint64) lodge_store_get_fence (store));
+    }
   json_builder_set_member_name (b, "op");
   json_builder_add_string_value (b, op);
   json_builder_set_member_name (b, "ve");
@@ -50,7 +60,7 @@ lodge_node_rpc_put_config (LodgeStore *store, const char *node, const char *ve, 
                            gboolean fresh_log, char **ret_config_file, char **ret_console_log,
                            GError **error)
 {
-  g_autoptr (JsonBuilder) b = request ("put-config", ve);
+  g_autoptr (JsonBuilder) b = request (store, "put-config", ve);
   json_builder_set_member_name (b, "config");
   json_builder_add_string_value (b, config);
   json_builder_set_member_name (b, "fresh_log");
@@ -79,7 +89,7 @@ lodge_node_rpc_ready (LodgeStore *store, const char *node, const char *ve, char 
                       GError **error)
 {
   *ret_line = NULL;
-  g_autoptr (JsonBuilder) b = request ("ready", ve);
+  g_autoptr (JsonBuilder) b = request (store, "ready", ve);
   json_builder_end_object (b);
   g_autoptr (JsonParser) parser = call (store, node, b, error);
   if (parser == NULL)
@@ -92,7 +102,7 @@ GBytes *
 lodge_node_rpc_console (LodgeStore *store, const char *node, const char *ve, guint64 lines,
                         gint64 offset, guint64 *ret_end, GError **error)
 {
-  g_autoptr (JsonBuilder) b = request ("console", ve);
+  g_autoptr (JsonBuilder) b = request (store, "console", ve);
   json_builder_set_member_name (b, offset >= 0 ? "offset" : "lines");
   json_builder_add_int_value (b, offset >= 0 ? offset : (gint64) MIN (lines, (guint64) G_MAXINT64));
   json_builder_end_object (b);
@@ -117,7 +127,7 @@ lodge_node_rpc_console (LodgeStore *store, const char *node, const char *ve, gui
 gboolean
 lodge_node_rpc_forget (LodgeStore *store, const char *node, const char *ve, GError **error)
 {
-  g_autoptr (JsonBuilder) b = request ("forget", ve);
+  g_autoptr (JsonBuilder) b = request (store, "forget", ve);
   json_builder_end_object (b);
   g_autoptr (JsonParser) parser = call (store, node, b, error);
   return parser != NULL;

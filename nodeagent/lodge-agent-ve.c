@@ -257,6 +257,30 @@ lodge_agent_ve_sweep (const char *state_dir, GPtrArray *defined, guint min_age_s
     }
 }
 
+/* The newest leader generation a request carried (0: none yet). */
+static gint64 newest_generation;
+
+/* A request of a leader older than one already heard from is refused: that
+ * leader was paused or cut off past its lease, and another leads. */
+static gboolean
+check_generation (JsonObject *o, GError **error)
+{
+  gint64 gen = json_object_get_int_member_with_default (o, "generation", 0);
+  if (gen <= 0)
+    return TRUE; /* tools, and controllers before generations */
+  gint64 seen = __atomic_load_n (&newest_generation, __ATOMIC_ACQUIRE);
+  while (gen > seen)
+    if (__atomic_compare_exchange_n (&newest_generation, &seen, gen, FALSE, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+      return TRUE;
+  if (gen == seen)
+    return TRUE;
+  refuse (error, "a request of leader generation %" G_GINT64_FORMAT ", older than generation %"
+          G_GINT64_FORMAT " that this node has heard from: that controller no longer leads",
+          gen, seen);
+  return FALSE;
+}
+
 GBytes *
 lodge_agent_ve_handle (GBytes *request, gpointer user_data, GError **error)
 {
@@ -268,6 +292,8 @@ lodge_agent_ve_handle (GBytes *request, gpointer user_data, GError **error)
       || json_parser_get_root (parser) == NULL || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return refuse (error, "a request that is not a JSON object"), NULL;
   JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  if (!check_generation (o, error))
+    return NULL;
   const char *op = json_object_get_string_member_with_default (o, "op", "");
   const char *ve = json_object_get_string_member_with_default (o, "ve", NULL);
   if (ve == NULL)

@@ -107,6 +107,34 @@ test_put_config (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (log, G_FILE_TEST_EXISTS));
 }
 
+/* Requests carry their leader's generation: one older than the newest
+ * heard from is refused (a controller paused past its lease); one without
+ * (tools) is not. */
+static void
+test_generation (Fixture *f, gconstpointer data)
+{
+  struct {
+    const char *request;
+    gboolean ok;
+  } steps[] = {
+    { "{\"op\":\"forget\",\"ve\":\"web1\",\"generation\":5}", TRUE },
+    { "{\"op\":\"forget\",\"ve\":\"web1\",\"generation\":4}", FALSE },
+    { "{\"op\":\"forget\",\"ve\":\"web1\"}", TRUE },
+    { "{\"op\":\"forget\",\"ve\":\"web1\",\"generation\":5}", TRUE },
+    { "{\"op\":\"forget\",\"ve\":\"web1\",\"generation\":6}", TRUE },
+    { "{\"op\":\"forget\",\"ve\":\"web1\",\"generation\":5}", FALSE },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) o = ask (f, steps[i].request, &error);
+      g_test_message ("%s: %s", steps[i].request, error != NULL ? error->message : "done");
+      g_assert_cmpint (o != NULL, ==, steps[i].ok);
+      if (!steps[i].ok)
+        g_assert_nonnull (strstr (error->message, "no longer leads"));
+    }
+}
+
 static void
 test_bad_requests (Fixture *f, gconstpointer data)
 {
@@ -280,6 +308,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/agent-ve/put-config", Fixture, NULL, setup, test_put_config, teardown);
   g_test_add ("/agent-ve/bad-requests", Fixture, NULL, setup, test_bad_requests, teardown);
+  g_test_add ("/agent-ve/generation", Fixture, NULL, setup, test_generation, teardown);
   g_test_add ("/agent-ve/ready", Fixture, NULL, setup, test_ready, teardown);
   g_test_add ("/agent-ve/console", Fixture, NULL, setup, test_console, teardown);
   g_test_add ("/agent-ve/sweep", Fixture, NULL, setup, test_sweep, teardown);
