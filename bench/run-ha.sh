@@ -12,12 +12,18 @@
 #  2. live migration of a 512 MiB guest, idle and busy (rewriting 64 MiB of
 #     random bytes in tmpfs in a loop), BENCH_MIGRATIONS times each (default
 #     5): total time, downtime and data sent as libvirt measured them.
-# BENCH_FAILOVERS=0 measures migration only.
+#  3. crash restart, BENCH_CRASHES times (default 5), each on a VE of its
+#     own (the crash-loop limit is 3 in 10 minutes): its QEMU SIGKILLed,
+#     the time until its web server answers again on the same node, split
+#     at lodged's "restarted" line; the baseline is the same VE's first
+#     start (lodge start to its web server answering).
+# BENCH_FAILOVERS=0, BENCH_MIGRATIONS=0 or BENCH_CRASHES=0 leaves a part
+# out.
 # Prints Markdown tables of medians.
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/run-ha.sh BUILD_DIR}")
 top=$(cd "$(dirname "$0")/.." && pwd)
-failovers=${BENCH_FAILOVERS:-5} migrations=${BENCH_MIGRATIONS:-5}
+failovers=${BENCH_FAILOVERS:-5} migrations=${BENCH_MIGRATIONS:-5} crashes=${BENCH_CRASHES:-5}
 export LODGE_CLUSTER_DIR=${LODGE_CLUSTER_DIR:-$build/bench-ha-cluster} LODGE_NETNS=${LODGE_NETNS:-lodge-bench-ha}
 export LODGE_BIN_DIR=$build
 cluster=$top/tools/lodge-cluster
@@ -109,6 +115,7 @@ ve idle 10.77.0.51 512 'exec httpd -f -p 80 -h /srv/www'
 ve busy 10.77.0.52 512 'sh -c "mkdir -p /run/fill; mount -t tmpfs -o size=200m tmpfs /run/fill; dd if=/dev/urandom of=/run/fill/src bs=1M count=64 2>/dev/null; while :; do cp /run/fill/src /run/fill/x; done"'
 : >"$work/mig.tsv"
 for name in idle busy; do
+  [ "$migrations" -gt 0 ] || break
   inns "$lodge" start "$name" >/dev/null 2>&1
   sleep 15 # let the busy guest make its random file and get its loop going
   for i in $(seq "$migrations"); do
@@ -121,7 +128,39 @@ print(sys.argv[1], o["migration_ms"], o["downtime_ms"], sep="\t")' "$name" >>"$w
   inns "$lodge" stop --force "$name" >/dev/null 2>&1
 done
 
+# 3. Crash restart.
+: >"$work/crash.tsv"
+serving() { # IP DEADLINE_SECONDS
+  local deadline=$((SECONDS + $2))
+  until inns curl -sf --max-time 1 "http://$1/" >/dev/null; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.05
+  done
+}
+for i in $(seq "$crashes"); do
+  name=cr$i ip=10.77.0.$((60 + i))
+  ve "$name" "$ip" 256 'exec httpd -f -p 80 -h /srv/www'
+  t0=$(now_ms)
+  inns "$lodge" start "$name" >/dev/null 2>&1
+  serving "$ip" 90 || { say "$name: does not answer after its start"; exit 1; }
+  t_first=$(now_ms)
+  node=$(running_on "$name")
+  lines=$(wc -l <"$log")
+  t_kill=$(now_ms)
+  kill -KILL "$(tr -d ' \n' <"$LODGE_CLUSTER_DIR/nodes/$node/run/qemu/$name.pid")"
+  sleep 0.5 # the old QEMU's web server is gone; then waiting for the new one
+  serving "$ip" 90 || { say "$name: does not answer after its crash"; tail -n 20 "$log" >&2; exit 1; }
+  t_serving=$(now_ms)
+  t_restarted=$(tail -n +"$((lines + 1))" "$log" | grep -m1 "$name: stopped (crashed); restarted on" | ms_of)
+  printf '%d\t%d\t%d\t%d\n' $((t_serving - t_kill)) $((t_restarted - t_kill)) $((t_serving - t_restarted)) \
+    $((t_first - t0)) >>"$work/crash.tsv"
+  say "crash $i: $((t_serving - t_kill)) ms to serving again on $node (first start: $((t_first - t0)) ms)"
+  inns "$lodge" stop --force "$name" >/dev/null 2>&1
+done
+
 col() { cut -f"$1" "$work/fo.tsv" | median; }
+ccol() { cut -f"$1" "$work/crash.tsv" | median; }
+crange() { cut -f1 "$work/crash.tsv" | sort -n | sed -n '1p;$p' | paste -sd- | sed 's/-/–/'; }
 mcol() { awk -v n="$1" -v c="$2" '$1 == n { print $c }' "$work/mig.tsv" | median; }
 cat <<T
 
@@ -140,4 +179,11 @@ Lodge HA bench: 3 nodes on one machine ($(nproc) cores), $(inns "$lodge" node li
 | --- | ---: | ---: |
 | idle | $(mcol idle 2) | $(mcol idle 3) |
 | busy (rewriting 64 MiB of random bytes in a loop) | $(mcol busy 2) | $(mcol busy 3) |
+
+| crash restart, QEMU SIGKILLed, restart always (median of $crashes) | ms |
+| --- | ---: |
+| QEMU killed to the VE serving again, same node (runs: $(crange)) | $(ccol 1) |
+| — to lodged's "restarted" (noticed, lock broken, started, ready line) | $(ccol 2) |
+| — "restarted" to its web server answering | $(ccol 3) |
+| baseline: lodge start to serving, the same VEs | $(ccol 4) |
 T
