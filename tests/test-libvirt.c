@@ -59,6 +59,65 @@ test_lifecycle (void)
   g_assert_nonnull (strstr (error->message, "test:///default: domain ve-one"));
 }
 
+static gboolean
+guard (gpointer data, GError **error)
+{
+  const gboolean *refuse = data;
+  if (*refuse)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "the lease lapsed");
+  return !*refuse;
+}
+
+/* The action guard (a controller whose lease lapsed) refuses every change
+ * to a domain before libvirt sees it, with its reason; reads go on. */
+static void
+test_guard (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeLibvirt) lv = lodge_libvirt_open ("test:///default", &error);
+  g_assert_no_error (error);
+  g_autofree char *xml = web_domain_xml ("ve-guard");
+  gboolean refuse = TRUE;
+  lodge_libvirt_set_action_guard (guard, &refuse);
+
+  g_assert_false (lodge_libvirt_define_and_start (lv, xml, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_cmpstr (error->message, ==, "test:///default: not starting ve-guard: the lease lapsed");
+  g_clear_error (&error);
+  LodgeDomainState state = LODGE_DOMAIN_STATE_LAST;
+  g_assert_false (lodge_libvirt_state (lv, "ve-guard", &state, &error));
+  g_assert_error (error, LODGE_LIBVIRT_ERROR, LODGE_LIBVIRT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  refuse = FALSE;
+  g_assert_true (lodge_libvirt_define_and_start (lv, xml, &error));
+  g_assert_no_error (error);
+  g_assert_true (lodge_libvirt_is_lodge_domain (lv, "ve-guard"));
+  refuse = TRUE;
+  g_assert_false (lodge_libvirt_destroy (lv, "ve-guard", &error));
+  g_assert_nonnull (strstr (error->message, "not destroying ve-guard: the lease lapsed"));
+  g_clear_error (&error);
+  g_assert_false (lodge_libvirt_shutdown (lv, "ve-guard", 0, TRUE, NULL, &error));
+  g_clear_error (&error);
+  g_assert_false (lodge_libvirt_undefine (lv, "ve-guard", &error));
+  g_clear_error (&error);
+  g_assert_false (lodge_libvirt_migrate (lv, "ve-guard", "test:///default", NULL, NULL, 0, 1, NULL,
+                                         NULL, NULL, &error));
+  g_assert_nonnull (strstr (error->message, "not migrating ve-guard"));
+  g_clear_error (&error);
+  g_assert_true (lodge_libvirt_state (lv, "ve-guard", &state, &error));
+  g_assert_cmpint (state, ==, LODGE_DOMAIN_STATE_RUNNING);
+
+  refuse = FALSE;
+  g_assert_true (lodge_libvirt_destroy (lv, "ve-guard", &error));
+  g_assert_true (lodge_libvirt_undefine (lv, "ve-guard", &error));
+  g_assert_no_error (error);
+  lodge_libvirt_set_action_guard (NULL, NULL);
+  /* A domain without Lodge's metadata, or none at all, is not a VE's. */
+  g_assert_false (lodge_libvirt_is_lodge_domain (lv, "ve-guard"));
+  g_assert_false (lodge_libvirt_is_lodge_domain (lv, "test"));
+}
+
 static void
 test_errors (void)
 {
@@ -222,6 +281,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/libvirt/lifecycle", test_lifecycle);
   g_test_add_func ("/libvirt/errors", test_errors);
+  g_test_add_func ("/libvirt/guard", test_guard);
   g_test_add_func ("/libvirt/secret-bad-key", test_secret_bad_key);
   g_test_add_func ("/libvirt/pkipath", test_pkipath);
   g_test_add_func ("/libvirt/events", test_events);
