@@ -50,8 +50,9 @@ typedef enum {
 } LodgeMigrationOutcome;
 /* Where a live migration of @name from @src to @dst ended, as libvirt
  * settles it: moved only once the destination runs the guest (a paused
- * one may still be receiving it, or be left over); waits up to @timeout_s
- * while the destination has it paused or neither has it. */
+ * one may still be receiving it, or be left over) and the source's is gone
+ * (libvirt tears it down at the end); waits up to @timeout_s while it is
+ * between the two, or neither has it. */
 LodgeMigrationOutcome lodge_lifecycle_migration_outcome (const LodgeNodeRecord *src,
                                                          const LodgeNodeRecord *dst,
                                                          const char *name, guint timeout_s);

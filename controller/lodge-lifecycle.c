@@ -598,14 +598,19 @@ lodge_lifecycle_migration_outcome (const LodgeNodeRecord *src, const LodgeNodeRe
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_s * G_USEC_PER_SEC;
   for (;;)
     {
+      gboolean late = g_get_monotonic_time () >= deadline;
       LodgeDomainState d = state_on (dst, name);
-      if (d == LODGE_DOMAIN_STATE_RUNNING)
-        return LODGE_MIGRATION_MOVED;
       LodgeDomainState s = state_on (src, name);
       gboolean at_source = s == LODGE_DOMAIN_STATE_RUNNING || s == LODGE_DOMAIN_STATE_PAUSED;
-      if (at_source && d != LODGE_DOMAIN_STATE_PAUSED)
+      /* Moved once the destination runs it and libvirt has torn the
+       * source down (it does at the end of the migration, the source
+       * paused meanwhile); one still there at the deadline is left to the
+       * sweep, which destroys what no record accounts for. */
+      if (d == LODGE_DOMAIN_STATE_RUNNING && (!at_source || late))
+        return LODGE_MIGRATION_MOVED;
+      if (at_source && d != LODGE_DOMAIN_STATE_PAUSED && d != LODGE_DOMAIN_STATE_RUNNING)
         return LODGE_MIGRATION_STAYED;
-      if (g_get_monotonic_time () >= deadline)
+      if (late)
         return at_source ? LODGE_MIGRATION_STAYED : LODGE_MIGRATION_NEITHER;
       g_usleep (500 * 1000); /* libvirt finishing the migration or cleaning up; with a deadline */
     }
