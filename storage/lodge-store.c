@@ -241,17 +241,19 @@ lodge_store_check_fence (LodgeStore *store, GError **error)
 }
 
 /* Adds the fence to @op: refused (ECANCELED) where a newer generation
- * wrote, and stamped with ours. An exclusive create has nothing to compare
- * (RADOS compares before the create takes effect: ENOENT). */
+ * wrote, and, with @stamp_it, stamped with ours. An exclusive create has
+ * nothing to compare (RADOS compares before the create takes effect:
+ * ENOENT). @stamp holds the text until the op is sent. */
 static void
-fence_op (LodgeStore *store, rados_write_op_t op, gboolean create, char stamp[32])
+fence_op (LodgeStore *store, rados_write_op_t op, gboolean create, gboolean stamp_it, char stamp[32])
 {
   if (store->fence == 0)
     return;
   g_snprintf (stamp, 32, FENCE_FORMAT, store->fence);
   if (!create)
     rados_write_op_cmpxattr (op, FENCE_XATTR, LIBRADOS_CMPXATTR_OP_GTE, stamp, strlen (stamp));
-  rados_write_op_setxattr (op, FENCE_XATTR, stamp, strlen (stamp));
+  if (stamp_it)
+    rados_write_op_setxattr (op, FENCE_XATTR, stamp, strlen (stamp));
 }
 
 static gboolean
@@ -289,7 +291,7 @@ write_record (LodgeStore *store, LodgeStoreKind kind, const char *name, gboolean
     rados_write_op_assert_exists (op); /* NOT_FOUND rather than a conflict */
   /* The fence before the version: a superseded writer learns that it is,
    * rather than that it lost a race. */
-  fence_op (store, op, create, stamp);
+  fence_op (store, op, create, TRUE, stamp);
   if (!create)
     rados_write_op_assert_version (op, expected_version);
   rados_write_op_write_full (op, data != NULL ? data : "", len);
@@ -347,11 +349,7 @@ lodge_store_delete (LodgeStore *store, LodgeStoreKind kind, const char *name,
   char stamp[32];
   rados_write_op_t op = rados_create_write_op ();
   rados_write_op_assert_exists (op);
-  if (store->fence != 0)
-    {
-      g_snprintf (stamp, sizeof stamp, FENCE_FORMAT, store->fence);
-      rados_write_op_cmpxattr (op, FENCE_XATTR, LIBRADOS_CMPXATTR_OP_GTE, stamp, strlen (stamp));
-    }
+  fence_op (store, op, FALSE, FALSE, stamp);
   if (expected_version != 0)
     rados_write_op_assert_version (op, expected_version);
   rados_write_op_remove (op);
