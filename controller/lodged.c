@@ -15,6 +15,7 @@
 #include "lodge-ctl.h"
 #include "lodge-define.h"
 #include "lodge-lease.h"
+#include "lodge-notify.h"
 #include "lodge-reconcile.h"
 #include "lodge-services.h"
 #include "lodge-standby.h"
@@ -350,6 +351,8 @@ lead_on_main (gpointer data)
       c->exit_code = 1;
       g_main_loop_quit (c->loop);
     }
+  else
+    lodge_notify_status ("leading");
   return G_SOURCE_REMOVE;
 }
 
@@ -435,6 +438,7 @@ on_signal (gpointer data)
 {
   LodgeController *c = data;
   say ("stopping");
+  lodge_notify_stopping ();
   g_main_loop_quit (c->loop);
   return G_SOURCE_REMOVE;
 }
@@ -452,8 +456,9 @@ main (int argc, char **argv)
   c.limits = defaults;
   int max_conn = (int) defaults.total, max_client = (int) defaults.per_client;
   int idle_s = (int) defaults.idle_s;
-  gboolean init_storage = FALSE;
+  gboolean init_storage = FALSE, version = FALSE;
   GOptionEntry entries[] = {
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
       "The API's UNIX socket (default $LODGE_CLUSTER_DIR/run/lodged.sock)", "PATH" },
     { "tcp-port", 'p', 0, G_OPTION_ARG_INT, &c.tcp_port,
@@ -522,6 +527,11 @@ main (int argc, char **argv)
     {
       g_printerr ("lodged: %s\nTry 'lodged --help'.\n", error != NULL ? error->message : "no arguments expected");
       return 2;
+    }
+  if (version)
+    {
+      g_print ("lodged %s\n", LODGE_VERSION);
+      return 0;
     }
   if (c.lease_s < 3 || c.node_grace_s < 1 || c.sweep_s < 1 || c.tcp_port < 0 || c.tcp_port > 65535)
     {
@@ -606,6 +616,8 @@ main (int argc, char **argv)
   c.lease_thread = g_thread_new ("lease", lease_thread, &c);
   g_unix_signal_add (SIGTERM, on_signal, &c);
   g_unix_signal_add (SIGINT, on_signal, &c);
+  lodge_notify_ready (c.leader ? "leading" : "standby");
+  lodge_notify_watchdog_start ();
   g_main_loop_run (c.loop);
   return c.exit_code;
 }

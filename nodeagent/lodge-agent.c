@@ -21,6 +21,7 @@
 #include "lodge-nwfilter.h"
 #include "lodge-libvirt.h"
 #include "lodge-node-store.h"
+#include "lodge-notify.h"
 #include "lodge-rpc.h"
 #include "lodge-storage-error.h"
 #include "lodge-store.h"
@@ -29,7 +30,8 @@
 #define AGENT_VERSION "0.1.0"
 /* The libvirt secret holding client.lodge's key, named by every VE disk. */
 #define DEFAULT_SECRET_UUID "6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01"
-#define DEFAULT_KERNEL "/var/lib/lodge/kernel/vmlinuz-lodge"
+/* Where the lodge-guest package puts it. */
+#define DEFAULT_KERNEL LODGE_GUEST_DIR "/vmlinuz-lodge"
 #define DEFAULT_STATE_DIR "/var/lib/lodge/ve"
 /* Leftover config blobs are looked for every SWEEP_BEATS heartbeats. */
 #define SWEEP_BEATS 10
@@ -476,6 +478,7 @@ quit (gpointer data)
 {
   LodgeAgent *a = data;
   say (a, "stopping");
+  lodge_notify_stopping ();
   g_main_loop_quit (a->loop);
   return G_SOURCE_REMOVE;
 }
@@ -580,7 +583,9 @@ main (int argc, char **argv)
   a.memory_ratio = 1.5;
   a.cpu_ratio = 4.0;
   a.heartbeat_s = 1;
+  gboolean version = FALSE;
   GOptionEntry entries[] = {
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { "name", 'n', 0, G_OPTION_ARG_STRING, &a.name, "Node name (default: the host name)", "NAME" },
     { "libvirt", 'c', 0, G_OPTION_ARG_STRING, &a.libvirt_uri,
       "The node's libvirt URI, as the control center reaches it (default qemu:///system)", "URI" },
@@ -623,6 +628,11 @@ main (int argc, char **argv)
                   error != NULL ? error->message : "no arguments expected");
       return 2;
     }
+  if (version)
+    {
+      g_print ("lodge-agent %s\n", LODGE_VERSION);
+      return 0;
+    }
   if (a.heartbeat_s < 1 || a.cpus < 1 || a.memory_ratio < 1.0 || a.cpu_ratio < 1.0
       || a.memory_reserve_mib < 0)
     {
@@ -664,6 +674,8 @@ main (int argc, char **argv)
   balloons_start (&a);
   g_unix_signal_add (SIGTERM, quit, &a);
   g_unix_signal_add (SIGINT, quit, &a);
+  lodge_notify_ready ("registered");
+  lodge_notify_watchdog_start ();
   g_main_loop_run (a.loop);
   return 0;
 }

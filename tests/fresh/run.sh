@@ -29,7 +29,12 @@ nothing installed by hand:
      need them, the root runs 'tools/bootstrap run' as a new user would.
   5. smoke: the example VE's web page answers with its greeting, and
      'lodge node list' says which accelerator each node uses, and why.
-  6. test: the README's second command, 'tools/bootstrap test' (what CI
+  6. packages: 'tools/bootstrap debs' in the same root builds the Debian
+     packages; lodge-node (with lodge-guest), then lodge-controller and
+     lodge-client, are installed with apt-get into a copy of the clean
+     root of step 1 (taken before anything else was installed), their
+     dependencies from Debian's archive, and each program's --version runs.
+  7. test: the README's second command, 'tools/bootstrap test' (what CI
      runs), in the same root and namespaces, after the cluster of step 4
      is stopped.
 The PID namespace ends every daemon the run started; the root is removed
@@ -44,7 +49,7 @@ Options:
                    the root, so that the kernel is not built again (about
                    15 minutes on 2 cores); the report says so
   --rev REV        the revision to clone (default HEAD)
-  --no-test        stop after the smoke (step 6 takes 15 to 25 minutes)
+  --no-test        stop after the packages (step 7 takes 15 to 25 minutes)
   -h, --help       this text
 
 Needs root, mmdebstrap, dpkg-dev (dpkg-scanpackages) and git; installs the
@@ -75,6 +80,7 @@ done
 [[ $EUID -eq 0 ]] || { echo "$prog: must run as root (namespaces, chroot, apt-get)" >&2; exit 1; }
 
 root=$dir/root
+clean=$dir/clean
 archives=$dir/archives
 report=()
 start_all=$SECONDS
@@ -96,10 +102,13 @@ fail() {
 
 cleanup() {
 	# The namespaces are gone with their processes; only the root is left.
-	if [[ $keep == 0 && -d $root ]]; then
-		findmnt -rn -o TARGET | grep -F "$root/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-		rm -rf --one-file-system "$root"
-	fi
+	local r
+	[[ $keep == 0 ]] || return 0
+	for r in "$root" "$clean"; do
+		[[ -d $r ]] || continue
+		findmnt -rn -o TARGET | grep -F "$r/" | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+		rm -rf --one-file-system "$r"
+	done
 }
 trap cleanup EXIT
 
@@ -129,7 +138,10 @@ host_sources() {
 # host's network namespace (only for apt's downloads in step 2); with
 # "none", a new one with only loopback.
 in_root() { # NETWORK CMD...
-	local net=$1; shift
+	in_a_root "$root" "$@"
+}
+in_a_root() { # ROOT NETWORK CMD...
+	local root=$1 net=$2; shift 2
 	local ns=(--mount --pid --fork --propagation private)
 	[[ $net == none ]] && ns+=(--net)
 	unshare "${ns[@]}" /bin/bash -euc '
@@ -157,7 +169,9 @@ host_tools || fail "cannot install mmdebstrap, dpkg-dev or git on this host"
 sources=$(host_sources) || fail "this host's apt has no Debian sources to build the root from"
 git -C "$top" rev-parse --verify -q "$rev^{commit}" >/dev/null || fail "no revision '$rev' in $top"
 commit=$(git -C "$top" rev-parse "$rev")
-[[ -e $root ]] && { umount -R "$root" 2>/dev/null || true; rm -rf --one-file-system "$root"; }
+for r in "$root" "$clean"; do
+	[[ -e $r ]] && { umount -R "$r" 2>/dev/null || true; rm -rf --one-file-system "$r"; }
+done
 mkdir -p "$dir" "$archives"
 step_done "revision ${commit:0:12}, sources from $sources"
 
@@ -166,6 +180,8 @@ step_start debootstrap
 mmdebstrap --variant=important --skip=cleanup/apt/lists \
 	--setup-hook='mkdir -p "$1/var/cache/apt/archives"' \
 	bookworm "$root" "$sources" || fail "mmdebstrap failed"
+# A copy kept clean, for installing the packages as on a new host (step 6).
+cp -a "$root" "$clean" || fail "cannot copy the clean root to $clean"
 step_done "$(du -sm --one-file-system "$root" | cut -f1) MiB"
 
 step_start download
@@ -233,6 +249,35 @@ case $rc in
 11 | 12 | 13) fail "the smoke failed (exit $rc; log: $dir/bootstrap.log)" ;;
 *) fail "tools/bootstrap run failed (exit $rc; log: $dir/bootstrap.log)" ;;
 esac
+
+step_start packages
+# Built in the root that built Lodge, installed into the clean copy with
+# apt-get from Debian's archive (the packages downloaded in step 2 seed its
+# cache), as a provider's host would.
+in_root none /bin/bash -c 'cd /root/lodge && tools/bootstrap debs' >"$dir/debs.log" 2>&1 ||
+	{ tail -n 20 "$dir/debs.log"; fail "tools/bootstrap debs failed (log: $dir/debs.log)"; }
+mkdir -p "$clean/root/debs" "$clean/var/cache/apt/archives/partial"
+cp -- "$root"/root/lodge/build/packages/*.deb "$clean/root/debs/" || fail "no packages in build/packages"
+cp -l -n "$archives"/*.deb "$clean/var/cache/apt/archives/" 2>/dev/null || true
+in_a_root "$clean" host /bin/bash -euc '
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	echo "--- lodge-node, into a clean root"
+	apt-get install -y -q --no-install-recommends /root/debs/lodge-node_*.deb /root/debs/lodge-guest_*.deb
+	dpkg-query -W -f "\${Package} \${Version} \${Status}\n" lodge-node lodge-guest
+	lodge-agent --version
+	getent passwd libvirt-qemu >/dev/null || { echo "no libvirt-qemu user: libvirt-daemon-system was not configured"; exit 1; }
+	test -s /usr/lib/lodge/guest/vmlinuz-lodge || { echo "no guest kernel in lodge-guest"; exit 1; }
+	if command -v systemd-analyze >/dev/null; then systemd-analyze verify /lib/systemd/system/lodge-agent.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
+	echo "--- lodge-controller and lodge-client, into the same root"
+	apt-get install -y -q --no-install-recommends /root/debs/lodge-controller_*.deb /root/debs/lodge-client_*.deb
+	lodged --version
+	lodge --version
+	getent passwd lodge >/dev/null || { echo "no lodge user: the postinst did not make it"; exit 1; }
+	if command -v systemd-analyze >/dev/null; then systemd-analyze verify /lib/systemd/system/lodged.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
+' >"$dir/install.log" 2>&1 || { tail -n 30 "$dir/install.log"; fail "installing the packages into a clean root failed (log: $dir/install.log)"; }
+grep -E '^(lodge|lodged|lodge-agent) [0-9]' "$dir/install.log" | sed 's/^/    /'
+step_done "$(ls "$clean/root/debs" | tr '\n' ' ')installed into a clean root (log: $dir/install.log)"
 
 if [[ $run_test == 1 ]]; then
 	step_start test
