@@ -1,7 +1,9 @@
 #include "lodge-strings.h"
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gstdio.h>
 
 int
 lodge_compare_strings (gconstpointer a, gconstpointer b)
@@ -109,4 +111,25 @@ gboolean
 lodge_terminal_escapes (gboolean raw, int fd)
 {
   return !raw && isatty (fd);
+}
+
+gboolean
+lodge_file_replace (const char *path, const char *contents, int mode, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  if (g_mkdir_with_parents (dir, 0755) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", dir, g_strerror (saved));
+      return FALSE;
+    }
+  if (!g_file_set_contents_full (path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, mode, error))
+    return FALSE;
+  if (g_chmod (path, mode) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
 }

@@ -40,4 +40,9 @@ char *lodge_terminal_stream_end (LodgeTerminalStream *ts);
  * they are. */
 gboolean lodge_terminal_escapes (gboolean raw, int fd);
 
+/* Replaces the file at @path with @contents, whole or not at all (a
+ * temporary file renamed over it), with permissions @mode whatever the
+ * umask; its directory is made (0755) if missing. */
+gboolean lodge_file_replace (const char *path, const char *contents, int mode, GError **error);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "lodge-access.h"
 #include "lodge-addresses.h"
+#include "lodge-api-join.h"
 #include "lodge-api-app.h"
 #include "lodge-api-repair.h"
 #include "lodge-api-template.h"
@@ -40,6 +41,7 @@ struct _LodgeApi {
   const LodgeLifecycleOptions *lifecycle;
   char *socket_path;
   char *token; /* the cluster's: its holder is an admin */
+  LodgeApiJoin join; /* what a joining controller is given */
   LodgeUsers *users;
   guint users_timer;
   gboolean users_refreshing;
@@ -564,6 +566,10 @@ worker (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
     route_ceph (call->api, r);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "users") == 0)
     lodge_api_users_route (r, call->api->users);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "join") == 0)
+    lodge_api_join_route (r, lodge_ctl_get_store (call->api->ctl), &call->api->join);
+  else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "join-tokens") == 0)
+    lodge_api_join_tokens_route (r, lodge_ctl_get_store (call->api->ctl));
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "whoami") == 0 && r->parts[2] == NULL)
     lodge_api_whoami_route (r, call->api->users, call->api->ctl);
   else if (strcmp (first, "v1") == 0 && g_strcmp0 (second, "templates") == 0)
@@ -636,6 +642,8 @@ body_cap (const char *method, const char *path)
     return LODGE_API_MAX_UPLOAD;
   if (g_str_has_prefix (path, "/v1/environments/") && g_str_has_suffix (path, "/exec"))
     return LODGE_API_MAX_EXEC_BODY;
+  if (strcmp (path, "/v1/join") == 0)
+    return LODGE_API_JOIN_MAX_BODY;
   return LODGE_XML_MAX_BYTES;
 }
 
@@ -648,13 +656,16 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
   LodgeApi *api = user_data;
   if (lodge_http_guard_over_cap (msg))
     return;
+  const char *method = soup_server_message_get_method (msg);
   LodgeIdentity *identity = authenticate (api, msg);
-  if (identity == NULL)
+  /* A joining host has no credential yet: its token is in the body. */
+  if (identity == NULL && lodge_api_join_is_open (method, path))
+    identity = lodge_identity_new ("joining-host", LODGE_ROLE_VIEWER);
+  else if (identity == NULL)
     return lodge_http_guard_refuse (msg, 401, "unauthorized", UNAUTHORIZED);
   g_object_set_data_full (G_OBJECT (msg), LODGE_HTTP_IDENTITY, identity,
                           (GDestroyNotify) lodge_identity_free);
-  const char *method = soup_server_message_get_method (msg);
-  if (!lodge_access_allows (identity->role, method, path))
+  if (!lodge_access_allows (identity->role, method, path) && !lodge_api_join_is_open (method, path))
     {
       LodgeVerb verb = lodge_access_verb (method, path);
       g_autofree char *message = g_strdup_printf ("%s %s needs the role %s; %s is %s", method, path,
@@ -725,10 +736,12 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
   g_autoptr (SoupServer) taken = server;
   g_autoptr (LodgeHttpGuard) taken_guard = guard;
   g_return_val_if_fail (services != NULL && socket_path != NULL, NULL);
-  if (listen != NULL && (token == NULL || strlen (token) < 16))
+  /* Over TCP every request is a user's (lodge-users.h), or the cluster
+   * token's where one is set (the local cluster's scripts use one). */
+  if (token != NULL && strlen (token) < 16)
     {
       g_set_error (error, LODGE_ERROR, LODGE_ERROR_INVALID,
-                   "a TCP listener needs an API token of at least 16 characters");
+                   "the cluster's API token must have at least 16 characters");
       return NULL;
     }
   g_autoptr (LodgeApi) api = g_new0 (LodgeApi, 1);
@@ -785,6 +798,15 @@ lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress 
 }
 
 void
+lodge_api_set_join_identity (LodgeApi *api, const char *ceph_user, const char *ceph_key)
+{
+  g_free (api->join.ceph_user);
+  g_free (api->join.ceph_key);
+  api->join.ceph_user = g_strdup (ceph_user);
+  api->join.ceph_key = g_strdup (ceph_key);
+}
+
+void
 lodge_api_free (LodgeApi *api)
 {
   if (api == NULL)
@@ -799,6 +821,8 @@ lodge_api_free (LodgeApi *api)
     g_unlink (api->socket_path);
   g_free (api->socket_path);
   g_free (api->token);
+  g_free (api->join.ceph_user);
+  g_free (api->join.ceph_key);
   if (api->users_timer != 0)
     g_source_remove (api->users_timer);
   /* A refresh under way holds the users: wait for it. */

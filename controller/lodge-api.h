@@ -42,6 +42,9 @@ typedef struct _LodgeApi LodgeApi;
 LodgeApi *lodge_api_new (LodgeServices *services, const char *socket_path, GSocketAddress *listen,
                          GTlsCertificate *tls, const char *token, const LodgeHttpLimits *limits,
                          SoupServer *server, LodgeHttpGuard *guard, GError **error);
+/* The Ceph identity a joining controller is given: the controllers' own
+ * (controller/lodge-join.h); without it, controllers cannot join. */
+void lodge_api_set_join_identity (LodgeApi *api, const char *ceph_user, const char *ceph_key);
 void lodge_api_free (LodgeApi *api);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeApi, lodge_api_free)
 

@@ -12,8 +12,10 @@
 #include <glib-unix.h>
 
 #include "lodge-api.h"
+#include "lodge-cluster-init.h"
 #include "lodge-ctl.h"
 #include "lodge-define.h"
+#include "lodge-join.h"
 #include "lodge-lease.h"
 #include "lodge-notify.h"
 #include "lodge-reconcile.h"
@@ -221,25 +223,59 @@ listen_address (LodgeController *c, GError **error)
 }
 
 /* --init-storage: the pools, with their sizes and applications (the
- * state store's were made as it opened). */
+ * state store's were made as it opened), and the cluster CA of
+ * --ca-cert and --ca-key in the store, when given. */
 static gboolean
-prepare_storage (LodgeRados *rados)
+prepare_storage (LodgeRados *rados, LodgeStore *store, const char *ca_cert, const char *ca_key)
 {
   g_autoptr (GError) error = NULL;
-  if (!lodge_tier_ensure_templates (rados, &error))
+  if (!lodge_cluster_init_storage (rados, &error))
     {
       g_printerr ("lodged: %s\n", error->message);
       return FALSE;
     }
-  for (guint n = LODGE_TIER_MIN; n <= LODGE_TIER_MAX; n++)
-    if (!lodge_tier_ensure (rados, n, &error))
-      {
-        g_printerr ("lodged: %s\n", error->message);
-        return FALSE;
-      }
   g_print ("lodged: storage ready: pools %s, %s, lodge-r%u to lodge-r%u\n", LODGE_STATE_POOL,
            LODGE_TEMPLATE_POOL, LODGE_TIER_MIN, LODGE_TIER_MAX);
+  g_autofree char *cert = NULL, *key = NULL;
+  if (ca_cert != NULL && !lodge_cluster_init_ca (store, ca_cert, ca_key, FALSE, &cert, &key, &error))
+    {
+      g_printerr ("lodged: %s\n", error->message);
+      return FALSE;
+    }
+  if (key != NULL)
+    memset (key, 0, strlen (key));
   return TRUE;
+}
+
+/* --init-cluster: `lodge cluster init`. */
+static int
+init_cluster (LodgeRados *rados, LodgeStore *store, const LodgeClusterInit *o)
+{
+  g_auto (LodgeClusterInitResult) result = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_print ("lodged: creating a Lodge cluster on the Ceph of %s, as client.%s\n", g_getenv ("CEPH_CONF"),
+           g_getenv ("LODGE_CEPH_USER"));
+  if (!lodge_cluster_init (rados, store, o, &result, &error))
+    {
+      g_printerr ("lodged: cluster init: %s\n", error->message);
+      return g_error_matches (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS) ? 4 : 1;
+    }
+  gboolean v6 = strchr (o->address, ':') != NULL;
+  g_autofree char *url = g_strdup_printf ("https://%s%s%s:%u", v6 ? "[" : "", o->address, v6 ? "]" : "", o->port);
+  g_print ("lodged: cluster created: pools ready, the controllers' Ceph identity client.%s, the cluster CA "
+           "(SHA-256 %s), %s's certificate\n",
+           o->ceph_user, result.ca_fingerprint, o->name);
+  for (guint i = 0; i < result.files->len; i++)
+    g_print ("  wrote %s\n", (const char *) result.files->pdata[i]);
+  g_print ("\nThe first admin is '%s'; its token (in %s/admin-token, shown this once):\n  %s\n",
+           o->admin_user, o->etc_dir, result.admin_token);
+  g_print ("\nStart the control center: systemctl enable --now lodged (without systemd: lodged with the "
+           "settings of %s/lodged.env)\n", o->etc_dir);
+  g_print ("\nAdd a node: on it, as root, within the hour (the token works once):\n"
+           "  lodge node join %s --token %s\n"
+           "More tokens: lodge join-token create [--role node|controller]\n",
+           url, result.join_token);
+  return 0;
 }
 
 /* Enough descriptors for @want connections (the soft limit up to the
@@ -274,6 +310,10 @@ become_leader (LodgeController *c, GError **error)
                           server, guard, error);
   if (c->api == NULL)
     return FALSE;
+  g_autofree char *ceph_key = lodge_ceph_config_read_key (c->config, NULL);
+  lodge_api_set_join_identity (c->api, c->config->client_id, ceph_key);
+  if (ceph_key != NULL)
+    memset (ceph_key, 0, strlen (ceph_key));
   c->leader = TRUE;
   g_autofree char *where = c->listen_address != NULL
                              ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (c->listen_address))
@@ -456,7 +496,11 @@ main (int argc, char **argv)
   c.limits = defaults;
   int max_conn = (int) defaults.total, max_client = (int) defaults.per_client;
   int idle_s = (int) defaults.idle_s;
-  gboolean init_storage = FALSE, version = FALSE;
+  gboolean init_storage = FALSE, init = FALSE, version = FALSE;
+  g_autofree char *ca_cert = NULL, *ca_key = NULL, *etc_dir = NULL, *admin_user = NULL, *init_name = NULL,
+                  *init_address = NULL;
+  int init_port = 8443;
+  g_autofree char *print_caps = NULL;
   GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
@@ -502,7 +546,30 @@ main (int argc, char **argv)
     { "init-storage", 0, 0, G_OPTION_ARG_NONE, &init_storage,
       "Create Lodge's pools (the state store, the templates, a disk pool per fault-tolerance "
       "level) where they are missing, and exit. Needs a Ceph identity that may create pools "
-      "(client.admin at setup); lodged's own may not", NULL },
+      "(client.admin at setup); lodged's own may not. With --ca-cert and --ca-key, also keeps "
+      "that CA as the cluster's (refused if the store has another)", NULL },
+    { "init-cluster", 0, 0, G_OPTION_ARG_NONE, &init,
+      "Create a Lodge cluster on an existing Ceph, as its admin ($CEPH_CONF, default "
+      "/etc/ceph/ceph.conf; $LODGE_CEPH_USER, default admin), and exit: the pools, the "
+      "controllers' Ceph identity, the cluster CA (or --ca-cert's), this controller's "
+      "certificate, the first admin user, a node join token, and this host's --etc files. "
+      "What 'lodge cluster init' runs", NULL },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &init_name, "With --init-cluster: this controller's name "
+      "(default: the host name)", "NAME" },
+    { "address", 0, 0, G_OPTION_ARG_STRING, &init_address, "With --init-cluster: this controller's IP "
+      "address, where the API listens", "ADDR" },
+    { "port", 0, 0, G_OPTION_ARG_INT, &init_port, "With --init-cluster: the API's port (default 8443)", "PORT" },
+    { "etc", 0, 0, G_OPTION_ARG_FILENAME, &etc_dir, "With --init-cluster: where this host's files go "
+      "(default /etc/lodge)", "DIR" },
+    { "admin-user", 0, 0, G_OPTION_ARG_STRING, &admin_user, "With --init-cluster: the first admin's name "
+      "(default admin)", "NAME" },
+    { "ca-cert", 0, 0, G_OPTION_ARG_FILENAME, &ca_cert, "With --init-cluster or --init-storage: a CA "
+      "certificate (PEM) to use as the cluster's instead of a new one", "FILE" },
+    { "ca-key", 0, 0, G_OPTION_ARG_FILENAME, &ca_key, "The key of --ca-cert (PEM)", "FILE" },
+    { "print-caps", 0, 0, G_OPTION_ARG_STRING, &print_caps,
+      "Print the Ceph caps of the controllers' identity (controller) or of node NAME's "
+      "(node:NAME), one word a line as 'ceph auth' takes them (TYPE, then CAPS), and exit",
+      "WHO" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conn,
       "Connections the API holds in all; one past it is answered 503 (default 1024)", "N" },
     { "max-client-connections", 0, 0, G_OPTION_ARG_INT, &max_client,
@@ -520,7 +587,8 @@ main (int argc, char **argv)
          "cluster's ceph.conf); run it inside the cluster's network namespace. Several\n"
          "may run: one is active, the others wait.\n\n"
          "Exit status: 0 after SIGTERM/SIGINT, 1 when it cannot start, 2 on wrong usage,\n"
-         "3 when it lost the leader lease.\n");
+         "3 when it lost the leader lease; --init-cluster: 4 when the Ceph holds a Lodge\n"
+         "cluster already.\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, &argc, &argv, &error) || argc != 1)
@@ -576,6 +644,38 @@ main (int argc, char **argv)
   if (c.id == NULL)
     c.id = g_strdup_printf ("lodged-%s-%d", g_get_host_name (), getpid ());
 
+  if (print_caps != NULL)
+    {
+      g_auto (GStrv) caps = NULL;
+      if (strcmp (print_caps, "controller") == 0)
+        caps = lodge_cluster_controller_caps ();
+      else if (g_str_has_prefix (print_caps, "node:") && lodge_storage_check_name (print_caps + 5, "node name", &error))
+        caps = lodge_join_node_caps (print_caps + 5);
+      if (caps == NULL)
+        {
+          g_printerr ("lodged: --print-caps takes controller or node:NAME%s%s\n", error != NULL ? ": " : "",
+                      error != NULL ? error->message : "");
+          return 2;
+        }
+      for (char **cap = caps; *cap != NULL; cap++)
+        g_print ("%s\n", *cap);
+      return 0;
+    }
+  if ((ca_cert == NULL) != (ca_key == NULL))
+    {
+      g_printerr ("lodged: --ca-cert and --ca-key go together\n");
+      return 2;
+    }
+  if (init && (init_address == NULL || init_port < 1 || init_port > 65535))
+    {
+      g_printerr ("lodged: --init-cluster needs --address (this controller's IP address) and a --port of 1-65535\n");
+      return 2;
+    }
+  /* The cluster is made as Ceph's admin, from Ceph's own configuration. */
+  if (init && g_getenv ("CEPH_CONF") == NULL)
+    g_setenv ("CEPH_CONF", "/etc/ceph/ceph.conf", TRUE);
+  if (init && g_getenv ("LODGE_CEPH_USER") == NULL)
+    g_setenv ("LODGE_CEPH_USER", "admin", TRUE);
   c.config = lodge_ceph_config_new_default ();
   c.rados = lodge_rados_connect (c.config, &error);
   c.store = c.rados != NULL ? lodge_store_open (c.rados, NULL, &error) : NULL;
@@ -585,7 +685,21 @@ main (int argc, char **argv)
       return 1;
     }
   if (init_storage)
-    return prepare_storage (c.rados) ? 0 : 1;
+    return prepare_storage (c.rados, c.store, ca_cert, ca_key) ? 0 : 1;
+  if (init)
+    {
+      LodgeClusterInit o = {
+        .name = init_name != NULL ? init_name : g_get_host_name (),
+        .address = init_address,
+        .port = (guint) init_port,
+        .etc_dir = etc_dir != NULL ? etc_dir : "/etc/lodge",
+        .ca_cert_file = ca_cert,
+        .ca_key_file = ca_key,
+        .admin_user = admin_user != NULL ? admin_user : "admin",
+        .ceph_user = "lodge",
+      };
+      return init_cluster (c.rados, c.store, &o);
+    }
   c.ctl = lodge_ctl_new (c.store, c.node_grace_s);
   c.ceph_watch = lodge_ceph_watch_new (c.rados, 5);
   lodge_ctl_set_ceph_watch (c.ctl, c.ceph_watch);

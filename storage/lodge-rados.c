@@ -401,6 +401,49 @@ lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error)
   return out;
 }
 
+char *
+lodge_rados_auth_get_or_create (LodgeRados *rados, const char *entity, const char *const *caps,
+                                GError **error)
+{
+  g_return_val_if_fail (entity != NULL && caps != NULL, NULL);
+  g_return_val_if_fail (g_strv_length ((GStrv) caps) % 2 == 0, NULL);
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "prefix");
+  json_builder_add_string_value (b, "auth get-or-create");
+  json_builder_set_member_name (b, "entity");
+  json_builder_add_string_value (b, entity);
+  json_builder_set_member_name (b, "caps");
+  json_builder_begin_array (b);
+  for (const char *const *c = caps; *c != NULL; c++)
+    json_builder_add_string_value (b, *c);
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_string_value (b, "json");
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *json = json_to_string (root, FALSE);
+  g_autofree char *out = lodge_rados_mon_command (rados, json, error);
+  if (out == NULL)
+    return NULL;
+  /* [{"entity": "client.NAME", "key": "AQ...", "caps": {...}}] */
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *answer = json_parser_load_from_data (parser, out, -1, NULL) ? json_parser_get_root (parser) : NULL;
+  JsonArray *entries = answer != NULL && JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
+  JsonNode *first = entries != NULL && json_array_get_length (entries) == 1
+                      ? json_array_get_element (entries, 0) : NULL;
+  const char *key = first != NULL && JSON_NODE_HOLDS_OBJECT (first)
+                      ? json_object_get_string_member_with_default (json_node_get_object (first), "key", NULL)
+                      : NULL;
+  if (key == NULL || *key == '\0')
+    {
+      g_set_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_FAILED,
+                   "unexpected answer to 'auth get-or-create %s'", entity);
+      return NULL;
+    }
+  return g_strdup (key);
+}
+
 LodgeIoctx *
 lodge_ioctx_open (LodgeRados *rados, const char *pool, const char *ns, GError **error)
 {

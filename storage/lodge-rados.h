@@ -54,6 +54,13 @@ GStrv lodge_rados_monitors (LodgeRados *rados, GError **error);
 
 /* Runs a monitor command given as JSON; returns its output (may be ""). */
 char *lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **error);
+
+/* The key of Ceph identity @entity ("client.NAME"), made with @caps (pairs:
+ * "mon", "allow r", "osd", "...", NULL) if it does not exist ('auth
+ * get-or-create'); an identity that exists with other caps is refused
+ * (LODGE_STORAGE_ERROR_INVALID) and left as it is. */
+char *lodge_rados_auth_get_or_create (LodgeRados *rados, const char *entity,
+                                      const char *const *caps, GError **error);
 /* The pools Ceph has flagged full (an OSD they use passed the full ratio,
  * or a quota), from the monitors' OSD map: empty when none is. */
 GStrv lodge_rados_full_pools (LodgeRados *rados, GError **error);

@@ -9,7 +9,7 @@
 
 LODGE_ENUM_IMPL (lodge_store_kind, LODGE_STORE_LAST,
                  "env", "runtime", "node", "operation", "template", "lease", "node-decision",
-                 "user", "address");
+                 "user", "address", "join-token", "pki");
 
 /* Each namespace holds one object that nothing stores in: writers notify
  * on it, watchers watch it. Names starting with '_' are refused for

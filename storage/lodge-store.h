@@ -25,6 +25,8 @@ typedef enum {
   LODGE_STORE_NODE_DECISION, /* what the control center decided about nodes */
   LODGE_STORE_USER,      /* the API's users (controller/lodge-users.h) */
   LODGE_STORE_ADDRESS,   /* which VE has each IP and MAC address (controller/lodge-addresses.h) */
+  LODGE_STORE_JOIN_TOKEN, /* tokens a host joins the cluster with (controller/lodge-join.h) */
+  LODGE_STORE_PKI,       /* the cluster CA's certificate and key: controllers' only */
   LODGE_STORE_LAST
 } LodgeStoreKind;
 LODGE_ENUM_DECL (lodge_store_kind);

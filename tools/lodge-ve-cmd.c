@@ -9,6 +9,7 @@
 #include "lodge-cli.h"
 #include "lodge-client.h"
 #include "lodge-env.h"
+#include "lodge-join-cmd.h"
 #include "lodge-strings.h"
 #include "lodge-xml.h"
 
@@ -658,6 +659,7 @@ static const LodgeCommand node_commands[] = {
   { "list", "[-o json]", "List nodes", cmd_node_list },
   { "drain", "NODE", "Stop scheduling on a node and move its VEs away", cmd_node_drain },
   { "undrain", "NODE", "Make a drained node schedulable again", cmd_node_undrain },
+  { "join", "CONTROLLER --token TOKEN", "Join this host to a cluster as a node", lodge_node_join_cmd },
 };
 
 static int
@@ -677,6 +679,6 @@ const LodgeCommand lodge_ve_commands[] = {
   { "status", "NAME", "Show an environment's state", cmd_status },
   { "console", "NAME [-n N] [-f]", "Show an environment's serial console log", cmd_console },
   { "migrate", "NAME [--to NODE]", "Move a running environment to another node, live", cmd_migrate },
-  { "node", "COMMAND ...", "Nodes: list, drain, undrain", cmd_node },
+  { "node", "COMMAND ...", "Nodes: list, drain, undrain, join", cmd_node },
 };
 const guint lodge_ve_n_commands = G_N_ELEMENTS (lodge_ve_commands);

@@ -18,6 +18,7 @@
 #include "lodge-repair-cmd.h"
 #include "lodge-template-cmd.h"
 #include "lodge-user-cmd.h"
+#include "lodge-join-cmd.h"
 #include "lodge-ve-cmd.h"
 #include "lodge-xml.h"
 
@@ -195,6 +196,9 @@ static const LodgeCommand commands[] = {
     lodge_passwd_cmd },
   { "user", "COMMAND ...", "The API's users and their roles: add, list, remove, whoami",
     lodge_user_cmd },
+  { "join-token", "COMMAND ...", "Tokens new hosts join with: create, list, delete", lodge_join_token_cmd },
+  { "controller", "join ...", "Join this host to a cluster as a standby controller", lodge_controller_cmd },
+  { "cluster", "init ...", "Create a cluster on an existing Ceph (on the first controller)", lodge_cluster_cmd },
 };
 
 int

@@ -268,13 +268,13 @@ in_a_root "$clean" host /bin/bash -euc '
 	lodge-agent --version
 	getent passwd libvirt-qemu >/dev/null || { echo "no libvirt-qemu user: libvirt-daemon-system was not configured"; exit 1; }
 	test -s /usr/lib/lodge/guest/vmlinuz-lodge || { echo "no guest kernel in lodge-guest"; exit 1; }
-	if command -v systemd-analyze >/dev/null; then systemd-analyze verify /lib/systemd/system/lodge-agent.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
+	if command -v systemd-analyze >/dev/null; then systemd-analyze verify --man=no /lib/systemd/system/lodge-agent.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
 	echo "--- lodge-controller and lodge-client, into the same root"
 	apt-get install -y -q --no-install-recommends /root/debs/lodge-controller_*.deb /root/debs/lodge-client_*.deb
 	lodged --version
 	lodge --version
 	getent passwd lodge >/dev/null || { echo "no lodge user: the postinst did not make it"; exit 1; }
-	if command -v systemd-analyze >/dev/null; then systemd-analyze verify /lib/systemd/system/lodged.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
+	if command -v systemd-analyze >/dev/null; then systemd-analyze verify --man=no /lib/systemd/system/lodged.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
 ' >"$dir/install.log" 2>&1 || { tail -n 30 "$dir/install.log"; fail "installing the packages into a clean root failed (log: $dir/install.log)"; }
 grep -E '^(lodge|lodged|lodge-agent) [0-9]' "$dir/install.log" | sed 's/^/    /'
 step_done "$(ls "$clean/root/debs" | tr '\n' ' ')installed into a clean root (log: $dir/install.log)"
