@@ -30,12 +30,13 @@ lodge_cluster_init_result_clear (LodgeClusterInitResult *result)
   "allow rwx pool=lodge-state namespace=rpc object_prefix rpc[.]" NAME_RE "$"
 
 /* Reading the maps, blocklisting a fenced node's clients, and making a
- * node's identity: named client.lodge-..., with 'allow r' on the
- * monitors and a node's osd caps (the monitor checks each argument). */
-#define LODGE_CLUSTER_CONTROLLER_MON_CAPS \
-  "allow r, allow command \"osd blocklist\", " \
+ * node's identity: named client.lodge-..., with exactly a node's caps of
+ * each type (the monitor checks each argument; one a constraint names
+ * must be given, so none can be added: a node identity with the MDS's or
+ * the manager's every right would otherwise be the controllers' to make). */
+#define LODGE_CLUSTER_CONTROLLER_AUTH_CAPS \
   "allow command \"auth get-or-create\" with entity prefix client.lodge- caps_mon=\"allow r\" " \
-  "caps_osd regex \"" NODE_OSD_CAPS_RE "\""
+  "caps_osd regex \"" NODE_OSD_CAPS_RE "\" caps_mgr=\"%s\" caps_mds=\"" LODGE_JOIN_NODE_MDS_CAPS "\""
 
 GStrv
 lodge_cluster_controller_caps (void)
@@ -47,8 +48,11 @@ lodge_cluster_controller_caps (void)
       g_autofree char *pool = lodge_tier_pool (r);
       g_string_append_printf (osd, ", profile rbd pool=%s", pool);
     }
+  g_autofree char *rbd = lodge_join_node_rbd_pools ();
+  g_autofree char *auth = g_strdup_printf (LODGE_CLUSTER_CONTROLLER_AUTH_CAPS, rbd);
+  g_autofree char *mon = g_strdup_printf ("allow r, allow command \"osd blocklist\", %s", auth);
   g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
-  g_strv_builder_add_many (b, "mon", LODGE_CLUSTER_CONTROLLER_MON_CAPS, "osd", osd->str, NULL);
+  g_strv_builder_add_many (b, "mon", mon, "osd", osd->str, NULL);
   return g_strv_builder_end (b);
 }
 

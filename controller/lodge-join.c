@@ -242,22 +242,29 @@ GStrv
 lodge_join_node_caps (const char *name)
 {
   g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
-  g_autoptr (GString) osd = g_string_new (NULL);
+  g_autofree char *rbd = lodge_join_node_rbd_pools ();
+  g_autofree char *osd = g_strdup_printf (
+    "%s, profile rbd-read-only pool=%s, "
+    "allow rw pool=%s namespace=node object_prefix %s, "
+    "allow r pool=%s namespace=node object_prefix _changes, "
+    "allow r pool=%s namespace=node-decision object_prefix %s, "
+    "allow rwx pool=%s namespace=rpc object_prefix rpc.%s",
+    rbd, LODGE_TEMPLATE_POOL, LODGE_STATE_POOL, name, LODGE_STATE_POOL, LODGE_STATE_POOL, name,
+    LODGE_STATE_POOL, name);
+  g_strv_builder_add_many (b, "mon", "allow r", "osd", osd, "mgr", rbd, "mds", LODGE_JOIN_NODE_MDS_CAPS, NULL);
+  return g_strv_builder_end (b);
+}
+
+char *
+lodge_join_node_rbd_pools (void)
+{
+  g_autoptr (GString) rbd = g_string_new (NULL);
   for (guint r = LODGE_TIER_MIN; r <= LODGE_TIER_MAX; r++)
     {
       g_autofree char *pool = lodge_tier_pool (r);
-      g_string_append_printf (osd, "profile rbd pool=%s, ", pool);
+      g_string_append_printf (rbd, "%sprofile rbd pool=%s", rbd->len > 0 ? ", " : "", pool);
     }
-  g_string_append_printf (osd,
-                          "profile rbd-read-only pool=%s, "
-                          "allow rw pool=%s namespace=node object_prefix %s, "
-                          "allow r pool=%s namespace=node object_prefix _changes, "
-                          "allow r pool=%s namespace=node-decision object_prefix %s, "
-                          "allow rwx pool=%s namespace=rpc object_prefix rpc.%s",
-                          LODGE_TEMPLATE_POOL, LODGE_STATE_POOL, name, LODGE_STATE_POOL,
-                          LODGE_STATE_POOL, name, LODGE_STATE_POOL, name);
-  g_strv_builder_add_many (b, "mon", "allow r", "osd", osd->str, NULL);
-  return g_strv_builder_end (b);
+  return g_string_free (g_steal_pointer (&rbd), FALSE);
 }
 
 /* Ceph's caps give a node the objects whose names start with its name: a

@@ -70,10 +70,16 @@ GPtrArray *lodge_join_token_list (LodgeStore *store, GError **error);
 gboolean lodge_join_token_delete (LodgeStore *store, const char *id, GError **error);
 
 /* The caps of node @name's Ceph identity, client.lodge-NAME (pairs, for
- * lodge_rados_auth_get_or_create): RBD on the VE disk pools, the templates
- * read-only, and of the state store its own report, decision and RPC
- * objects. */
+ * lodge_rados_auth_get_or_create): RBD on the VE disk pools (and the
+ * manager's RBD profile on them), the templates read-only, of the state
+ * store its own report, decision and RPC objects, and no MDS access
+ * (LODGE_JOIN_NODE_MDS_CAPS: every cap type is given, so that the
+ * controllers' right to make node identities can pin each one). */
 GStrv lodge_join_node_caps (const char *name);
+/* "profile rbd pool=lodge-r1, profile rbd pool=lodge-r2, ...". */
+char *lodge_join_node_rbd_pools (void);
+/* A read-only grant under a path that does not exist: nothing. */
+#define LODGE_JOIN_NODE_MDS_CAPS "allow r path=/lodge-none"
 
 /* What a joining host asks for. */
 typedef struct {

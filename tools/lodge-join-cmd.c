@@ -77,7 +77,9 @@ join_fail (const char *what, const GError *error)
 {
   g_autofree char *shown = g_strescape (error->message, NULL);
   g_printerr ("lodge: %s: %s\n", what, shown);
-  return error->domain == LODGE_PKI_ERROR && error->code != LODGE_PKI_ERROR_FAILED ? LODGE_EXIT_INVALID
+  /* A bad argument or answer 1; the cluster unreachable 5; a refusal
+   * (the token, the CA pin) and the rest 6. */
+  return error->domain == LODGE_PKI_ERROR && error->code == LODGE_PKI_ERROR_INVALID ? LODGE_EXIT_INVALID
          : error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR ? LODGE_EXIT_UNREACHABLE
                                                                             : LODGE_EXIT_FAILED;
 }
@@ -180,21 +182,29 @@ string_member (JsonObject *o, const char *name)
            ? json_node_get_string (n) : NULL;
 }
 
+static gboolean post_join (Join *j, GTlsDatabase *db, GError **error);
+
 /* POST /v1/join, the controller checked against @j->ca. */
 static gboolean
 ask_to_join (Join *j, GError **error)
 {
-  /* GIO takes a CA from a file only: a private one, gone after. */
+  /* GIO takes a CA from a file only (read at the handshake): a private
+   * one, removed when the request is done. */
   g_autofree char *ca_path = NULL;
   int fd = g_file_open_tmp ("lodge-join-ca-XXXXXX.pem", &ca_path, error);
   if (fd < 0)
     return FALSE;
   close (fd);
-  gboolean written = g_file_set_contents (ca_path, j->ca, -1, error);
-  g_autoptr (GTlsDatabase) db = written ? g_tls_file_database_new (ca_path, error) : NULL;
+  g_autoptr (GTlsDatabase) db = g_file_set_contents (ca_path, j->ca, -1, error)
+                                  ? g_tls_file_database_new (ca_path, error) : NULL;
+  gboolean ok = db != NULL && post_join (j, db, error);
   g_unlink (ca_path);
-  if (db == NULL)
-    return FALSE;
+  return ok;
+}
+
+static gboolean
+post_join (Join *j, GTlsDatabase *db, GError **error)
+{
   g_autoptr (SoupSession) session
     = soup_session_new_with_options ("timeout", JOIN_TIMEOUT_S, "tls-database", db, NULL);
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -718,12 +728,20 @@ cmd_token_create (int argc, char **argv)
 static int
 cmd_token_list (int argc, char **argv)
 {
+  g_autofree char *output = NULL;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_STRING, &output, "Output format: table or json", "FORMAT" },
+    G_OPTION_ENTRY_NULL
+  };
   g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
-    "join-token list", "", "List the join tokens not used yet (never their secrets).",
+    "join-token list", "[-o json]", "List the join tokens not used yet (never their secrets).",
     "An expired one stays listed, marked so, until it is deleted.\n\n" LODGE_CONNECT_HELP
-    LODGE_EXIT_CODES_HELP, NULL);
-  int rc;
+    LODGE_EXIT_CODES_HELP, entries);
+  int rc = LODGE_EXIT_OK;
   if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  gboolean json = lodge_cli_output_json (output, &rc);
+  if (rc != LODGE_EXIT_OK)
     return rc;
   if (argc != 1)
     return lodge_cli_usage_error ("join-token list takes no arguments");
@@ -732,6 +750,11 @@ cmd_token_list (int argc, char **argv)
   g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "GET", "/v1/join-tokens", NULL, NULL, &error) : NULL;
   if (answer == NULL)
     return lodge_cli_fail (error);
+  if (json)
+    {
+      fwrite (g_bytes_get_data (answer, NULL), 1, g_bytes_get_size (answer), stdout);
+      return LODGE_EXIT_OK;
+    }
   g_autoptr (JsonParser) p = json_parser_new ();
   JsonArray *arr = json_parser_load_from_data (p, g_bytes_get_data (answer, NULL), (gssize) g_bytes_get_size (answer), NULL)
                        && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (p))
@@ -774,7 +797,7 @@ cmd_token_delete (int argc, char **argv)
 
 static const LodgeCommand token_commands[] = {
   { "create", "[--role ROLE] [--name NAME] [--ttl DURATION]", "Make a join token", cmd_token_create },
-  { "list", "", "List join tokens not used yet", cmd_token_list },
+  { "list", "[-o json]", "List join tokens not used yet", cmd_token_list },
   { "delete", "ID", "Delete a join token", cmd_token_delete },
 };
 

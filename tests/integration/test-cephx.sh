@@ -65,4 +65,28 @@ check "the controller may blocklist (and unblocklist) a client" \
 check "the controller may not create a pool" 'refused as_ctl ceph osd pool create probe 8'
 check "the controller may not read the keys" 'refused as_ctl ceph auth ls'
 check "the controller may not change a pool" 'refused as_ctl ceph osd pool set lodge-r3 size 1'
+
+# Making node identities (a join): a client.lodge-NAME with exactly a
+# node's caps, and nothing more: not another name, not another cap of any
+# type, not a type left out, not an existing key's read.
+mapfile -t probe < <("$LODGE_BUILD_DIR/controller/lodged" --print-caps node:cxprobe)
+caps_with() { # TYPE CAPS: the probe's caps with TYPE's replaced
+  local i out=()
+  for ((i = 0; i < ${#probe[@]}; i += 2)); do
+    out+=("${probe[i]}" "$([ "${probe[i]}" = "$1" ] && echo "$2" || echo "${probe[i + 1]}")")
+  done
+  printf '%s\n' "${out[@]}"
+}
+check "the controller makes a node's identity, with a node's caps" \
+  'as_ctl ceph auth get-or-create client.lodge-cxprobe "${probe[@]}" | grep -q "key = "'
+for t in mon osd mgr mds; do
+  mapfile -t more < <(caps_with "$t" "allow *")
+  check "the controller may not give a node identity $t 'allow *'" 'refused as_ctl ceph auth get-or-create client.lodge-cxprobe2 "${more[@]}"'
+done
+check "the controller may not leave a cap type out (mds: one it could not pin)" \
+  'refused as_ctl ceph auth get-or-create client.lodge-cxprobe3 "${probe[@]:0:6}"'
+check "the controller may not name an identity outside client.lodge-*" \
+  'refused as_ctl ceph auth get-or-create client.cxprobe "${probe[@]}"'
+check "the controller may not read another identity's key" 'refused as_ctl ceph auth get client.admin'
+ceph auth del client.lodge-cxprobe >/dev/null 2>&1
 finish
