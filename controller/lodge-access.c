@@ -79,7 +79,7 @@ lodge_access_verb (const char *method, const char *path)
   const char *what = parts[1];
   if (strcmp (what, "whoami") == 0 && n == 2)
     return LODGE_VERB_READ;
-  if (strcmp (what, "users") == 0)
+  if (strcmp (what, "users") == 0 || strcmp (what, "join-tokens") == 0)
     return LODGE_VERB_ADMIN;
   if (strcmp (what, "nodes") == 0)
     {

@@ -50,7 +50,9 @@ lodge_cluster_controller_caps (void)
     }
   g_autofree char *rbd = lodge_join_node_rbd_pools ();
   g_autofree char *auth = g_strdup_printf (LODGE_CLUSTER_CONTROLLER_AUTH_CAPS, rbd);
-  g_autofree char *mon = g_strdup_printf ("allow r, allow command \"osd blocklist\", %s", auth);
+  g_autofree char *mon = g_strdup_printf ("allow r, allow command \"osd blocklist\", %s, "
+                                          "allow command \"auth del\" with entity prefix client.lodge-",
+                                          auth);
   g_autoptr (GStrvBuilder) b = g_strv_builder_new ();
   g_strv_builder_add_many (b, "mon", mon, "osd", osd->str, NULL);
   return g_strv_builder_end (b);

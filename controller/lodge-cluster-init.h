@@ -36,7 +36,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (LodgeClusterInitResult, lodge_cluster_init_res
 
 /* The caps of the controllers' Ceph identity (pairs, NULL-ended): the
  * state store, RBD on Lodge's pools, blocklisting fenced clients, and
- * making node identities, client.lodge-NAME, with nodes' caps only. */
+ * making node identities, client.lodge-NAME, with nodes' caps only, and
+ * deleting them. */
 GStrv lodge_cluster_controller_caps (void);
 
 /* Lodge's pools, where they are missing (client.admin's work). */

@@ -417,3 +417,26 @@ lodge_join_grant (LodgeStore *store, LodgeRados *rados, const char *token_text,
     }
   return g_steal_pointer (&grant);
 }
+
+static gboolean
+delete_if_there (LodgeStore *store, LodgeStoreKind kind, const char *name, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  if (lodge_store_delete (store, kind, name, 0, &local)
+      || g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+gboolean
+lodge_join_forget_node (LodgeStore *store, LodgeRados *rados, const char *name, GError **error)
+{
+  if (!lodge_storage_check_name (name, "node name", error))
+    return FALSE;
+  g_autofree char *entity = g_strdup_printf ("client.lodge-%s", name);
+  /* The identity first: a node that cannot reach Ceph cannot come back. */
+  return lodge_rados_auth_del (rados, entity, error)
+         && delete_if_there (store, LODGE_STORE_NODE_DECISION, name, error)
+         && delete_if_there (store, LODGE_STORE_NODE, name, error);
+}

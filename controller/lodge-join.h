@@ -115,4 +115,10 @@ LodgeJoinGrant *lodge_join_grant (LodgeStore *store, LodgeRados *rados, const ch
                                   const LodgeJoinRequest *request, const char *controller_user,
                                   const char *controller_key, GError **error);
 
+/* A node that left: its report, the decision about it and its Ceph
+ * identity (client.lodge-NAME) deleted; what is already gone is no error.
+ * Whether it may leave (down, no VE on it) is the caller's to check. */
+gboolean lodge_join_forget_node (LodgeStore *store, LodgeRados *rados, const char *name,
+                                 GError **error);
+
 G_END_DECLS

@@ -444,6 +444,25 @@ lodge_rados_auth_get_or_create (LodgeRados *rados, const char *entity, const cha
   return g_strdup (key);
 }
 
+gboolean
+lodge_rados_auth_del (LodgeRados *rados, const char *entity, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "prefix");
+  json_builder_add_string_value (b, "auth del");
+  json_builder_set_member_name (b, "entity");
+  json_builder_add_string_value (b, entity);
+  json_builder_end_object (b);
+  g_autoptr (JsonNode) root = json_builder_get_root (b);
+  g_autofree char *json = json_to_string (root, FALSE);
+  g_autoptr (GError) local = NULL;
+  g_autofree char *out = lodge_rados_mon_command (rados, json, &local);
+  if (out == NULL && !g_error_matches (local, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_NOT_FOUND))
+    return g_propagate_error (error, g_steal_pointer (&local)), FALSE;
+  return TRUE;
+}
+
 LodgeIoctx *
 lodge_ioctx_open (LodgeRados *rados, const char *pool, const char *ns, GError **error)
 {

@@ -61,6 +61,8 @@ char *lodge_rados_mon_command (LodgeRados *rados, const char *json, GError **err
  * (LODGE_STORAGE_ERROR_INVALID) and left as it is. */
 char *lodge_rados_auth_get_or_create (LodgeRados *rados, const char *entity,
                                       const char *const *caps, GError **error);
+/* Deletes Ceph identity @entity; one that is not there is no error. */
+gboolean lodge_rados_auth_del (LodgeRados *rados, const char *entity, GError **error);
 /* The pools Ceph has flagged full (an OSD they use passed the full ratio,
  * or a quota), from the monitors' OSD map: empty when none is. */
 GStrv lodge_rados_full_pools (LodgeRados *rados, GError **error);

@@ -577,6 +577,33 @@ cmd_node_undrain (int argc, char **argv)
 }
 
 static int
+cmd_node_remove (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = lodge_ve_cmd_context (
+    "node remove", "NODE", "Remove a node that left the cluster for good.",
+    "Its records and its Ceph identity (client.lodge-NODE) are deleted: if its\n"
+    "agent ran again it could not reach Ceph. Only a node that is down (drain it,\n"
+    "then stop lodge-agent there) and has no VE on it. To bring the host back,\n"
+    "join it again (lodge join-token create, lodge node join). Only an admin may.\n\n"
+    LODGE_CONNECT_HELP LODGE_EXIT_CODES_HELP,
+    NULL);
+  int rc;
+  if (!lodge_cli_parse (ctx, &argc, &argv, &rc))
+    return rc;
+  if (argc != 2)
+    return lodge_cli_usage_error (argc < 2 ? "no NODE given" : "only one NODE at a time");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (LodgeClient) c = lodge_ve_cmd_client (&error);
+  g_autofree char *q = g_uri_escape_string (argv[1], NULL, FALSE);
+  g_autofree char *path = g_strdup_printf ("/v1/nodes/%s", q);
+  g_autoptr (GBytes) answer = c != NULL ? lodge_client_request (c, "DELETE", path, NULL, NULL, &error) : NULL;
+  if (answer == NULL)
+    return lodge_cli_fail (error);
+  g_print ("%s: removed\n", argv[1]);
+  return LODGE_EXIT_OK;
+}
+
+static int
 cmd_node_list (int argc, char **argv)
 {
   g_autofree char *output = NULL;
@@ -660,6 +687,7 @@ static const LodgeCommand node_commands[] = {
   { "drain", "NODE", "Stop scheduling on a node and move its VEs away", cmd_node_drain },
   { "undrain", "NODE", "Make a drained node schedulable again", cmd_node_undrain },
   { "join", "CONTROLLER --token TOKEN", "Join this host to a cluster as a node", lodge_node_join_cmd },
+  { "remove", "NODE", "Remove a node that left the cluster (down, no VEs)", cmd_node_remove },
 };
 
 static int
@@ -679,6 +707,6 @@ const LodgeCommand lodge_ve_commands[] = {
   { "status", "NAME", "Show an environment's state", cmd_status },
   { "console", "NAME [-n N] [-f]", "Show an environment's serial console log", cmd_console },
   { "migrate", "NAME [--to NODE]", "Move a running environment to another node, live", cmd_migrate },
-  { "node", "COMMAND ...", "Nodes: list, drain, undrain, join", cmd_node },
+  { "node", "COMMAND ...", "Nodes: list, drain, undrain, join, remove", cmd_node },
 };
 const guint lodge_ve_n_commands = G_N_ELEMENTS (lodge_ve_commands);

@@ -128,9 +128,13 @@ expect 0 "a VE starts" "running" -- "$lodge" start "$ve"
 expect 0 "and moves to $new live (libvirt TLS between the nodes, the joined one's certificate)" "$new" -- \
   "$lodge" migrate "$ve" --to "$new"
 check "it runs on $new" '[ "$(LODGE_NODES="$LODGE_NODES $new" running_on "$ve")" = "$new" ]'
+expect 4 "lodge node remove refuses a node that is up" "node $new is up: drain it, stop lodge-agent there" -- \
+  "$lodge" node remove "$new"
+expect 3 "lodge node remove of an unknown node" "no such node" -- "$lodge" node remove node-none
 "$lodge" stop "$ve" --force >/dev/null 2>&1
 
-expect 0 "remove-node takes $new away again" "removed" -- "$cluster" remove-node "$k"
+expect 0 "remove-node takes $new away again (lodge node remove once it is down)" "removed" -- \
+  "$cluster" remove-node "$k"
 added=0
 node_gone() { ! "$lodge" node list | grep -q "^$new "; }
 check "$new is gone from lodge node list" 'wait_for 30 node_gone'
