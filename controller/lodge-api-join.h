@@ -6,10 +6,12 @@
  *   GET    /v1/join-tokens      [{id, role, name, expires_us, created_by, created_us}] (admin)
  *   POST   /v1/join-tokens      {role, name, ttl} -> {id, token, role, name, expires_us} (admin)
  *   DELETE /v1/join-tokens/ID                                                (admin)
+ *   DELETE /v1/nodes/NAME        a node that left: down, no VE on it      (admin)
  * The first two need no credential: a host that joins has none yet. The
  * join's own proof is its token, in the body (at most 16 KiB). */
 #pragma once
 
+#include "lodge-ctl.h"
 #include "lodge-http.h"
 #include "lodge-rados.h"
 #include "lodge-store.h"
@@ -32,5 +34,7 @@ typedef struct {
 void lodge_api_join_route (LodgeHttpRequest *r, LodgeStore *store, const LodgeApiJoin *join);
 /* In a worker thread: /v1/join-tokens[/ID]. */
 void lodge_api_join_tokens_route (LodgeHttpRequest *r, LodgeStore *store);
+/* In a worker thread: DELETE /v1/nodes/NAME, the other end of a join. */
+void lodge_api_join_remove_node (LodgeHttpRequest *r, LodgeCtl *ctl, const char *name);
 
 G_END_DECLS

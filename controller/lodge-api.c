@@ -11,7 +11,6 @@
 #include "lodge-access.h"
 #include "lodge-addresses.h"
 #include "lodge-api-join.h"
-#include "lodge-join.h"
 #include "lodge-api-app.h"
 #include "lodge-api-repair.h"
 #include "lodge-api-template.h"
@@ -421,48 +420,6 @@ route_drain (LodgeApi *api, LodgeHttpRequest *r, const char *node)
   lodge_http_respond_built (r, 200, b);
 }
 
-/* DELETE /v1/nodes/NAME: a host that left the cluster for good. Only a
- * node that is down (its agent stopped: drain it first) and has no VE on
- * it or moving to it; its records and Ceph identity go. */
-static void
-route_remove_node (LodgeApi *api, LodgeHttpRequest *r, const char *name)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (api->ctl, &error);
-  g_autoptr (GPtrArray) list = nodes != NULL ? lodge_ctl_list (api->ctl, &error) : NULL;
-  if (list == NULL)
-    return lodge_http_respond_error (r, error);
-  const LodgeNodeRecord *node = lodge_ctl_find_node (nodes, name);
-  if (node == NULL)
-    return lodge_http_respond_error_code (r, 404, "not-found", "no such node");
-  if (node->state != LODGE_NODE_DOWN && node->state != LODGE_NODE_FENCED)
-    {
-      g_autofree char *msg = g_strdup_printf ("node %s is %s: drain it, stop lodge-agent there, then remove it",
-                                              name, lodge_node_state_to_string (node->state));
-      return lodge_http_respond_error_code (r, 409, "conflict", msg);
-    }
-  g_autoptr (GString) on = g_string_new (NULL);
-  for (guint i = 0; i < list->len; i++)
-    {
-      const LodgeRuntimeRecord *rt = list->pdata[i];
-      gboolean placed = rt->phase != LODGE_PHASE_STOPPED && rt->phase != LODGE_PHASE_FAILED;
-      if (placed && (g_strcmp0 (rt->node, name) == 0 || g_strcmp0 (rt->target_node, name) == 0))
-        g_string_append_printf (on, "%s%s", on->len > 0 ? ", " : "", rt->name);
-    }
-  if (on->len > 0)
-    {
-      g_autofree char *msg = g_strdup_printf ("node %s still has VEs on it: %s (let them fail over, or stop "
-                                              "them, first)", name, on->str);
-      return lodge_http_respond_error_code (r, 409, "conflict", msg);
-    }
-  LodgeStore *store = lodge_ctl_get_store (api->ctl);
-  if (!lodge_join_forget_node (store, lodge_store_get_rados (store), name, &error))
-    return lodge_http_respond_error (r, error);
-  g_autofree char *who = lodge_http_requester (r);
-  g_message ("node %s removed by %s: its records and Ceph identity are gone", name, who);
-  lodge_http_respond_json (r, 200, g_strdup ("{}"));
-}
-
 static void
 route_nodes (LodgeApi *api, LodgeHttpRequest *r)
 {
@@ -477,7 +434,7 @@ route_nodes (LodgeApi *api, LodgeHttpRequest *r)
       return lodge_http_respond_json (r, 200, g_strdup ("{}"));
     }
   if (n == 3 && strcmp (r->method, "DELETE") == 0)
-    return route_remove_node (api, r, r->parts[2]);
+    return lodge_api_join_remove_node (r, api->ctl, r->parts[2]);
   if (n != 2 || strcmp (r->method, "GET") != 0)
     return lodge_http_respond_error_code (r, 404, "not-found", "no such method or path in the API");
   g_autoptr (GPtrArray) nodes = lodge_ctl_nodes (api->ctl, &error);
