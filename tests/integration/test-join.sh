@@ -139,4 +139,6 @@ added=0
 node_gone() { ! "$lodge" node list | grep -q "^$new "; }
 check "$new is gone from lodge node list" 'wait_for 30 node_gone'
 check "and its Ceph identity is gone" '! ceph auth get "client.lodge-$new" >/dev/null 2>&1'
+check "the cluster's env file names the nodes there are again" \
+  '[ "$(. "$LODGE_CLUSTER_DIR/env" && echo "$LODGE_NODES")" = "$LODGE_NODES" ]'
 finish
