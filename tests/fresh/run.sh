@@ -30,8 +30,8 @@ nothing installed by hand:
   5. smoke: the example VE's web page answers with its greeting, and
      'lodge node list' says which accelerator each node uses, and why.
   6. packages: 'tools/bootstrap debs' in the same root builds the Debian
-     packages; lodge-node (with lodge-guest), then lodge-controller and
-     lodge-client, are installed with apt-get into a copy of the clean
+     packages; lodge-node (with lodge-guest and lodge-client), then
+     lodge-controller, are installed with apt-get into a copy of the clean
      root of step 1 (taken before anything else was installed), their
      dependencies from Debian's archive, and each program's --version runs.
   7. test: the README's second command, 'tools/bootstrap test' (what CI
@@ -262,15 +262,17 @@ cp -l -n "$archives"/*.deb "$clean/var/cache/apt/archives/" 2>/dev/null || true
 in_a_root "$clean" host /bin/bash -euc '
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null
-	echo "--- lodge-node, into a clean root"
-	apt-get install -y -q --no-install-recommends /root/debs/lodge-node_*.deb /root/debs/lodge-guest_*.deb
-	dpkg-query -W -f "\${Package} \${Version} \${Status}\n" lodge-node lodge-guest
+	echo "--- lodge-node (with lodge-guest and lodge-client), into a clean root"
+	apt-get install -y -q --no-install-recommends /root/debs/lodge-node_*.deb /root/debs/lodge-guest_*.deb \
+		/root/debs/lodge-client_*.deb
+	dpkg-query -W -f "\${Package} \${Version} \${Status}\n" lodge-node lodge-guest lodge-client
 	lodge-agent --version
+	lodge node join --help | grep -q -- "--token" || { echo "no lodge node join on the node"; exit 1; }
 	getent passwd libvirt-qemu >/dev/null || { echo "no libvirt-qemu user: libvirt-daemon-system was not configured"; exit 1; }
 	test -s /usr/lib/lodge/guest/vmlinuz-lodge || { echo "no guest kernel in lodge-guest"; exit 1; }
 	if command -v systemd-analyze >/dev/null; then systemd-analyze verify --man=no /lib/systemd/system/lodge-agent.service; else echo "SKIP: no systemd-analyze in the clean root"; fi
-	echo "--- lodge-controller and lodge-client, into the same root"
-	apt-get install -y -q --no-install-recommends /root/debs/lodge-controller_*.deb /root/debs/lodge-client_*.deb
+	echo "--- lodge-controller, into the same root"
+	apt-get install -y -q --no-install-recommends /root/debs/lodge-controller_*.deb
 	lodged --version
 	lodge --version
 	getent passwd lodge >/dev/null || { echo "no lodge user: the postinst did not make it"; exit 1; }
