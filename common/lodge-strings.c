@@ -1,6 +1,7 @@
 #include "lodge-strings.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <string.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
@@ -129,6 +130,22 @@ lodge_file_replace (const char *path, const char *contents, int mode, GError **e
     {
       int saved = errno;
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: %s", path, g_strerror (saved));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+lodge_file_set_group (const char *path, const char *group, GError **error)
+{
+  struct group *g = getgrnam (group);
+  if (g == NULL)
+    return TRUE;
+  if (chown (path, (uid_t) -1, g->gr_gid) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved), "%s: group %s: %s", path, group,
+                   g_strerror (saved));
       return FALSE;
     }
   return TRUE;

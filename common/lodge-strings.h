@@ -45,4 +45,10 @@ gboolean lodge_terminal_escapes (gboolean raw, int fd);
  * umask; its directory is made (0755) if missing. */
 gboolean lodge_file_replace (const char *path, const char *contents, int mode, GError **error);
 
+/* Gives the file at @path to group @group (its owner unchanged), when the
+ * group exists: the lodge-controller package makes "lodge", which lodged
+ * runs as; where there is none (a host that runs lodged as root) nothing
+ * changes. */
+gboolean lodge_file_set_group (const char *path, const char *group, GError **error);
+
 G_END_DECLS

@@ -123,7 +123,9 @@ put (const LodgeClusterInit *o, LodgeClusterInitResult *result, const char *name
      int mode, GError **error)
 {
   g_autofree char *path = g_build_filename (o->etc_dir, name, NULL);
-  if (!lodge_file_replace (path, contents, mode, error))
+  /* What lodged reads is its group's (it runs as lodge under systemd). */
+  if (!lodge_file_replace (path, contents, mode, error)
+      || ((mode & 0040) != 0 && !lodge_file_set_group (path, "lodge", error)))
     return FALSE;
   g_ptr_array_add (result->files, g_steal_pointer (&path));
   return TRUE;

@@ -473,7 +473,10 @@ write_files (const Join *j, GPtrArray *files, GError **error)
           g_autofree char *dir = g_path_get_dirname (path);
           g_mkdir_with_parents (dir, 0700);
         }
-      if (!lodge_file_replace (path, f->contents, f->mode, error))
+      /* A controller's keys are lodged's group's (it runs as lodge under
+       * systemd); a node's are root's alone. */
+      if (!lodge_file_replace (path, f->contents, f->mode, error)
+          || (f->mode == 0640 && !lodge_file_set_group (path, "lodge", error)))
         return FALSE;
     }
   return TRUE;
