@@ -112,19 +112,7 @@ add_token (JsonBuilder *b, const LodgeJoinToken *t)
 {
   json_builder_set_member_name (b, "id");
   json_builder_add_string_value (b, t->id);
-  json_builder_set_member_name (b, "role");
-  json_builder_add_string_value (b, lodge_join_role_to_string (t->role));
-  if (t->name != NULL)
-    {
-      json_builder_set_member_name (b, "name");
-      json_builder_add_string_value (b, t->name);
-    }
-  json_builder_set_member_name (b, "expires_us");
-  json_builder_add_int_value (b, t->expires_us);
-  json_builder_set_member_name (b, "created_by");
-  json_builder_add_string_value (b, t->created_by);
-  json_builder_set_member_name (b, "created_us");
-  json_builder_add_int_value (b, t->created_us);
+  lodge_join_token_build (b, t);
 }
 
 static void

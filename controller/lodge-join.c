@@ -115,11 +115,9 @@ random_hex (gsize n, GError **error)
   return g_string_free (hex, FALSE);
 }
 
-static GBytes *
-token_to_json (const LodgeJoinToken *t, const char *secret_sha256)
+void
+lodge_join_token_build (JsonBuilder *b, const LodgeJoinToken *t)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  json_builder_begin_object (b);
   json_builder_set_member_name (b, "role");
   json_builder_add_string_value (b, lodge_join_role_to_string (t->role));
   if (t->name != NULL)
@@ -133,6 +131,14 @@ token_to_json (const LodgeJoinToken *t, const char *secret_sha256)
   json_builder_add_string_value (b, t->created_by);
   json_builder_set_member_name (b, "created_us");
   json_builder_add_int_value (b, t->created_us);
+}
+
+static GBytes *
+token_to_json (const LodgeJoinToken *t, const char *secret_sha256)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  json_builder_begin_object (b);
+  lodge_join_token_build (b, t);
   json_builder_set_member_name (b, "secret_sha256");
   json_builder_add_string_value (b, secret_sha256);
   json_builder_end_object (b);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "lodge-enum.h"
 #include "lodge-rados.h"
@@ -49,6 +50,9 @@ typedef struct {
 } LodgeJoinToken;
 
 void lodge_join_token_free (LodgeJoinToken *token);
+/* @t's members (role, name, expires_us, created_by, created_us) into the
+ * object @b is building: its record and the API's answers share them. */
+void lodge_join_token_build (JsonBuilder *b, const LodgeJoinToken *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeJoinToken, lodge_join_token_free)
 
 /* The cluster CA: saved once (LODGE_STORAGE_ERROR_EXISTS if there is one),
