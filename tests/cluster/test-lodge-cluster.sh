@@ -272,6 +272,24 @@ else
 		check "status shows lodged active, its API answering" \
 			grep -qE '^  lodged +running +pid [0-9]+ on ctl1 \(active, API answers\) at https://10.78.0.3:8443' "$WORK/status"
 		check "status shows an agent per node" test "$(grep -cE '^  agent[12] +running +pid' "$WORK/status")" = 2
+		# The hosts run Lodge as installed ('cmake --install' to /usr/local),
+		# made by 'lodge cluster init' and 'lodge node join'.
+		check "lodged and the agents run the installed programs, /usr/local/sbin of their hosts" bash -c '
+			[[ $(tr "\0" " " </proc/"$(cat "$1/run/lodged.pid")"/cmdline) == "/usr/local/sbin/lodged --id ctl1 "* ]] &&
+			for k in 1 2; do
+				[[ $(tr "\0" " " </proc/"$(cat "$1/nodes/node$k/run/agent.pid")"/cmdline) == "/usr/local/sbin/lodge-agent --name node$k "* ]] || exit 1
+			done' _ "$LODGE_CLUSTER_DIR"
+		check "a host sees the installed programs read-only, the machine does not see them" bash -c '
+			"$1" exec --host ctl1 test -x /usr/local/bin/lodge && ! "$1" exec --host ctl1 touch /usr/local/sbin/x 2>/dev/null &&
+			"$1" exec --node 1 test -x /usr/local/sbin/lodge-agent && [ ! -e /usr/local/sbin/lodged ]' _ "$TOOL"
+		check "ctl1 was made by lodge cluster init: its lodged.env, and the admin key of Ceph gone from its /etc/ceph" bash -c '
+			grep -qx "LODGE_CEPH_USER=lodge" "$1/ctl1/lodge-etc/lodged.env" &&
+			grep -q "wrote /etc/lodge/lodged.env" "$1/ctl1/log/cluster-init.log" &&
+			[ -s "$1/ctl1/ceph-etc/ceph.conf" ] && [ ! -e "$1/ctl1/ceph-etc/ceph.client.admin.keyring" ]' _ "$LODGE_CLUSTER_DIR"
+		check "each node joined: its lodge-agent.env, its own Ceph identity" bash -c '
+			for k in 1 2; do
+				grep -qx "LODGE_CEPH_USER=lodge-node$k" "$1/nodes/node$k/lodge-etc/lodge-agent.env" || exit 1
+			done' _ "$LODGE_CLUSTER_DIR"
 		check "both nodes registered and up in the control center" bash -c \
 			'[ "$("$1" exec "$2/tools/lodge" node list | grep -cE "^node[12] +up ")" = 2 ]' \
 			_ "$TOOL" "${LODGE_BIN_DIR:-$HERE/../../build}"
