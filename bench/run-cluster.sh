@@ -13,7 +13,9 @@
 #     sequential rate of step 1 (same script, same machine).
 #  3. host memory per idle VE with those 20 running: the QEMUs' summed PSS
 #     (and RSS) over 20, after the guests settled, against the memory each
-#     guest sees.
+#     guest sees; beside it, in the same run and settled as long, a bare
+#     qemu-system-x86_64 with QEMU's default options (TCG, 256 MiB) booting
+#     the same kernel on a busybox disk (images/kernel/lib.sh's).
 # Prints a Markdown table. Options by environment: BENCH_RUNS (10),
 # BENCH_PARALLEL (20), BENCH_SETTLE_S (30).
 set -euo pipefail
@@ -25,7 +27,9 @@ export LODGE_BIN_DIR=$build
 cluster=$top/tools/lodge-cluster
 lodge=$build/tools/lodge
 work=$(mktemp -d)
-trap '"$cluster" down --purge >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+# shellcheck source=../images/kernel/lib.sh
+source "$top/images/kernel/lib.sh"
+trap 'lodge_qemu_stop; "$cluster" down --purge >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 say "bringing up a 3-node cluster in $LODGE_CLUSTER_DIR"
@@ -89,9 +93,18 @@ for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 par_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$failed" -eq 0 ] || { say "$failed starts failed:"; cat "$work"/p*.out | grep -v '^ ' | sort | uniq -c >&2; }
 
-# 3. Memory of the idle VEs.
-say "letting $parallel guests settle for ${settle} s"
-sleep "$settle" # the guests idle: the balloon and free page reporting need time to hand memory back
+# 3. Memory of the idle VEs, and of the baseline QEMU started now.
+kernel=${LODGE_KERNEL:-$top/images/out/vmlinuz-lodge}
+lodge_build_rootfs "$work/root.img" || { say "mke2fs -d failed"; exit 1; }
+lodge_qemu_start "$work/bare.log" "$kernel" "$work/root.img" 256 'console=ttyS0 root=/dev/vda rw panic=-1 lodge.mode=idle'
+lodge_wait_line "^$LODGE_READY_LINE\$" $((LODGE_QEMU_START_US + 300 * 1000000)) ||
+  { say "the baseline QEMU did not boot"; tail -n 15 "$work/bare.log" >&2; exit 1; }
+say "letting $parallel guests and the baseline settle for ${settle} s"
+# (reading the baseline's console meanwhile: a full pipe would stall it)
+lodge_wait_line '' $((LODGE_LINE_US + settle * 1000000)) || [ $? = 2 ] || { say "the baseline QEMU exited"; exit 1; }
+bare_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$LODGE_QEMU_PID/smaps_rollup")
+bare_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LODGE_QEMU_PID/status")
+lodge_qemu_stop
 avail_after=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
 pss=0 rss=0 n=0
 for pid in $(pgrep -f 'qemu-system-x86_64 .*-name guest=p[0-9]'); do
@@ -114,5 +127,6 @@ Lodge cluster bench: 3 nodes on one machine ($(nproc) cores, $(awk '/^MemTotal:/
 | one at a time: VEs started per minute (start + stop) | $seq_rate |
 | $parallel at once: VEs started per minute | $par_rate ($((parallel - failed))/$parallel in $(awk -v v="$par_ms" 'BEGIN { printf "%.1f s", v / 1000 }'); $(awk -v a="$par_rate" -v b="$seq_rate" 'BEGIN { printf "%.1fx", a / b }') the sequential rate) |
 | host memory per idle VE ($n QEMUs, ${settle} s after start), PSS | $((pss / (n > 0 ? n : 1) / 1024)) MiB (RSS $((rss / (n > 0 ? n : 1) / 1024)) MiB) for 256 MiB of guest memory |
+| — baseline: a bare qemu-system-x86_64, default options, same kernel, busybox disk, 256 MiB, idle as long | PSS $((bare_pss / 1024)) MiB (RSS $((bare_rss / 1024)) MiB); Lodge's VE at $(awk -v a="$pss" -v n="$n" -v b="$bare_pss" 'BEGIN { printf "%.2f", (n > 0 ? a / n : 0) / b }')x its PSS |
 | host MemAvailable drop per VE | $(( (avail_before - avail_after) / parallel / 1024 )) MiB |
 T

@@ -21,11 +21,13 @@ distro_kernel=
 distro_initrd=
 do_boot=1
 do_rss=1
+do_tb=1
+tb_sizes="default 256 64 32 16"
 
 usage() {
     cat <<EOF
-Usage: $0 [--runs N] [--boot-mem MIB] [--idle-seconds S]
-          [--distro-kernel FILE --distro-initrd FILE] [--boot-only | --rss-only]
+Usage: $0 [--runs N] [--boot-mem MIB] [--idle-seconds S] [--tb-sizes "MIB..."]
+          [--distro-kernel FILE --distro-initrd FILE] [--boot-only | --rss-only | --tb-only]
 
 Boot-to-ready: QEMU (q35, TCG, BOOT-MEM MiB) is started with (a) the Lodge kernel
 (images/out/vmlinuz-lodge, built with build.sh) and (b) Debian's kernel with
@@ -39,14 +41,22 @@ virtio-balloon device, free-page-reporting on and off; VmRSS of the QEMU
 process S seconds after the ready line, for a guest that has just booted
 and for one that filled and freed 256 MiB of tmpfs before the ready line.
 
+TCG translation cache: the Lodge kernel as a VE runs it (256 MiB, the
+balloon with free page reporting), with each -accel tcg,tb-size= of
+--tb-sizes ("default": QEMU's own, what a bare qemu-system-x86_64 gets),
+runs alternated: the boot to the ready line, and the QEMU process's PSS
+and RSS S seconds after it; medians, and ratios against the default.
+
   --runs N            boots per kernel (default $runs, at least 5 advised)
   --boot-mem MIB      guest memory for the boot benchmark (default $boot_mem;
                       the distro initrd needs more than 256)
   --idle-seconds S    wait before reading VmRSS (default $idle_seconds)
+  --tb-sizes "MIB..." translation cache sizes to compare (default "$tb_sizes")
   --distro-kernel F   distro kernel (default: newest /boot/vmlinuz-*)
   --distro-initrd F   its initrd (default: the matching /boot/initrd.img-*)
-  --boot-only         skip the RSS part
-  --rss-only          skip the boot-time part
+  --boot-only         only the boot-time part
+  --rss-only          only the idle RSS part
+  --tb-only           only the translation cache part
 EOF
 }
 
@@ -58,8 +68,12 @@ while [[ $# -gt 0 ]]; do
     --idle-seconds) [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || { usage >&2; exit 2; }; idle_seconds=$2; shift ;;
     --distro-kernel) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; distro_kernel=$2; shift ;;
     --distro-initrd) [[ $# -ge 2 ]] || { usage >&2; exit 2; }; distro_initrd=$2; shift ;;
-    --boot-only) do_rss=0 ;;
-    --rss-only) do_boot=0 ;;
+    --tb-sizes)
+        [[ $# -ge 2 && $2 =~ ^(default|[1-9][0-9]*)( (default|[1-9][0-9]*))*$ ]] || { usage >&2; exit 2; }
+        tb_sizes=$2; shift ;;
+    --boot-only) do_rss=0 do_tb=0 ;;
+    --rss-only) do_boot=0 do_tb=0 ;;
+    --tb-only) do_boot=0 do_rss=0 ;;
     *) usage >&2; exit 2 ;;
     esac
     shift
@@ -193,4 +207,48 @@ if [[ $do_rss == 1 ]]; then
     echo "| --- | ---: | ---: |"
     echo "| just booted | $(mib "${rss[idle,off]}") | $(mib "${rss[idle,on]}") |"
     echo "| filled and freed 256 MiB of tmpfs before ready | $(mib "${rss[idle-used,off]}") | $(mib "${rss[idle-used,on]}") |"
+fi
+
+# tb_once SIZE: the Lodge kernel under -accel tcg,tb-size=SIZE (QEMU's
+# default for "default"), 256 MiB with the balloon as a VE has it; sets
+# BOOT_MS, and PSS_KIB and RSS_KIB of QEMU $idle_seconds s after ready.
+tb_once() {
+    local size=$1 log=$work/tb.log rc=0 accel=tcg
+    [[ $size == default ]] || accel=tcg,tb-size=$size
+    LODGE_QEMU_ACCEL=$accel lodge_qemu_start "$log" "$lodge_kernel" "$work/root.img" 256 "$append lodge.mode=idle" \
+        -device virtio-balloon-pci,free-page-reporting=on
+    lodge_wait_line "^$LODGE_READY_LINE\$" $((LODGE_QEMU_START_US + timeout * 1000000)) || rc=$?
+    if [[ $rc != 0 ]]; then
+        tail -n 15 "$log" | sed 's/^/  | /' >&2
+        lodge_qemu_stop
+        return 1
+    fi
+    BOOT_MS=$(((LODGE_LINE_US - LODGE_QEMU_START_US) / 1000))
+    lodge_wait_line '' $((LODGE_LINE_US + idle_seconds * 1000000)) || rc=$?
+    [[ $rc == 2 ]] || { say "QEMU exited while idle"; lodge_qemu_stop; return 1; }
+    PSS_KIB=$(awk '/^Pss:/ { print $2 }' "/proc/$LODGE_QEMU_PID/smaps_rollup")
+    RSS_KIB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LODGE_QEMU_PID/status")
+    lodge_qemu_stop
+}
+
+if [[ $do_tb == 1 ]]; then
+    declare -A tb_boot tb_pss tb_rss
+    for ((i = 1; i <= runs; i++)); do
+        for size in $tb_sizes; do
+            tb_once "$size" || die "the guest did not come up with tb-size $size"
+            tb_boot[$size]+="$BOOT_MS " tb_pss[$size]+="$PSS_KIB " tb_rss[$size]+="$RSS_KIB "
+            say "run $i/$runs: tb-size $size: boot $BOOT_MS ms, PSS $PSS_KIB KiB, RSS $RSS_KIB KiB"
+        done
+    done
+    med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+    base=${tb_sizes%% *}
+    echo
+    echo "### TCG translation cache (Lodge kernel, 256 MiB, balloon, TCG; PSS and RSS of qemu ${idle_seconds} s after ready; medians of $runs, alternated)"
+    echo
+    echo "| tb-size | boot to ready | PSS | RSS | PSS against $base |"
+    echo "| --- | ---: | ---: | ---: | ---: |"
+    for size in $tb_sizes; do
+        b=$(med "${tb_boot[$size]}") p=$(med "${tb_pss[$size]}") r=$(med "${tb_rss[$size]}")
+        echo "| $([[ $size == default ]] && echo "QEMU's default" || echo "$size MiB") | $(fmt_ms "$b") | $((p / 1024)) MiB | $((r / 1024)) MiB | $(awk -v a="$p" -v b="$(med "${tb_pss[$base]}")" 'BEGIN { printf "%.2f", a / b }') |"
+    done
 fi

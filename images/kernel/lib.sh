@@ -86,7 +86,8 @@ lodge_now_us() {
 # TCG; tee and grep read it in blocks. Sets LODGE_QEMU_PID,
 # LODGE_QEMU_START_US (just before QEMU starts). The root image is opened
 # with snapshot=on, so every boot sees the same pristine file system. Set
-# LODGE_QEMU_INITRD to pass an initrd.
+# LODGE_QEMU_INITRD to pass an initrd, LODGE_QEMU_ACCEL for another -accel
+# than tcg (tcg,tb-size=32).
 lodge_qemu_start() {
     local log=$1 kernel=$2 rootfs=$3 mem=$4 append=$5
     shift 5
@@ -103,7 +104,7 @@ lodge_qemu_start() {
     exec {LODGE_QEMU_FD}<&"${LODGE_QEMU_CO[0]}"
     lodge_now_us
     LODGE_QEMU_START_US=$LODGE_NOW
-    qemu-system-x86_64 -machine q35,accel=tcg -m "$mem" \
+    qemu-system-x86_64 -machine q35 -accel "${LODGE_QEMU_ACCEL:-tcg}" -m "$mem" \
         -display none -monitor none -serial stdio -no-reboot \
         -kernel "$kernel" "${initrd_args[@]}" -append "$append" \
         -drive "file=$rootfs,if=virtio,format=raw,snapshot=on" \

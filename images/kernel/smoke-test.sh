@@ -20,7 +20,7 @@ Usage: $0 [--kernel FILE] [--timeout SECONDS] [--keep]
 
 Builds (or reuses) the Lodge guest kernel with build.sh, makes a 64 MiB
 ext4 root image with busybox (mke2fs -d, nothing mounted on the host), boots
-it with qemu-system-x86_64 -machine q35,accel=tcg and waits on the serial
+it with qemu-system-x86_64 -machine q35 -accel tcg and waits on the serial
 console for the ready line and the fw_cfg config (opt/lodge/config = hello).
 
   --kernel FILE      boot FILE instead of building images/out/vmlinuz-lodge
