@@ -53,8 +53,8 @@ depends_none() {
   for n in "$@"; do grep -q "$n" <<<"$d" && { echo "# lodge-$p Depends has $n: $d"; return 1; }; done
   return 0
 }
-check "lodge-node depends on libvirt's daemon, QEMU with RBD, the stock filters, its lodge-guest and lodge-client (node join)" -- \
-  depends_on node libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-daemon-config-nwfilter \
+check "lodge-node depends on libvirt's daemon, QEMU with RBD, its lodge-guest and lodge-client (node join)" -- \
+  depends_on node libvirt-daemon-system libvirt-daemon-driver-qemu \
   qemu-system-x86 qemu-block-extra librados2 libvirt0 "lodge-guest \\(= ${version}-1\\)" "lodge-client \\(= ${version}-1\\)"
 check "lodge-controller depends on libguestfs, librbd, adduser (its user), a kernel for the appliance and lodge-client (cluster init)" -- \
   depends_on controller libguestfs0 librbd1 librados2 adduser linux-image-amd64 "lodge-client \\(= ${version}-1\\)"

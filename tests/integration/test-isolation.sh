@@ -13,11 +13,14 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 ensure_busybox || skip "the busybox template could not be imported"
-a_ip=10.77.0.141 b_ip=10.77.0.142
+a_ip=10.77.0.141 b_ip=10.77.0.142 b_ip2=10.77.0.145
 
 # ---- addresses are one VE's ----
 define_ve iso-a "$a_ip" >/dev/null || skip "could not define iso-a"
-define_ve iso-b "$b_ip" >/dev/null || skip "could not define iso-b"
+# iso-b has a second address: its filter has a rule for each.
+ve_xml iso-b "$b_ip" | sed "s|<ip address=\"$b_ip\" prefix=\"24\"/>|&\n      <ip address=\"$b_ip2\" prefix=\"24\"/>|" >"$tmp/iso-b.xml"
+echo iso-b >>"$tmp/ves"
+grep -q "$b_ip2" "$tmp/iso-b.xml" && "$lodge" define "$tmp/iso-b.xml" >/dev/null || skip "could not define iso-b"
 ve_xml iso-c "$a_ip" >"$tmp/iso-c.xml"
 echo iso-c >>"$tmp/ves"
 expect 4 "a VE with iso-a's IP address is refused, naming iso-a" \
@@ -76,6 +79,9 @@ check "and the operations position's ARP entry for $a_ip is still iso-a's MAC" \
   'ip neigh show to "$a_ip" | grep -qi "lladdr $a_mac"'
 inb "ip addr del $a_ip/24 dev eth0" >/dev/null 2>&1
 check "iso-b still reaches the bridge from its own address" 'inb "ping -c 1 -W 3 10.77.0.1" >/dev/null 2>&1'
+check "iso-b answers at its second address $b_ip2 too (ARP and IPv4 from it pass)" \
+  'wait_for 10 sh -c "[ \"\$(curl -s --max-time 3 http://$b_ip2/hostname.txt)\" = iso-b ]"'
+check "and reaches the bridge from it" 'inb "ping -c 1 -W 3 -I $b_ip2 10.77.0.1" >/dev/null 2>&1'
 
 # MAC theft: iso-b takes iso-a's MAC.
 inb "ip link set eth0 down; ip link set eth0 address $a_mac; ip link set eth0 up; sleep 1" >/dev/null 2>&1
