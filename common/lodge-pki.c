@@ -116,10 +116,13 @@ set_common (gnutls_x509_crt_t crt, const char *cn, guint days, GError **error)
     return pki_fail (error, LODGE_PKI_ERROR_FAILED, r, "random serial");
   serial[0] &= 0x7f; /* positive */
   serial[0] |= 0x01; /* and no leading zero byte */
+  /* Valid from an hour ago: a host whose clock is behind the one that
+   * signed (up to an hour: NTP not yet in step after a boot) still
+   * accepts the certificate. */
   time_t now = time (NULL);
   if ((r = gnutls_x509_crt_set_version (crt, 3)) < 0
       || (r = gnutls_x509_crt_set_serial (crt, serial, sizeof serial)) < 0
-      || (r = gnutls_x509_crt_set_activation_time (crt, now - 60)) < 0
+      || (r = gnutls_x509_crt_set_activation_time (crt, now - 3600)) < 0
       || (r = gnutls_x509_crt_set_expiration_time (crt, now + (time_t) days * 86400)) < 0)
     return pki_fail (error, LODGE_PKI_ERROR_FAILED, r, "certificate fields");
   if (cn != NULL

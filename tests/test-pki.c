@@ -1,6 +1,7 @@
 /* lodge-pki: the cluster CA, a host's request, the CA's signature, read
  * back with GnuTLS itself. */
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <glib.h>
 #include <gnutls/gnutls.h>
@@ -35,6 +36,10 @@ test_ca (void)
   unsigned int usage = 0;
   g_assert_cmpint (gnutls_x509_crt_get_key_usage (crt, &usage, NULL), >=, 0);
   g_assert_true (usage & GNUTLS_KEY_KEY_CERT_SIGN);
+  /* Valid from an hour ago: a host whose clock is behind accepts it. */
+  time_t now = time (NULL);
+  g_assert_cmpint (gnutls_x509_crt_get_activation_time (crt), <=, now - 3600);
+  g_assert_cmpint (gnutls_x509_crt_get_activation_time (crt), >=, now - 3600 - 300);
   gnutls_x509_crt_deinit (crt);
   g_autoptr (GError) error = NULL;
   g_autofree char *cn = lodge_pki_common_name (ca.ca_cert, &error);
@@ -65,6 +70,7 @@ test_sign_request (void)
   g_assert_true (lodge_pki_verify (ca.ca_cert, cert, &error));
   g_assert_no_error (error);
   gnutls_x509_crt_t crt = parse (cert);
+  g_assert_cmpint (gnutls_x509_crt_get_activation_time (crt), <=, time (NULL) - 3600);
   g_assert_true (gnutls_x509_crt_check_hostname2 (crt, "node4", 0));
   g_assert_false (gnutls_x509_crt_check_hostname2 (crt, "node5", 0));
   unsigned char ip[4];
