@@ -22,12 +22,15 @@ distro_initrd=
 do_boot=1
 do_rss=1
 do_tb=1
+do_fw=1
+qboot=/usr/share/qemu/qboot.rom
 tb_sizes="default 256 64 32 16"
 
 usage() {
     cat <<EOF
 Usage: $0 [--runs N] [--boot-mem MIB] [--idle-seconds S] [--tb-sizes "MIB..."]
-          [--distro-kernel FILE --distro-initrd FILE] [--boot-only | --rss-only | --tb-only]
+          [--distro-kernel FILE --distro-initrd FILE]
+          [--boot-only | --rss-only | --tb-only | --firmware-only]
 
 Boot-to-ready: QEMU (q35, TCG, BOOT-MEM MiB) is started with (a) the Lodge kernel
 (images/out/vmlinuz-lodge, built with build.sh) and (b) Debian's kernel with
@@ -47,6 +50,12 @@ balloon with free page reporting), with each -accel tcg,tb-size= of
 runs alternated: the boot to the ready line, and the QEMU process's PSS
 and RSS S seconds after it; medians, and ratios against the default.
 
+Firmware: the Lodge kernel as the boot benchmark boots it, with QEMU's
+default firmware (SeaBIOS) and with qboot ($qboot, a minimal firmware
+that loads the kernel and QEMU's ACPI tables), runs alternated: boot to
+the ready line (medians and their ratio), and whether the guest's
+ACPI power-off ended QEMU.
+
   --runs N            boots per kernel (default $runs, at least 5 advised)
   --boot-mem MIB      guest memory for the boot benchmark (default $boot_mem;
                       the distro initrd needs more than 256)
@@ -57,6 +66,7 @@ and RSS S seconds after it; medians, and ratios against the default.
   --boot-only         only the boot-time part
   --rss-only          only the idle RSS part
   --tb-only           only the translation cache part
+  --firmware-only     only the firmware part
 EOF
 }
 
@@ -71,9 +81,10 @@ while [[ $# -gt 0 ]]; do
     --tb-sizes)
         [[ $# -ge 2 && $2 =~ ^(default|[1-9][0-9]*)( (default|[1-9][0-9]*))*$ ]] || { usage >&2; exit 2; }
         tb_sizes=$2; shift ;;
-    --boot-only) do_rss=0 do_tb=0 ;;
-    --rss-only) do_boot=0 do_tb=0 ;;
-    --tb-only) do_boot=0 do_rss=0 ;;
+    --boot-only) do_rss=0 do_tb=0 do_fw=0 ;;
+    --rss-only) do_boot=0 do_tb=0 do_fw=0 ;;
+    --tb-only) do_boot=0 do_rss=0 do_fw=0 ;;
+    --firmware-only) do_boot=0 do_rss=0 do_tb=0 ;;
     *) usage >&2; exit 2 ;;
     esac
     shift
@@ -110,13 +121,16 @@ trap 'exit 1' INT TERM HUP
 lodge_build_rootfs "$work/root.img" || die "mke2fs -d failed"
 append='console=ttyS0 root=/dev/vda rw panic=-1'
 
-# boot_once NAME KERNEL INITRD: one boot to the ready line; sets BOOT_MS. The console of a failed boot is kept in
-# $work/NAME-fail.log and summarised.
+# boot_once NAME KERNEL INITRD: one boot to the ready line; sets BOOT_MS,
+# and POWERED_OFF (1 when the guest's power-off ended QEMU). The console
+# of a failed boot is kept in $work/NAME-fail.log and summarised. QEMU
+# gets the arguments in BOOT_EXTRA too (none by default).
+BOOT_EXTRA=()
 boot_once() {
     local name=$1 kernel=$2 initrd=$3 log=$work/$1.log rc=0
     LODGE_QEMU_INITRD=$initrd lodge_qemu_start "$log" "$kernel" "$work/root.img" "$boot_mem" "$append" \
         -fw_cfg name=opt/lodge/config,string=hello \
-        -device virtio-balloon-pci,free-page-reporting=on
+        -device virtio-balloon-pci,free-page-reporting=on "${BOOT_EXTRA[@]}"
     lodge_wait_line "^$LODGE_READY_LINE\$" $((LODGE_QEMU_START_US + timeout * 1000000)) || rc=$?
     if [[ $rc != 0 ]]; then
         lodge_qemu_stop
@@ -131,7 +145,8 @@ boot_once() {
         return 1
     fi
     BOOT_MS=$(((LODGE_LINE_US - LODGE_QEMU_START_US) / 1000))
-    lodge_qemu_wait_exit 60 || say "$name: the guest did not power off (killed)"
+    POWERED_OFF=1
+    lodge_qemu_wait_exit 60 || { POWERED_OFF=0; say "$name: the guest did not power off (killed)"; }
 }
 
 median() {
@@ -251,4 +266,28 @@ if [[ $do_tb == 1 ]]; then
         b=$(med "${tb_boot[$size]}") p=$(med "${tb_pss[$size]}") r=$(med "${tb_rss[$size]}")
         echo "| $([[ $size == default ]] && echo "QEMU's default" || echo "$size MiB") | $(fmt_ms "$b") | $((p / 1024)) MiB | $((r / 1024)) MiB | $(awk -v a="$p" -v b="$(med "${tb_pss[$base]}")" 'BEGIN { printf "%.2f", a / b }') |"
     done
+fi
+
+if [[ $do_fw == 1 ]]; then
+    [[ -r $qboot ]] || die "no $qboot (Debian's qemu-system-data has it)"
+    declare -A fw_boot=([seabios]="" [qboot]="") fw_off=([seabios]=0 [qboot]=0)
+    for ((i = 1; i <= runs; i++)); do
+        for fw in seabios qboot; do
+            BOOT_EXTRA=()
+            [[ $fw == qboot ]] && BOOT_EXTRA=(-bios "$qboot")
+            boot_once "fw-$fw" "$lodge_kernel" "" || die "the guest did not come up with $fw"
+            fw_boot[$fw]+="$BOOT_MS " fw_off[$fw]=$((fw_off[$fw] + POWERED_OFF))
+            say "run $i/$runs: $fw: ready after $BOOT_MS ms, powered off: $POWERED_OFF"
+        done
+    done
+    BOOT_EXTRA=()
+    med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+    s=$(med "${fw_boot[seabios]}") q=$(med "${fw_boot[qboot]}")
+    echo
+    echo "### Firmware (Lodge kernel, q35, TCG, ${boot_mem} MiB; medians of $runs, alternated)"
+    echo
+    echo "| firmware | boot to ready | against SeaBIOS | ACPI power-off ended QEMU |"
+    echo "| --- | ---: | ---: | ---: |"
+    echo "| SeaBIOS (QEMU's default) | $(fmt_ms "$s") | 1.00 | ${fw_off[seabios]} of $runs |"
+    echo "| qboot | $(fmt_ms "$q") | $(awk -v a="$q" -v b="$s" 'BEGIN { printf "%.2f", a / b }') | ${fw_off[qboot]} of $runs |"
 fi

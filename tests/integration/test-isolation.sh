@@ -20,7 +20,8 @@ define_ve iso-a "$a_ip" >/dev/null || skip "could not define iso-a"
 # iso-b has a second address: its filter has a rule for each.
 ve_xml iso-b "$b_ip" | sed "s|<ip address=\"$b_ip\" prefix=\"24\"/>|&\n      <ip address=\"$b_ip2\" prefix=\"24\"/>|" >"$tmp/iso-b.xml"
 echo iso-b >>"$tmp/ves"
-grep -q "$b_ip2" "$tmp/iso-b.xml" && "$lodge" define "$tmp/iso-b.xml" >/dev/null || skip "could not define iso-b"
+grep -q "$b_ip2" "$tmp/iso-b.xml" || skip "could not add a second address to iso-b's definition"
+"$lodge" define "$tmp/iso-b.xml" >/dev/null || skip "could not define iso-b"
 ve_xml iso-c "$a_ip" >"$tmp/iso-c.xml"
 echo iso-c >>"$tmp/ves"
 expect 4 "a VE with iso-a's IP address is refused, naming iso-a" \
