@@ -3,8 +3,10 @@
 # libvirt at each start and stop (bench/bench-nwfilter.c), against
 # libvirt's stock clean-traffic in the same run. A libvirtd of its own runs
 # in new mount and network namespaces: a bridge and a tap device there,
-# /etc/libvirt a copy (defining filters writes it), libvirt's run, state
-# and log directories empty. Nothing of the machine's is changed; all of it
+# /etc/libvirt a copy (defining filters writes it), /run and libvirt's
+# state, cache and log directories empty (its pid file is /run/libvirtd.pid:
+# another libvirtd on the machine is not disturbed). libvirtd is this
+# shell's child, stopped and waited for at the end. Nothing of the machine's is changed; all of it
 # goes when the script ends. Needs root, libvirtd and ebtables (iptables).
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/run-nwfilter.sh BUILD_DIR [RUNS]}")
@@ -22,7 +24,7 @@ unshare --mount --net --propagation private bash -euo pipefail -c '
   work=$1 bench=$2 runs=$3
   cp -a /etc/libvirt "$work/etc"
   mount --bind "$work/etc" /etc/libvirt
-  for d in /run/libvirt /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+  for d in /run /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
     mkdir -p "$d"; mount -t tmpfs tmpfs "$d"
   done
   ip link set lo up
@@ -30,8 +32,9 @@ unshare --mount --net --propagation private bash -euo pipefail -c '
   ip tuntap add tap-bench mode tap
   ip link set tap-bench master br-bench
   ip link set br-bench up; ip link set tap-bench up
-  libvirtd -d
-  stop() { kill "$(cat /run/libvirt/libvirtd.pid 2>/dev/null)" 2>/dev/null || true; }
+  libvirtd >"$work/libvirtd.log" 2>&1 &
+  lv=$!
+  stop() { kill "$lv" 2>/dev/null && wait "$lv" 2>/dev/null || true; }
   trap stop EXIT
   for _ in $(seq 100); do
     [ -S /run/libvirt/libvirt-sock ] && virsh -q -c qemu:///system nwfilter-list >/dev/null 2>&1 && break
