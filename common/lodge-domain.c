@@ -20,6 +20,7 @@ lodge_placement_free (LodgePlacement *p)
   g_free (p->uuid);
   g_free (p->kernel);
   g_free (p->initrd);
+  g_free (p->firmware);
   g_free (p->cmdline);
   g_free (p->rbd_pool);
   g_free (p->rbd_image);
@@ -41,6 +42,7 @@ lodge_placement_new_placeholder (const LodgeEnvDef *def, LodgeAccel accel)
   LodgePlacement *p = lodge_placement_new ();
   lodge_placement_set_accel (p, accel);
   p->kernel = g_strdup ("/var/lib/lodge/kernel/vmlinuz-lodge");
+  p->firmware = g_strdup (LODGE_FIRMWARE_QBOOT);
   p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
   p->rbd_pool = g_strdup_printf ("lodge-r%u", lodge_env_def_effective_replicas (def));
   p->rbd_image = g_strdup_printf ("ve-%s", def->name);
@@ -146,7 +148,7 @@ placement_check (const LodgePlacement *p, GError **error)
   if (!g_uuid_string_is_valid (p->ceph_secret_uuid))
     return placement_fail (error, "ceph secret '%s' is not a UUID", p->ceph_secret_uuid);
 
-  const char *paths[] = { p->kernel, p->initrd, p->config_file, p->console_log };
+  const char *paths[] = { p->kernel, p->initrd, p->firmware, p->config_file, p->console_log };
   for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
     if (paths[i] != NULL && !g_path_is_absolute (paths[i]))
       return placement_fail (error, "path '%s' is not absolute", paths[i]);
@@ -210,6 +212,11 @@ add_os (xmlNode *dom, const LodgePlacement *p)
   xmlNode *type = lodge_xml_add (os, "type", "hvm");
   lodge_xml_set (type, "arch", "x86_64");
   lodge_xml_set (type, "machine", "q35");
+  /* qboot rather than SeaBIOS: it loads the kernel and QEMU's ACPI tables
+   * and nothing else; a boot to ready is 0.86 of SeaBIOS's under TCG
+   * (images/kernel/bench-boot.sh --firmware-only). */
+  if (p->firmware != NULL)
+    lodge_xml_set (lodge_xml_add (os, "loader", p->firmware), "type", "rom");
   lodge_xml_add (os, "kernel", p->kernel);
   if (p->initrd != NULL)
     lodge_xml_add (os, "initrd", p->initrd);

@@ -15,6 +15,7 @@ typedef struct {
   char *uuid;             /* the VE's domain UUID; NULL: libvirt makes one */
   char *kernel;           /* absolute path on the node */
   char *initrd;           /* NULL: none (the minimal kernel needs none) */
+  char *firmware;         /* NULL: QEMU's default (SeaBIOS); else a ROM on the node */
   char *cmdline;
   char *rbd_pool;
   char *rbd_image;
@@ -42,6 +43,10 @@ typedef struct {
  * IPv6 for an interface with IPv6 addresses. */
 #define LODGE_NWFILTER "lodge-ve"
 #define LODGE_NWFILTER_DUAL "lodge-ve-dual"
+
+/* The firmware a node boots VEs with where it has it (QEMU's qboot, in
+ * Debian's qemu-system-data): <os><loader type='rom'>. */
+#define LODGE_FIRMWARE_QBOOT "/usr/share/qemu/qboot.rom"
 
 /* The kernel command line of every VE: root on the virtio disk, Lodge's
  * init shim as PID 1 (it execs the template's own init), the serial

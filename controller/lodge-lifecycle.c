@@ -190,6 +190,7 @@ lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts
   lodge_placement_set_accel (p, node->accel);
   p->kernel = g_strdup (node->kernel);
   p->initrd = g_strdup (node->initrd);
+  p->firmware = g_strdup (node->firmware);
   p->cmdline = g_strdup (LODGE_GUEST_CMDLINE);
   p->rbd_pool = g_strdup (rt->disk_pool);
   p->rbd_image = g_strdup (rt->disk_image);

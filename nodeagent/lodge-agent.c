@@ -205,6 +205,9 @@ report_new (LodgeAgent *a)
   r->accel_reason = g_strdup (a->accel_reason);
   r->kernel = g_strdup (a->guest_kernel.kernel);
   r->initrd = g_strdup (a->guest_kernel.initrd);
+  /* qboot, where QEMU's data has it (Debian's qemu-system-data does). */
+  if (g_file_test (LODGE_FIRMWARE_QBOOT, G_FILE_TEST_IS_REGULAR))
+    r->firmware = g_strdup (LODGE_FIRMWARE_QBOOT);
   r->bridge = g_strdup (a->bridge);
   r->secret_uuid = g_strdup (a->secret_uuid);
   r->ceph_id = g_strdup (a->config->client_id); /* whose key the secret holds */

@@ -296,6 +296,7 @@ lodge_node_report_free (LodgeNodeReport *r)
   g_free (r->accel_reason);
   g_free (r->kernel);
   g_free (r->initrd);
+  g_free (r->firmware);
   g_free (r->bridge);
   g_free (r->secret_uuid);
   g_free (r->ceph_id);
@@ -336,6 +337,7 @@ lodge_node_report_to_json (const LodgeNodeReport *r)
   put_string (b, "accel_reason", r->accel_reason);
   put_string (b, "kernel", r->kernel);
   put_string (b, "initrd", r->initrd);
+  put_string (b, "firmware", r->firmware);
   put_string (b, "bridge", r->bridge);
   put_string (b, "secret_uuid", r->secret_uuid);
   put_string (b, "ceph_id", r->ceph_id);
@@ -375,6 +377,7 @@ get_report (JsonObject *o, GError **error)
   r->accel_reason = get_string (o, "accel_reason");
   r->kernel = get_string (o, "kernel");
   r->initrd = get_string (o, "initrd");
+  r->firmware = get_string (o, "firmware");
   r->bridge = get_string (o, "bridge");
   r->secret_uuid = get_string (o, "secret_uuid");
   r->ceph_id = get_string (o, "ceph_id");
@@ -434,6 +437,7 @@ lodge_node_record_free (LodgeNodeRecord *r)
   g_free (r->accel_reason);
   g_free (r->kernel);
   g_free (r->initrd);
+  g_free (r->firmware);
   g_free (r->bridge);
   g_free (r->secret_uuid);
   g_free (r->ceph_id);
@@ -461,6 +465,7 @@ lodge_node_record_combine (const LodgeNodeReport *report, const LodgeNodeDecisio
   r->accel_reason = g_strdup (report->accel_reason);
   r->kernel = g_strdup (report->kernel);
   r->initrd = g_strdup (report->initrd);
+  r->firmware = g_strdup (report->firmware);
   r->bridge = g_strdup (report->bridge);
   r->secret_uuid = g_strdup (report->secret_uuid);
   r->ceph_id = g_strdup (report->ceph_id);
@@ -500,6 +505,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "accel_reason", r->accel_reason);
   put_string (b, "kernel", r->kernel);
   put_string (b, "initrd", r->initrd);
+  put_string (b, "firmware", r->firmware);
   put_string (b, "bridge", r->bridge);
   put_string (b, "secret_uuid", r->secret_uuid);
   put_string (b, "ceph_id", r->ceph_id);

@@ -60,6 +60,8 @@ typedef struct {
   LodgeAccel accel;     /* what really works there */
   char *accel_reason;   /* why not KVM, for people (NULL with KVM) */
   char *kernel, *initrd; /* the guest kernel the node boots VEs with */
+  char *firmware;       /* the firmware ROM it boots them with (qboot); NULL:
+                         * QEMU's default (SeaBIOS), or an agent before it */
   char *bridge;         /* where VE NICs attach */
   char *secret_uuid;    /* the libvirt secret holding the Ceph key */
   char *ceph_id;        /* the cephx id whose key that secret holds (NULL: an
@@ -94,6 +96,7 @@ typedef struct {
   LodgeAccel accel;     /* the report's, or TCG as the decision says */
   char *accel_reason;
   char *kernel, *initrd;
+  char *firmware;
   char *bridge;
   char *secret_uuid;
   char *ceph_id;

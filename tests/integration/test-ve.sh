@@ -55,6 +55,14 @@ disk_user=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
   virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<auth username='\([^']*\)'.*/\1/p" | head -n 1)
 check "the disk's cephx user ($disk_user) is the one $ve_node reports ($node_ceph_id)" \
   '[ -n "$node_ceph_id" ] && [ "$disk_user" = "$node_ceph_id" ]'
+# The firmware: qboot, which the node reports it has (QEMU's data).
+node_fw=$("$lodge" node list -o json | python3 -c '
+import json, sys
+print(next(n.get("firmware", "") for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
+loader=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
+  virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s|.*<loader type='rom'>\([^<]*\)</loader>.*|\1|p")
+check "the domain boots with the firmware $ve_node reports ($node_fw): $loader" \
+  '[ "$node_fw" = /usr/share/qemu/qboot.rom ] && [ "$loader" = "$node_fw" ]'
 # The config blob (the root password hash is in it) is on the node that
 # runs the VE, written by its agent, and nowhere else: the domain names
 # it, mode 0600; no other node and not the control center has one.
