@@ -16,8 +16,14 @@
 #     guest sees; beside it, in the same run and settled as long, a bare
 #     qemu-system-x86_64 with QEMU's default options (TCG, 256 MiB) booting
 #     the same kernel on a busybox disk (images/kernel/lib.sh's).
+#  4. with BENCH_KSM=1, the same 20 VEs' memory merged: the agents run
+#     with --ksm (their VEs' memory offered for merging), but the
+#     machine's KSM is held off (unmerged) until step 3 is measured; then
+#     KSM runs (2000 pages a pass) until it has scanned everything twice:
+#     PSS per VE again, the memory KSM shares, and ksmd's CPU meanwhile.
+#     The machine's KSM settings are put back at the end.
 # Prints a Markdown table. Options by environment: BENCH_RUNS (10),
-# BENCH_PARALLEL (20), BENCH_SETTLE_S (30).
+# BENCH_PARALLEL (20), BENCH_SETTLE_S (30), BENCH_KSM (0).
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/run-cluster.sh BUILD_DIR}")
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,11 +35,27 @@ lodge=$build/tools/lodge
 work=$(mktemp -d)
 # shellcheck source=../images/kernel/lib.sh
 source "$top/images/kernel/lib.sh"
-trap 'lodge_qemu_stop; "$cluster" down --purge >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+ksm=${BENCH_KSM:-0}
+ksm_dir=/sys/kernel/mm/ksm
+ksm_restore=""
+if [ "$ksm" = 1 ]; then
+  [ -w "$ksm_dir/run" ] || { echo "run-cluster: BENCH_KSM=1, but $ksm_dir/run cannot be written" >&2; exit 1; }
+  ksm_restore="run=$(cat "$ksm_dir/run") pages_to_scan=$(cat "$ksm_dir/pages_to_scan")"
+fi
+# ksm_set NAME=VALUE...: the machine's KSM settings (run=2 unmerges all).
+ksm_set() { local kv; for kv in "$@"; do echo "${kv#*=}" >"$ksm_dir/${kv%%=*}"; done; }
+# (the saved run value is written after an unmerge: what this left merged goes)
+trap 'lodge_qemu_stop; "$cluster" down --purge >/dev/null 2>&1 || true; rm -rf "$work";
+  [ -z "$ksm_restore" ] || { ksm_set run=2; ksm_set $ksm_restore; }' EXIT
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 say "bringing up a 3-node cluster in $LODGE_CLUSTER_DIR"
-"$cluster" up --memstore --nodes 3 --node-memory 4096 --memory-ratio 2 >/dev/null
+if [ "$ksm" = 1 ]; then
+  LODGE_NODE_KSM=1 "$cluster" up --memstore --nodes 3 --node-memory 4096 --memory-ratio 2 >/dev/null
+  ksm_set run=2 # held off (and unmerged) until step 4
+else
+  "$cluster" up --memstore --nodes 3 --node-memory 4096 --memory-ratio 2 >/dev/null
+fi
 inns() { "$cluster" exec "$@"; }
 "$top/images/templates/busybox/build.sh" "$build/images/guestinit/lodge-init" "$work/bb" 2>/dev/null
 inns "$lodge" template import busybox "$work/bb" >/dev/null 2>&1
@@ -106,12 +128,37 @@ bare_pss=$(awk '/^Pss:/ { print $2 }' "/proc/$LODGE_QEMU_PID/smaps_rollup")
 bare_rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$LODGE_QEMU_PID/status")
 lodge_qemu_stop
 avail_after=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)
-pss=0 rss=0 n=0
-for pid in $(pgrep -f 'qemu-system-x86_64 .*-name guest=p[0-9]'); do
-  pss=$((pss + $(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")))
-  rss=$((rss + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
-  n=$((n + 1))
-done
+# guests_memory: PSS, RSS (KiB) and count of the p* VEs' QEMUs, into pss, rss, n.
+guests_memory() {
+  pss=0 rss=0 n=0
+  for pid in $(pgrep -f 'qemu-system-x86_64 .*-name guest=p[0-9]'); do
+    pss=$((pss + $(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup")))
+    rss=$((rss + $(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")))
+    n=$((n + 1))
+  done
+}
+guests_memory
+
+# 4. The same VEs with KSM merging their memory.
+ksm_rows=""
+if [ "$ksm" = 1 ]; then
+  ksmd=$(pgrep -x ksmd | head -n 1)
+  cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$ksmd/stat"; }
+  scans0=$(cat "$ksm_dir/full_scans") ticks0=$(cpu_ticks) t0=$(date +%s%N)
+  ksm_set pages_to_scan=2000 run=1
+  say "KSM on: waiting for 2 full scans (at most 600 s)"
+  deadline=$((SECONDS + 600))
+  while [ "$(cat "$ksm_dir/full_scans")" -lt $((scans0 + 2)) ] && [ $SECONDS -lt $deadline ]; do sleep 1; done
+  scans=$(($(cat "$ksm_dir/full_scans") - scans0))
+  ksm_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  ksm_cpu=$(awk -v t="$(($(cpu_ticks) - ticks0))" -v hz="$(getconf CLK_TCK)" -v ms="$ksm_ms" \
+    'BEGIN { printf "%.0f%%", 100 * t / hz / (ms / 1000) }')
+  shared=$(( $(cat "$ksm_dir/pages_sharing") * $(getconf PAGESIZE) / 1048576 ))
+  pss_before=$pss rss_before=$rss n_before=$n
+  guests_memory
+  ksm_rows="| with KSM (\`lodge-agent --ksm\`), after $scans full scans in $(awk -v v="$ksm_ms" 'BEGIN { printf "%.0f s", v / 1000 }') | PSS $((pss / (n > 0 ? n : 1) / 1024)) MiB per VE (RSS $((rss / (n > 0 ? n : 1) / 1024)) MiB): $(awk -v a="$pss" -v b="$pss_before" 'BEGIN { printf "%.2f", a / b }')x the PSS without; $shared MiB shared in all (pages_sharing); ksmd used $ksm_cpu of a CPU meanwhile |"
+  pss=$pss_before rss=$rss_before n=$n_before
+fi
 
 seq_rate=$(awk -v n="$runs" -v ms="$seq_s" 'BEGIN { printf "%.1f", n * 60000 / ms }')
 par_rate=$(awk -v n="$((parallel - failed))" -v ms="$par_ms" 'BEGIN { printf "%.1f", n * 60000 / ms }')
@@ -129,4 +176,5 @@ Lodge cluster bench: 3 nodes on one machine ($(nproc) cores, $(awk '/^MemTotal:/
 | host memory per idle VE ($n QEMUs, ${settle} s after start), PSS | $((pss / (n > 0 ? n : 1) / 1024)) MiB (RSS $((rss / (n > 0 ? n : 1) / 1024)) MiB) for 256 MiB of guest memory |
 | — baseline: a bare qemu-system-x86_64, default options, same kernel, busybox disk, 256 MiB, idle as long | PSS $((bare_pss / 1024)) MiB (RSS $((bare_rss / 1024)) MiB); Lodge's VE at $(awk -v a="$pss" -v n="$n" -v b="$bare_pss" 'BEGIN { printf "%.2f", (n > 0 ? a / n : 0) / b }')x its PSS |
 | host MemAvailable drop per VE | $(( (avail_before - avail_after) / parallel / 1024 )) MiB |
+${ksm_rows}
 T

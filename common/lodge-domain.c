@@ -205,6 +205,41 @@ add_metadata (xmlNode *dom, const LodgeEnvDef *def)
   lodge_xml_set (env, "floor-kib", floor);
 }
 
+static void remove_children (xmlNode *parent, const char *name);
+
+/* A VE's memory is merged with other VEs' (the kernel's KSM) only on a
+ * node that asked for it (lodge-agent --ksm): a VE could tell by timing
+ * whether another holds a page it knows. Elsewhere QEMU is told not to
+ * offer it for merging (<nosharepages/>: mem-merge=off), whatever the
+ * host's ksmd does. */
+static void
+set_page_sharing (xmlNode *dom, const LodgePlacement *p)
+{
+  xmlNode *backing = lodge_xml_child (dom, "memoryBacking");
+  if (backing != NULL)
+    {
+      remove_children (backing, "nosharepages");
+      if (backing->children == NULL)
+        {
+          xmlUnlinkNode (backing);
+          xmlFreeNode (backing);
+          backing = NULL;
+        }
+    }
+  if (p->ksm)
+    return;
+  if (backing == NULL)
+    {
+      backing = xmlNewDocNode (dom->doc, NULL, (const xmlChar *) "memoryBacking", NULL);
+      xmlNode *current = lodge_xml_child (dom, "currentMemory");
+      if (current != NULL)
+        xmlAddNextSibling (current, backing);
+      else
+        xmlAddChild (dom, backing);
+    }
+  add_empty (backing, "nosharepages");
+}
+
 static void
 add_os (xmlNode *dom, const LodgePlacement *p)
 {
@@ -470,6 +505,7 @@ lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p, GErr
 
   add_kib (dom, "memory", def->memory);
   add_kib (dom, "currentMemory", lodge_env_def_effective_current_memory (def));
+  set_page_sharing (dom, p);
   g_autofree char *vcpus = g_strdup_printf ("%u", def->vcpus);
   lodge_xml_set (lodge_xml_add (dom, "vcpu", vcpus), "placement", "static");
   if (p->cpu_tuning)
@@ -635,5 +671,8 @@ lodge_domain_xml_retarget (const char *xml, gsize len, const LodgePlacement *p, 
    * refuse the guest); where it has, the guest keeps its own. */
   if (!p->cpu_tuning)
     remove_children (dom, "cputune");
+  /* Page sharing is QEMU's madvise at its start, not migrated state: as
+   * the new node has it. */
+  set_page_sharing (dom, p);
   return lodge_xml_format_doc (doc);
 }

@@ -28,6 +28,7 @@ typedef struct {
   char *console_log;      /* NULL: the serial console is not logged */
   guint tb_cache_mib;     /* TCG translation cache; 0: QEMU's default */
   gboolean cpu_tuning;    /* the node's libvirt has a CPU cgroup: <cputune> */
+  gboolean ksm;           /* the node merges VEs' pages (KSM); FALSE: <nosharepages/> */
 } LodgePlacement;
 
 /* The namespace of Lodge's <metadata> in a VE's domain: an element

@@ -203,6 +203,7 @@ lodge_lifecycle_node_placement (LodgeCtl *ctl, const LodgeLifecycleOptions *opts
   p->ceph_secret_uuid = g_strdup (node->secret_uuid);
   p->ceph_conf = g_strdup (node->ceph_conf);
   p->cpu_tuning = node->cpu_tuning;
+  p->ksm = node->ksm;
   p->bridge = g_strdup (node->bridge != NULL ? node->bridge : "lodgebr0");
   /* The blob holds the root password hash: the node's agent writes it
    * there (0600); nothing of it stays on this host. */

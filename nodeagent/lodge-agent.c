@@ -56,6 +56,7 @@ typedef struct {
   int heartbeat_s;
   gint64 memory_reserve_mib;
   gboolean no_cpu_tuning;
+  gboolean ksm;
   gboolean once;
 
   /* state */
@@ -212,6 +213,7 @@ report_new (LodgeAgent *a)
   r->secret_uuid = g_strdup (a->secret_uuid);
   r->ceph_id = g_strdup (a->config->client_id); /* whose key the secret holds */
   r->cpu_tuning = a->cpu_tuning;
+  r->ksm = a->ksm;
   r->cpus = a->cpus;
   r->memory = (guint64) a->memory_mib << 20;
   r->memory_ratio = a->memory_ratio;
@@ -436,6 +438,28 @@ balloons_start (LodgeAgent *a)
   g_thread_unref (g_thread_new ("balloons", balloon_thread, k));
 }
 
+/* Turns the kernel's same-page merging on (KSM_RUN; writing 1 starts
+ * ksmd), for --ksm: VEs' memory is then merged where pages are equal. */
+#define KSM_RUN "/sys/kernel/mm/ksm/run"
+static gboolean
+ksm_start (GError **error)
+{
+  int fd = open (KSM_RUN, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, "1", 1) != 1)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e),
+                   "--ksm: cannot start merging pages: %s: %s (a kernel without "
+                   "CONFIG_KSM, or /sys mounted read-only)",
+                   KSM_RUN, g_strerror (e));
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
 /* Whether libvirt finds a CPU cgroup controller here, as it looks for one:
  * a cgroup v1 hierarchy with "cpu", or a cgroup v2 one offering "cpu". */
 static gboolean
@@ -511,6 +535,12 @@ start (LodgeAgent *a, GError **error)
   if (a->guest_kernel.warning != NULL)
     say (a, "WARNING: %s", a->guest_kernel.warning);
   a->cpu_tuning = !a->no_cpu_tuning && have_cpu_cgroup ();
+  if (a->ksm)
+    {
+      if (!ksm_start (error))
+        return FALSE;
+      say (a, "memory: identical pages of VEs merged (KSM, " KSM_RUN " = 1)");
+    }
   if (!a->cpu_tuning)
     say (a, "CPU limits: none (%s): VEs here get no <cputune>",
          a->no_cpu_tuning ? "--no-cpu-tuning" : "no CPU cgroup controller is mounted here");
@@ -611,6 +641,10 @@ main (int argc, char **argv)
     { "bridge", 'b', 0, G_OPTION_ARG_STRING, &a.bridge, "The bridge VE NICs attach to (default lodgebr0)", "BRIDGE" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &a.state_dir,
       "Where this node keeps its VEs' config blobs and console logs (default " DEFAULT_STATE_DIR ")", "DIR" },
+    { "ksm", 0, 0, G_OPTION_ARG_NONE, &a.ksm,
+      "Merge identical memory pages of this node's VEs (the kernel's KSM: denser, at "
+      "some CPU; a VE can then tell by timing whether another VE holds a page it knows). "
+      "Without it, VEs started here ask QEMU not to share their memory", NULL },
     { "once", 0, 0, G_OPTION_ARG_NONE, &a.once, "Register, then exit (for checks)", NULL },
     G_OPTION_ENTRY_NULL
   };

@@ -351,6 +351,7 @@ lodge_node_report_to_json (const LodgeNodeReport *r)
   put_string (b, "agent", r->agent);
   put_string (b, "ceph_conf", r->ceph_conf);
   put_true (b, "cpu_tuning", r->cpu_tuning);
+  put_true (b, "ksm", r->ksm);
   put_string (b, "rados_addr", r->rados_addr);
   if (r->legacy_decision != NULL)
     put_decision (b, r->legacy_decision);
@@ -384,6 +385,7 @@ get_report (JsonObject *o, GError **error)
   r->agent = get_string (o, "agent");
   r->ceph_conf = get_string (o, "ceph_conf");
   r->cpu_tuning = json_object_get_boolean_member_with_default (o, "cpu_tuning", FALSE);
+  r->ksm = json_object_get_boolean_member_with_default (o, "ksm", FALSE);
   r->rados_addr = get_string (o, "rados_addr");
   r->cpus = (guint) json_object_get_int_member_with_default (o, "cpus", 0);
   r->memory = (guint64) json_object_get_int_member_with_default (o, "memory", 0);
@@ -471,6 +473,7 @@ lodge_node_record_combine (const LodgeNodeReport *report, const LodgeNodeDecisio
   r->ceph_id = g_strdup (report->ceph_id);
   r->ceph_conf = g_strdup (report->ceph_conf);
   r->cpu_tuning = report->cpu_tuning;
+  r->ksm = report->ksm;
   r->cpus = report->cpus;
   r->memory = report->memory;
   r->memory_ratio = report->memory_ratio;
@@ -518,6 +521,7 @@ lodge_node_record_to_json (const LodgeNodeRecord *r)
   put_string (b, "agent", r->agent);
   put_string (b, "ceph_conf", r->ceph_conf);
   put_true (b, "cpu_tuning", r->cpu_tuning);
+  put_true (b, "ksm", r->ksm);
   put_string (b, "rados_addr", r->rados_addr);
   if (r->fenced_us != 0)
     put_int (b, "fenced_us", r->fenced_us);

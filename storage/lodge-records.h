@@ -68,6 +68,7 @@ typedef struct {
                          * agent before it was reported; the controller's) */
   char *ceph_conf;      /* the Ceph configuration VE disks use there (NULL: none) */
   gboolean cpu_tuning;  /* its libvirt has a CPU cgroup: VEs get <cputune> */
+  gboolean ksm;         /* it merges its VEs' identical pages (lodge-agent --ksm) */
   guint cpus;
   guint64 memory;       /* bytes of RAM for guests */
   double memory_ratio;  /* overcommit of guest-visible memory */
@@ -102,6 +103,7 @@ typedef struct {
   char *ceph_id;
   char *ceph_conf;
   gboolean cpu_tuning;
+  gboolean ksm;
   guint cpus;
   guint64 memory;
   double memory_ratio;

@@ -315,6 +315,35 @@ test_retarget_no_cpu_cgroup (void)
   g_assert_cmpstr (a_to_b, ==, xml_b);
 }
 
+/* A VE's memory is offered for merging (KSM) only on a node that merges
+ * (lodge-agent --ksm): elsewhere <nosharepages/>. Page sharing is QEMU's
+ * own at its start, so a migration takes the new node's: both ways. */
+static void
+test_page_sharing (void)
+{
+  g_autoptr (LodgeEnvDef) def = load_example ("maximal.xml");
+  g_autoptr (LodgePlacement) a = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  g_autoptr (LodgePlacement) b = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  g_assert_false (a->ksm); /* off unless the node says so */
+  b->ksm = TRUE;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml_a = lodge_domain_xml_generate (def, a, &error);
+  g_autofree char *xml_b = lodge_domain_xml_generate (def, b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml_a, "<memoryBacking>\n    <nosharepages/>\n  </memoryBacking>"));
+  g_assert_null (strstr (xml_b, "nosharepages"));
+  g_assert_null (strstr (xml_b, "memoryBacking"));
+  g_autofree char *a_to_b = lodge_domain_xml_retarget (xml_a, strlen (xml_a), b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a_to_b, ==, xml_b);
+  g_autofree char *b_to_a = lodge_domain_xml_retarget (xml_b, strlen (xml_b), a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (b_to_a, ==, xml_a);
+  g_autofree char *a_to_a = lodge_domain_xml_retarget (xml_a, strlen (xml_a), a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (a_to_a, ==, xml_a); /* one <nosharepages/>, not two */
+}
+
 /* What libvirt gives for a running domain (VIR_DOMAIN_XML_MIGRATABLE, cut
  * short): its addresses, aliases and defaults stay as they are. */
 static const char libvirt_form[] =
@@ -438,6 +467,7 @@ main (int argc, char **argv)
   g_test_add_func ("/domain/escaping", test_escaping);
   g_test_add_func ("/domain/guest-config-limits", test_guest_config_limits);
   g_test_add_func ("/domain/retarget-no-cpu-cgroup", test_retarget_no_cpu_cgroup);
+  g_test_add_func ("/domain/page-sharing", test_page_sharing);
   g_test_add_func ("/domain/retarget/generated", test_retarget_generated);
   g_test_add_func ("/domain/retarget/libvirt-form", test_retarget_libvirt_form);
   g_test_add_func ("/domain/retarget/refused", test_retarget_refused);

@@ -45,6 +45,7 @@ test_node_round_trip (void)
   g_assert_cmpstr (back->accel_reason, ==, "QEMU under KVM died of signal 6 (Aborted)");
   g_assert_null (back->initrd);
   g_assert_null (back->firmware); /* QEMU's default */
+  g_assert_false (back->ksm);
   g_assert_cmpstr (back->bridge, ==, "lodgebr0");
   g_assert_cmpstr (back->secret_uuid, ==, r->secret_uuid);
   g_assert_cmpuint (back->cpus, ==, 2);
@@ -166,6 +167,7 @@ test_node_report_round_trip (void)
   r->kernel = g_strdup ("/boot/vmlinuz");
   r->initrd = g_strdup ("/boot/initrd.img");
   r->firmware = g_strdup ("/usr/share/qemu/qboot.rom");
+  r->ksm = TRUE;
   r->bridge = g_strdup ("lodgebr0");
   r->secret_uuid = g_strdup ("6c0d6a36-1b6a-4f4e-9a55-0d9e1f3c1a01");
   r->ceph_id = g_strdup ("node.node2");
@@ -194,6 +196,7 @@ test_node_report_round_trip (void)
   g_assert_null (back->accel_reason);
   g_assert_cmpstr (back->initrd, ==, "/boot/initrd.img");
   g_assert_cmpstr (back->firmware, ==, "/usr/share/qemu/qboot.rom");
+  g_assert_true (back->ksm);
   g_assert_cmpstr (back->ceph_conf, ==, "/etc/ceph/node2.conf");
   g_assert_cmpstr (back->ceph_id, ==, "node.node2");
   g_assert_cmpuint (back->cpus, ==, 8);

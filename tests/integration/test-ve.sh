@@ -63,6 +63,15 @@ loader=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
   virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s|.*<loader type='rom'>\([^<]*\)</loader>.*|\1|p")
 check "the domain boots with the firmware $ve_node reports ($node_fw): $loader" \
   '[ "$node_fw" = /usr/share/qemu/qboot.rom ] && [ "$loader" = "$node_fw" ]'
+# Its memory is not offered for merging with other VEs' (KSM): its node
+# runs without --ksm.
+node_ksm=$("$lodge" node list -o json | python3 -c '
+import json, sys
+print(next(n.get("ksm", False) for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
+check "the VE's memory is not shared with other VEs' ($ve_node's ksm: $node_ksm): <nosharepages/>, QEMU's mem-merge=off" \
+  '[ "$node_ksm" = False ] && (. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
+     virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | grep -q "<nosharepages/>") &&
+   tr "\0" " " <"/proc/$(qemu_pid vetest)/cmdline" | grep -q "mem-merge=off"'
 # The config blob (the root password hash is in it) is on the node that
 # runs the VE, written by its agent, and nowhere else: the domain names
 # it, mode 0600; no other node and not the control center has one.
