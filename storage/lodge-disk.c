@@ -3,6 +3,9 @@
 #include "lodge-storage-error.h"
 #include "lodge-tier.h"
 
+/* A disk being made is named IMAGE NEW_INFIX RANDOM until it is whole. */
+#define NEW_INFIX ".new-"
+
 void
 lodge_disk_ref_clear (LodgeDiskRef *ref)
 {
@@ -26,11 +29,13 @@ lodge_disk_create (LodgeRados *rados, const char *ve, guint replicas, const char
   g_auto (LodgeDiskRef) ref = { 0 };
   lodge_disk_ref_init (&ref, ve, replicas);
 
-  if (!lodge_rbd_clone (rados, tmpl_pool, tmpl_image, tmpl_snap, ref.pool, ref.image, error))
+  g_autofree char *tmp = g_strdup_printf ("%s" NEW_INFIX "%08x", ref.image, g_random_int ());
+  if (!lodge_rbd_clone (rados, tmpl_pool, tmpl_image, tmpl_snap, ref.pool, tmp, error))
     return FALSE;
-  if (!lodge_rbd_grow (rados, ref.pool, ref.image, size, error))
+  if (!lodge_rbd_grow (rados, ref.pool, tmp, size, error)
+      || !lodge_rbd_rename (rados, ref.pool, tmp, ref.image, error))
     {
-      lodge_rbd_remove (rados, ref.pool, ref.image, TRUE, NULL);
+      lodge_rbd_remove (rados, ref.pool, tmp, TRUE, NULL);
       g_prefix_error (error, "disk of VE %s: ", ve);
       return FALSE;
     }
@@ -44,5 +49,12 @@ lodge_disk_delete (LodgeRados *rados, const char *ve, guint replicas, GError **e
     return FALSE;
   g_auto (LodgeDiskRef) ref = { 0 };
   lodge_disk_ref_init (&ref, ve, replicas);
-  return lodge_rbd_remove (rados, ref.pool, ref.image, TRUE, error);
+  gboolean removed = lodge_rbd_remove (rados, ref.pool, ref.image, TRUE, error);
+  /* Leftovers of a creation cut short (best effort: they hold no data). */
+  g_autofree char *prefix = g_strconcat (ref.image, NEW_INFIX, NULL);
+  g_autoptr (GPtrArray) names = lodge_rbd_list (rados, ref.pool, NULL);
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    if (g_str_has_prefix (names->pdata[i], prefix))
+      lodge_rbd_remove (rados, ref.pool, names->pdata[i], TRUE, NULL);
+  return removed;
 }

@@ -447,6 +447,21 @@ lodge_rbd_clone (LodgeRados *rados, const char *parent_pool, const char *parent_
 }
 
 gboolean
+lodge_rbd_rename (LodgeRados *rados, const char *pool, const char *image, const char *new_name,
+                  GError **error)
+{
+  if (!check_names (pool, image, error) || !lodge_storage_check_name (new_name, "image name", error))
+    return FALSE;
+  g_autoptr (LodgeIoctx) io = lodge_ioctx_open (rados, pool, NULL, error);
+  if (io == NULL)
+    return FALSE;
+  int r = rbd_rename (io->io, image, new_name);
+  if (r < 0)
+    return lodge_storage_set_error (error, r, "cannot rename %s/%s to %s", pool, image, new_name);
+  return TRUE;
+}
+
+gboolean
 lodge_rbd_flatten (LodgeRados *rados, const char *pool, const char *image,
                    LodgeProgressFunc progress, gpointer user_data, GError **error)
 {

@@ -64,6 +64,11 @@ GPtrArray *lodge_rbd_snap_children (LodgeRados *rados, const char *pool, const c
 gboolean lodge_rbd_clone (LodgeRados *rados, const char *parent_pool, const char *parent_image,
                           const char *parent_snap, const char *pool, const char *image,
                           GError **error);
+/* Renames @image to @new_name in @pool: one update of the pool's
+ * directory, so the image is found under one name or the other. EXISTS
+ * if @new_name is taken. */
+gboolean lodge_rbd_rename (LodgeRados *rados, const char *pool, const char *image,
+                           const char *new_name, GError **error);
 /* Copies the parent's data into the clone so the parent can go. */
 gboolean lodge_rbd_flatten (LodgeRados *rados, const char *pool, const char *image,
                             LodgeProgressFunc progress, gpointer user_data, GError **error);

@@ -19,6 +19,21 @@ unique (const char *what)
   return g_strdup_printf ("%s-%s", what, run_id);
 }
 
+/* How many images of @pool are @image or begin with it and ".new-" (a
+ * disk being made). */
+static guint
+images_with_prefix (LodgeRados *r, const char *pool, const char *image)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) names = lodge_rbd_list (r, pool, &error);
+  g_assert_no_error (error);
+  g_autofree char *tmp = g_strconcat (image, ".new-", NULL);
+  guint n = 0;
+  for (guint i = 0; i < names->len; i++)
+    n += g_strcmp0 (names->pdata[i], image) == 0 || g_str_has_prefix (names->pdata[i], tmp);
+  return n;
+}
+
 /* Test-side I/O through librbd directly: Lodge itself never writes disk
  * contents except through libguestfs or a guest. */
 static void
@@ -165,12 +180,28 @@ test_disk (void)
   gboolean exists = TRUE;
   g_assert_true (lodge_rbd_exists (rados, ref.pool, ref.image, &exists, &error));
   g_assert_false (exists);
+  g_assert_cmpuint (images_with_prefix (rados, ref.pool, ref.image), ==, 0);
 
+  /* Made under a name of its own, then renamed: under the VE's name, the
+   * image is the whole clone, grown. */
   g_assert_true (lodge_disk_create (rados, ve, 1, LODGE_TEMPLATE_POOL, tmpl, "v-1", 1ULL << 30, &error));
   g_assert_no_error (error);
+  g_auto (LodgeRbdInfo) info = { 0 };
+  g_assert_true (lodge_rbd_stat (rados, ref.pool, ref.image, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (info.size, ==, 1ULL << 30);
+  g_assert_cmpstr (info.parent_image, ==, tmpl);
+  g_assert_cmpuint (images_with_prefix (rados, ref.pool, ref.image), ==, 1);
   g_assert_false (lodge_disk_create (rados, ve, 1, LODGE_TEMPLATE_POOL, tmpl, "v-1", 1ULL << 30, &error));
   g_assert_error (error, LODGE_STORAGE_ERROR, LODGE_STORAGE_ERROR_EXISTS);
   g_clear_error (&error);
+  g_assert_cmpuint (images_with_prefix (rados, ref.pool, ref.image), ==, 1); /* its own only */
+
+  /* What a controller stopped in the middle of a creation leaves goes
+   * with the VE's disk. */
+  g_autofree char *leftover = g_strconcat (ref.image, ".new-0badc0de", NULL);
+  g_assert_true (lodge_rbd_clone (rados, LODGE_TEMPLATE_POOL, tmpl, "v-1", ref.pool, leftover, &error));
+  g_assert_no_error (error);
 
   /* Unknown template version. */
   g_autofree char *ve2 = unique ("ve2");
@@ -180,6 +211,7 @@ test_disk (void)
 
   g_assert_true (lodge_disk_delete (rados, ve, 1, &error));
   g_assert_no_error (error);
+  g_assert_cmpuint (images_with_prefix (rados, ref.pool, ref.image), ==, 0);
   g_assert_true (lodge_rbd_remove (rados, LODGE_TEMPLATE_POOL, tmpl, TRUE, &error));
   g_assert_no_error (error);
 }
