@@ -207,6 +207,14 @@ add_metadata (xmlNode *dom, const LodgeEnvDef *def)
 
 static void remove_children (xmlNode *parent, const char *name);
 
+guint64
+lodge_domain_boot_memory (const LodgeEnvDef *def)
+{
+  guint64 floor = lodge_env_def_effective_current_memory (def);
+  guint64 need = def->memory / 8 + (32ULL << 20);
+  return MIN (def->memory, MAX (floor, need));
+}
+
 /* A VE's memory is merged with other VEs' (the kernel's KSM) only on a
  * node that asked for it (lodge-agent --ksm): a VE could tell by timing
  * whether another holds a page it knows. Elsewhere QEMU is told not to
@@ -504,7 +512,7 @@ lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p, GErr
   add_metadata (dom, def);
 
   add_kib (dom, "memory", def->memory);
-  add_kib (dom, "currentMemory", lodge_env_def_effective_current_memory (def));
+  add_kib (dom, "currentMemory", lodge_domain_boot_memory (def));
   set_page_sharing (dom, p);
   g_autofree char *vcpus = g_strdup_printf ("%u", def->vcpus);
   lodge_xml_set (lodge_xml_add (dom, "vcpu", vcpus), "placement", "static");

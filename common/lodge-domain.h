@@ -85,4 +85,14 @@ char *lodge_domain_xml_generate (const LodgeEnvDef *def, const LodgePlacement *p
 char *lodge_domain_xml_retarget (const char *xml, gsize len, const LodgePlacement *placement,
                                  GError **error);
 
+/* What a VE's guest has when it starts (its domain's <currentMemory>):
+ * its floor (the memory it is promised), or more where the floor is too
+ * little for its kernel to boot with all of <memory> (whose page tables
+ * alone are 1/64 of it): an eighth of <memory> and 32 MiB. A 1 GiB guest
+ * with a 64 MiB floor ran out of memory booting (the balloon took the
+ * rest before lodge-init ran). The node's agent gives the surplus back
+ * once the guest does not use it (virt/lodge-balloon.h); the floor the
+ * agent keeps is the metadata's floor-kib. */
+guint64 lodge_domain_boot_memory (const LodgeEnvDef *def);
+
 G_END_DECLS

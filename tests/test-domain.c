@@ -315,6 +315,39 @@ test_retarget_no_cpu_cgroup (void)
   g_assert_cmpstr (a_to_b, ==, xml_b);
 }
 
+/* A guest boots with its floor, or with an eighth of its memory and
+ * 32 MiB where that is more (never more than its memory): the domain's
+ * <currentMemory>, while the metadata keeps the floor for the agent. */
+static void
+test_boot_memory (void)
+{
+  g_autoptr (LodgeEnvDef) def = load_example ("web.xml");
+  const struct {
+    guint64 memory_mib, floor_mib, boot_mib;
+  } cases[] = {
+    { 1024, 64, 160 },   /* the floor alone ran out of memory booting */
+    { 256, 64, 64 },     /* an eighth and 32 MiB is the floor */
+    { 256, 128, 128 },   /* the floor is more */
+    { 2048, 1024, 1024 },
+    { 64, 0, 64 },       /* no floor: all of it */
+    { 4096, 128, 544 },
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      def->memory = cases[i].memory_mib << 20;
+      def->current_memory = cases[i].floor_mib << 20;
+      g_assert_cmpuint (lodge_domain_boot_memory (def) >> 20, ==, cases[i].boot_mib);
+    }
+  def->memory = 1024 << 20;
+  def->current_memory = 64 << 20;
+  g_autoptr (LodgePlacement) p = lodge_placement_new_placeholder (def, LODGE_ACCEL_TCG);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *xml = lodge_domain_xml_generate (def, p, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (xml, "<currentMemory unit=\"KiB\">163840</currentMemory>"));
+  g_assert_nonnull (strstr (xml, "floor-kib=\"65536\""));
+}
+
 /* A VE's memory is offered for merging (KSM) only on a node that merges
  * (lodge-agent --ksm): elsewhere <nosharepages/>. Page sharing is QEMU's
  * own at its start, so a migration takes the new node's: both ways. */
@@ -468,6 +501,7 @@ main (int argc, char **argv)
   g_test_add_func ("/domain/guest-config-limits", test_guest_config_limits);
   g_test_add_func ("/domain/retarget-no-cpu-cgroup", test_retarget_no_cpu_cgroup);
   g_test_add_func ("/domain/page-sharing", test_page_sharing);
+  g_test_add_func ("/domain/boot-memory", test_boot_memory);
   g_test_add_func ("/domain/retarget/generated", test_retarget_generated);
   g_test_add_func ("/domain/retarget/libvirt-form", test_retarget_libvirt_form);
   g_test_add_func ("/domain/retarget/refused", test_retarget_refused);
