@@ -19,11 +19,13 @@
 #  4. with BENCH_KSM=1, the same 20 VEs' memory merged: the agents run
 #     with --ksm (their VEs' memory offered for merging), but the
 #     machine's KSM is held off (unmerged) until step 3 is measured; then
-#     KSM runs (2000 pages a pass) until it has scanned everything twice:
-#     PSS per VE again, the memory KSM shares, and ksmd's CPU meanwhile.
+#     KSM runs (2000 pages a pass) until it has scanned everything
+#     BENCH_KSM_SCANS times (4): what KSM saved per VE by its own count
+#     (pages_sharing), PSS per VE again (the guests also settle
+#     meanwhile, so its drop is not KSM's alone), and ksmd's CPU.
 #     The machine's KSM settings are put back at the end.
 # Prints a Markdown table. Options by environment: BENCH_RUNS (10),
-# BENCH_PARALLEL (20), BENCH_SETTLE_S (30), BENCH_KSM (0).
+# BENCH_PARALLEL (20), BENCH_SETTLE_S (30), BENCH_KSM (0), BENCH_KSM_SCANS (4).
 set -euo pipefail
 build=$(realpath "${1:?usage: bench/run-cluster.sh BUILD_DIR}")
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -146,9 +148,10 @@ if [ "$ksm" = 1 ]; then
   cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$ksmd/stat"; }
   scans0=$(cat "$ksm_dir/full_scans") ticks0=$(cpu_ticks) t0=$(date +%s%N)
   ksm_set pages_to_scan=2000 run=1
-  say "KSM on: waiting for 2 full scans (at most 600 s)"
+  want_scans=${BENCH_KSM_SCANS:-4}
+  say "KSM on: waiting for $want_scans full scans (at most 600 s)"
   deadline=$((SECONDS + 600))
-  while [ "$(cat "$ksm_dir/full_scans")" -lt $((scans0 + 2)) ] && [ $SECONDS -lt $deadline ]; do sleep 1; done
+  while [ "$(cat "$ksm_dir/full_scans")" -lt $((scans0 + want_scans)) ] && [ $SECONDS -lt $deadline ]; do sleep 1; done
   scans=$(($(cat "$ksm_dir/full_scans") - scans0))
   ksm_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   ksm_cpu=$(awk -v t="$(($(cpu_ticks) - ticks0))" -v hz="$(getconf CLK_TCK)" -v ms="$ksm_ms" \
@@ -156,7 +159,7 @@ if [ "$ksm" = 1 ]; then
   shared=$(( $(cat "$ksm_dir/pages_sharing") * $(getconf PAGESIZE) / 1048576 ))
   pss_before=$pss rss_before=$rss n_before=$n
   guests_memory
-  ksm_rows="| with KSM (\`lodge-agent --ksm\`), after $scans full scans in $(awk -v v="$ksm_ms" 'BEGIN { printf "%.0f s", v / 1000 }') | PSS $((pss / (n > 0 ? n : 1) / 1024)) MiB per VE (RSS $((rss / (n > 0 ? n : 1) / 1024)) MiB): $(awk -v a="$pss" -v b="$pss_before" 'BEGIN { printf "%.2f", a / b }')x the PSS without; $shared MiB shared in all (pages_sharing); ksmd used $ksm_cpu of a CPU meanwhile |"
+  ksm_rows="| with KSM (\`lodge-agent --ksm\`), after $scans full scans in $(awk -v v="$ksm_ms" 'BEGIN { printf "%.0f s", v / 1000 }') | saved by KSM's count (pages_sharing): $shared MiB in all, $(awk -v a="$shared" -v n="$n" 'BEGIN { printf "%.1f", a / (n > 0 ? n : 1) }') MiB per VE; PSS then $((pss / (n > 0 ? n : 1) / 1024)) MiB per VE, $(awk -v a="$pss" -v b="$pss_before" 'BEGIN { printf "%.2f", a / b }')x the PSS above (the guests settled meanwhile too); ksmd used $ksm_cpu of a CPU |"
   pss=$pss_before rss=$rss_before n=$n_before
 fi
 

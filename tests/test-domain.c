@@ -160,7 +160,7 @@ test_accel (void)
   g_autofree char *tcg_xml = lodge_domain_xml_generate (def, tcg, &error);
   g_assert_no_error (error);
   g_assert_nonnull (strstr (tcg_xml, "<domain type=\"qemu\">"));
-  g_assert_nonnull (strstr (tcg_xml, "<tb-cache unit=\"MiB\">256</tb-cache>"));
+  g_assert_nonnull (strstr (tcg_xml, "<tb-cache unit=\"MiB\">16</tb-cache>"));
   g_assert_null (strstr (tcg_xml, "host-passthrough"));
 
   g_autoptr (LodgePlacement) kvm = lodge_placement_new_placeholder (def, LODGE_ACCEL_KVM);

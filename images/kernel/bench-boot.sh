@@ -23,6 +23,7 @@ do_boot=1
 do_rss=1
 do_tb=1
 do_fw=1
+tb_mode=idle
 qboot=/usr/share/qemu/qboot.rom
 tb_sizes="default 256 64 32 16"
 
@@ -30,7 +31,7 @@ usage() {
     cat <<EOF
 Usage: $0 [--runs N] [--boot-mem MIB] [--idle-seconds S] [--tb-sizes "MIB..."]
           [--distro-kernel FILE --distro-initrd FILE]
-          [--boot-only | --rss-only | --tb-only | --firmware-only]
+          [--boot-only | --rss-only | --tb-only | --tb-work | --firmware-only]
 
 Boot-to-ready: QEMU (q35, TCG, BOOT-MEM MiB) is started with (a) the Lodge kernel
 (images/out/vmlinuz-lodge, built with build.sh) and (b) Debian's kernel with
@@ -49,6 +50,10 @@ balloon with free page reporting), with each -accel tcg,tb-size= of
 --tb-sizes ("default": QEMU's own, what a bare qemu-system-x86_64 gets),
 runs alternated: the boot to the ready line, and the QEMU process's PSS
 and RSS S seconds after it; medians, and ratios against the default.
+With --tb-work (that part alone), the guest also runs work through much
+more code than a boot after its ready line (lib.sh's lodge.mode=work):
+its time, ready line to done line, is measured too, and the PSS is read
+S seconds after the work.
 
 Firmware: the Lodge kernel as the boot benchmark boots it, with QEMU's
 default firmware (SeaBIOS) and with qboot ($qboot, a minimal firmware
@@ -66,6 +71,7 @@ ACPI power-off ended QEMU.
   --boot-only         only the boot-time part
   --rss-only          only the idle RSS part
   --tb-only           only the translation cache part
+  --tb-work           only the translation cache part, with the guest's work
   --firmware-only     only the firmware part
 EOF
 }
@@ -84,6 +90,7 @@ while [[ $# -gt 0 ]]; do
     --boot-only) do_rss=0 do_tb=0 do_fw=0 ;;
     --rss-only) do_boot=0 do_tb=0 do_fw=0 ;;
     --tb-only) do_boot=0 do_rss=0 do_fw=0 ;;
+    --tb-work) do_boot=0 do_rss=0 do_fw=0 tb_mode=work ;;
     --firmware-only) do_boot=0 do_rss=0 do_tb=0 ;;
     *) usage >&2; exit 2 ;;
     esac
@@ -230,7 +237,7 @@ fi
 tb_once() {
     local size=$1 log=$work/tb.log rc=0 accel=tcg
     [[ $size == default ]] || accel=tcg,tb-size=$size
-    LODGE_QEMU_ACCEL=$accel lodge_qemu_start "$log" "$lodge_kernel" "$work/root.img" 256 "$append lodge.mode=idle" \
+    LODGE_QEMU_ACCEL=$accel lodge_qemu_start "$log" "$lodge_kernel" "$work/root.img" 256 "$append lodge.mode=$tb_mode" \
         -device virtio-balloon-pci,free-page-reporting=on
     lodge_wait_line "^$LODGE_READY_LINE\$" $((LODGE_QEMU_START_US + timeout * 1000000)) || rc=$?
     if [[ $rc != 0 ]]; then
@@ -239,6 +246,13 @@ tb_once() {
         return 1
     fi
     BOOT_MS=$(((LODGE_LINE_US - LODGE_QEMU_START_US) / 1000))
+    WORK_MS=0
+    if [[ $tb_mode == work ]]; then
+        local ready_us=$LODGE_LINE_US
+        lodge_wait_line "^$LODGE_WORK_LINE\$" $((ready_us + 600 * 1000000)) ||
+            { say "tb-size $size: the guest's work did not end"; tail -n 15 "$log" | sed 's/^/  | /' >&2; lodge_qemu_stop; return 1; }
+        WORK_MS=$(((LODGE_LINE_US - ready_us) / 1000))
+    fi
     lodge_wait_line '' $((LODGE_LINE_US + idle_seconds * 1000000)) || rc=$?
     [[ $rc == 2 ]] || { say "QEMU exited while idle"; lodge_qemu_stop; return 1; }
     PSS_KIB=$(awk '/^Pss:/ { print $2 }' "/proc/$LODGE_QEMU_PID/smaps_rollup")
@@ -247,24 +261,34 @@ tb_once() {
 }
 
 if [[ $do_tb == 1 ]]; then
-    declare -A tb_boot tb_pss tb_rss
+    declare -A tb_boot tb_pss tb_rss tb_work
     for ((i = 1; i <= runs; i++)); do
         for size in $tb_sizes; do
             tb_once "$size" || die "the guest did not come up with tb-size $size"
-            tb_boot[$size]+="$BOOT_MS " tb_pss[$size]+="$PSS_KIB " tb_rss[$size]+="$RSS_KIB "
-            say "run $i/$runs: tb-size $size: boot $BOOT_MS ms, PSS $PSS_KIB KiB, RSS $RSS_KIB KiB"
+            tb_boot[$size]+="$BOOT_MS " tb_pss[$size]+="$PSS_KIB " tb_rss[$size]+="$RSS_KIB " tb_work[$size]+="$WORK_MS "
+            say "run $i/$runs: tb-size $size: boot $BOOT_MS ms, work $WORK_MS ms, PSS $PSS_KIB KiB, RSS $RSS_KIB KiB"
         done
     done
     med() { tr ' ' '\n' <<<"$1" | grep . | median; }
     base=${tb_sizes%% *}
     echo
-    echo "### TCG translation cache (Lodge kernel, 256 MiB, balloon, TCG; PSS and RSS of qemu ${idle_seconds} s after ready; medians of $runs, alternated)"
-    echo
-    echo "| tb-size | boot to ready | PSS | RSS | PSS against $base |"
-    echo "| --- | ---: | ---: | ---: | ---: |"
+    if [[ $tb_mode == work ]]; then
+        echo "### TCG translation cache with work (Lodge kernel, 256 MiB, balloon, TCG; the guest's work timed from ready to done; PSS and RSS of qemu ${idle_seconds} s after it; medians of $runs, alternated)"
+        echo
+        echo "| tb-size | boot to ready | work | work against $base | PSS | RSS | PSS against $base |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    else
+        echo "### TCG translation cache (Lodge kernel, 256 MiB, balloon, TCG; PSS and RSS of qemu ${idle_seconds} s after ready; medians of $runs, alternated)"
+        echo
+        echo "| tb-size | boot to ready | PSS | RSS | PSS against $base |"
+        echo "| --- | ---: | ---: | ---: | ---: |"
+    fi
     for size in $tb_sizes; do
-        b=$(med "${tb_boot[$size]}") p=$(med "${tb_pss[$size]}") r=$(med "${tb_rss[$size]}")
-        echo "| $([[ $size == default ]] && echo "QEMU's default" || echo "$size MiB") | $(fmt_ms "$b") | $((p / 1024)) MiB | $((r / 1024)) MiB | $(awk -v a="$p" -v b="$(med "${tb_pss[$base]}")" 'BEGIN { printf "%.2f", a / b }') |"
+        b=$(med "${tb_boot[$size]}") p=$(med "${tb_pss[$size]}") r=$(med "${tb_rss[$size]}") w=$(med "${tb_work[$size]}")
+        work_cols=""
+        [[ $tb_mode != work ]] ||
+            work_cols="$(fmt_ms "$w") | $(awk -v a="$w" -v b="$(med "${tb_work[$base]}")" 'BEGIN { printf "%.2f", a / b }') | "
+        echo "| $([[ $size == default ]] && echo "QEMU's default" || echo "$size MiB") | $(fmt_ms "$b") | $work_cols$((p / 1024)) MiB | $((r / 1024)) MiB | $(awk -v a="$p" -v b="$(med "${tb_pss[$base]}")" 'BEGIN { printf "%.2f", a / b }') |"
     done
 fi
 

@@ -9,8 +9,13 @@
 #   idle        the same, then stay alive (sleep) instead of powering off
 #   idle-used   fill 256 MiB of tmpfs and free it again before the ready
 #               line, then stay alive: a guest that used memory and is idle
+#   work        after the ready line, run work that goes through much more
+#               code than a boot (archiving, compressing, hashing, sorting,
+#               awk, sed, find; three rounds), print LODGE_WORK_LINE, then
+#               stay alive
 
 LODGE_READY_LINE=lodge-smoke-ready
+LODGE_WORK_LINE=lodge-smoke-work-done
 LODGE_FWCFG_PREFIX=lodge-fw-cfg:
 
 lodge_busybox=/bin/busybox
@@ -61,6 +66,21 @@ else
     echo "lodge-fw-cfg-missing: \$raw"
 fi
 case \$mode in
+work)
+    mount -t tmpfs -o size=64m tmpfs /tmp
+    for round in 1 2 3; do
+        tar cf /tmp/t.tar /bin /sbin /etc 2>/dev/null
+        gzip -c /tmp/t.tar >/tmp/t.gz
+        gunzip -c /tmp/t.gz | md5sum >/dev/null
+        bzip2 -c /tmp/t.tar | sha1sum >/dev/null
+        sha256sum /tmp/t.tar /tmp/t.gz >/dev/null
+        head -c 65536 /tmp/t.gz | od -x | sort | uniq -c | sort -n | tail -n 1 >/dev/null
+        awk 'BEGIN { for (k = 0; k < 20000; k++) s += sin(k) * k % 7; print s }' >/dev/null
+        find / -xdev | sed 's/[aeiou]/_/g' | grep -c _ >/dev/null
+        rm -f /tmp/t.tar /tmp/t.gz
+    done
+    echo $LODGE_WORK_LINE
+    while :; do sleep 1000; done ;;
 idle*) while :; do sleep 1000; done ;;
 esac
 poweroff -f
