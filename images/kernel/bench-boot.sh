@@ -24,6 +24,7 @@ do_rss=1
 do_tb=1
 do_fw=1
 tb_mode=idle
+do_split=0
 qboot=/usr/share/qemu/qboot.rom
 tb_sizes="default 256 64 32 16"
 
@@ -31,7 +32,7 @@ usage() {
     cat <<EOF
 Usage: $0 [--runs N] [--boot-mem MIB] [--idle-seconds S] [--tb-sizes "MIB..."]
           [--distro-kernel FILE --distro-initrd FILE]
-          [--boot-only | --rss-only | --tb-only | --tb-work | --firmware-only]
+          [--boot-only | --rss-only | --tb-only | --tb-work | --firmware-only | --split-only]
 
 Boot-to-ready: QEMU (q35, TCG, BOOT-MEM MiB) is started with (a) the Lodge kernel
 (images/out/vmlinuz-lodge, built with build.sh) and (b) Debian's kernel with
@@ -73,6 +74,14 @@ ACPI power-off ended QEMU.
   --tb-only           only the translation cache part
   --tb-work           only the translation cache part, with the guest's work
   --firmware-only     only the firmware part
+  --split-only        only where a boot's time goes: the Lodge kernel with
+                      SeaBIOS and with qboot, alternated, booted quiet (as
+                      VEs are); from the console and the guest's dmesg,
+                      (a) QEMU's start, the firmware and the kernel's
+                      decompression (the boot to ready less the kernel's
+                      uptime at ready), (b) the kernel's init (its timestamp
+                      on "Run /sbin/init"), (c) the init script's work to
+                      ready (the uptime at ready less (b)); medians
 EOF
 }
 
@@ -92,6 +101,7 @@ while [[ $# -gt 0 ]]; do
     --tb-only) do_boot=0 do_rss=0 do_fw=0 ;;
     --tb-work) do_boot=0 do_rss=0 do_fw=0 tb_mode=work ;;
     --firmware-only) do_boot=0 do_rss=0 do_tb=0 ;;
+    --split-only) do_boot=0 do_rss=0 do_tb=0 do_fw=0 do_split=1 ;;
     *) usage >&2; exit 2 ;;
     esac
     shift
@@ -127,6 +137,7 @@ trap 'exit 1' INT TERM HUP
 
 lodge_build_rootfs "$work/root.img" || die "mke2fs -d failed"
 append='console=ttyS0 root=/dev/vda rw panic=-1'
+append_plain=$append
 
 # boot_once NAME KERNEL INITRD: one boot to the ready line; sets BOOT_MS,
 # and POWERED_OFF (1 when the guest's power-off ended QEMU). The console
@@ -314,4 +325,37 @@ if [[ $do_fw == 1 ]]; then
     echo "| --- | ---: | ---: | ---: |"
     echo "| SeaBIOS (QEMU's default) | $(fmt_ms "$s") | 1.00 | ${fw_off[seabios]} of $runs |"
     echo "| qboot | $(fmt_ms "$q") | $(awk -v a="$q" -v b="$s" 'BEGIN { printf "%.2f", a / b }') | ${fw_off[qboot]} of $runs |"
+fi
+
+if [[ $do_split == 1 ]]; then
+    [[ -r $qboot ]] || die "no $qboot (Debian's qemu-system-data has it)"
+    declare -A sp_total sp_pre sp_kernel sp_init
+    for ((i = 1; i <= runs; i++)); do
+        for fw in seabios qboot; do
+            BOOT_EXTRA=()
+            [[ $fw == qboot ]] && BOOT_EXTRA=(-bios "$qboot")
+            # quiet, as VEs boot: the console at 115200 baud is slow under
+            # TCG (the init script reads the kernel's timestamp from dmesg)
+            append="$append_plain quiet" boot_once "split-$fw" "$lodge_kernel" "" ||
+                die "the guest did not come up with $fw"
+            log=$work/split-$fw.log
+            read -r up init < <(sed -n "s/^$LODGE_UPTIME_PREFIX //p" "$log" | head -n 1)
+            [[ -n $up && -n $init ]] || die "$fw: no uptime or 'Run /sbin/init' line on the console ($log)"
+            up_ms=$(awk -v v="$up" 'BEGIN { printf "%d", v * 1000 }')
+            init_ms=$(awk -v v="$init" 'BEGIN { printf "%d", v * 1000 }')
+            sp_total[$fw]+="$BOOT_MS " sp_pre[$fw]+="$((BOOT_MS - up_ms)) "
+            sp_kernel[$fw]+="$init_ms " sp_init[$fw]+="$((up_ms - init_ms)) "
+            say "run $i/$runs: $fw: ready after $BOOT_MS ms: before the kernel's clock $((BOOT_MS - up_ms)), kernel init $init_ms, init script $((up_ms - init_ms))"
+        done
+    done
+    BOOT_EXTRA=()
+    med() { tr ' ' '\n' <<<"$1" | grep . | median; }
+    echo
+    echo "### Where a boot's time goes (Lodge kernel, q35, TCG, ${boot_mem} MiB; medians of $runs, alternated; ms)"
+    echo
+    echo "| firmware | boot to ready | QEMU start, firmware, decompression | kernel init | init script to ready |"
+    echo "| --- | ---: | ---: | ---: | ---: |"
+    for fw in seabios qboot; do
+        echo "| $fw | $(med "${sp_total[$fw]}") | $(med "${sp_pre[$fw]}") | $(med "${sp_kernel[$fw]}") | $(med "${sp_init[$fw]}") |"
+    done
 fi

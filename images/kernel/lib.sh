@@ -4,8 +4,10 @@
 #
 # The root image holds a static busybox and an /sbin/init script whose
 # behaviour follows `lodge.mode=` on the kernel command line:
-#   (none)      mount proc/sys/dev, print the ready line and the fw_cfg
-#               config, power off
+#   (none)      mount proc/sys/dev, print the kernel's uptime and its
+#               timestamp of "Run /sbin/init" from dmesg (LODGE_UPTIME_PREFIX
+#               SECONDS INIT_SECONDS), the ready line and the fw_cfg config,
+#               power off
 #   idle        the same, then stay alive (sleep) instead of powering off
 #   idle-used   fill 256 MiB of tmpfs and free it again before the ready
 #               line, then stay alive: a guest that used memory and is idle
@@ -16,6 +18,7 @@
 
 LODGE_READY_LINE=lodge-smoke-ready
 LODGE_WORK_LINE=lodge-smoke-work-done
+LODGE_UPTIME_PREFIX=lodge-smoke-uptime
 LODGE_FWCFG_PREFIX=lodge-fw-cfg:
 
 lodge_busybox=/bin/busybox
@@ -58,6 +61,7 @@ if [ "\$mode" = idle-used ]; then
     rm -f /tmp/fill
     sync
 fi
+echo "$LODGE_UPTIME_PREFIX \$(cut -d' ' -f1 /proc/uptime) \$(dmesg | sed -n 's/^\[ *\([0-9.]*\)\] Run .* as init process.*/\1/p' | head -n 1)"
 echo $LODGE_READY_LINE
 raw=/sys/firmware/qemu_fw_cfg/by_name/opt/lodge/config/raw
 if [ -r "\$raw" ]; then
