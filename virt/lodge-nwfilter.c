@@ -11,7 +11,7 @@
  * with four more, one process each. Built on libvirt's stock filters
  * (seven chains), the filter took 127 commands to bind at a start and 79
  * to remove at a stop; these take 60 and 58 (bench/run-nwfilter.sh:
- * 0.40 of clean-traffic's time to bind, 0.51 to remove). The rules are
+ * 0.35 of clean-traffic's time to bind, 0.42 to remove). The rules are
  * clean-traffic's, without learning and without a DHCP server: out of
  * the VE a frame passes only if one of the accepts, each of which names
  * the interface's MAC, matches it; the drops of lower priority match
