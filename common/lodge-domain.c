@@ -209,7 +209,21 @@ add_metadata (xmlNode *dom, const LodgeEnvDef *def)
   lodge_xml_set (env, "floor-kib", floor);
 }
 
-static void remove_children (xmlNode *parent, const char *name);
+static void
+remove_children (xmlNode *parent, const char *name)
+{
+  xmlNode *c = parent->children;
+  while (c != NULL)
+    {
+      xmlNode *next = c->next;
+      if (c->type == XML_ELEMENT_NODE && g_strcmp0 ((const char *) c->name, name) == 0)
+        {
+          xmlUnlinkNode (c);
+          xmlFreeNode (c);
+        }
+      c = next;
+    }
+}
 
 guint64
 lodge_domain_boot_memory (const LodgeEnvDef *def)
@@ -566,21 +580,6 @@ child_with (xmlNode *parent, const char *name, const char *attr, const char *val
   return NULL;
 }
 
-static void
-remove_children (xmlNode *parent, const char *name)
-{
-  xmlNode *c = parent->children;
-  while (c != NULL)
-    {
-      xmlNode *next = c->next;
-      if (c->type == XML_ELEMENT_NODE && g_strcmp0 ((const char *) c->name, name) == 0)
-        {
-          xmlUnlinkNode (c);
-          xmlFreeNode (c);
-        }
-      c = next;
-    }
-}
 
 /* Indentation between elements, so that the result is indented anew. */
 static void
