@@ -48,26 +48,26 @@ expect 0 "start again: nothing to do" 'already running' -- "$lodge" start vetest
 # The disk is opened with the cephx id of the node that runs it, the one
 # whose key that node's agent put in its libvirt secret.
 ve_node=$(running_on vetest)
-node_ceph_id=$("$lodge" node list -o json | python3 -c '
+# node_field NODE FIELD DEFAULT: a field of NODE's record (lodge node list).
+node_field() {
+  "$lodge" node list -o json | python3 -c '
 import json, sys
-print(next(n.get("ceph_id", "") for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
+print(next(n.get(sys.argv[2], sys.argv[3]) for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$@"
+}
+node_ceph_id=$(node_field "$ve_node" ceph_id "")
 disk_user=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
   virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s/.*<auth username='\([^']*\)'.*/\1/p" | head -n 1)
 check "the disk's cephx user ($disk_user) is the one $ve_node reports ($node_ceph_id)" \
   '[ -n "$node_ceph_id" ] && [ "$disk_user" = "$node_ceph_id" ]'
 # The firmware: qboot, which the node reports it has (QEMU's data).
-node_fw=$("$lodge" node list -o json | python3 -c '
-import json, sys
-print(next(n.get("firmware", "") for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
+node_fw=$(node_field "$ve_node" firmware "")
 loader=$(. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
   virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | sed -n "s|.*<loader type='rom'>\([^<]*\)</loader>.*|\1|p")
 check "the domain boots with the firmware $ve_node reports ($node_fw): $loader" \
   '[ "$node_fw" = /usr/share/qemu/qboot.rom ] && [ "$loader" = "$node_fw" ]'
 # Its memory is not offered for merging with other VEs' (KSM): its node
 # runs without --ksm.
-node_ksm=$("$lodge" node list -o json | python3 -c '
-import json, sys
-print(next(n.get("ksm", False) for n in json.load(sys.stdin) if n["name"] == sys.argv[1]))' "$ve_node")
+node_ksm=$(node_field "$ve_node" ksm False)
 check "the VE's memory is not shared with other VEs' ($ve_node's ksm: $node_ksm): <nosharepages/>, QEMU's mem-merge=off" \
   '[ "$node_ksm" = False ] && (. "$LODGE_CLUSTER_DIR/nodes/$ve_node/node.env" &&
      virsh -q -c "$OPS_LIBVIRT_URI" dumpxml vetest | grep -q "<nosharepages/>") &&
