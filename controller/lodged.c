@@ -15,6 +15,7 @@
 #include "lodge-cluster-init.h"
 #include "lodge-ctl.h"
 #include "lodge-define.h"
+#include "lodge-guestfs.h"
 #include "lodge-join.h"
 #include "lodge-lease.h"
 #include "lodge-notify.h"
@@ -483,6 +484,32 @@ on_signal (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Lodge's appliance from --appliance DIR (an error when DIR is not one),
+ * else from LODGE_APPLIANCE_DIR when it holds a kernel, else libguestfs's
+ * own (said in the log). */
+static gboolean
+setup_appliance (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  if (g_strcmp0 (dir, "none") == 0)
+    {
+      say ("libguestfs's own appliance (--appliance none)");
+      return TRUE;
+    }
+  if (lodge_guestfs_use_appliance (dir != NULL ? dir : LODGE_APPLIANCE_DIR, &error))
+    {
+      say ("Lodge's libguestfs appliance: %s", lodge_guestfs_appliance ());
+      return TRUE;
+    }
+  if (dir != NULL)
+    {
+      g_printerr ("lodged: --appliance %s: %s\n", dir, error->message);
+      return FALSE;
+    }
+  say ("libguestfs's own appliance: %s", error->message);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -500,7 +527,7 @@ main (int argc, char **argv)
   g_autofree char *ca_cert = NULL, *ca_key = NULL, *etc_dir = NULL, *admin_user = NULL, *init_name = NULL,
                   *init_address = NULL;
   int init_port = 8443;
-  g_autofree char *print_caps = NULL;
+  g_autofree char *print_caps = NULL, *appliance = NULL;
   GOptionEntry entries[] = {
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &c.socket_path,
@@ -570,6 +597,9 @@ main (int argc, char **argv)
       "Print the Ceph caps of the controllers' identity (controller) or of node NAME's "
       "(node:NAME), one word a line as 'ceph auth' takes them (TYPE, then CAPS), and exit",
       "WHO" },
+    { "appliance", 0, 0, G_OPTION_ARG_FILENAME, &appliance,
+      "Lodge's libguestfs appliance for repairs and imports: its kernel, modules and supermin inputs "
+      "(default " LODGE_APPLIANCE_DIR " when it holds a kernel; none: libguestfs's own)", "DIR" },
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_conn,
       "Connections the API holds in all; one past it is answered 503 (default 1024)", "N" },
     { "max-client-connections", 0, 0, G_OPTION_ARG_INT, &max_client,
@@ -671,6 +701,9 @@ main (int argc, char **argv)
       g_printerr ("lodged: --init-cluster needs --address (this controller's IP address) and a --port of 1-65535\n");
       return 2;
     }
+  /* Before any thread: it sets supermin's environment. */
+  if (!init && !init_storage && !setup_appliance (appliance))
+    return 2;
   /* The cluster is made as Ceph's admin, from Ceph's own configuration. */
   if (init && g_getenv ("CEPH_CONF") == NULL)
     g_setenv ("CEPH_CONF", "/etc/ceph/ceph.conf", TRUE);

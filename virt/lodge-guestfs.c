@@ -1,6 +1,7 @@
 #include "lodge-guestfs.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -117,6 +118,81 @@ force_tcg (LodgeGuestfs *g, GError **error)
   return TRUE;
 }
 
+/* Lodge's appliance (lodge_guestfs_use_appliance), for every handle. */
+static char *appliance_dir;
+static char *appliance_cachedir;
+
+/* A name for what the appliance is built from: the kernel's and the
+ * init's sizes and times. */
+static char *
+appliance_key (const char *kernel, const char *init, GError **error)
+{
+  GStatBuf k, i;
+  if (g_stat (kernel, &k) != 0 || !S_ISREG (k.st_mode) || k.st_size == 0)
+    {
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID,
+                   "no appliance kernel %s (images/kernel/build.sh makes it)", kernel);
+      return NULL;
+    }
+  if (g_stat (init, &i) != 0 || !S_ISREG (i.st_mode))
+    {
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID,
+                   "no appliance init %s", init);
+      return NULL;
+    }
+  g_autofree char *id = g_strdup_printf ("%jd %jd %jd %jd", (intmax_t) k.st_size, (intmax_t) k.st_mtime,
+                                         (intmax_t) i.st_size, (intmax_t) i.st_mtime);
+  g_autofree char *sum = g_compute_checksum_for_string (G_CHECKSUM_SHA256, id, -1);
+  sum[16] = '\0';
+  return g_steal_pointer (&sum);
+}
+
+gboolean
+lodge_guestfs_use_appliance (const char *dir, GError **error)
+{
+  g_autofree char *kernel = g_build_filename (dir, "vmlinuz", NULL);
+  g_autofree char *modules = g_build_filename (dir, "modules", "modules.dep", NULL);
+  g_autofree char *inputs = g_build_filename (dir, "supermin.d", NULL);
+  g_autofree char *init = g_build_filename (inputs, "init.tar.gz", NULL);
+  g_autofree char *daemon = g_build_filename (inputs, "daemon.tar.gz", NULL);
+  g_autofree char *key = appliance_key (kernel, init, error);
+  if (key == NULL)
+    return FALSE;
+  const char *missing = !g_file_test (modules, G_FILE_TEST_IS_REGULAR)  ? modules
+                        : !g_file_test (daemon, G_FILE_TEST_IS_REGULAR) ? daemon
+                                                                        : NULL;
+  if (missing != NULL)
+    {
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_INVALID,
+                   "the appliance in %s lacks %s", dir, missing);
+      return FALSE;
+    }
+  const char *base = g_getenv ("LIBGUESTFS_CACHEDIR");
+  g_autofree char *name = g_strconcat ("lodge-appliance-", key, NULL);
+  g_autofree char *cachedir = g_build_filename (base != NULL && *base ? base : "/var/tmp", name, NULL);
+  if (g_mkdir_with_parents (cachedir, 0755) != 0)
+    {
+      int e = errno;
+      g_set_error (error, LODGE_GUESTFS_ERROR, LODGE_GUESTFS_ERROR_FAILED,
+                   "cannot make the appliance's cache directory %s: %s", cachedir, g_strerror (e));
+      return FALSE;
+    }
+  g_autofree char *modules_dir = g_path_get_dirname (modules);
+  g_setenv ("SUPERMIN_KERNEL", kernel, TRUE);
+  g_setenv ("SUPERMIN_MODULES", modules_dir, TRUE);
+  g_free (appliance_dir);
+  g_free (appliance_cachedir);
+  appliance_dir = g_strdup (dir);
+  appliance_cachedir = g_steal_pointer (&cachedir);
+  return TRUE;
+}
+
+const char *
+lodge_guestfs_appliance (void)
+{
+  return appliance_dir;
+}
+
 /* A new libguestfs handle in @g (closing any earlier one): the direct
  * backend, errors as GErrors, the console followed, TCG when @tcg. */
 static gboolean
@@ -138,6 +214,10 @@ make_handle (LodgeGuestfs *g, gboolean tcg, GError **error)
     return fail (g, error, "cannot select libguestfs's direct backend");
   if (guestfs_set_event_callback (g->g, on_console, GUESTFS_EVENT_APPLIANCE, 0, g) < 0)
     return fail (g, error, "cannot follow the appliance's console");
+  if (appliance_dir != NULL
+      && (guestfs_set_path (g->g, appliance_dir) < 0
+          || guestfs_set_cachedir (g->g, appliance_cachedir) < 0))
+    return fail (g, error, "cannot use the appliance in %s", appliance_dir);
   return !tcg || force_tcg (g, error);
 }
 

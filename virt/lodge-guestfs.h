@@ -20,8 +20,21 @@ typedef enum {
 
 typedef struct _LodgeGuestfs LodgeGuestfs;
 
+/* Lodge's own appliance (images/appliance, docs/repair.md) for every
+ * handle made after: @dir holds vmlinuz (the appliance kernel), modules/
+ * and supermin.d/. supermin builds the appliance from them once, into a
+ * cache directory of its own under $LIBGUESTFS_CACHEDIR (default
+ * /var/tmp) named by the kernel and the init, so that a new kernel or init
+ * makes a new appliance. It sets supermin's environment (SUPERMIN_KERNEL,
+ * SUPERMIN_MODULES): call it before any thread starts. FALSE with @error
+ * naming what @dir lacks; then nothing is changed and handles use
+ * libguestfs's own appliance. */
+gboolean lodge_guestfs_use_appliance (const char *dir, GError **error);
+/* The directory lodge_guestfs_use_appliance() took, or NULL. */
+const char *lodge_guestfs_appliance (void);
+
 /* A handle with the direct backend, under TCG when KVM does not really
- * work here (lodge_accel_probe). */
+ * work here (lodge_accel_probe), with Lodge's appliance when one was set. */
 LodgeGuestfs *lodge_guestfs_new (GError **error);
 void lodge_guestfs_free (LodgeGuestfs *g);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LodgeGuestfs, lodge_guestfs_free)

@@ -1,13 +1,17 @@
 #!/bin/bash
 # Build Lodge's minimal guest kernel: `make tinyconfig` from Debian's
 # linux-source-6.1, the fragment images/kernel/lodge.config merged on top,
-# bzImage copied to images/out/vmlinuz-lodge. See docs/guest-kernel.md.
+# bzImage copied to images/out/vmlinuz-lodge; then the repair appliance's
+# kernel, images/kernel/appliance.config merged on top of that, built from
+# the same objects, to images/out/vmlinuz-lodge-appliance. See
+# docs/guest-kernel.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 images=$(dirname "$here")
 
 fragment=$here/lodge.config
+appliance_fragment=$here/appliance.config
 out_dir=$images/out
 cache_dir=$out_dir/kernel-build
 jobs=$(nproc)
@@ -30,11 +34,15 @@ Builds the Lodge guest kernel: 'make tinyconfig' from Debian's $src_pkg,
 then $fragment merged on top
 (merge_config.sh -m, make olddefconfig). Every option the fragment sets must
 hold in the final .config, or the build fails naming the ones that do not.
-The bzImage is copied to OUT-DIR/vmlinuz-lodge.
+The bzImage is copied to OUT-DIR/vmlinuz-lodge. The repair appliance's
+kernel follows: the VE kernel's configuration with
+$appliance_fragment merged on top, built in the
+same objects (so only what that fragment changes is compiled), to
+OUT-DIR/vmlinuz-lodge-appliance.
 
-The output is rebuilt only when a hash of the fragment, the $src_pkg
+The outputs are rebuilt only when a hash of the fragments, the $src_pkg
 package version and this script changes; the hash is kept in
-OUT-DIR/vmlinuz-lodge.hash. Every kernel built is also kept by that hash in
+OUT-DIR/vmlinuz-lodge.hash. Every pair of kernels built is also kept by that hash in
 \$LODGE_CACHE_DIR/kernel/HASH/ (default /var/cache/lodge as root, else
 ~/.cache/lodge), so a fresh clone on the same machine (CI's) copies it
 instead of building it again; LODGE_CACHE_DIR=none turns that off. Missing build dependencies are installed with
@@ -71,12 +79,14 @@ done
 [[ $cache_dir_set == 1 ]] || cache_dir=$out_dir/kernel-build
 
 output=$out_dir/vmlinuz-lodge
+appliance_output=$out_dir/vmlinuz-lodge-appliance
 hash_file=$output.hash
 if [[ $(id -u) == 0 ]]; then store=${LODGE_CACHE_DIR:-/var/cache/lodge}
 else store=${LODGE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lodge}; fi
 [[ $store == none ]] && store=""
 
 [[ -r $fragment ]] || die "cannot read the config fragment $fragment"
+[[ -r $appliance_fragment ]] || die "cannot read the config fragment $appliance_fragment"
 
 pkg_version() {
     dpkg-query -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null |
@@ -88,6 +98,7 @@ input_hash() {
     local version=$1
     {
         printf 'fragment\n'; cat "$fragment"
+        printf 'appliance fragment\n'; cat "$appliance_fragment"
         printf '\nsource %s %s\n' "$src_pkg" "$version"
         printf 'script\n'; cat "${BASH_SOURCE[0]}"
     } | sha256sum | cut -d' ' -f1
@@ -95,7 +106,7 @@ input_hash() {
 
 up_to_date() {
     local want=$1
-    [[ $force == 0 && -s $output && -r $hash_file ]] &&
+    [[ $force == 0 && -s $output && -s $appliance_output && -r $hash_file ]] &&
         [[ $(<"$hash_file") == "$want" ]]
 }
 
@@ -103,11 +114,16 @@ up_to_date() {
 # machine): copied into OUT-DIR.
 from_store() {
     local want=$1 kept=$store/kernel/$1
-    [[ $force == 0 && -n $store && -s $kept/vmlinuz-lodge && -r $kept/vmlinuz-lodge.config ]] || return 1
+    local f
+    for f in vmlinuz-lodge vmlinuz-lodge.config vmlinuz-lodge-appliance vmlinuz-lodge-appliance.config; do
+        [[ $force == 0 && -n $store && -s $kept/$f ]] || return 1
+    done
     mkdir -p "$out_dir"
-    cp "$kept/vmlinuz-lodge" "$output.tmp" && cp "$kept/vmlinuz-lodge.config" "$out_dir/vmlinuz-lodge.config" &&
-        mv -f "$output.tmp" "$output" && printf '%s\n' "$want" >"$hash_file" || return 1
-    say "$output copied from $kept (built earlier from the same inputs, hash ${want:0:12})"
+    for f in vmlinuz-lodge vmlinuz-lodge.config vmlinuz-lodge-appliance vmlinuz-lodge-appliance.config; do
+        cp "$kept/$f" "$out_dir/$f.tmp" && mv -f "$out_dir/$f.tmp" "$out_dir/$f" || return 1
+    done
+    printf '%s\n' "$want" >"$hash_file" || return 1
+    say "$output and $appliance_output copied from $kept (built earlier from the same inputs, hash ${want:0:12})"
 }
 
 # Fast path: nothing to install, nothing changed.
@@ -172,64 +188,93 @@ kmake() {
     make -C "$src" O="$obj" ARCH=x86_64 "$@"
 }
 
-# --- Configuration.
-say "configuring: tinyconfig + $(basename "$fragment")"
-config_log=$obj/config.log
-kmake tinyconfig >"$config_log" 2>&1 ||
-    { cat "$config_log" >&2; die "make tinyconfig failed"; }
-(cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" \
-    "$obj/.config" "$fragment") >>"$config_log" 2>&1 ||
-    { cat "$config_log" >&2; die "merge_config.sh failed"; }
-kmake olddefconfig >>"$config_log" 2>&1 ||
-    { cat "$config_log" >&2; die "make olddefconfig failed"; }
-
-# --- Every line of the fragment must hold in the final .config.
-not_applied=()
-while IFS= read -r line; do
-    if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-        grep -qxF -- "$line" "$obj/.config" ||
-            not_applied+=("${BASH_REMATCH[1]} (wanted ${BASH_REMATCH[2]}, got $(
-                grep -E "^(# )?${BASH_REMATCH[1]}[= ]" "$obj/.config" |
-                    sed -e 's/^# .* is not set$/unset/' -e 's/^[^=]*=//' |
-                    head -n1 | grep . || echo unavailable))")
-    elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-        ! grep -qE "^${BASH_REMATCH[1]}=" "$obj/.config" ||
-            not_applied+=("${BASH_REMATCH[1]} (wanted unset, got $(
-                sed -n "s/^${BASH_REMATCH[1]}=//p" "$obj/.config"))")
+# check_fragment FRAGMENT OBJ: every line of FRAGMENT holds in OBJ/.config,
+# or the build stops naming the options that do not.
+check_fragment() {
+    local fragment=$1 obj=$2 line not_applied=()
+    while IFS= read -r line; do
+        if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+            grep -qxF -- "$line" "$obj/.config" ||
+                not_applied+=("${BASH_REMATCH[1]} (wanted ${BASH_REMATCH[2]}, got $(
+                    grep -E "^(# )?${BASH_REMATCH[1]}[= ]" "$obj/.config" |
+                        sed -e 's/^# .* is not set$/unset/' -e 's/^[^=]*=//' |
+                        head -n1 | grep . || echo unavailable))")
+        elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+            ! grep -qE "^${BASH_REMATCH[1]}=" "$obj/.config" ||
+                not_applied+=("${BASH_REMATCH[1]} (wanted unset, got $(
+                    sed -n "s/^${BASH_REMATCH[1]}=//p" "$obj/.config"))")
+        fi
+    done <"$fragment"
+    if [[ ${#not_applied[@]} -gt 0 ]]; then
+        say "options of $(basename "$fragment") that did not survive 'make olddefconfig'"
+        say "(usually a dependency that is not enabled; see 'make menuconfig' in $obj):"
+        local o
+        for o in "${not_applied[@]}"; do
+            printf '  %s\n' "$o" >&2
+        done
+        die "${#not_applied[@]} option(s) not applied"
     fi
-done <"$fragment"
-if [[ ${#not_applied[@]} -gt 0 ]]; then
-    say "options of $(basename "$fragment") that did not survive 'make olddefconfig'"
-    say "(usually a dependency that is not enabled; see 'make menuconfig' in $obj):"
-    for o in "${not_applied[@]}"; do
-        printf '  %s\n' "$o" >&2
-    done
-    die "${#not_applied[@]} option(s) not applied"
-fi
-say "all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set$)' "$fragment") options of the fragment applied"
+    say "all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set$)' "$fragment") options of $(basename "$fragment") applied"
+}
 
-# --- Build.
-say "building bzImage with make -j$jobs (log: $obj/build.log)"
-start=$SECONDS
-if ! kmake -j"$jobs" bzImage >"$obj/build.log" 2>&1; then
-    tail -n 30 "$obj/build.log" >&2
-    die "kernel build failed (full log: $obj/build.log)"
-fi
-say "built in $((SECONDS - start)) s"
+# merge OBJ FRAGMENT: FRAGMENT merged on top of OBJ/.config, then checked.
+merge() {
+    local obj=$1 fragment=$2 config_log=$1/config.log
+    (cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" \
+        "$obj/.config" "$fragment") >>"$config_log" 2>&1 ||
+        { cat "$config_log" >&2; die "merge_config.sh $(basename "$fragment") failed"; }
+    make -C "$src" O="$obj" ARCH=x86_64 olddefconfig >>"$config_log" 2>&1 ||
+        { cat "$config_log" >&2; die "make olddefconfig failed"; }
+    check_fragment "$fragment" "$obj"
+}
 
-bzimage=$obj/arch/x86/boot/bzImage
-[[ -s $bzimage ]] || die "the build did not produce $bzimage"
-cp "$bzimage" "$output.tmp"
-cp "$obj/.config" "$out_dir/vmlinuz-lodge.config"
-mv -f "$output.tmp" "$output"
+# build OBJ OUTPUT: bzImage in OBJ, copied to OUTPUT with its .config.
+build() {
+    local obj=$1 out=$2 start=$SECONDS
+    say "building $(basename "$out") with make -j$jobs (log: $obj/build.log)"
+    if ! make -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" bzImage >"$obj/build.log" 2>&1; then
+        tail -n 30 "$obj/build.log" >&2
+        die "kernel build failed (full log: $obj/build.log)"
+    fi
+    say "built in $((SECONDS - start)) s"
+    local bzimage=$obj/arch/x86/boot/bzImage
+    [[ -s $bzimage ]] || die "the build did not produce $bzimage"
+    cp "$bzimage" "$out.tmp"
+    cp "$obj/.config" "$out.config"
+    mv -f "$out.tmp" "$out"
+    say "$out: $(stat -c %s "$out") bytes, Linux $(<"$obj/include/config/kernel.release")"
+}
+
+# --- The VE kernel.
+say "configuring: tinyconfig + $(basename "$fragment")"
+: >"$obj/config.log"
+kmake tinyconfig >>"$obj/config.log" 2>&1 ||
+    { cat "$obj/config.log" >&2; die "make tinyconfig failed"; }
+merge "$obj" "$fragment"
+build "$obj" "$output"
+
+# --- The appliance kernel: the VE kernel's configuration with the
+# appliance's fragment on top, built in the same objects, so that make
+# compiles only what those options change (a fraction of a full build; a
+# copy of the objects would not do: objtool records its absolute path, and
+# a new objtool rebuilds everything). The next run's tinyconfig and merge
+# bring the objects back to the VE kernel the same way.
+say "configuring the appliance kernel: the VE kernel + $(basename "$appliance_fragment")"
+merge "$obj" "$appliance_fragment"
+build "$obj" "$appliance_output"
+
 printf '%s\n' "$hash" >"$hash_file"
-say "$output: $(stat -c %s "$output") bytes, Linux $(<"$obj/include/config/kernel.release")"
 if [[ -n $store ]]; then
     kept=$store/kernel/$hash
-    if mkdir -p "$kept" && cp "$output" "$kept/vmlinuz-lodge.tmp" && cp "$out_dir/vmlinuz-lodge.config" "$kept/" &&
-        mv -f "$kept/vmlinuz-lodge.tmp" "$kept/vmlinuz-lodge"; then
+    ok=1
+    mkdir -p "$kept" || ok=0
+    for f in vmlinuz-lodge.config vmlinuz-lodge-appliance.config vmlinuz-lodge-appliance vmlinuz-lodge; do
+        [[ $ok == 1 ]] || break
+        cp "$out_dir/$f" "$kept/$f.tmp" && mv -f "$kept/$f.tmp" "$kept/$f" || ok=0
+    done
+    if [[ $ok == 1 ]]; then
         say "kept in $kept for later clones"
     else
-        say "warning: could not keep the kernel in $kept"
+        say "warning: could not keep the kernels in $kept"
     fi
 fi
