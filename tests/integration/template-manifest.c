@@ -67,6 +67,16 @@ by_path (gconstpointer a, gconstpointer b)
   return strcmp ((*(LodgeFileEntry *const *) a)->path, (*(LodgeFileEntry *const *) b)->path);
 }
 
+void
+use_lodge_appliance (void)
+{
+  const char *dir = g_getenv ("LODGE_APPLIANCE");
+  g_autoptr (GError) error = NULL;
+  if (dir == NULL || !lodge_guestfs_use_appliance (dir, &error))
+    g_printerr ("# libguestfs's own appliance: %s\n",
+                error != NULL ? error->message : "no LODGE_APPLIANCE");
+}
+
 GPtrArray *
 host_manifest (const char *tree)
 {

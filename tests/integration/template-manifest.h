@@ -10,6 +10,11 @@
 
 G_BEGIN_DECLS
 
+/* Lodge's appliance, as lodged uses it, from $LODGE_APPLIANCE (the build
+ * tree's; CMake sets it) when it has a kernel, else libguestfs's own (said
+ * on stderr). Call first in main(), before any thread. */
+void use_lodge_appliance (void);
+
 /* The tree under @tree as a manifest, sorted by path, in the form
  * lodge_guestfs_manifest() gives the guest's. */
 GPtrArray *host_manifest (const char *tree);

@@ -343,6 +343,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  use_lodge_appliance ();
   config = lodge_ceph_config_new_default ();
   g_autoptr (GError) error = NULL;
   rados = lodge_rados_connect (config, &error);
