@@ -1,7 +1,7 @@
 /* bench-appliance: one libguestfs appliance, as lodged makes it
  * (lodge_guestfs_new, the VE's disk read-only), launched and asked what a
  * repair's first command asks: mount, list /, read /etc/passwd. Prints one
- * line, "launch_ms first_ms", for bench/run-appliance.sh, which runs it
+ * line, "launch_ms first_ms accelerator", for bench/run-appliance.sh, which runs it
  * alternately with Lodge's appliance and libguestfs's own.
  *
  * Usage: bench-appliance APPLIANCE-DIR|none DISK-IMAGE */
@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lodge-accel.h"
 #include "lodge-guestfs-private.h"
 
 static void
@@ -48,6 +49,7 @@ main (int argc, char **argv)
   gint64 t2 = g_get_monotonic_time ();
   g_strfreev (names);
   free (passwd);
-  printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n", (t1 - t0) / 1000, (t2 - t1) / 1000);
+  printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n", (t1 - t0) / 1000, (t2 - t1) / 1000,
+          lodge_accel_probe (NULL) == LODGE_ACCEL_TCG ? "TCG" : "KVM");
   return 0;
 }

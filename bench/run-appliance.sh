@@ -32,9 +32,9 @@ say "building both appliances (supermin), untimed"
 
 declare -a l_launch=() l_first=() s_launch=() s_first=()
 for r in $(seq "$runs"); do
-  read -r a b < <("$bench" "$appliance" "$work/disk.img")
+  read -r a b accel < <("$bench" "$appliance" "$work/disk.img")
   l_launch+=("$a") l_first+=("$b")
-  read -r a b < <("$bench" none "$work/disk.img")
+  read -r a b accel < <("$bench" none "$work/disk.img")
   s_launch+=("$a") s_first+=("$b")
   say "run $r: Lodge's ${l_launch[-1]} + ${l_first[-1]} ms, libguestfs's ${s_launch[-1]} + ${s_first[-1]} ms"
 done
@@ -43,7 +43,6 @@ ll=$(m "${l_launch[@]}") lf=$(m "${l_first[@]}") sl=$(m "${s_launch[@]}") sf=$(m
 lt=$(for i in "${!l_launch[@]}"; do echo $((l_launch[i] + l_first[i])); done | median)
 st=$(for i in "${!s_launch[@]}"; do echo $((s_launch[i] + s_first[i])); done | median)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-accel=$(grep -q force_tcg <<<"${LIBGUESTFS_BACKEND_SETTINGS:-}" && echo TCG || echo "the probe's choice")
 cat <<EOF2
 
 Appliance launch and first command, $runs runs each, alternated, medians (ms); accelerator: $accel.
