@@ -80,6 +80,29 @@ if [ -s "$src/images/out/vmlinuz-lodge" ]; then
 else
   echo "# SKIP part: no images/out/vmlinuz-lodge here (images/kernel/build.sh), so no kernel to compare"
 fi
+if [ -s "$src/images/out/vmlinuz-lodge-appliance" ]; then
+  check "lodge-controller: the appliance kernel images/kernel/build.sh made, byte for byte" -- \
+    cmp -s "$src/images/out/vmlinuz-lodge-appliance" "$root/usr/lib/lodge/appliance/vmlinuz"
+else
+  echo "# SKIP part: no images/out/vmlinuz-lodge-appliance here (images/kernel/build.sh), so no appliance kernel to compare"
+fi
+# appliance_inputs: Lodge's init and fstab, an empty modules.dep, and
+# every other supermin input a link to libguestfs0's own.
+appliance_inputs() {
+  local d=$root/usr/lib/lodge/appliance l
+  has usr/lib/lodge/appliance/modules/modules.dep || return 1
+  [ ! -s "$d/modules/modules.dep" ] || { echo "# modules.dep is not empty"; return 1; }
+  tar -tzf "$d/supermin.d/init.tar.gz" | sort | tr '\n' ' ' | grep -qx 'etc/lodge-appliance.fstab init ' ||
+    { echo "# init.tar.gz holds: $(tar -tzf "$d/supermin.d/init.tar.gz" | tr '\n' ' ')"; return 1; }
+  for l in base.tar.gz daemon.tar.gz packages; do
+    [ "$(readlink "$d/supermin.d/$l")" = "../../../x86_64-linux-gnu/guestfs/supermin.d/$l" ] ||
+      { echo "# supermin.d/$l -> $(readlink "$d/supermin.d/$l")"; return 1; }
+  done
+}
+check "lodge-controller: Lodge's appliance (its init and fstab, no modules, libguestfs's other inputs linked)" -- \
+  appliance_inputs
+check "lodged's default --appliance is lodge-controller's" -- \
+  grep -q -- "--appliance=DIR.*default /usr/lib/lodge/appliance" <(LD_LIBRARY_PATH= "$root/usr/sbin/lodged" --help 2>&1)
 # The agent's default kernel is where lodge-guest puts it.
 check "lodge-agent's default --kernel is lodge-guest's" -- \
   grep -q -- "--kernel=PATH.*default /usr/lib/lodge/guest/vmlinuz-lodge" <(LD_LIBRARY_PATH= "$root/usr/sbin/lodge-agent" --help 2>&1)
