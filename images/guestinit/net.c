@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
@@ -174,9 +175,27 @@ add_default_route (int fd, int index, const struct lodge_cfg_addr *gw)
   return talk (fd, &r);
 }
 
+/* A VE that starts where another copy of it ran (a failover from a node
+ * that froze or was cut off, its port still on the switch) must tell the
+ * switch where its MAC is now: a bridge learns a MAC's port from what the
+ * port sends, and until the new copy sends something, frames for it go to
+ * the old port; a quiet server sends nothing until a peer's ARP entry
+ * expires (most of a minute). With arp_notify, a link brought up with its
+ * addresses already on it sends a gratuitous ARP for each. */
+static void
+announce_links (void)
+{
+  int fd = open ("/proc/sys/net/ipv4/conf/all/arp_notify", O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write (fd, "1", 1) != 1)
+    lodge_say ("network: cannot set arp_notify: %s", strerror (errno));
+  if (fd >= 0)
+    close (fd);
+}
+
 int
 lodge_net_apply (const struct lodge_cfg *cfg)
 {
+  announce_links ();
   int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0)
     {
@@ -221,12 +240,8 @@ lodge_net_apply (const struct lodge_cfg *cfg)
               continue;
             }
         }
-      if ((r = set_link (fd, index, NULL, 1)) < 0)
-        {
-          lodge_say ("network: cannot bring %s up: %s", iface->name, strerror (-r));
-          failures++;
-          continue;
-        }
+      /* The addresses before the link is up: bringing it up announces
+       * them (announce_links). */
       for (int j = 0; j < cfg->n_addrs; j++)
         if (strcmp (cfg->addrs[j].iface, iface->name) == 0
             && (r = add_address (fd, index, &cfg->addrs[j])) < 0)
@@ -235,6 +250,12 @@ lodge_net_apply (const struct lodge_cfg *cfg)
                        cfg->addrs[j].prefix, strerror (-r));
             failures++;
           }
+      if ((r = set_link (fd, index, NULL, 1)) < 0)
+        {
+          lodge_say ("network: cannot bring %s up: %s", iface->name, strerror (-r));
+          failures++;
+          continue;
+        }
       for (int j = 0; j < cfg->n_gateways; j++)
         if (strcmp (cfg->gateways[j].iface, iface->name) == 0
             && (r = add_default_route (fd, index, &cfg->gateways[j])) < 0)
