@@ -188,10 +188,10 @@ kmake() {
     make -C "$src" O="$obj" ARCH=x86_64 "$@"
 }
 
-# check_fragment FRAGMENT OBJ: every line of FRAGMENT holds in OBJ/.config,
+# check_fragment FRAGMENT: every line of FRAGMENT holds in $obj/.config,
 # or the build stops naming the options that do not.
 check_fragment() {
-    local fragment=$1 obj=$2 line not_applied=()
+    local fragment=$1 line not_applied=()
     while IFS= read -r line; do
         if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
             grep -qxF -- "$line" "$obj/.config" ||
@@ -217,22 +217,22 @@ check_fragment() {
     say "all $(grep -cE '^(CONFIG_|# CONFIG_.* is not set$)' "$fragment") options of $(basename "$fragment") applied"
 }
 
-# merge OBJ FRAGMENT: FRAGMENT merged on top of OBJ/.config, then checked.
+# merge FRAGMENT: FRAGMENT merged on top of $obj/.config, then checked.
 merge() {
-    local obj=$1 fragment=$2 config_log=$1/config.log
+    local fragment=$1 config_log=$obj/config.log
     (cd "$src" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" \
         "$obj/.config" "$fragment") >>"$config_log" 2>&1 ||
         { cat "$config_log" >&2; die "merge_config.sh $(basename "$fragment") failed"; }
-    make -C "$src" O="$obj" ARCH=x86_64 olddefconfig >>"$config_log" 2>&1 ||
+    kmake olddefconfig >>"$config_log" 2>&1 ||
         { cat "$config_log" >&2; die "make olddefconfig failed"; }
-    check_fragment "$fragment" "$obj"
+    check_fragment "$fragment"
 }
 
-# build OBJ OUTPUT: bzImage in OBJ, copied to OUTPUT with its .config.
+# build OUTPUT: bzImage in $obj, copied to OUTPUT with its .config.
 build() {
-    local obj=$1 out=$2 start=$SECONDS
+    local out=$1 start=$SECONDS
     say "building $(basename "$out") with make -j$jobs (log: $obj/build.log)"
-    if ! make -C "$src" O="$obj" ARCH=x86_64 -j"$jobs" bzImage >"$obj/build.log" 2>&1; then
+    if ! kmake -j"$jobs" bzImage >"$obj/build.log" 2>&1; then
         tail -n 30 "$obj/build.log" >&2
         die "kernel build failed (full log: $obj/build.log)"
     fi
@@ -250,8 +250,8 @@ say "configuring: tinyconfig + $(basename "$fragment")"
 : >"$obj/config.log"
 kmake tinyconfig >>"$obj/config.log" 2>&1 ||
     { cat "$obj/config.log" >&2; die "make tinyconfig failed"; }
-merge "$obj" "$fragment"
-build "$obj" "$output"
+merge "$fragment"
+build "$output"
 
 # --- The appliance kernel: the VE kernel's configuration with the
 # appliance's fragment on top, built in the same objects, so that make
@@ -260,8 +260,8 @@ build "$obj" "$output"
 # a new objtool rebuilds everything). The next run's tinyconfig and merge
 # bring the objects back to the VE kernel the same way.
 say "configuring the appliance kernel: the VE kernel + $(basename "$appliance_fragment")"
-merge "$obj" "$appliance_fragment"
-build "$obj" "$appliance_output"
+merge "$appliance_fragment"
+build "$appliance_output"
 
 printf '%s\n' "$hash" >"$hash_file"
 if [[ -n $store ]]; then
