@@ -496,9 +496,10 @@ setup_appliance (const char *dir)
       say ("libguestfs's own appliance (--appliance none)");
       return TRUE;
     }
-  if (lodge_guestfs_use_appliance (dir != NULL ? dir : LODGE_APPLIANCE_DIR, &error))
+  const char *chosen = dir != NULL ? dir : LODGE_APPLIANCE_DIR;
+  if (lodge_guestfs_use_appliance (chosen, &error))
     {
-      say ("Lodge's libguestfs appliance: %s", lodge_guestfs_appliance ());
+      say ("Lodge's libguestfs appliance: %s", chosen);
       return TRUE;
     }
   if (dir != NULL)

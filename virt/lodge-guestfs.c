@@ -151,7 +151,8 @@ gboolean
 lodge_guestfs_use_appliance (const char *dir, GError **error)
 {
   g_autofree char *kernel = g_build_filename (dir, "vmlinuz", NULL);
-  g_autofree char *modules = g_build_filename (dir, "modules", "modules.dep", NULL);
+  g_autofree char *modules_dir = g_build_filename (dir, "modules", NULL);
+  g_autofree char *modules = g_build_filename (modules_dir, "modules.dep", NULL);
   g_autofree char *inputs = g_build_filename (dir, "supermin.d", NULL);
   g_autofree char *init = g_build_filename (inputs, "init.tar.gz", NULL);
   g_autofree char *daemon = g_build_filename (inputs, "daemon.tar.gz", NULL);
@@ -177,7 +178,6 @@ lodge_guestfs_use_appliance (const char *dir, GError **error)
                    "cannot make the appliance's cache directory %s: %s", cachedir, g_strerror (e));
       return FALSE;
     }
-  g_autofree char *modules_dir = g_path_get_dirname (modules);
   g_setenv ("SUPERMIN_KERNEL", kernel, TRUE);
   g_setenv ("SUPERMIN_MODULES", modules_dir, TRUE);
   g_free (appliance_dir);
@@ -185,12 +185,6 @@ lodge_guestfs_use_appliance (const char *dir, GError **error)
   appliance_dir = g_strdup (dir);
   appliance_cachedir = g_steal_pointer (&cachedir);
   return TRUE;
-}
-
-const char *
-lodge_guestfs_appliance (void)
-{
-  return appliance_dir;
 }
 
 /* A new libguestfs handle in @g (closing any earlier one): the direct

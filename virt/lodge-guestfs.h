@@ -30,8 +30,6 @@ typedef struct _LodgeGuestfs LodgeGuestfs;
  * naming what @dir lacks; then nothing is changed and handles use
  * libguestfs's own appliance. */
 gboolean lodge_guestfs_use_appliance (const char *dir, GError **error);
-/* The directory lodge_guestfs_use_appliance() took, or NULL. */
-const char *lodge_guestfs_appliance (void);
 
 /* A handle with the direct backend, under TCG when KVM does not really
  * work here (lodge_accel_probe), with Lodge's appliance when one was set. */
