@@ -94,6 +94,23 @@ test_idle_gives_back (void)
   g_assert_cmpstr (((LodgeBalloonGuest *) gs->pdata[0])->why, ==, "idle");
 }
 
+/* A booting guest whose balloon is still moving counts more usable memory
+ * than it has: it is not shrunk for it (the 531 -> 72 MiB of a 1 GiB
+ * guest that then ran out of memory while booting). */
+static void
+test_balloon_in_motion_not_idle (void)
+{
+  g_autoptr (GPtrArray) gs = guests_new ();
+  g_ptr_array_add (gs, guest ("booting", 64, 1024, 531, 918));
+  g_assert_cmpuint (lodge_balloon_plan (gs, 4096 * MIB), ==, 0);
+  g_assert_cmpuint (next_mib (gs, 0), ==, 531);
+  g_assert_null (((LodgeBalloonGuest *) gs->pdata[0])->why);
+  /* Once its numbers agree, the idle rule applies as before. */
+  ((LodgeBalloonGuest *) gs->pdata[0])->usable = 500 * MIB;
+  g_assert_cmpuint (lodge_balloon_plan (gs, 4096 * MIB), ==, 1);
+  g_assert_cmpuint (next_mib (gs, 0), ==, 281);
+}
+
 static void
 test_unknown_stats_no_growth (void)
 {
@@ -153,6 +170,7 @@ main (int argc, char **argv)
   g_test_add_func ("/balloon/pressure-grows-within-budget", test_pressure_grows_within_budget);
   g_test_add_func ("/balloon/over-budget-most-grown-first", test_over_budget_most_grown_first);
   g_test_add_func ("/balloon/idle-gives-back", test_idle_gives_back);
+  g_test_add_func ("/balloon/in-motion-not-idle", test_balloon_in_motion_not_idle);
   g_test_add_func ("/balloon/unknown-stats-no-growth", test_unknown_stats_no_growth);
   g_test_add_func ("/balloon/invariants", test_invariants);
   return g_test_run ();
